@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Dossier",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "dossier", targets: ["dossier"]),
+        .library(name: "DossierCore", targets: ["DossierCore"]),
+        .library(name: "DossierCrypto", targets: ["DossierCrypto"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // libsodium, from Debian's libsodium-dev. Only DossierCrypto imports it.
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .target(
+            name: "DossierCrypto",
+            dependencies: ["CSodium"]
+        ),
+        .target(
+            name: "DossierCore",
+            dependencies: [
+                "DossierCrypto",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .executableTarget(
+            name: "dossier",
+            dependencies: [
+                "DossierCore",
+                "DossierCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "DossierCryptoTests",
+            dependencies: ["DossierCrypto"],
+            resources: [.copy("Vectors")]
+        ),
+        .testTarget(
+            name: "DossierCoreTests",
+            dependencies: ["DossierCore", "DossierCrypto"],
+            resources: [.copy("Vectors")]
+        ),
+        .testTarget(
+            name: "dossierTests",
+            dependencies: ["DossierCore", "DossierCrypto"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

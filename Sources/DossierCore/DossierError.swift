@@ -1,0 +1,106 @@
+import DossierCrypto
+import Foundation
+
+/// Every failure the domain reports. Each message says what went wrong, which file or id it
+/// concerns, and what to do; none contains a secret, a passphrase, a title or document content.
+public enum DossierError: Error, Sendable, CustomStringConvertible {
+    // Files
+    case fileNotFound(path: String)
+    case notARegularFile(path: String)
+    case fileUnreadable(path: String, reason: String)
+    case fileExists(path: String)
+    case writeFailed(path: String, reason: String)
+    case insecurePermissions(path: String, mode: UInt16)
+
+    // Identities and keys
+    case malformedIdentityFile(path: String, reason: String)
+    case malformedPublicIdentity(reason: String)
+    case malformedOrganisationKey(reason: String)
+    case wrongPassphrase(path: String)
+    case passphraseRequired(path: String)
+    case emptyPassphrase
+    case passphraseMismatch
+
+    // Vault
+    case vaultExists(path: String)
+    case notAVault(path: String)
+    case vaultBusy(path: String)
+    case unsupportedVaultVersion(found: Int, supported: Int)
+    case notStaff(fingerprint: String)
+    case staffAlreadyPresent(fingerprint: String)
+    case lastStaffMember
+    case unknownStaff(id: String)
+    case unknownDocument(id: String)
+    case documentRemoved(id: String)
+    case invalidArgument(String)
+    case unknownKind(String)
+    case invalidLanguageTag(String)
+    case database(String)
+    case integrity(String)
+
+    // Crypto, wrapped with context
+    case crypto(context: String, CryptoError)
+
+    public var description: String {
+        switch self {
+        case let .fileNotFound(path):
+            return "\(path): no such file"
+        case let .notARegularFile(path):
+            return "\(path) is not a regular file (a folder or a device?); give the path of a file"
+        case let .fileUnreadable(path, reason):
+            return "cannot read \(path): \(reason)"
+        case let .fileExists(path):
+            return "\(path) already exists; choose another path or remove it first (nothing was overwritten)"
+        case let .writeFailed(path, reason):
+            return "cannot write \(path): \(reason)"
+        case let .insecurePermissions(path, mode):
+            return "\(path) is readable by other users (mode \(String(mode, radix: 8))); a secret file must be private: run chmod 600 \(path)"
+        case let .malformedIdentityFile(path, reason):
+            return "\(path) is not a valid Dossier identity file: \(reason)"
+        case let .malformedPublicIdentity(reason):
+            return "not a valid public identity: \(reason)"
+        case let .malformedOrganisationKey(reason):
+            return "not a valid organisation key: \(reason)"
+        case let .wrongPassphrase(path):
+            return "wrong passphrase for \(path), or the file was altered"
+        case let .passphraseRequired(path):
+            return "\(path) is protected by a passphrase, and there is no terminal to ask for it; pass --passphrase-file FILE"
+        case .emptyPassphrase:
+            return "the passphrase is empty; choose one, or use --no-passphrase deliberately"
+        case .passphraseMismatch:
+            return "the two passphrases differ; nothing was written"
+        case let .vaultExists(path):
+            return "\(path) already holds a vault (or is not empty); refusing to initialise over it"
+        case let .notAVault(path):
+            return "\(path) is not a Dossier vault; create one with `dossier init --vault \(path)`, or set DOSSIER_VAULT"
+        case let .vaultBusy(path):
+            return "the vault \(path) is busy with another operation; retry in a moment"
+        case let .unsupportedVaultVersion(found, supported):
+            return "this vault has format version \(found), newer than this program understands (\(supported)); upgrade dossier"
+        case let .notStaff(fingerprint):
+            return "the identity \(fingerprint) is not staff of this vault (or was removed); ask a staff member to run `dossier staff add`"
+        case let .staffAlreadyPresent(fingerprint):
+            return "\(fingerprint) is already staff of this vault"
+        case .lastStaffMember:
+            return "refusing to remove the last staff member: nobody could unlock the vault afterwards"
+        case let .unknownStaff(id):
+            return "no staff member \(id); see `dossier staff list`"
+        case let .unknownDocument(id):
+            return "no document \(id); see `dossier list`"
+        case let .documentRemoved(id):
+            return "document \(id) was removed (crypto-shredded); its content no longer exists"
+        case let .invalidArgument(message):
+            return message
+        case let .unknownKind(kind):
+            return "unknown document kind '\(kind)'; use one of: \(DocumentKind.allCases.map(\.rawValue).joined(separator: ", "))"
+        case let .invalidLanguageTag(tag):
+            return "'\(tag)' is not a BCP 47 language tag (examples: en, fr, ar, zh-Hans, es-419)"
+        case let .database(message):
+            return "vault database error: \(message)"
+        case let .integrity(message):
+            return "integrity check failed: \(message)"
+        case let .crypto(context, error):
+            return "\(context): \(error)"
+        }
+    }
+}

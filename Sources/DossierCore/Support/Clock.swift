@@ -1,0 +1,61 @@
+import Foundation
+
+/// Where the current time comes from. Injected so that tests can fix it.
+public protocol Clock: Sendable {
+    /// The current time.
+    func now() -> Date
+}
+
+/// The system's clock.
+public struct SystemClock: Clock {
+    public init() {}
+    public func now() -> Date { Date() }
+}
+
+/// A clock that always says the same time (tests, vectors).
+public struct FixedClock: Clock {
+    public let date: Date
+    public init(_ date: Date) { self.date = date }
+    public func now() -> Date { date }
+}
+
+/// UTC timestamps as written in logs and manifests: RFC 3339, millisecond precision, `Z`.
+public enum Timestamp {
+    /// Formats `date` as `2026-11-29T03:40:43.123Z`.
+    public static func format(_ date: Date) -> String {
+        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let seconds = ms / 1000 - (ms % 1000 < 0 ? 1 : 0)
+        let millis = ((ms % 1000) + 1000) % 1000
+        var t = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                      Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(millis))
+    }
+
+    /// Parses exactly the form `format` writes; nil otherwise.
+    public static func parse(_ text: some StringProtocol) -> Date? {
+        let s = Array(text.utf8)
+        guard s.count == 24, s[4] == 45, s[7] == 45, s[10] == 84, s[13] == 58, s[16] == 58,
+              s[19] == 46, s[23] == 90 else { return nil }
+        func num(_ r: Range<Int>) -> Int? {
+            var v = 0
+            for i in r {
+                guard s[i] >= 48 && s[i] <= 57 else { return nil }
+                v = v * 10 + Int(s[i] - 48)
+            }
+            return v
+        }
+        guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13),
+              let mi = num(14..<16), let se = num(17..<19), let ms = num(20..<23),
+              (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, se < 60 else { return nil }
+        var parts = tm()
+        parts.tm_year = Int32(y - 1900); parts.tm_mon = Int32(mo - 1); parts.tm_mday = Int32(d)
+        parts.tm_hour = Int32(h); parts.tm_min = Int32(mi); parts.tm_sec = Int32(se)
+        let t = timegm(&parts)
+        let date = Date(timeIntervalSince1970: Double(t) + Double(ms) / 1000)
+        // Reject dates that timegm normalised (31 February and the like).
+        return format(date) == String(text) ? date : nil
+    }
+}

@@ -1,0 +1,187 @@
+import DossierCrypto
+import Foundation
+
+/// File operations with the guarantees Dossier promises: secret files private, outputs written
+/// atomically (a temporary file in the destination folder, renamed into place), nothing left
+/// behind on failure.
+public enum FileAccess {
+    /// Reads a small text file, refusing folders and anything over `limit` bytes.
+    public static func readSmallText(path: String, limit: Int) throws(DossierError) -> String {
+        let data = try readSmall(path: path, limit: limit)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw .fileUnreadable(path: path, reason: "it is not UTF-8 text")
+        }
+        return text
+    }
+
+    /// Reads a small file, refusing folders and anything over `limit` bytes.
+    public static func readSmall(path: String, limit: Int) throws(DossierError) -> Data {
+        let fd = try openForReading(path: path)
+        defer { close(fd) }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .fileUnreadable(path: path, reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            data.append(contentsOf: buffer[0..<n])
+            if data.count > limit {
+                throw .fileUnreadable(path: path, reason: "it is larger than \(limit) bytes, too large for this kind of file")
+            }
+        }
+        return data
+    }
+
+    /// Opens a regular file for reading; clear errors for a missing file, a folder, no permission.
+    public static func openForReading(path: String) throws(DossierError) -> Int32 {
+        guard !path.isEmpty else { throw .invalidArgument("an empty file name was given") }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            let e = errno
+            if e == ENOENT { throw .fileNotFound(path: path) }
+            throw .fileUnreadable(path: path, reason: String(cString: strerror(e)))
+        }
+        var st = stat()
+        if fstat(fd, &st) != 0 || (st.st_mode & S_IFMT) != S_IFREG {
+            close(fd)
+            throw .notARegularFile(path: path)
+        }
+        return fd
+    }
+
+    /// Refuses a secret file that group or others can read or write (as ssh does).
+    public static func requirePrivate(path: String) throws(DossierError) {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            if errno == ENOENT { throw .fileNotFound(path: path) }
+            throw .fileUnreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        let mode = UInt16(st.st_mode & 0o777)
+        if mode & 0o077 != 0 { throw .insecurePermissions(path: path, mode: mode) }
+    }
+
+    /// Writes `data` to `path` atomically with `mode`. Without `overwrite`, an existing file is
+    /// never replaced, not even by a race: the file is linked into place, which fails if the
+    /// name exists.
+    public static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o600, overwrite: Bool = false) throws(DossierError) {
+        let output = try AtomicOutput(destination: path, mode: mode, overwrite: overwrite)
+        let failure: String? = data.withUnsafeBytes { b in
+            var done = 0
+            while done < b.count {
+                let n = write(output.fd, b.baseAddress! + done, b.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errnoText()
+                }
+                done += n
+            }
+            return nil
+        }
+        if let failure {
+            output.abandon()
+            throw .writeFailed(path: path, reason: failure)
+        }
+        try output.commit()
+    }
+
+    /// Creates a folder (and its parents) private to the user.
+    public static func makePrivateDirectory(_ path: String) throws(DossierError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .writeFailed(path: path, reason: "cannot create the folder")
+        }
+    }
+
+    /// Flushes a folder's entry table, so that a rename in it survives a crash.
+    static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 { fsync(fd); close(fd) }
+    }
+
+    static func errnoText() -> String { String(cString: strerror(errno)) }
+}
+
+/// A file being written: a private temporary file beside the destination that becomes the
+/// destination only on `commit()`. Until then nothing exists at the destination; `abandon()`
+/// (or the deinitialiser, if neither was called) removes the temporary file.
+public struct AtomicOutput: ~Copyable {
+    /// Descriptor of the temporary file; write through it.
+    public let fd: Int32
+    public let destination: String
+    let temporaryPath: String
+    let overwrite: Bool
+    private var finished = false
+
+    /// Creates the temporary file (mode 0600 until commit) in the destination's folder.
+    public init(destination: String, mode: mode_t = 0o600, overwrite: Bool = false) throws(DossierError) {
+        guard !destination.isEmpty else { throw .invalidArgument("an empty output file name was given") }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: destination, isDirectory: &isDir) {
+            if isDir.boolValue { throw .notARegularFile(path: destination) }
+            if !overwrite { throw .fileExists(path: destination) }
+        }
+        let url = URL(fileURLWithPath: destination)
+        let folder = url.deletingLastPathComponent().path
+        let name = url.lastPathComponent
+        var created: (Int32, String)?
+        for _ in 0..<16 {
+            let suffix = SystemRandom().bytes(6).hex
+            let candidate = folder + "/." + name + ".dossier-tmp-" + suffix
+            let fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd >= 0 { created = (fd, candidate); break }
+            if errno != EEXIST { throw .writeFailed(path: destination, reason: FileAccess.errnoText()) }
+        }
+        guard let (fd, tmp) = created else { throw .writeFailed(path: destination, reason: "cannot create a temporary file") }
+        if mode != 0o600 { fchmod(fd, mode) }
+        self.fd = fd
+        self.destination = destination
+        temporaryPath = tmp
+        self.overwrite = overwrite
+    }
+
+    /// Flushes the file to disk and moves it into place.
+    public consuming func commit() throws(DossierError) {
+        finished = true
+        if fsync(fd) != 0 {
+            let reason = FileAccess.errnoText()
+            close(fd); unlink(temporaryPath)
+            throw .writeFailed(path: destination, reason: reason)
+        }
+        close(fd)
+        if overwrite {
+            if rename(temporaryPath, destination) != 0 {
+                let reason = FileAccess.errnoText()
+                unlink(temporaryPath)
+                throw .writeFailed(path: destination, reason: reason)
+            }
+        } else {
+            if link(temporaryPath, destination) != 0 {
+                let e = errno
+                unlink(temporaryPath)
+                if e == EEXIST { throw .fileExists(path: destination) }
+                throw .writeFailed(path: destination, reason: String(cString: strerror(e)))
+            }
+            unlink(temporaryPath)
+        }
+        FileAccess.syncDirectory(URL(fileURLWithPath: destination).deletingLastPathComponent().path)
+    }
+
+    /// Removes the temporary file; the destination is untouched.
+    public consuming func abandon() {
+        finished = true
+        close(fd)
+        unlink(temporaryPath)
+    }
+
+    deinit {
+        if !finished {
+            close(fd)
+            unlink(temporaryPath)
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import DossierCore
+import Foundation
+
+// UI rules, as in age: prompts go to the terminal (/dev/tty), messages to stderr prefixed
+// `dossier:`, failures as an `error:` line (and a `hint:` line where one helps), results to
+// stdout. Nothing secret is ever printed, not even a line of a malformed key file.
+
+@main
+struct Dossier: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dossier",
+        abstract: "A secure document vault: encrypted at rest, shared through sealed time-limited packages, every action in a verifiable log.",
+        discussion: """
+        Staff:    dossier init, deposit, list, show, search, retrieve, remove, staff, rotate, doctor
+        Counsel:  dossier identity new, identity show
+        Auditors: dossier org show
+
+        Environment: DOSSIER_VAULT (for --vault), DOSSIER_IDENTITY (for --identity),
+        DOSSIER_PASSPHRASE_FILE (for --passphrase-file). A passphrase is never accepted on
+        the command line.
+
+        Exit codes: 0 success; 1 other failure; 3 verification or integrity failure;
+        64 usage; 65 malformed input; 66 missing input (file or id); 73 output exists;
+        74 input/output error; 75 vault busy, retry; 77 refused (permissions, passphrase,
+        not staff).
+        """,
+        version: "0.1.0",
+        subcommands: [IdentityCommand.self]
+    )
+
+    static func main() async {
+        ProcessHardening.disableCoreDumps()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as DossierError {
+            Terminal.fail(error.description, code: ExitCodes.code(for: error))
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// The documented exit codes.
+enum ExitCodes {
+    static func code(for error: DossierError) -> Int32 {
+        switch error {
+        case .fileNotFound, .unknownStaff, .unknownDocument, .notAVault:
+            return 66
+        case .fileExists, .vaultExists:
+            return 73
+        case .writeFailed, .fileUnreadable:
+            return 74
+        case .vaultBusy:
+            return 75
+        case .insecurePermissions, .wrongPassphrase, .notStaff, .passphraseRequired:
+            return 77
+        case .malformedIdentityFile, .malformedPublicIdentity, .malformedOrganisationKey, .notARegularFile,
+             .unknownKind, .invalidLanguageTag, .invalidArgument, .emptyPassphrase, .passphraseMismatch:
+            return 65
+        case .integrity:
+            return 3
+        case .crypto, .database, .unsupportedVaultVersion, .staffAlreadyPresent, .lastStaffMember, .documentRemoved:
+            return 1
+        }
+    }
+}

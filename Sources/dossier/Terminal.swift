@@ -1,0 +1,56 @@
+import DossierCore
+import DossierCrypto
+import Foundation
+
+/// Terminal input and output. The only place that talks to the user directly.
+enum Terminal {
+    /// Writes a line to stderr.
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("dossier: \(message)\n".utf8))
+    }
+
+    static func warn(_ message: String) {
+        FileHandle.standardError.write(Data("dossier: warning: \(message)\n".utf8))
+    }
+
+    /// Prints the error (and an optional hint) on stderr and exits with `code`.
+    static func fail(_ message: String, hint: String? = nil, code: Int32) -> Never {
+        FileHandle.standardError.write(Data("dossier: error: \(message)\n".utf8))
+        if let hint { FileHandle.standardError.write(Data("dossier: hint: \(hint)\n".utf8)) }
+        exit(code)
+    }
+
+    /// Whether stdout is a terminal (tables for people, plain lines for pipes).
+    static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
+
+    /// Reads a passphrase from /dev/tty without echo. Nil when there is no terminal.
+    static func readPassphrase(prompt: String) throws(DossierError) -> SecureBytes? {
+        let tty = open("/dev/tty", O_RDWR | O_CLOEXEC)
+        guard tty >= 0 else { return nil }
+        defer { close(tty) }
+        var saved = termios()
+        let haveTermios = tcgetattr(tty, &saved) == 0
+        if haveTermios {
+            var silent = saved
+            silent.c_lflag &= ~tcflag_t(ECHO)
+            silent.c_lflag |= tcflag_t(ECHONL)
+            tcsetattr(tty, TCSAFLUSH, &silent)
+        }
+        defer { if haveTermios { tcsetattr(tty, TCSAFLUSH, &saved) } }
+        _ = prompt.withCString { write(tty, $0, strlen($0)) }
+        let capacity = 1024
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 1)
+        defer { secureZero(buffer); buffer.deallocate() }
+        var count = 0
+        while count < capacity {
+            var byte: UInt8 = 0
+            let n = read(tty, &byte, 1)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 || byte == 0x0a { break }
+            buffer[count] = byte
+            count += 1
+        }
+        if count > 0 && buffer[count - 1] == 0x0d { count -= 1 }
+        return SecureBytes(copying: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+    }
+}

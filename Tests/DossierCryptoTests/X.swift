@@ -1,0 +1,2 @@
+import XCTest
+final class XDossierCryptoTests: XCTestCase { func testX() { XCTAssertTrue(true) } }

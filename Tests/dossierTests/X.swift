@@ -1,0 +1,2 @@
+import XCTest
+final class XdossierTests: XCTestCase { func testX() { XCTAssertTrue(true) } }

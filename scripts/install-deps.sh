@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Dossier needs to build and test, if any are missing.
+# Runs apt-get as root, or through sudo when available.
+set -euo pipefail
+
+packages=(libsodium-dev libsqlite3-dev pkg-config)
+# Tools the benchmarks and end-to-end checks use.
+if [ "${DOSSIER_BENCH_DEPS:-0}" = 1 ]; then packages+=(age hyperfine time); fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
+    echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
