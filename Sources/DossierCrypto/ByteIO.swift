@@ -82,3 +82,13 @@ public struct DataSink: ByteSink {
         data.append(contentsOf: bytes)
     }
 }
+
+extension ByteSink {
+    /// Writes all of `data` (for small headers).
+    public mutating func write(contentsOf data: Data) throws(CryptoError) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 1)
+        defer { buffer.deallocate() }
+        data.copyBytes(to: buffer.bindMemory(to: UInt8.self), count: data.count)
+        try write(UnsafeRawBufferPointer(rebasing: buffer[0..<data.count]))
+    }
+}

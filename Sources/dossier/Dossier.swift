@@ -26,11 +26,16 @@ struct Dossier: AsyncParsableCommand {
         not staff).
         """,
         version: "0.1.0",
-        subcommands: [IdentityCommand.self]
+        subcommands: [
+            IdentityCommand.self, InitCommand.self, OrgCommand.self, DepositCommand.self, ListCommand.self,
+            ShowCommand.self, SearchCommand.self, RetrieveCommand.self, RemoveCommand.self, StaffCommand.self,
+            RotateCommand.self, DoctorCommand.self,
+        ]
     )
 
     static func main() async {
         ProcessHardening.disableCoreDumps()
+        ProcessHardening.restrictFileCreationMask()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -73,3 +73,59 @@ enum JSONOutput {
         }
     }
 }
+
+/// The vault folder: `--vault` or `DOSSIER_VAULT`.
+struct VaultOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The vault folder (also: DOSSIER_VAULT).", valueName: "DIR"))
+    var vault: String?
+
+    func resolvedPath() throws(DossierError) -> String {
+        if let vault { return vault }
+        if let env = ProcessInfo.processInfo.environment["DOSSIER_VAULT"], !env.isEmpty { return env }
+        throw .invalidArgument("no vault given; pass --vault DIR or set DOSSIER_VAULT")
+    }
+
+    func open() throws(DossierError) -> Vault {
+        try Vault.open(at: try resolvedPath())
+    }
+}
+
+/// Vault plus the staff identity that unlocks it.
+struct StaffOptions: ParsableArguments {
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var identity: IdentityOptions
+
+    /// Opens the vault first (a wrong folder fails before any passphrase prompt), then unlocks it.
+    func session() throws(DossierError) -> StaffSession {
+        let v = try vault.open()
+        return try v.unlock(try identity.load())
+    }
+}
+
+/// Aligned tables for terminals, tab-separated lines for pipes.
+enum Table {
+    static func print(headers: [String], rows: [[String]]) {
+        if !Terminal.stdoutIsTerminal {
+            for row in rows { Swift.print(row.joined(separator: "\t")) }
+            return
+        }
+        var widths = headers.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+        }
+        Swift.print(line(headers))
+        for row in rows { Swift.print(line(row)) }
+        if rows.isEmpty { Swift.print("(none)") }
+    }
+
+    /// A size for people: 1.2 MiB.
+    static func size(_ bytes: UInt64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    }
+}

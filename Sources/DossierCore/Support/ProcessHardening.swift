@@ -12,6 +12,11 @@ public enum ProcessHardening {
         #endif
     }
 
+    /// Makes every file this process creates private to the user unless it says otherwise.
+    public static func restrictFileCreationMask() {
+        umask(0o077)
+    }
+
     /// The current soft core-file limit (for tests).
     public static func coreDumpLimit() -> UInt64 {
         var limit = rlimit()

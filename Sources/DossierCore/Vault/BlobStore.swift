@@ -1,0 +1,109 @@
+import DossierCrypto
+import Foundation
+
+/// Encrypted content on disk: `blobs/<2 chars>/<document id>`, each file the 4-byte magic
+/// `DSB` 0x01 followed by a STREAM ciphertext. A blob is written to `blobs/tmp/`, flushed, and
+/// renamed into place before the catalogue row that references it commits; a crash leaves at
+/// worst an orphan, which `doctor` reports.
+struct BlobStore {
+    static let magic = Data([0x44, 0x53, 0x42, 0x01]) // "DSB" 1
+    let root: String
+    let random: any RandomSource
+
+    var temporaryFolder: String { root + "/tmp" }
+
+    func path(for id: String) -> String {
+        let shard = String(id.suffix(13).prefix(2))
+        return root + "/" + shard + "/" + id
+    }
+
+    /// Encrypts everything readable from `fd` into the blob for `id`; returns the plaintext size.
+    func write(id: String, key: SecureBytes, from fd: Int32, sourcePath: String) throws(DossierError) -> UInt64 {
+        let destination = path(for: id)
+        let folder = (destination as NSString).deletingLastPathComponent
+        try FileAccess.makePrivateDirectory(folder)
+        try FileAccess.makePrivateDirectory(temporaryFolder)
+        let temporary = temporaryFolder + "/" + id + "." + random.bytes(6).hex
+        let out = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard out >= 0 else { throw .writeFailed(path: temporary, reason: FileAccess.errnoText()) }
+        var committed = false
+        defer {
+            if !committed { unlink(temporary) }
+        }
+        let size: UInt64
+        do throws(CryptoError) {
+            var sink = FileDescriptorSink(fd: out)
+            try sink.write(contentsOf: BlobStore.magic)
+            var source = FileDescriptorSource(fd: fd)
+            size = try StreamCipher.encrypt(key: key, from: &source, to: &sink)
+        } catch {
+            close(out)
+            if case .io(let op, _) = error, op == "read" {
+                throw .fileUnreadable(path: sourcePath, reason: error.description)
+            }
+            throw .writeFailed(path: destination, reason: error.description)
+        }
+        guard fsync(out) == 0 else {
+            let reason = FileAccess.errnoText()
+            close(out)
+            throw .writeFailed(path: destination, reason: reason)
+        }
+        close(out)
+        guard rename(temporary, destination) == 0 else { throw .writeFailed(path: destination, reason: FileAccess.errnoText()) }
+        committed = true
+        FileAccess.syncDirectory(folder)
+        return size
+    }
+
+    /// Opens a blob for reading, positioned after the magic.
+    func openForReading(id: String) throws(DossierError) -> Int32 {
+        let p = path(for: id)
+        let fd = open(p, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .integrity("the encrypted content of \(id) is missing (\(p))") }
+        var magic = [UInt8](repeating: 0, count: 4)
+        guard read(fd, &magic, 4) == 4, Data(magic) == BlobStore.magic else {
+            close(fd)
+            throw .integrity("the encrypted content of \(id) has a bad header (\(p))")
+        }
+        return fd
+    }
+
+    /// Size of the blob file, or nil if absent.
+    func fileSize(id: String) -> UInt64? {
+        var st = stat()
+        guard stat(path(for: id), &st) == 0 else { return nil }
+        return UInt64(st.st_size)
+    }
+
+    /// Expected size of the blob for a plaintext of `size` bytes.
+    static func expectedSize(plaintextSize size: UInt64) -> UInt64 {
+        UInt64(magic.count) + Stream.ciphertextSize(plaintextSize: size)
+    }
+
+    func remove(id: String) {
+        unlink(path(for: id))
+    }
+
+    /// Every blob file (id → path) and every leftover temporary file.
+    func inventory() -> (blobs: [String: String], temporaries: [String]) {
+        let fm = FileManager.default
+        var blobs: [String: String] = [:]
+        for shard in (try? fm.contentsOfDirectory(atPath: root)) ?? [] where shard != "tmp" {
+            let folder = root + "/" + shard
+            for name in (try? fm.contentsOfDirectory(atPath: folder)) ?? [] { blobs[name] = folder + "/" + name }
+        }
+        let temps = ((try? fm.contentsOfDirectory(atPath: temporaryFolder)) ?? []).map { temporaryFolder + "/" + $0 }
+        return (blobs, temps)
+    }
+}
+
+/// The stream cipher Dossier uses for content; one name to change when it becomes parallel.
+enum StreamCipher {
+    static func encrypt<S: ByteSource, K: ByteSink>(key: SecureBytes, from source: inout S, to sink: inout K) throws(CryptoError) -> UInt64 {
+        try Stream.encrypt(key: key, from: &source, to: &sink)
+    }
+
+    static func decrypt<S: ByteSource, K: ByteSink>(key: SecureBytes, from source: inout S, to sink: inout K) throws(CryptoError) -> UInt64 {
+        try Stream.decrypt(key: key, from: &source, to: &sink)
+    }
+}

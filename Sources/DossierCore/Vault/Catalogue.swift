@@ -1,0 +1,181 @@
+import DossierCrypto
+import Foundation
+import GRDB
+
+/// Depositing, finding, retrieving and removing documents.
+extension StaffSession {
+    /// Encrypts each file into the blob store, then records them all in one transaction with
+    /// one log entry each. On any failure nothing is recorded and no blob is left.
+    public func deposit(_ request: DepositRequest) throws(DossierError) -> [Document] {
+        let title = request.title.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !title.isEmpty else { throw .invalidArgument("the title is empty; give one with --title TEXT") }
+        guard !request.files.isEmpty else { throw .invalidArgument("no file to deposit") }
+        let language = try Language.canonical(request.language)
+        let tags = request.tags.map { $0.trimmingCharacters(in: .whitespaces) }
+        if tags.contains(where: \.isEmpty) { throw .invalidArgument("a tag is empty") }
+        let blank: (String?) -> String? = { v in v.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 } }
+
+        // Open every file first, so that a bad path fails before anything is written.
+        var descriptors: [Int32] = []
+        defer { descriptors.forEach { close($0) } }
+        for path in request.files {
+            descriptors.append(try FileAccess.openForReading(path: path))
+        }
+
+        struct Pending { let id: String; let size: UInt64; let keySealed: Data; let metaSealed: Data }
+        var pending: [Pending] = []
+        var written: [String] = []
+        do {
+            for (path, fd) in zip(request.files, descriptors) {
+                let id = Identifier.make(prefix: "doc", random: vault.random)
+                let key = Stream.generateKey(using: vault.random)
+                let size = try vault.blobs.write(id: id, key: key, from: fd, sourcePath: path)
+                written.append(id)
+                let meta = DocumentMetadata(title: title, fileName: URL(fileURLWithPath: path).lastPathComponent, tags: tags,
+                                            jurisdiction: blank(request.jurisdiction), caseReference: blank(request.caseReference))
+                pending.append(Pending(id: id, size: size,
+                                       keySealed: try Sealing.seal(key, purpose: .documentKey, id: id, vaultKey: vaultKey, random: vault.random),
+                                       metaSealed: try sealMetadata(meta, id: id)))
+            }
+            let now = vault.clock.now()
+            let stamp = Timestamp.format(now)
+            try vault.write { db in
+                for p in pending {
+                    try db.execute(sql: """
+                        INSERT INTO documents(id, kind, language, size, deposited_at, deposited_by, metadata_sealed, key_sealed)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [p.id, request.kind.rawValue, language, Int64(p.size), stamp, actor, p.metaSealed, p.keySealed])
+                    try AuditLog.append(db, signer: identity, action: "deposit", at: now, subjects: ["doc:" + p.id],
+                                        details: [.init("kind", request.kind.rawValue), .init("size", String(p.size))])
+                }
+            }
+        } catch {
+            for id in written { vault.blobs.remove(id: id) }
+            throw error
+        }
+        return try pending.map { p throws(DossierError) in try document(p.id) }
+    }
+
+    func sealMetadata(_ meta: DocumentMetadata, id: String) throws(DossierError) -> Data {
+        var json: Data
+        do { json = try JSONEncoder().encode(meta) } catch { throw .invalidArgument("cannot encode the metadata") }
+        defer { secureZero(&json) }
+        return try Sealing.seal(json, purpose: .metadata, id: id, vaultKey: vaultKey, random: vault.random)
+    }
+
+    func openMetadata(_ sealed: Data, id: String) throws(DossierError) -> DocumentMetadata {
+        let plain = try Sealing.open(sealed, purpose: .metadata, id: id, vaultKey: vaultKey)
+        do {
+            return try plain.withUnsafeBytes { b in try JSONDecoder().decode(DocumentMetadata.self, from: Data(b)) }
+        } catch {
+            throw .integrity("the metadata of \(id) is unreadable")
+        }
+    }
+
+    private func makeDocument(_ row: Row) throws(DossierError) -> Document {
+        let id: String = row["id"]
+        let sealed: Data? = row["metadata_sealed"]
+        guard let kind = DocumentKind(rawValue: row["kind"]) else { throw .integrity("document \(id) has an unknown kind") }
+        return Document(id: id, kind: kind, language: row["language"], size: UInt64(row["size"] as Int64),
+                        depositedAt: row["deposited_at"], depositedBy: row["deposited_by"],
+                        metadata: try sealed.map { s throws(DossierError) in try openMetadata(s, id: id) },
+                        removedAt: row["removed_at"], removedBy: row["removed_by"])
+    }
+
+    /// One document (removed ones too, as tombstones).
+    public func document(_ id: String) throws(DossierError) -> Document {
+        guard let row = try vault.read({ db in try Row.fetchOne(db, sql: "SELECT * FROM documents WHERE id = ?", arguments: [id]) }) else {
+            throw .unknownDocument(id: id)
+        }
+        return try makeDocument(row)
+    }
+
+    /// Documents matching `filter`, oldest first.
+    public func list(_ filter: DocumentFilter = DocumentFilter()) throws(DossierError) -> [Document] {
+        var sql = "SELECT * FROM documents WHERE 1"
+        var args: [DatabaseValueConvertible] = []
+        if !filter.includeRemoved { sql += " AND removed_at IS NULL" }
+        if let kind = filter.kind { sql += " AND kind = ?"; args.append(kind.rawValue) }
+        if let lang = filter.language { sql += " AND language = ?"; args.append(try Language.canonical(lang)) }
+        sql += " ORDER BY deposited_at, id"
+        let rows = try vault.read { db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)) }
+        var out: [Document] = []
+        for row in rows {
+            let doc = try makeDocument(row)
+            if let wanted = filter.caseReference, doc.metadata?.caseReference != wanted { continue }
+            out.append(doc)
+        }
+        return out
+    }
+
+    /// Documents whose decrypted metadata contains every word.
+    public func search(_ words: [String]) throws(DossierError) -> [Document] {
+        let terms = words.flatMap { $0.split(separator: " ").map(String.init) }.filter { !$0.isEmpty }
+        guard !terms.isEmpty else { throw .invalidArgument("give at least one word to search for") }
+        return try list().filter { $0.metadata?.matches(words: terms) ?? false }
+    }
+
+    /// Decrypts a document to `output`, atomically: the file appears only after the last chunk
+    /// authenticates. The retrieval is logged first; if it cannot be logged, nothing is revealed.
+    public func retrieve(_ id: String, to output: String, overwrite: Bool = false) throws(DossierError) -> Document {
+        let doc = try document(id)
+        if doc.isRemoved { throw .documentRemoved(id: id) }
+        let keySealed: Data? = try vault.read { db in try Data.fetchOne(db, sql: "SELECT key_sealed FROM documents WHERE id = ?", arguments: [id]) }
+        guard let keySealed else { throw .documentRemoved(id: id) }
+        let key = try Sealing.open(keySealed, purpose: .documentKey, id: id, vaultKey: vaultKey)
+        let atomic = try AtomicOutput(destination: output, overwrite: overwrite)
+        let input: Int32
+        do {
+            input = try vault.blobs.openForReading(id: id)
+        } catch {
+            atomic.abandon()
+            throw error
+        }
+        defer { close(input) }
+        let now = vault.clock.now()
+        do {
+            try vault.write { db in
+                try AuditLog.append(db, signer: identity, action: "retrieve", at: now, subjects: ["doc:" + id])
+            }
+        } catch {
+            atomic.abandon()
+            throw error
+        }
+        var source = FileDescriptorSource(fd: input)
+        var sink = FileDescriptorSink(fd: atomic.fd)
+        let size: UInt64
+        do throws(CryptoError) {
+            size = try StreamCipher.decrypt(key: key, from: &source, to: &sink)
+        } catch {
+            atomic.abandon()
+            if case .io(let op, _) = error, op == "write" { throw .writeFailed(path: output, reason: error.description) }
+            throw .integrity("the encrypted content of \(id) does not authenticate (\(error)); nothing was written. Run `dossier doctor`")
+        }
+        guard size == doc.size else {
+            atomic.abandon()
+            throw .integrity("the content of \(id) has \(size) bytes where the catalogue says \(doc.size); nothing was written")
+        }
+        try atomic.commit()
+        return doc
+    }
+
+    /// Crypto-shreds a document: its key and metadata are destroyed, its blob deleted; a
+    /// tombstone (id, kind, size, dates, sealed reason) remains.
+    public func remove(_ id: String, reason: String) throws(DossierError) {
+        let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw .invalidArgument("say why with --reason TEXT (it is stored sealed, for staff)") }
+        let doc = try document(id)
+        if doc.isRemoved { throw .documentRemoved(id: id) }
+        let now = vault.clock.now()
+        let reasonSealed = try Sealing.seal(Data(trimmed.utf8), purpose: .reason, id: id, vaultKey: vaultKey, random: vault.random)
+        try vault.write { db in
+            try db.execute(sql: """
+                UPDATE documents SET key_sealed = NULL, metadata_sealed = NULL, removed_at = ?, removed_by = ?, reason_sealed = ?
+                WHERE id = ? AND removed_at IS NULL
+                """, arguments: [Timestamp.format(now), actor, reasonSealed, id])
+            try AuditLog.append(db, signer: identity, action: "remove", at: now, subjects: ["doc:" + id])
+        }
+        vault.blobs.remove(id: id)
+        vault.checkpointAndTruncateWAL()
+    }
+}

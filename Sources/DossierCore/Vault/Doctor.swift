@@ -1,0 +1,94 @@
+import DossierCrypto
+import Foundation
+import GRDB
+
+/// Consistency checks of a vault folder. Never prints or returns content.
+public struct DoctorReport: Codable, Sendable {
+    public enum Severity: String, Codable, Sendable {
+        /// Harmless leftovers a crash can cause (orphan blobs, temporary files).
+        case leftover
+        /// Damage: missing or altered content, a broken log.
+        case damage
+    }
+
+    public struct Finding: Codable, Sendable {
+        public let severity: Severity
+        public let subject: String
+        public let message: String
+        public var fixed: Bool
+    }
+
+    public var documentsChecked = 0
+    public var blobsAuthenticated = 0
+    public var logEntriesVerified = 0
+    public var findings: [Finding] = []
+
+    /// True when nothing is damaged (leftovers alone do not fail the check).
+    public var isHealthy: Bool { !findings.contains { $0.severity == .damage } }
+}
+
+extension Vault {
+    /// Checks every live document's blob (present, right size), lists orphan blobs and leftover
+    /// temporary files, and verifies the log chain. With `session`, also decrypts every blob to
+    /// nowhere, authenticating each chunk. With `fix`, removes orphans and leftovers: run it only
+    /// when no other dossier process is using the vault.
+    public func doctor(session: StaffSession? = nil, fix: Bool = false) throws(DossierError) -> DoctorReport {
+        var report = DoctorReport()
+        let rows = try read { db in try Row.fetchAll(db, sql: "SELECT id, size, key_sealed FROM documents WHERE removed_at IS NULL") }
+        let removed = Set(try read { db in try String.fetchAll(db, sql: "SELECT id FROM documents WHERE removed_at IS NOT NULL") })
+        var (files, temporaries) = blobs.inventory()
+        for row in rows {
+            let id: String = row["id"]
+            let size = UInt64(row["size"] as Int64)
+            report.documentsChecked += 1
+            guard files.removeValue(forKey: id) != nil, let actual = blobs.fileSize(id: id) else {
+                report.findings.append(.init(severity: .damage, subject: id, message: "its encrypted content is missing", fixed: false))
+                continue
+            }
+            let expected = BlobStore.expectedSize(plaintextSize: size)
+            if actual != expected {
+                report.findings.append(.init(severity: .damage, subject: id, message: "its encrypted content has \(actual) bytes, expected \(expected): truncated or altered", fixed: false))
+                continue
+            }
+            if let session {
+                do {
+                    let key = try Sealing.open(row["key_sealed"], purpose: .documentKey, id: id, vaultKey: session.vaultKey)
+                    let fd = try blobs.openForReading(id: id)
+                    defer { close(fd) }
+                    var source = FileDescriptorSource(fd: fd)
+                    var sink = NullSink()
+                    do {
+                        _ = try StreamCipher.decrypt(key: key, from: &source, to: &sink)
+                    } catch {
+                        throw DossierError.integrity("\(error)")
+                    }
+                    report.blobsAuthenticated += 1
+                } catch {
+                    report.findings.append(.init(severity: .damage, subject: id, message: "its encrypted content does not authenticate: \(error)", fixed: false))
+                }
+            }
+        }
+        for (id, path) in files.sorted(by: { $0.key < $1.key }) {
+            let why = removed.contains(id) ? "left over from a removed document" : "not in the catalogue (a deposit interrupted before it committed)"
+            var finding = DoctorReport.Finding(severity: .leftover, subject: path, message: "orphan encrypted blob, \(why)", fixed: false)
+            if fix { finding.fixed = unlink(path) == 0 }
+            report.findings.append(finding)
+        }
+        for path in temporaries.sorted() {
+            var finding = DoctorReport.Finding(severity: .leftover, subject: path, message: "temporary file of an interrupted write (encrypted)", fixed: false)
+            if fix { finding.fixed = unlink(path) == 0 }
+            report.findings.append(finding)
+        }
+        do {
+            report.logEntriesVerified = try verifyLogChain()
+        } catch {
+            report.findings.append(.init(severity: .damage, subject: "audit log", message: error.description, fixed: false))
+        }
+        return report
+    }
+}
+
+/// Discards what is written (for authenticating without keeping plaintext).
+struct NullSink: ByteSink {
+    mutating func write(_ bytes: UnsafeRawBufferPointer) throws(CryptoError) {}
+}
