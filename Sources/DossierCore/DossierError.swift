@@ -38,6 +38,22 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case database(String)
     case integrity(String)
 
+    // Policy and sharing
+    case policyInvalid(source: String, line: Int?, message: String)
+    case policyDenied(rule: String, message: String)
+    case unknownCounsel(id: String)
+    case counselAlreadyRegistered(fingerprint: String, id: String)
+    case unknownGrant(id: String)
+    case grantNotActive(id: String, state: String)
+    case selfApproval(grant: String)
+    case alreadyApproved(grant: String)
+    case malformedPackage(path: String, reason: String)
+    case untrustedSigner(fingerprint: String)
+    case notARecipient(fingerprint: String)
+    case packageNotYetValid(notBefore: String)
+    case packageExpired(notAfter: String)
+    case packageTampered(path: String, reason: String)
+
     // Crypto, wrapped with context
     case crypto(context: String, CryptoError)
 
@@ -99,6 +115,34 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
             return "vault database error: \(message)"
         case let .integrity(message):
             return "integrity check failed: \(message)"
+        case let .policyInvalid(source, line, message):
+            return "\(source)\(line.map { ":\($0)" } ?? ""): \(message)"
+        case let .policyDenied(rule, message):
+            return "refused by the policy (rule \(rule)): \(message); nothing was granted"
+        case let .unknownCounsel(id):
+            return "no counsel \(id); see `dossier counsel list`"
+        case let .counselAlreadyRegistered(fingerprint, id):
+            return "the identity \(fingerprint) is already registered as counsel \(id)"
+        case let .unknownGrant(id):
+            return "no grant \(id); see `dossier grants`"
+        case let .grantNotActive(id, state):
+            return "grant \(id) is \(state); only an active grant can be packaged or approved"
+        case let .selfApproval(grant):
+            return "you created grant \(grant); another staff member must approve it (two-person rule)"
+        case let .alreadyApproved(grant):
+            return "you have already approved grant \(grant); another staff member must approve it"
+        case let .malformedPackage(path, reason):
+            return "\(path) is not a valid Dossier package: \(reason)"
+        case let .untrustedSigner(fingerprint):
+            return "the package is signed by organisation key \(fingerprint), which you do not trust; compare the fingerprint with the organisation by phone, then `dossier trust add`"
+        case let .notARecipient(fingerprint):
+            return "this package was not sealed to your identity \(fingerprint); ask the organisation to grant you access"
+        case let .packageNotYetValid(notBefore):
+            return "this package is not valid before \(notBefore); try again then"
+        case let .packageExpired(notAfter):
+            return "this package expired at \(notAfter); ask the organisation for a new grant"
+        case let .packageTampered(path, reason):
+            return "\(path) was corrupted or tampered with (\(reason)); nothing was written"
         case let .crypto(context, error):
             return "\(context): \(error)"
         }

@@ -29,7 +29,9 @@ struct Dossier: AsyncParsableCommand {
         subcommands: [
             IdentityCommand.self, InitCommand.self, OrgCommand.self, DepositCommand.self, ListCommand.self,
             ShowCommand.self, SearchCommand.self, RetrieveCommand.self, RemoveCommand.self, StaffCommand.self,
-            RotateCommand.self, DoctorCommand.self,
+            RotateCommand.self, DoctorCommand.self, CounselCommand.self, PolicyCommand.self, GrantCommand.self,
+            ApproveCommand.self, PackageCommand.self, RevokeCommand.self, GrantsCommand.self, TrustCommand.self,
+            InspectCommand.self, OpenCommand.self,
         ]
     )
 
@@ -68,8 +70,17 @@ enum ExitCodes {
         case .malformedIdentityFile, .malformedPublicIdentity, .malformedOrganisationKey, .notARegularFile,
              .unknownKind, .invalidLanguageTag, .invalidArgument, .emptyPassphrase, .passphraseMismatch:
             return 65
-        case .integrity:
+        case .integrity, .packageTampered:
             return 3
+        case .policyInvalid, .malformedPackage:
+            return 65
+        case .unknownCounsel, .unknownGrant:
+            return 66
+        case .policyDenied, .selfApproval, .alreadyApproved, .untrustedSigner, .notARecipient,
+             .packageNotYetValid, .packageExpired, .grantNotActive:
+            return 77
+        case .counselAlreadyRegistered:
+            return 1
         case .crypto, .database, .unsupportedVaultVersion, .staffAlreadyPresent, .lastStaffMember, .documentRemoved:
             return 1
         }

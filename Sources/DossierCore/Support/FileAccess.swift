@@ -109,7 +109,7 @@ public enum FileAccess {
 /// A file being written: a private temporary file beside the destination that becomes the
 /// destination only on `commit()`. Until then nothing exists at the destination; `abandon()`
 /// (or the deinitialiser, if neither was called) removes the temporary file.
-public struct AtomicOutput: ~Copyable {
+public final class AtomicOutput {
     /// Descriptor of the temporary file; write through it.
     public let fd: Int32
     public let destination: String
@@ -145,7 +145,8 @@ public struct AtomicOutput: ~Copyable {
     }
 
     /// Flushes the file to disk and moves it into place.
-    public consuming func commit() throws(DossierError) {
+    public func commit() throws(DossierError) {
+        precondition(!finished, "AtomicOutput committed or abandoned twice")
         finished = true
         if fsync(fd) != 0 {
             let reason = FileAccess.errnoText()
@@ -172,7 +173,8 @@ public struct AtomicOutput: ~Copyable {
     }
 
     /// Removes the temporary file; the destination is untouched.
-    public consuming func abandon() {
+    public func abandon() {
+        guard !finished else { return }
         finished = true
         close(fd)
         unlink(temporaryPath)

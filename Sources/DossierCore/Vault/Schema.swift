@@ -45,6 +45,63 @@ enum Schema {
                 ) STRICT;
                 """)
         }
+        m.registerMigration("v2-sharing") { db in
+            try db.execute(sql: """
+                CREATE TABLE counsel (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    fingerprint TEXT NOT NULL UNIQUE,
+                    public_line TEXT NOT NULL,
+                    details_sealed BLOB NOT NULL,
+                    added_at TEXT NOT NULL,
+                    vetted_until TEXT,
+                    vetting_note_sealed BLOB,
+                    suspended_at TEXT,
+                    suspension_reason_sealed BLOB
+                ) STRICT;
+                CREATE TABLE grants (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    created_at TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    not_before TEXT NOT NULL,
+                    not_after TEXT NOT NULL,
+                    approvals_needed INTEGER NOT NULL CHECK (approvals_needed >= 1),
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'revoked')),
+                    details_sealed BLOB NOT NULL,
+                    revoked_at TEXT,
+                    revoked_by TEXT,
+                    reason_sealed BLOB,
+                    online_url TEXT,
+                    max_opens INTEGER
+                ) STRICT;
+                CREATE TABLE grant_documents (
+                    grant_id TEXT NOT NULL REFERENCES grants(id),
+                    position INTEGER NOT NULL,
+                    document_id TEXT NOT NULL REFERENCES documents(id),
+                    PRIMARY KEY (grant_id, document_id)
+                ) STRICT;
+                CREATE TABLE grant_recipients (
+                    grant_id TEXT NOT NULL REFERENCES grants(id),
+                    counsel_id TEXT NOT NULL REFERENCES counsel(id),
+                    PRIMARY KEY (grant_id, counsel_id)
+                ) STRICT;
+                CREATE INDEX grant_recipients_counsel ON grant_recipients(counsel_id);
+                CREATE TABLE grant_approvals (
+                    grant_id TEXT NOT NULL REFERENCES grants(id),
+                    staff TEXT NOT NULL,
+                    approved_at TEXT NOT NULL,
+                    PRIMARY KEY (grant_id, staff)
+                ) STRICT;
+                CREATE TABLE packages (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    grant_id TEXT NOT NULL REFERENCES grants(id),
+                    created_at TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    manifest_sha256 TEXT NOT NULL
+                ) STRICT;
+                """)
+            // Vaults made before policies existed get the default one.
+            try db.execute(sql: "INSERT OR IGNORE INTO settings(key, value) VALUES ('policy', ?)", arguments: [DefaultPolicy.text])
+        }
         return m
     }
 }

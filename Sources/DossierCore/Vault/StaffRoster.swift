@@ -132,7 +132,25 @@ extension StaffSession {
     }
 }
 
-/// Tables added by later features register how their sealed columns move to a new vault key.
+/// The sharing tables' sealed columns, moved to a new vault key during rotation.
 enum ResealHooks {
-    static func resealExtra(_ db: Database, move: (Data, Sealing.Purpose, String) throws -> Data) throws {}
+    static func resealExtra(_ db: Database, move: (Data, Sealing.Purpose, String) throws -> Data) throws {
+        for row in try Row.fetchAll(db, sql: "SELECT id, details_sealed, vetting_note_sealed, suspension_reason_sealed FROM counsel") {
+            let id: String = row["id"]
+            try db.execute(sql: "UPDATE counsel SET details_sealed = ?, vetting_note_sealed = ?, suspension_reason_sealed = ? WHERE id = ?", arguments: [
+                try move(row["details_sealed"], .counsel, id),
+                try (row["vetting_note_sealed"] as Data?).map { try move($0, .counsel, id + "/vetting") },
+                try (row["suspension_reason_sealed"] as Data?).map { try move($0, .counsel, id + "/suspension") },
+                id,
+            ])
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT id, details_sealed, reason_sealed FROM grants") {
+            let id: String = row["id"]
+            try db.execute(sql: "UPDATE grants SET details_sealed = ?, reason_sealed = ? WHERE id = ?", arguments: [
+                try move(row["details_sealed"], .grant, id),
+                try (row["reason_sealed"] as Data?).map { try move($0, .grant, id + "/revocation") },
+                id,
+            ])
+        }
+    }
 }

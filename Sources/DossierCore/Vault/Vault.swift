@@ -60,6 +60,11 @@ public final class Vault: @unchecked Sendable {
         }
         guard let version else { throw .notAVault(path: path) }
         guard version <= Schema.formatVersion else { throw .unsupportedVaultVersion(found: version, supported: Schema.formatVersion) }
+        do {
+            if try !queue.read({ try Schema.migrator.hasCompletedMigrations($0) }) { try Schema.migrator.migrate(queue) }
+        } catch {
+            throw Vault.translate(error, path: path)
+        }
         return vault
     }
 

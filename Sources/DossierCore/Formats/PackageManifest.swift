@@ -1,0 +1,158 @@
+import DossierCrypto
+import Foundation
+
+/// The public, signed part of a package (docs/formats/package.md). Everything an interceptor
+/// may see: who issued it, for which grant, to which recipients' fingerprints, the window, and
+/// the content sizes. File names, kinds, languages and hashes are in the sealed document list.
+public struct PackageManifest: Sendable, Equatable {
+    public static let header = "dossier-package/1"
+
+    public var organisation: String
+    public var issuer: OrganisationKey
+    public var packageID: String
+    public var grantID: String
+    public var created: String
+    public var notBefore: String
+    public var notAfter: String
+    /// Key-release service URL; present only for online packages (not built yet).
+    public var online: String?
+    /// Recipient fingerprints; stanza i belongs to recipient i.
+    public var recipients: [String]
+    /// Plaintext sizes, in document order.
+    public var contentSizes: [UInt64]
+
+    public var bytes: Data {
+        var t = "\(Self.header)\norganisation \(organisation)\nissuer \(issuer.line)\npackage \(packageID)\ngrant \(grantID)\n"
+        t += "created \(created)\nnot-before \(notBefore)\nnot-after \(notAfter)\n"
+        if let online { t += "online \(online)\n" }
+        for r in recipients { t += "recipient \(r)\n" }
+        for s in contentSizes { t += "content \(s)\n" }
+        return Data(t.utf8)
+    }
+
+    public static let maximumRecipients = 1000
+    public static let maximumDocuments = 10000
+
+    /// Parses strictly: the bytes must be exactly what `bytes` produces.
+    public static func parse(_ data: Data, path: String) throws(DossierError) -> PackageManifest {
+        func bad(_ why: String) -> DossierError { .malformedPackage(path: path, reason: "manifest: \(why)") }
+        guard let text = String(data: data, encoding: .utf8), text.hasSuffix("\n") else { throw bad("not UTF-8 text ending in a newline") }
+        var lines = text.dropLast().split(separator: "\n", omittingEmptySubsequences: false)[...]
+        func take(_ name: String) throws(DossierError) -> String {
+            guard let l = lines.first, l.hasPrefix(name + " ") else { throw bad("expected '\(name)'") }
+            lines = lines.dropFirst()
+            return String(l.dropFirst(name.count + 1))
+        }
+        guard lines.first == Substring(header) else {
+            if let first = lines.first, first.hasPrefix("dossier-package/") { throw bad("unsupported version '\(first)'; upgrade dossier") }
+            throw bad("unknown header")
+        }
+        lines = lines.dropFirst()
+        let organisation = try take("organisation")
+        let issuer = try OrganisationKey(line: try take("issuer"))
+        let packageID = try take("package")
+        let grantID = try take("grant")
+        guard Identifier.isWellFormed(packageID, prefix: "pkg"), Identifier.isWellFormed(grantID, prefix: "grant") else { throw bad("bad ids") }
+        let created = try take("created"), notBefore = try take("not-before"), notAfter = try take("not-after")
+        guard let nb = Timestamp.parse(notBefore), let na = Timestamp.parse(notAfter), Timestamp.parse(created) != nil, nb <= na else {
+            throw bad("bad times")
+        }
+        var online: String?
+        if let l = lines.first, l.hasPrefix("online ") { online = try take("online") }
+        var recipients: [String] = []
+        while let l = lines.first, l.hasPrefix("recipient ") {
+            let fp = try take("recipient")
+            guard Fingerprint.normalise(fp) == fp else { throw bad("bad recipient fingerprint") }
+            recipients.append(fp)
+        }
+        var sizes: [UInt64] = []
+        while let l = lines.first, l.hasPrefix("content ") {
+            let s = try take("content")
+            guard let n = UInt64(s), String(n) == s, n <= 1 << 50 else { throw bad("bad content size") }
+            sizes.append(n)
+        }
+        guard lines.isEmpty else { throw bad("unexpected line '\(lines.first!.prefix(40))'") }
+        guard (1...maximumRecipients).contains(recipients.count), Set(recipients).count == recipients.count else { throw bad("bad recipient list") }
+        guard (1...maximumDocuments).contains(sizes.count) else { throw bad("bad document count") }
+        let m = PackageManifest(organisation: organisation, issuer: issuer, packageID: packageID, grantID: grantID, created: created,
+                                notBefore: notBefore, notAfter: notAfter, online: online, recipients: recipients, contentSizes: sizes)
+        guard m.bytes == data else { throw bad("not in canonical form") }
+        return m
+    }
+}
+
+/// One entry of the sealed document list.
+public struct PackagedDocument: Sendable, Equatable, Codable {
+    public var id: String
+    public var kind: String
+    public var language: String
+    public var size: UInt64
+    /// BLAKE2b-256 of the plaintext.
+    public var hash: Data
+    public var fileName: String
+}
+
+/// The sealed document list's plaintext: one line per document.
+enum DocumentList {
+    static let header = "dossier-package-documents/1"
+
+    static func bytes(_ docs: [PackagedDocument]) -> Data {
+        var t = header + "\n"
+        for d in docs {
+            t += "document \(d.id) \(d.kind) \(d.language) \(d.size) \(d.hash.hex) \(Data(d.fileName.utf8).base64EncodedString())\n"
+        }
+        return Data(t.utf8)
+    }
+
+    static func parse(_ data: Data, path: String) throws(DossierError) -> [PackagedDocument] {
+        func bad(_ why: String) -> DossierError { .packageTampered(path: path, reason: "document list: \(why)") }
+        guard let text = String(data: data, encoding: .utf8), text.hasSuffix("\n") else { throw bad("not text") }
+        let lines = text.dropLast().split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.first == Substring(header) else { throw bad("unknown header") }
+        var out: [PackagedDocument] = []
+        for line in lines.dropFirst() {
+            let f = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard f.count == 7, f[0] == "document", let size = UInt64(f[4]), let hash = Data(hex: f[5]), hash.count == 32,
+                  let nameData = Data(base64Encoded: String(f[6])), let name = String(data: nameData, encoding: .utf8) else {
+                throw bad("malformed line")
+            }
+            out.append(PackagedDocument(id: String(f[1]), kind: String(f[2]), language: String(f[3]), size: size, hash: hash, fileName: name))
+        }
+        guard bytes(out) == data else { throw bad("not in canonical form") }
+        return out
+    }
+}
+
+/// Byte layout constants and key schedule shared by writer and reader.
+enum PackageLayout {
+    static let magic = Data([0x44, 0x50, 0x4b, 0x01]) // "DPK" 1
+    static let stanzaBytes = 32 + SealedBox.overhead
+    static let maximumManifestBytes = 1 << 20
+    static let maximumListBytes = 4 << 20
+    static let kdfContext = "DOSSPKG1"
+
+    /// Key for the sealed document list (subkey 0) and for document i (subkey i+1).
+    static func listKey(_ packageKey: SecureBytes) throws(DossierError) -> SecureBytes {
+        do { return try KeyDerivation.subkey(from: packageKey, id: 0, context: kdfContext) } catch { throw .crypto(context: "package key", error) }
+    }
+
+    static func documentKey(_ packageKey: SecureBytes, index: Int) throws(DossierError) -> SecureBytes {
+        do { return try KeyDerivation.subkey(from: packageKey, id: UInt64(index + 1), context: kdfContext) } catch { throw .crypto(context: "package key", error) }
+    }
+
+    /// The signed message: everything but the content and the signature itself.
+    static func signedMessage(manifest: Data, stanzas: Data, sealedList: Data) -> Data {
+        var m = magic
+        m.append(Data.bigEndian(UInt32(manifest.count)))
+        m.append(manifest)
+        m.append(stanzas)
+        m.append(Data.bigEndian(UInt32(sealedList.count)))
+        m.append(sealedList)
+        return m
+    }
+
+    /// Associated data of the sealed list: binds it to this manifest.
+    static func listAssociatedData(_ manifest: Data) -> Data {
+        Data("dossier-package-documents/1\n".utf8) + Hash.sha256(manifest)
+    }
+}

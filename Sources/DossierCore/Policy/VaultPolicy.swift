@@ -1,0 +1,28 @@
+import DossierCrypto
+import Foundation
+import GRDB
+
+extension Vault {
+    /// The vault's current policy.
+    public func policy() throws(DossierError) -> Policy {
+        let text: String? = try read { db in
+            try String.fetchOne(db, sql: "SELECT CAST(value AS TEXT) FROM settings WHERE key = 'policy'")
+        }
+        guard let text else { throw .integrity("the vault has no policy; install one with `dossier policy set FILE`") }
+        return try Policy.parse(text, source: "the vault's policy")
+    }
+}
+
+extension StaffSession {
+    /// Replaces the vault's policy after validating it; the change is logged with the text's hash.
+    public func setPolicy(_ text: String, source: String) throws(DossierError) -> Policy {
+        let policy = try Policy.parse(text, source: source)
+        let now = vault.clock.now()
+        try vault.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('policy', ?)", arguments: [text])
+            try AuditLog.append(db, signer: identity, action: "policy-set", at: now, subjects: [],
+                                details: [.init("sha256", Hash.sha256(Data(text.utf8)).hex)])
+        }
+        return policy
+    }
+}

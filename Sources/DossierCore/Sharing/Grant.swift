@@ -1,0 +1,214 @@
+import DossierCrypto
+import Foundation
+import GRDB
+
+/// Time-limited access to documents for named counsel.
+public struct Grant: Codable, Sendable {
+    public enum State: String, Codable, Sendable {
+        case pending, active, revoked, expired
+    }
+
+    public let id: String
+    public let createdAt: String
+    public let createdBy: String
+    public let notBefore: String
+    public let notAfter: String
+    public let state: State
+    public let approvalsNeeded: Int
+    /// Staff who signed off, the grantor first.
+    public let approvedBy: [String]
+    public let documents: [String]
+    public let recipients: [String]
+    public let caseReference: String?
+    public let purpose: String?
+    public let revokedAt: String?
+}
+
+/// What a grant asks for.
+public struct GrantRequest: Sendable {
+    public enum Window: Sendable {
+        case policyDefault
+        case duration(seconds: Int)
+        case until(Date)
+    }
+
+    public var documents: [String]
+    public var counsel: [String]
+    public var window: Window
+    public var caseReference: String?
+    public var purpose: String?
+
+    public init(documents: [String], counsel: [String], window: Window = .policyDefault, caseReference: String? = nil, purpose: String? = nil) {
+        self.documents = documents
+        self.counsel = counsel
+        self.window = window
+        self.caseReference = caseReference
+        self.purpose = purpose
+    }
+}
+
+struct GrantDetails: Codable {
+    var caseReference: String?
+    var purpose: String?
+}
+
+extension StaffSession {
+    /// Checks the policy and records a grant: active at once, or pending until enough other
+    /// staff approve. A denial is logged, then thrown as `.policyDenied` naming the rule.
+    public func grant(_ request: GrantRequest) throws(DossierError) -> Grant {
+        guard !request.documents.isEmpty else { throw .invalidArgument("name at least one document to grant") }
+        guard !request.counsel.isEmpty else { throw .invalidArgument("name at least one counsel with --to") }
+        let policy = try vault.policy()
+        let now = vault.clock.now()
+        var docs: [Document] = []
+        for id in request.documents {
+            let d = try document(id)
+            if d.isRemoved { throw .documentRemoved(id: id) }
+            if !docs.contains(where: { $0.id == d.id }) { docs.append(d) }
+        }
+        var recipients: [Counsel] = []
+        for id in request.counsel {
+            let c = try counsel(id)
+            if !recipients.contains(where: { $0.id == c.id }) { recipients.append(c) }
+        }
+        let notAfter: Date
+        switch request.window {
+        case .policyDefault:
+            let seconds = docs.map { policy.rule(for: $0.kind).defaultWindow }.min() ?? 86400
+            notAfter = now.addingTimeInterval(Double(seconds))
+        case let .duration(seconds):
+            notAfter = now.addingTimeInterval(Double(seconds))
+        case let .until(date):
+            guard date > now else { throw .invalidArgument("the end of the window, \(Timestamp.format(date)), is in the past") }
+            notAfter = date
+        }
+        let window = notAfter.timeIntervalSince(now)
+
+        // Evaluate every rule; the first failure is logged and reported.
+        var denial: (rule: String, message: String)?
+        for d in docs where denial == nil {
+            let rule = policy.rule(for: d.kind)
+            let section = "kinds.\(d.kind.rawValue)"
+            if window > Double(rule.maxWindow) + 0.5 {
+                denial = ("\(section).max_window", "a \(d.kind.rawValue) may be shared for at most \(Duration.format(rule.maxWindow)); this grant asks for \(Duration.format(Int(window.rounded(.up)) / 60 * 60))")
+            } else if recipients.count > rule.maxRecipients {
+                denial = ("\(section).max_recipients", "a \(d.kind.rawValue) may go to at most \(rule.maxRecipients) counsel; this grant names \(recipients.count)")
+            } else if rule.requireOnline {
+                denial = ("\(section).require_online", "a \(d.kind.rawValue) may only be shared through the online key-release service")
+            } else if rule.requireVetted, let c = recipients.first(where: { !$0.isVetted(through: notAfter) }) {
+                denial = ("\(section).require_vetted", "counsel \(c.id) is \(c.status(at: now)), and must be vetted until after the window ends (\(Timestamp.format(notAfter)))")
+            }
+        }
+        if denial == nil, let c = recipients.first(where: { $0.suspendedAt != nil }) {
+            denial = ("counsel.suspended", "counsel \(c.id) is suspended")
+        }
+        let subjects = docs.map { "doc:" + $0.id } + recipients.map { "counsel:" + $0.id }
+        if let denial {
+            try vault.write { db in
+                try AuditLog.append(db, signer: identity, action: "deny", at: now, subjects: subjects,
+                                    details: [.init("rule", denial.rule), .init("request", "grant")])
+            }
+            throw .policyDenied(rule: denial.rule, message: denial.message)
+        }
+
+        let needed = docs.map { policy.rule(for: $0.kind).approvals }.max() ?? 1
+        let id = Identifier.make(prefix: "grant", random: vault.random)
+        let details = try sealJSON(GrantDetails(caseReference: request.caseReference, purpose: request.purpose), purpose: .grant, id: id)
+        let stamp = Timestamp.format(now)
+        try vault.write { db in
+            try db.execute(sql: """
+                INSERT INTO grants(id, created_at, created_by, not_before, not_after, approvals_needed, state, details_sealed)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [id, stamp, actor, stamp, Timestamp.format(notAfter), needed, needed > 1 ? "pending" : "active", details])
+            for (i, d) in docs.enumerated() {
+                try db.execute(sql: "INSERT INTO grant_documents(grant_id, position, document_id) VALUES (?, ?, ?)", arguments: [id, i, d.id])
+            }
+            for c in recipients {
+                try db.execute(sql: "INSERT INTO grant_recipients(grant_id, counsel_id) VALUES (?, ?)", arguments: [id, c.id])
+            }
+            try AuditLog.append(db, signer: identity, action: "grant", at: now, subjects: ["grant:" + id] + subjects,
+                                details: [.init("not-before", stamp), .init("not-after", Timestamp.format(notAfter)),
+                                          .init("approvals-needed", String(needed))])
+        }
+        return try grant(id)
+    }
+
+    /// Approves a pending grant; the grantor cannot approve their own.
+    public func approve(_ id: String) throws(DossierError) -> Grant {
+        let g = try grant(id)
+        guard g.state == .pending else { throw .grantNotActive(id: id, state: g.state == .active ? "already active" : g.state.rawValue) }
+        if g.createdBy == actor { throw .selfApproval(grant: id) }
+        if g.approvedBy.contains(actor) { throw .alreadyApproved(grant: id) }
+        let now = vault.clock.now()
+        try vault.write { db in
+            try db.execute(sql: "INSERT INTO grant_approvals(grant_id, staff, approved_at) VALUES (?, ?, ?)",
+                           arguments: [id, actor, Timestamp.format(now)])
+            let count = 1 + (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grant_approvals WHERE grant_id = ?", arguments: [id]) ?? 0)
+            let done = count >= g.approvalsNeeded
+            if done { try db.execute(sql: "UPDATE grants SET state = 'active' WHERE id = ? AND state = 'pending'", arguments: [id]) }
+            try AuditLog.append(db, signer: identity, action: "approve", at: now, subjects: ["grant:" + id],
+                                details: [.init("approvals", "\(count)/\(g.approvalsNeeded)")])
+        }
+        return try grant(id)
+    }
+
+    /// Revokes a grant: no package can be made from it any more.
+    public func revoke(_ id: String, reason: String) throws(DossierError) -> Grant {
+        let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw .invalidArgument("say why with --reason TEXT (stored sealed, for staff)") }
+        let g = try grant(id)
+        if g.state == .revoked { throw .grantNotActive(id: id, state: "already revoked") }
+        let now = vault.clock.now()
+        let sealed = try Sealing.seal(Data(trimmed.utf8), purpose: .grant, id: id + "/revocation", vaultKey: vaultKey, random: vault.random)
+        try vault.write { db in
+            try db.execute(sql: "UPDATE grants SET state = 'revoked', revoked_at = ?, revoked_by = ?, reason_sealed = ? WHERE id = ?",
+                           arguments: [Timestamp.format(now), actor, sealed, id])
+            try AuditLog.append(db, signer: identity, action: "revoke", at: now, subjects: ["grant:" + id])
+        }
+        return try grant(id)
+    }
+
+    /// One grant.
+    public func grant(_ id: String) throws(DossierError) -> Grant {
+        guard let row = try vault.read({ db in try Row.fetchOne(db, sql: "SELECT * FROM grants WHERE id = ?", arguments: [id]) }) else {
+            throw .unknownGrant(id: id)
+        }
+        return try makeGrant(row)
+    }
+
+    /// Grants, newest first; optionally only active ones, or only those naming a counsel.
+    public func listGrants(activeOnly: Bool = false, counsel: String? = nil) throws(DossierError) -> [Grant] {
+        let counselID = try counsel.map { c throws(DossierError) in try self.counsel(c).id }
+        let rows = try vault.read { db in
+            if let counselID {
+                return try Row.fetchAll(db, sql: """
+                    SELECT g.* FROM grants g JOIN grant_recipients r ON r.grant_id = g.id WHERE r.counsel_id = ? ORDER BY g.created_at DESC, g.id
+                    """, arguments: [counselID])
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM grants ORDER BY created_at DESC, id")
+        }
+        var out: [Grant] = []
+        for row in rows {
+            let g = try makeGrant(row)
+            if !activeOnly || g.state == .active { out.append(g) }
+        }
+        return out
+    }
+
+    func makeGrant(_ row: Row) throws(DossierError) -> Grant {
+        let id: String = row["id"]
+        let details: GrantDetails = try openJSON(row["details_sealed"], purpose: .grant, id: id)
+        let (docs, recipients, approvals) = try vault.read { db in
+            (try String.fetchAll(db, sql: "SELECT document_id FROM grant_documents WHERE grant_id = ? ORDER BY position", arguments: [id]),
+             try String.fetchAll(db, sql: "SELECT counsel_id FROM grant_recipients WHERE grant_id = ? ORDER BY counsel_id", arguments: [id]),
+             try String.fetchAll(db, sql: "SELECT staff FROM grant_approvals WHERE grant_id = ? ORDER BY approved_at", arguments: [id]))
+        }
+        var state = Grant.State(rawValue: row["state"]) ?? .revoked
+        let notAfter: String = row["not_after"]
+        if state != .revoked, let end = Timestamp.parse(notAfter), end < vault.clock.now() { state = .expired }
+        return Grant(id: id, createdAt: row["created_at"], createdBy: row["created_by"], notBefore: row["not_before"],
+                     notAfter: notAfter, state: state, approvalsNeeded: row["approvals_needed"],
+                     approvedBy: [row["created_by"]] + approvals, documents: docs, recipients: recipients,
+                     caseReference: details.caseReference, purpose: details.purpose, revokedAt: row["revoked_at"])
+    }
+}

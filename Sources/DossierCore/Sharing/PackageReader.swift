@@ -1,0 +1,184 @@
+import DossierCrypto
+import Foundation
+
+/// What `inspect` shows: the manifest, whether its signature verifies and by whom.
+public struct PackageInspection: Sendable {
+    public let manifest: PackageManifest
+    public let signatureValid: Bool
+    /// The trust-store entry of the issuer, if trusted.
+    public let trustedAs: TrustStore.Entry?
+    public let fileSize: UInt64
+}
+
+/// A document written by `open`.
+public struct OpenedDocument: Codable, Sendable {
+    public let id: String
+    public let kind: String
+    public let language: String
+    public let size: UInt64
+    public let path: String
+}
+
+/// Reading packages on the counsel's side. Needs no vault: only the counsel's identity and
+/// the trust store.
+public struct PackageReader {
+    public let path: String
+    public let clock: any Clock
+
+    struct Parsed {
+        let manifest: PackageManifest
+        let manifestBytes: Data
+        let stanzas: Data
+        let contentOffset: UInt64
+        let sealedList: Data
+        let signature: Data
+        let fileSize: UInt64
+    }
+
+    public init(path: String, clock: any Clock = SystemClock()) {
+        self.path = path
+        self.clock = clock
+    }
+
+    /// Parses the framing and checks the exact size; reads no content.
+    func parse(_ fd: Int32) throws(DossierError) -> Parsed {
+        func bad(_ why: String) -> DossierError { .malformedPackage(path: path, reason: why) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .fileUnreadable(path: path, reason: FileAccess.errnoText()) }
+        let fileSize = UInt64(st.st_size)
+        func readExactly(_ n: Int, at offset: UInt64) throws(DossierError) -> Data {
+            guard offset + UInt64(n) <= fileSize else { throw bad("truncated (it ends before its \(offset + UInt64(n)) bytes)") }
+            var d = Data(count: n)
+            let got = d.withUnsafeMutableBytes { b in pread(fd, b.baseAddress, n, off_t(offset)) }
+            guard got == n else { throw bad("truncated or unreadable") }
+            return d
+        }
+        let head = try readExactly(8, at: 0)
+        guard head.prefix(3) == PackageLayout.magic.prefix(3) else { throw bad("it does not start with the package magic 'DPK'") }
+        guard head[3] == PackageLayout.magic[3] else { throw bad("package format version \(head[3]) is not supported (this program reads version 1)") }
+        let manifestLength = head.suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        guard manifestLength > 0, Int(manifestLength) <= PackageLayout.maximumManifestBytes else { throw bad("the manifest length \(manifestLength) is out of range") }
+        let manifestBytes = try readExactly(Int(manifestLength), at: 8)
+        let manifest = try PackageManifest.parse(manifestBytes, path: path)
+        let stanzaOffset = 8 + UInt64(manifestLength)
+        let stanzas = try readExactly(manifest.recipients.count * PackageLayout.stanzaBytes, at: stanzaOffset)
+        let contentOffset = stanzaOffset + UInt64(stanzas.count)
+        var contentLength: UInt64 = 0
+        for s in manifest.contentSizes {
+            let (sum, overflow) = contentLength.addingReportingOverflow(Stream.ciphertextSize(plaintextSize: s))
+            guard !overflow else { throw bad("content sizes overflow") }
+            contentLength = sum
+        }
+        let listOffset = contentOffset + contentLength
+        let listLengthBytes = try readExactly(4, at: listOffset)
+        let listLength = listLengthBytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        guard listLength >= UInt32(AEAD.nonceBytes + AEAD.tagBytes), Int(listLength) <= PackageLayout.maximumListBytes else {
+            throw bad("the document list length is out of range (truncated or altered content?)")
+        }
+        let sealedList = try readExactly(Int(listLength), at: listOffset + 4)
+        let signature = try readExactly(SigningKeyPair.signatureBytes, at: listOffset + 4 + UInt64(listLength))
+        let end = listOffset + 4 + UInt64(listLength) + UInt64(SigningKeyPair.signatureBytes)
+        guard end == fileSize else { throw bad("\(fileSize - end) unexpected bytes after the signature") }
+        return Parsed(manifest: manifest, manifestBytes: manifestBytes, stanzas: stanzas, contentOffset: contentOffset,
+                      sealedList: sealedList, signature: signature, fileSize: fileSize)
+    }
+
+    func signatureValid(_ p: Parsed) -> Bool {
+        Signature.verify(p.signature, of: PackageLayout.signedMessage(manifest: p.manifestBytes, stanzas: p.stanzas, sealedList: p.sealedList),
+                         publicKey: p.manifest.issuer.signingKey)
+    }
+
+    /// The manifest and its signature status; no secret needed.
+    public func inspect(trust: TrustStore) throws(DossierError) -> PackageInspection {
+        let fd = try FileAccess.openForReading(path: path)
+        defer { close(fd) }
+        let p = try parse(fd)
+        return PackageInspection(manifest: p.manifest, signatureValid: signatureValid(p),
+                                 trustedAs: try trust.entry(for: p.manifest.issuer), fileSize: p.fileSize)
+    }
+
+    /// Verifies, checks the window and the recipient, decrypts every document to a temporary
+    /// file in `directory`, and renames them into place only after all of them authenticate
+    /// and match their signed hashes. On any failure nothing is left behind.
+    public func open(identity: SecretIdentity, trust: TrustStore, into directory: String, overwrite: Bool = false) throws(DossierError) -> [OpenedDocument] {
+        let fd = try FileAccess.openForReading(path: path)
+        defer { close(fd) }
+        let p = try parse(fd)
+        guard signatureValid(p) else { throw .packageTampered(path: path, reason: "the signature does not verify") }
+        guard try trust.entry(for: p.manifest.issuer) != nil else { throw .untrustedSigner(fingerprint: p.manifest.issuer.fingerprint) }
+        let now = clock.now()
+        // parse() checked both times are well formed.
+        if now < Timestamp.parse(p.manifest.notBefore)! { throw .packageNotYetValid(notBefore: p.manifest.notBefore) }
+        if now > Timestamp.parse(p.manifest.notAfter)! { throw .packageExpired(notAfter: p.manifest.notAfter) }
+        if p.manifest.online != nil {
+            throw .invalidArgument("this package needs the organisation's key-release service, which this version of dossier cannot use yet")
+        }
+        let me = identity.publicIdentity.fingerprint
+        guard let index = p.manifest.recipients.firstIndex(of: me) else { throw .notARecipient(fingerprint: me) }
+        let stanza = p.stanzas.subdata(in: index * PackageLayout.stanzaBytes..<(index + 1) * PackageLayout.stanzaBytes)
+        let packageKey: SecureBytes
+        do { packageKey = try SealedBox.open(stanza, with: identity.encryption) } catch {
+            throw .packageTampered(path: path, reason: "your key stanza does not open")
+        }
+        guard packageKey.count == KeyDerivation.keyBytes else { throw .packageTampered(path: path, reason: "your key stanza has the wrong length") }
+        let listPlain: SecureBytes
+        do {
+            listPlain = try AEAD.open(p.sealedList, key: try PackageLayout.listKey(packageKey), additionalData: PackageLayout.listAssociatedData(p.manifestBytes))
+        } catch {
+            throw .packageTampered(path: path, reason: "the document list does not authenticate")
+        }
+        let docs = try DocumentList.parse(listPlain.unsafeCopyToData(), path: path)
+        guard docs.map(\.size) == p.manifest.contentSizes else { throw .packageTampered(path: path, reason: "the document list disagrees with the manifest") }
+
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+            throw .invalidArgument("\(directory) is not a folder; create it first or give another with -o DIR")
+        }
+        var names = Set<String>()
+        let targets = docs.map { d -> String in
+            var name = Self.safeFileName(d.fileName, fallback: d.id)
+            if names.contains(name) { name = d.id + "-" + name }
+            names.insert(name)
+            return directory + "/" + name
+        }
+        if !overwrite, let existing = targets.first(where: { FileManager.default.fileExists(atPath: $0) }) {
+            throw .fileExists(path: existing)
+        }
+
+        var staged: [AtomicOutput] = []
+        do {
+            var offset = p.contentOffset
+            for (i, d) in docs.enumerated() {
+                let out = try AtomicOutput(destination: targets[i], overwrite: overwrite)
+                staged.append(out)
+                guard lseek(fd, off_t(offset), SEEK_SET) >= 0 else { throw DossierError.fileUnreadable(path: path, reason: FileAccess.errnoText()) }
+                let length = Stream.ciphertextSize(plaintextSize: d.size)
+                var source = LimitedSource(FileDescriptorSource(fd: fd), limit: length)
+                var sink = HashingSink(FileDescriptorSink(fd: out.fd))
+                let key = try PackageLayout.documentKey(packageKey, index: i)
+                do throws(CryptoError) {
+                    _ = try Stream.decrypt(key: key, from: &source, to: &sink)
+                } catch {
+                    if case .io(let op, _) = error, op == "write" { throw DossierError.writeFailed(path: targets[i], reason: error.description) }
+                    throw DossierError.packageTampered(path: path, reason: "document \(i + 1) does not authenticate: \(error)")
+                }
+                guard sink.count == d.size, sink.digest() == d.hash else {
+                    throw DossierError.packageTampered(path: path, reason: "document \(i + 1) does not match its signed hash")
+                }
+                offset += length
+            }
+        } catch {
+            staged.forEach { $0.abandon() }
+            throw error as? DossierError ?? .packageTampered(path: path, reason: "\(error)")
+        }
+        for out in staged { try out.commit() }
+        return zip(docs, targets).map { OpenedDocument(id: $0.id, kind: $0.kind, language: $0.language, size: $0.size, path: $1) }
+    }
+
+    /// A file name safe to create: no folders, no control characters, not hidden.
+    static func safeFileName(_ name: String, fallback: String) -> String {
+        let cleaned = String(name.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) && $0 != "/" && $0 != "\\" })
+        if cleaned.isEmpty || cleaned.hasPrefix(".") || cleaned.utf8.count > 255 { return fallback }
+        return cleaned
+    }
+}

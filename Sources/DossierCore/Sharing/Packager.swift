@@ -1,0 +1,119 @@
+import DossierCrypto
+import Foundation
+import GRDB
+
+/// What `package` produced.
+public struct PackageSummary: Codable, Sendable {
+    public let packageID: String
+    public let grantID: String
+    public let path: String
+    public let recipients: [String]
+    public let documents: [String]
+    public let notAfter: String
+}
+
+extension StaffSession {
+    /// Writes the package for an active grant: a signed manifest, one sealed stanza per
+    /// recipient, each document re-encrypted under a fresh package key, and the sealed document
+    /// list. Storage keys never leave the vault. The export is logged before the file appears.
+    public func makePackage(grant grantID: String, to output: String, overwrite: Bool = false) throws(DossierError) -> PackageSummary {
+        let g = try grant(grantID)
+        switch g.state {
+        case .active: break
+        case .pending:
+            throw .grantNotActive(id: grantID, state: "pending approval (\(g.approvedBy.count) of \(g.approvalsNeeded) sign-offs; another staff member must run `dossier approve \(grantID)`)")
+        case .revoked: throw .grantNotActive(id: grantID, state: "revoked")
+        case .expired: throw .grantNotActive(id: grantID, state: "expired (its window ended \(g.notAfter))")
+        }
+        let now = vault.clock.now()
+        let recipients = try g.recipients.map { c throws(DossierError) in try counsel(c) }
+        if let suspended = recipients.first(where: { $0.suspendedAt != nil }) {
+            try vault.write { db in
+                try AuditLog.append(db, signer: identity, action: "deny", at: now, subjects: ["grant:" + grantID, "counsel:" + suspended.id],
+                                    details: [.init("rule", "counsel.suspended"), .init("request", "package")])
+            }
+            throw .policyDenied(rule: "counsel.suspended", message: "counsel \(suspended.id) was suspended after the grant was made")
+        }
+        let docs = try g.documents.map { d throws(DossierError) in try document(d) }
+        if let removed = docs.first(where: \.isRemoved) { throw .documentRemoved(id: removed.id) }
+
+        let org = try vault.organisation()
+        let orgKey = try organisationSigningKey()
+        let packageID = Identifier.make(prefix: "pkg", random: vault.random)
+        let packageKey = SecureBytes(randomCount: KeyDerivation.keyBytes, using: vault.random)
+        let manifest = PackageManifest(
+            organisation: org.name, issuer: try OrganisationKey(line: org.publicKey), packageID: packageID, grantID: grantID,
+            created: Timestamp.format(now), notBefore: g.notBefore, notAfter: g.notAfter, online: nil,
+            recipients: recipients.map(\.fingerprint), contentSizes: docs.map(\.size)).bytes
+        var stanzas = Data()
+        for c in recipients {
+            let pub = try PublicIdentity(line: c.publicIdentity)
+            do { stanzas.append(try SealedBox.seal(packageKey, to: pub.encryptionKey)) } catch { throw .crypto(context: "cannot seal to counsel \(c.id)", error) }
+        }
+
+        let out = try AtomicOutput(destination: output, overwrite: overwrite)
+        var packaged: [PackagedDocument] = []
+        do {
+            var sink = FileDescriptorSink(fd: out.fd)
+            var header = PackageLayout.magic
+            header.append(Data.bigEndian(UInt32(manifest.count)))
+            header.append(manifest)
+            header.append(stanzas)
+            do { try sink.write(contentsOf: header) } catch { throw DossierError.writeFailed(path: output, reason: error.description) }
+            for (i, d) in docs.enumerated() {
+                let (hash, size) = try reencrypt(d, into: FileDescriptorSink(fd: out.fd), key: try PackageLayout.documentKey(packageKey, index: i), output: output)
+                guard size == d.size else { throw DossierError.integrity("document \(d.id) has \(size) bytes, the catalogue says \(d.size)") }
+                packaged.append(PackagedDocument(id: d.id, kind: d.kind.rawValue, language: d.language, size: size, hash: hash,
+                                                 fileName: d.metadata?.fileName ?? d.id))
+            }
+            var list = DocumentList.bytes(packaged)
+            defer { secureZero(&list) }
+            let sealedList: Data
+            do {
+                sealedList = try AEAD.seal(list, key: try PackageLayout.listKey(packageKey),
+                                           additionalData: PackageLayout.listAssociatedData(manifest), random: vault.random)
+            } catch let e as CryptoError { throw DossierError.crypto(context: "cannot seal the document list", e) }
+            let signature = orgKey.sign(PackageLayout.signedMessage(manifest: manifest, stanzas: stanzas, sealedList: sealedList))
+            var trailer = Data.bigEndian(UInt32(sealedList.count))
+            trailer.append(sealedList)
+            trailer.append(signature)
+            do { try sink.write(contentsOf: trailer) } catch { throw DossierError.writeFailed(path: output, reason: error.description) }
+            try vault.write { db in
+                try db.execute(sql: "INSERT INTO packages(id, grant_id, created_at, created_by, manifest_sha256) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [packageID, grantID, Timestamp.format(now), actor, Hash.sha256(manifest).hex])
+                try AuditLog.append(db, signer: identity, action: "package", at: now,
+                                    subjects: ["grant:" + grantID, "package:" + packageID] + docs.map { "doc:" + $0.id } + recipients.map { "counsel:" + $0.id },
+                                    details: [.init("manifest-sha256", Hash.sha256(manifest).hex), .init("not-after", g.notAfter)]
+                                        + recipients.map { .init("recipient", $0.fingerprint) })
+            }
+        } catch {
+            out.abandon()
+            throw error as? DossierError ?? .writeFailed(path: output, reason: "\(error)")
+        }
+        try out.commit()
+        return PackageSummary(packageID: packageID, grantID: grantID, path: output, recipients: recipients.map(\.id),
+                              documents: docs.map(\.id), notAfter: g.notAfter)
+    }
+
+    /// Decrypts a stored document and re-encrypts it under `key` into `sink`; returns the
+    /// plaintext's BLAKE2b-256 and size.
+    private func reencrypt(_ doc: Document, into sink: FileDescriptorSink, key: SecureBytes, output: String) throws(DossierError) -> (Data, UInt64) {
+        guard let keySealed = try vault.read({ db in try Data.fetchOne(db, sql: "SELECT key_sealed FROM documents WHERE id = ?", arguments: [doc.id]) }) else {
+            throw .documentRemoved(id: doc.id)
+        }
+        let storageKey = try Sealing.open(keySealed, purpose: .documentKey, id: doc.id, vaultKey: vaultKey)
+        let input = try vault.blobs.openForReading(id: doc.id)
+        defer { close(input) }
+        do throws(CryptoError) {
+            let encryptor = try StreamEncryptor(key: key, sink: sink)
+            var hashing = HashingSink(encryptor)
+            var source = FileDescriptorSource(fd: input)
+            _ = try StreamCipher.decrypt(key: storageKey, from: &source, to: &hashing)
+            _ = try encryptor.finish()
+            return (hashing.digest(), hashing.count)
+        } catch {
+            if case .io(let op, _) = error, op == "write" { throw .writeFailed(path: output, reason: error.description) }
+            throw .integrity("the stored content of \(doc.id) does not authenticate (\(error)); run `dossier doctor`")
+        }
+    }
+}
