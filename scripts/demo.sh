@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The main job end to end on a throwaway vault in a temporary folder, printing each step.
+# The main job end to end on a throwaway vault in a temporary folder, printing each step:
+# staff make a vault and deposit, counsel make an identity, staff vet and grant, counsel open,
+# the policy refuses what it must, and the log verifies.
 set -euo pipefail
 dossier="${1:?usage: scripts/demo.sh PATH-TO-dossier}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/dossier-demo.XXXXXX")
@@ -7,22 +9,87 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
+run() { printf '$ %s\n' "$*" >&2; "$@"; }
+# A command that must fail: show it, and stop the demo if it does not.
+refused() { printf '$ %s   # must be refused\n' "$*" >&2; if "$@"; then echo "demo: expected a refusal" >&2; exit 1; fi; }
 
-printf 'demo passphrase for staff\n' > staff.pass
-chmod 600 staff.pass
+# Each person has their own configuration folder (the counsel's trust store lives there).
+mkdir -p staff counsel
+printf 'demo passphrase for the first staff member\n' > staff/alice.pass
+chmod 600 staff/alice.pass
+export DOSSIER_VAULT="$work/vault"
 
-step "Staff create an identity (passphrase from a file, as a script would)"
-run "$dossier" identity new -o staff.key --passphrase-file staff.pass
+step "Staff create identities (passphrase from a file, as a script would; normally it is asked on the terminal)"
+run "$dossier" identity new -o staff/alice.key --passphrase-file staff/alice.pass
+run "$dossier" identity new -o staff/bob.key --no-passphrase
 
-step "Counsel create an identity and send its public line"
-run "$dossier" identity new -o counsel.key --no-passphrase
-run "$dossier" identity show counsel.key
+step "Alice creates the vault and adds Bob as staff"
+export DOSSIER_IDENTITY="$work/staff/alice.key" DOSSIER_PASSPHRASE_FILE="$work/staff/alice.pass"
+run "$dossier" init --org example.org/dossier --name "Alice"
+run "$dossier" staff add staff/bob.key --name "Bob"
 
-step "A mistyped public line is caught by its checksum"
-line=$("$dossier" identity show counsel.key | head -1)
-typo="${line:0:20}x${line:21}"
-[ "$typo" = "$line" ] && typo="${line:0:20}y${line:21}"
-if "$dossier" identity show "$typo"; then echo "demo: a typo was not caught" >&2; exit 1; fi
+step "Deposit sample documents of each kind"
+printf 'Expert report on prison conditions in the requesting state.\n' > prison-conditions.txt
+printf 'Testimony of witness W-17: what happened after the arrest.\n' > testimony-w17.txt
+printf 'Rebuttal of the diplomatic assurances of 3 March.\n' > assurances-rebuttal.txt
+head -c 300000 /dev/urandom > annex-photos.bin
+report=$(run "$dossier" deposit prison-conditions.txt --kind expert-report --title "Prison conditions" --lang en --case EXT-2026-014)
+echo "$report"
+witness=$(run "$dossier" deposit testimony-w17.txt --kind witness-testimony --title "Testimony W-17" --lang fr --case EXT-2026-014)
+echo "$witness"
+run "$dossier" deposit assurances-rebuttal.txt annex-photos.bin --kind assurance-rebuttal --title "Rebuttal of assurances" --lang en --tag urgent
+run "$dossier" list
+run "$dossier" search prison
+run "$dossier" retrieve "$report" -o retrieved.txt
+cmp prison-conditions.txt retrieved.txt && echo "retrieved byte for byte"
+if grep -rqa "Prison conditions\|prison-conditions\|W-17" vault; then echo "demo: metadata found in the clear" >&2; exit 1; fi
+echo "the vault folder holds no title, file name or content in the clear"
+
+step "Counsel create an identity and send the public line"
+run "$dossier" identity new -o counsel/adams.key --no-passphrase
+run "$dossier" identity show counsel/adams.key
+
+step "Staff register and vet the counsel"
+counsel_id=$(run "$dossier" counsel add counsel/adams.key --name "J. Adams" --jurisdiction UK)
+echo "$counsel_id"
+refused "$dossier" grant "$report" --to "$counsel_id" --for 5d -o refused.dpkg
+run "$dossier" counsel vet "$counsel_id" --until 2099-12-31 --note "bar membership checked"
+
+step "Grant the expert report for 5 days: the package is written at once"
+run "$dossier" grant "$report" --to "$counsel_id" --for 5d --case EXT-2026-014 -o report.dpkg
+
+step "Witness testimony needs two people: Alice grants, Bob approves"
+refused "$dossier" grant "$witness" --to "$counsel_id" --for 30d
+grant_id=$(run "$dossier" grant "$witness" --to "$counsel_id" --for 2d)
+echo "$grant_id"
+refused "$dossier" approve "$grant_id"
+run "$dossier" approve "$grant_id" --identity staff/bob.key
+run "$dossier" package "$grant_id" -o witness.dpkg
+
+step "Counsel trust the organisation's key (after comparing the fingerprint by phone) and open"
+org_key=$("$dossier" org show --json | sed -n 's/.*"publicKey" : "\(.*\)".*/\1/p')
+export XDG_CONFIG_HOME="$work/counsel/config"
+unset DOSSIER_IDENTITY DOSSIER_PASSPHRASE_FILE
+run "$dossier" trust add "$org_key" --name "Example Defence Project"
+run "$dossier" inspect report.dpkg
+mkdir -p counsel/inbox
+run "$dossier" open report.dpkg --identity counsel/adams.key -o counsel/inbox
+run "$dossier" open witness.dpkg --identity counsel/adams.key -o counsel/inbox
+cmp testimony-w17.txt counsel/inbox/testimony-w17.txt && echo "opened byte for byte"
+
+step "A tampered package is refused and leaves nothing behind"
+cp report.dpkg tampered.dpkg
+printf 'X' | dd of=tampered.dpkg bs=1 seek=200 conv=notrunc 2>/dev/null
+mkdir -p counsel/tampered
+refused "$dossier" open tampered.dpkg --identity counsel/adams.key -o counsel/tampered
+[ -z "$(ls -A counsel/tampered)" ] && echo "nothing was written"
+
+step "Revocation: no new package from a revoked grant"
+export DOSSIER_IDENTITY="$work/staff/alice.key" DOSSIER_PASSPHRASE_FILE="$work/staff/alice.pass"
+run "$dossier" revoke "$grant_id" --reason "witness asked to withdraw"
+refused "$dossier" package "$grant_id" -o again.dpkg
+
+step "The vault checks out: blobs, leftovers and the signed log chain"
+run "$dossier" doctor --deep
 
 step "Done: everything was created in $work and is removed now."
