@@ -92,4 +92,25 @@ refused "$dossier" package "$grant_id" -o again.dpkg
 step "The vault checks out: blobs, leftovers and the signed log chain"
 run "$dossier" doctor --deep
 
+step "Auditors: a signed checkpoint, the log reviewed, and verified with no secret"
+run "$dossier" audit checkpoint -o checkpoint-1.note
+cat checkpoint-1.note
+run "$dossier" audit log --document "$report"
+run "$dossier" audit log --action deny
+fingerprint=$("$dossier" org show --json | sed -n 's/.*"fingerprint" : "\(.*\)".*/\1/p')
+run "$dossier" audit export -o log.dlog
+(unset DOSSIER_VAULT DOSSIER_IDENTITY DOSSIER_PASSPHRASE_FILE
+ run "$dossier" audit verify --export log.dlog --org-fingerprint "$fingerprint" --checkpoint checkpoint-1.note)
+
+step "Editing one log entry in the database is detected"
+cp -r vault tampered-vault
+python3 - tampered-vault/vault.sqlite <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+entry = db.execute("SELECT entry FROM audit_log WHERE seq = 3").fetchone()[0]
+db.execute("UPDATE audit_log SET entry = ? WHERE seq = 3", (entry.replace(b"time 20", b"time 19"),))
+db.commit()
+PY
+refused "$dossier" audit verify --vault tampered-vault
+
 step "Done: everything was created in $work and is removed now."

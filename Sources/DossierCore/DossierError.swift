@@ -54,6 +54,13 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case packageExpired(notAfter: String)
     case packageTampered(path: String, reason: String)
 
+    // Audit
+    case malformedCheckpoint(reason: String)
+    case checkpointSignatureInvalid(name: String)
+    case malformedExport(path: String, reason: String)
+    case wrongOrganisation(expected: String, found: String)
+    case logVerificationFailed(String)
+
     // Crypto, wrapped with context
     case crypto(context: String, CryptoError)
 
@@ -143,6 +150,16 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
             return "this package expired at \(notAfter); ask the organisation for a new grant"
         case let .packageTampered(path, reason):
             return "\(path) was corrupted or tampered with (\(reason)); nothing was written"
+        case let .malformedCheckpoint(reason):
+            return "not a valid checkpoint: \(reason)"
+        case let .checkpointSignatureInvalid(name):
+            return "the checkpoint carries no valid signature by the organisation key '\(name)': forged or altered"
+        case let .malformedExport(path, reason):
+            return "\(path) is not a valid Dossier log export: \(reason)"
+        case let .wrongOrganisation(expected, found):
+            return "the organisation key has fingerprint \(found), not \(expected) as you expected: do not trust this log"
+        case let .logVerificationFailed(message):
+            return "log verification FAILED: \(message)"
         case let .crypto(context, error):
             return "\(context): \(error)"
         }

@@ -31,7 +31,7 @@ struct Dossier: AsyncParsableCommand {
             ShowCommand.self, SearchCommand.self, RetrieveCommand.self, RemoveCommand.self, StaffCommand.self,
             RotateCommand.self, DoctorCommand.self, CounselCommand.self, PolicyCommand.self, GrantCommand.self,
             ApproveCommand.self, PackageCommand.self, RevokeCommand.self, GrantsCommand.self, TrustCommand.self,
-            InspectCommand.self, OpenCommand.self,
+            InspectCommand.self, OpenCommand.self, AuditCommand.self,
         ]
     )
 
@@ -70,9 +70,9 @@ enum ExitCodes {
         case .malformedIdentityFile, .malformedPublicIdentity, .malformedOrganisationKey, .notARegularFile,
              .unknownKind, .invalidLanguageTag, .invalidArgument, .emptyPassphrase, .passphraseMismatch:
             return 65
-        case .integrity, .packageTampered:
+        case .integrity, .packageTampered, .logVerificationFailed, .checkpointSignatureInvalid, .wrongOrganisation:
             return 3
-        case .policyInvalid, .malformedPackage:
+        case .policyInvalid, .malformedPackage, .malformedCheckpoint, .malformedExport:
             return 65
         case .unknownCounsel, .unknownGrant:
             return 66

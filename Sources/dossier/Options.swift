@@ -79,6 +79,9 @@ struct VaultOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The vault folder (also: DOSSIER_VAULT).", valueName: "DIR"))
     var vault: String?
 
+    init() {}
+    init(vault: String?) { self.vault = vault }
+
     func resolvedPath() throws(DossierError) -> String {
         if let vault { return vault }
         if let env = ProcessInfo.processInfo.environment["DOSSIER_VAULT"], !env.isEmpty { return env }

@@ -102,6 +102,15 @@ enum Schema {
             // Vaults made before policies existed get the default one.
             try db.execute(sql: "INSERT OR IGNORE INTO settings(key, value) VALUES ('policy', ?)", arguments: [DefaultPolicy.text])
         }
+        m.registerMigration("v3-checkpoints") { db in
+            try db.execute(sql: """
+                CREATE TABLE checkpoints (
+                    size INTEGER PRIMARY KEY NOT NULL CHECK (size >= 0),
+                    note TEXT NOT NULL,
+                    created_at TEXT NOT NULL
+                ) STRICT;
+                """)
+        }
         return m
     }
 }

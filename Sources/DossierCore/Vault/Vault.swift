@@ -168,6 +168,7 @@ public final class Vault: @unchecked Sendable {
     // MARK: Database access
 
     /// Runs `body` in an IMMEDIATE transaction: all of it commits, or none of it.
+    @discardableResult
     func write<T>(_ body: (Database) throws -> T) throws(DossierError) -> T {
         do {
             return try database.writeWithoutTransaction { db in

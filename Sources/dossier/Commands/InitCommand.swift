@@ -53,17 +53,22 @@ struct OrgCommand: ParsableCommand {
             discussion: "Counsel and auditors compare the fingerprint by phone before trusting the key."
         )
         @OptionGroup var vault: VaultOptions
-        @Flag(help: "Print a JSON object with the fields name, publicKey and fingerprint.")
+        @Flag(help: "Print a JSON object with the fields name, publicKey, fingerprint and noteKey (the C2SP note verifier key).")
         var json = false
 
+        struct Output: Encodable { let name, publicKey, fingerprint, noteKey: String }
+
         func run() throws {
-            let org = try vault.open().organisation()
+            let v = try vault.open()
+            let org = try v.organisation()
+            let noteKey = try v.noteKey()
             if json {
-                JSONOutput.print(org)
+                JSONOutput.print(Output(name: org.name, publicKey: org.publicKey, fingerprint: org.fingerprint, noteKey: noteKey))
             } else {
                 print("organisation: \(org.name)")
                 print("public key:   \(org.publicKey)")
                 print("fingerprint:  \(org.fingerprint)")
+                print("note key:     \(noteKey)")
             }
         }
     }
