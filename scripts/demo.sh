@@ -113,4 +113,8 @@ db.commit()
 PY
 refused "$dossier" audit verify --vault tampered-vault
 
+step "An HTML report for auditors (self-contained; open it in a browser)"
+run "$dossier" audit report -o report.html --org-fingerprint "$fingerprint"
+[ -n "${DOSSIER_DEMO_KEEP_REPORT:-}" ] && cp report.html "$DOSSIER_DEMO_KEEP_REPORT"
+
 step "Done: everything was created in $work and is removed now."

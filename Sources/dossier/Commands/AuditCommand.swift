@@ -6,7 +6,7 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Verify the log, review it, keep checkpoints, prove entries. Needs no secret.",
-        subcommands: [Verify.self, Checkpoint.self, Log.self, Export.self, Prove.self, VerifyProof.self]
+        subcommands: [Verify.self, Checkpoint.self, Log.self, Exposure.self, Report.self, Export.self, Prove.self, VerifyProof.self]
     )
 
     /// Where the log comes from: a vault folder, or an export file.
@@ -245,4 +245,64 @@ struct AuditCommand: ParsableCommand {
             }
         }
     }
+
+    struct Exposure: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Everything ever sealed to a counsel's key: documents, grants, packages, openings.",
+            discussion: """
+            For when a counsel's laptop is seized. Works from the log alone (no secret), by counsel id
+            or key fingerprint.
+            Example: dossier audit exposure ABCD-EFGH-JKLM-NPQR --since 2026-01-01 --json
+            """
+        )
+        @OptionGroup var source: Source
+        @Argument(help: ArgumentHelp("Counsel id or key fingerprint.", valueName: "COUNSEL")) var who: String
+        @Option(help: ArgumentHelp("Only since this day (YYYY-MM-DD, UTC).", valueName: "DATE")) var since: String?
+        @Flag(help: "Print a JSON object for incident tooling.") var json = false
+
+        func run() throws {
+            let sinceDate = try since.map { s throws(DossierError) -> Date in
+                if let t = Timestamp.parse(s) { return t }
+                return try CalendarDate.endOfDay(s).addingTimeInterval(-86400 + 0.001)
+            }
+            let x = try source.snapshot().exposure(of: who, since: sinceDate)
+            if json { JSONOutput.print(x); return }
+            print("counsel:     \(x.counsel.isEmpty ? "(not registered in this log)" : x.counsel.joined(separator: ", "))")
+            print("fingerprint: \(x.fingerprint ?? "?")")
+            print("documents sealed or granted: \(x.documents.count)")
+            Table.print(headers: ["DOCUMENT", "GRANTS", "PACKAGES"], rows: x.documents.map { [$0.document, $0.grants.joined(separator: ","), $0.packages.joined(separator: ",")] })
+            print("packages: \(x.packages.count)")
+            Table.print(headers: ["PACKAGE", "GRANT", "TIME", "VALID UNTIL"], rows: x.packages.map { [$0.package, $0.grant, $0.time, $0.notAfter ?? "?"] })
+            print("recorded openings: \(x.openings.count) (openings are recorded only through the key-release service, not built yet)")
+        }
+    }
+
+    struct Report: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a self-contained HTML report: verification status, actions per day, access per counsel and document, denials.",
+            discussion: "The page loads nothing from the network. Example: dossier audit report -o report.html --org-fingerprint FP"
+        )
+        @OptionGroup var source: Source
+        @Option(name: .customLong("org-fingerprint"), help: ArgumentHelp("The organisation key fingerprint you expect.", valueName: "FP")) var orgFingerprint: String?
+        @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the page.", valueName: "FILE")) var output: String
+        @Flag(help: "Replace FILE if it exists.") var force = false
+
+        func run() throws {
+            let snapshot = try source.snapshot()
+            let verification: Result<VerificationReport, DossierError>
+            do {
+                verification = .success(try AuditVerifier.verify(snapshot, expectedOrganisationFingerprint: orgFingerprint))
+            } catch let e as DossierError {
+                verification = .failure(e)
+            }
+            let html = try AuditReport.html(snapshot, verification: verification, generatedAt: Date())
+            try FileAccess.writeAtomically(Data(html.utf8), to: output, mode: 0o644, overwrite: force)
+            Terminal.note("wrote \(output)\(verification.isFailure ? " (the log did NOT verify; the report says why)" : "")")
+            if verification.isFailure { throw ExitCode(3) }
+        }
+    }
+}
+
+extension Result {
+    var isFailure: Bool { if case .failure = self { return true } else { return false } }
 }

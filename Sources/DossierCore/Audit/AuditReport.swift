@@ -1,0 +1,134 @@
+import Foundation
+
+/// A self-contained HTML page for auditors: no scripts, no fonts, nothing loaded from the network.
+public enum AuditReport {
+    /// Renders the report for `snapshot`. `verification` is the result of AuditVerifier.verify
+    /// (or the error it threw), shown at the top.
+    public static func html(_ snapshot: LogSnapshot, verification: Result<VerificationReport, DossierError>, generatedAt: Date) throws(DossierError) -> String {
+        var entries: [AuditEntry] = []
+        for bytes in snapshot.entries { entries.append(try AuditEntry.parse(bytes)) }
+        var h = """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8">
+        <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+        <title>Dossier audit report — \(esc(snapshot.organisation))</title>
+        <style>
+        body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:68rem;color:#1b1b1b;padding:0 1rem}
+        h1{font-size:1.5rem;margin-bottom:.2rem} h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ccc}
+        table{border-collapse:collapse;width:100%;margin:.5rem 0} th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #e4e4e4;vertical-align:top}
+        th{background:#f4f4f4} code{font:12px ui-monospace,monospace}
+        .ok{background:#e7f6e7;border:1px solid #6ab36a;padding:.6rem 1rem} .bad{background:#fde8e8;border:1px solid #d26a6a;padding:.6rem 1rem}
+        .muted{color:#666} svg text{font:11px system-ui,sans-serif}
+        </style></head><body>
+        <h1>Audit report: \(esc(snapshot.organisation))</h1>
+        <p class="muted">Organisation key fingerprint <code>\(esc(snapshot.organisationKey.fingerprint))</code> · generated \(esc(Timestamp.format(generatedAt))) · \(entries.count) log entries</p>
+
+        """
+        h += "<h2>Summary</h2>\n"
+        switch verification {
+        case let .success(r):
+            h += "<div class=\"ok\"><strong>Log verified.</strong> All \(r.entries) entries chain and carry valid staff signatures."
+            if let c = r.checkpointSize { h += " The organisation's newest checkpoint (\(c) entries) matches." } else { h += " No checkpoint yet." }
+            h += " Root <code>\(esc(r.root))</code>.</div>\n"
+        case let .failure(e):
+            h += "<div class=\"bad\"><strong>Verification FAILED.</strong> \(esc(e.description))</div>\n"
+        }
+        var counts: [String: Int] = [:]
+        for e in entries { counts[e.action, default: 0] += 1 }
+        h += "<table><tr><th>Action</th><th>Entries</th></tr>"
+        for (a, n) in counts.sorted(by: { $0.key < $1.key }) { h += "<tr><td>\(esc(a))</td><td>\(n)</td></tr>" }
+        h += "</table>\n"
+
+        h += "<h2>Actions per day</h2>\n" + chart(entries)
+
+        // Access per counsel and per document, from grants and packages.
+        var fingerprintOf: [String: String] = [:]
+        for e in entries where e.action == "counsel-add" {
+            for c in e.subjects(ofType: "counsel") { fingerprintOf[c] = e.detail("fingerprint") }
+        }
+        struct Access { var grants = Set<String>(); var packages = Set<String>(); var documents = Set<String>(); var counsel = Set<String>(); var retrievals = 0; var last = "" }
+        var perCounsel: [String: Access] = [:]
+        var perDocument: [String: Access] = [:]
+        for e in entries {
+            let docs = e.subjects(ofType: "doc"), counsel = e.subjects(ofType: "counsel")
+            switch e.action {
+            case "grant", "package":
+                for c in counsel {
+                    var a = perCounsel[c, default: Access()]
+                    a.documents.formUnion(docs)
+                    if e.action == "grant" { a.grants.formUnion(e.subjects(ofType: "grant")) } else { a.packages.formUnion(e.subjects(ofType: "package")) }
+                    a.last = e.time
+                    perCounsel[c] = a
+                }
+                for d in docs {
+                    var a = perDocument[d, default: Access()]
+                    a.counsel.formUnion(counsel)
+                    if e.action == "grant" { a.grants.formUnion(e.subjects(ofType: "grant")) } else { a.packages.formUnion(e.subjects(ofType: "package")) }
+                    a.last = e.time
+                    perDocument[d] = a
+                }
+            case "retrieve":
+                for d in docs { perDocument[d, default: Access()].retrievals += 1; perDocument[d]!.last = e.time }
+            default: break
+            }
+        }
+        h += "<h2>Access per counsel</h2>\n<table><tr><th>Counsel</th><th>Key fingerprint</th><th>Documents</th><th>Grants</th><th>Packages</th><th>Last</th></tr>"
+        for (c, a) in perCounsel.sorted(by: { $0.key < $1.key }) {
+            h += "<tr><td><code>\(esc(c))</code></td><td><code>\(esc(fingerprintOf[c] ?? "?"))</code></td><td>\(a.documents.sorted().map { "<code>\(esc($0))</code>" }.joined(separator: "<br>"))</td><td>\(a.grants.count)</td><td>\(a.packages.count)</td><td>\(esc(a.last))</td></tr>"
+        }
+        if perCounsel.isEmpty { h += "<tr><td colspan=\"6\" class=\"muted\">No document was granted to counsel.</td></tr>" }
+        h += "</table>\n"
+        h += "<h2>Access per document</h2>\n<table><tr><th>Document</th><th>Counsel</th><th>Grants</th><th>Packages</th><th>Staff retrievals</th><th>Last</th></tr>"
+        for (d, a) in perDocument.sorted(by: { $0.key < $1.key }) {
+            h += "<tr><td><code>\(esc(d))</code></td><td>\(a.counsel.sorted().map { "<code>\(esc($0))</code>" }.joined(separator: "<br>"))</td><td>\(a.grants.count)</td><td>\(a.packages.count)</td><td>\(a.retrievals)</td><td>\(esc(a.last))</td></tr>"
+        }
+        if perDocument.isEmpty { h += "<tr><td colspan=\"6\" class=\"muted\">No document was shared or retrieved.</td></tr>" }
+        h += "</table>\n"
+
+        h += "<h2>Denials</h2>\n<table><tr><th>#</th><th>Time</th><th>Staff</th><th>Rule</th><th>Request</th><th>Subjects</th></tr>"
+        let denials = entries.filter { $0.action == "deny" }
+        for e in denials {
+            h += "<tr><td>\(e.seq)</td><td>\(esc(e.time))</td><td><code>\(esc(e.actor))</code></td><td>\(esc(e.detail("rule") ?? ""))</td><td>\(esc(e.detail("request") ?? ""))</td><td>\(e.subjects.map { "<code>\(esc($0))</code>" }.joined(separator: " "))</td></tr>"
+        }
+        if denials.isEmpty { h += "<tr><td colspan=\"6\" class=\"muted\">No denials.</td></tr>" }
+        h += "</table>\n<p class=\"muted\">Ids and fingerprints only: titles and names are never in the log. Staff resolve them with <code>dossier audit log --resolve</code>.</p>\n</body></html>\n"
+        return h
+    }
+
+    /// Bars of entries per day, as inline SVG.
+    static func chart(_ entries: [AuditEntry]) -> String {
+        var perDay: [String: Int] = [:]
+        for e in entries { perDay[String(e.time.prefix(10)), default: 0] += 1 }
+        let days = perDay.keys.sorted()
+        guard !days.isEmpty else { return "<p class=\"muted\">No entries.</p>\n" }
+        let maxCount = perDay.values.max() ?? 1
+        let barWidth = 36, gap = 12, height = 160, top = 20, bottom = 40
+        let width = max(300, days.count * (barWidth + gap) + gap)
+        var s = "<svg role=\"img\" aria-label=\"Log entries per day\" width=\"\(width)\" height=\"\(height + top + bottom)\" xmlns=\"http://www.w3.org/2000/svg\">"
+        s += "<line x1=\"0\" y1=\"\(top + height)\" x2=\"\(width)\" y2=\"\(top + height)\" stroke=\"#999\"/>"
+        for (i, day) in days.enumerated() {
+            let n = perDay[day]!
+            let barHeight = max(1, n * height / maxCount)
+            let x = gap + i * (barWidth + gap)
+            s += "<rect x=\"\(x)\" y=\"\(top + height - barHeight)\" width=\"\(barWidth)\" height=\"\(barHeight)\" fill=\"#3b6ea8\"><title>\(day): \(n)</title></rect>"
+            s += "<text x=\"\(x + barWidth / 2)\" y=\"\(top + height - barHeight - 4)\" text-anchor=\"middle\">\(n)</text>"
+            s += "<text x=\"\(x + barWidth / 2)\" y=\"\(top + height + 14)\" text-anchor=\"middle\">\(day.suffix(5))</text>"
+        }
+        return s + "</svg>\n"
+    }
+
+    static func esc(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}
