@@ -4,9 +4,11 @@ import Foundation
 /// Hash functions: BLAKE2b for fingerprints and internal ids, SHA-256 where a public format
 /// (RFC 6962, C2SP) asks for it.
 public enum Hash {
-    /// BLAKE2b with an output of `length` bytes (16...64) and an optional key (16...64 bytes).
+    /// BLAKE2b with an output of `length` bytes (16...64) and an optional key (1...64 bytes).
+    /// Both are fixed by the caller's code, never by input, so a wrong one is a programming error.
     public static func blake2b(_ data: Data, length: Int = 32, key: Data? = nil) -> Data {
         precondition(length >= Int(crypto_generichash_BYTES_MIN) && length <= Int(crypto_generichash_BYTES_MAX))
+        precondition(key.map { $0.count >= 1 && $0.count <= Int(crypto_generichash_KEYBYTES_MAX) } ?? true, "BLAKE2b key must be 1...64 bytes")
         _ = Sodium.isReady
         var out = Data(count: length)
         out.withUnsafeMutableBytes { o in

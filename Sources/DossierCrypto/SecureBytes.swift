@@ -18,8 +18,8 @@ public final class SecureBytes: @unchecked Sendable, CustomStringConvertible, Cu
             preconditionFailure("sodium_malloc failed: out of memory for secrets")
         }
         sodium_memzero(p, max(count, 1))
-        pointer = p
-        self.count = count
+        // Fill before the stored properties are set: if `fill` throws, the object never
+        // existed, so deinit does not run and the memory is freed exactly once, here.
         do {
             try fill(UnsafeMutableRawBufferPointer(start: p, count: count))
         } catch {
@@ -27,6 +27,8 @@ public final class SecureBytes: @unchecked Sendable, CustomStringConvertible, Cu
             sodium_free(p)
             throw error
         }
+        pointer = p
+        self.count = count
     }
 
     /// Copies `bytes` into guarded memory. The caller remains responsible for wiping its copy.

@@ -1,2 +1,0 @@
-import XCTest
-final class XDossierCryptoTests: XCTestCase { func testX() { XCTAssertTrue(true) } }
