@@ -106,16 +106,26 @@ public enum FileAccess {
     static func errnoText() -> String { String(cString: strerror(errno)) }
 }
 
-/// A file being written: a private temporary file beside the destination that becomes the
-/// destination only on `commit()`. Until then nothing exists at the destination; `abandon()`
-/// (or the deinitialiser, if neither was called) removes the temporary file.
+/// A file being written: a private temporary file in the destination's folder that becomes
+/// the destination only on `commit()`. Where the file system allows (Linux: ext4, xfs, btrfs,
+/// tmpfs), the temporary file is anonymous (`O_TMPFILE`): it has no name until it is linked
+/// into place, so a crash or SIGKILL at any moment leaves nothing behind. Elsewhere it is a
+/// hidden `.NAME.dossier-tmp-*` file, removed on `abandon()` or deinit.
 public final class AtomicOutput {
     /// Descriptor of the temporary file; write through it.
     public let fd: Int32
     public let destination: String
-    let temporaryPath: String
+    /// Nil when the temporary file is anonymous.
+    let temporaryPath: String?
+    let folder: String
+    let name: String
     let overwrite: Bool
     private var finished = false
+
+    #if os(Linux)
+    /// `O_TMPFILE` is a macro Swift does not import: `__O_TMPFILE | O_DIRECTORY`.
+    static let openTemporaryFile: Int32 = 0o20000000 | O_DIRECTORY
+    #endif
 
     /// Creates the temporary file (mode 0600 until commit) in the destination's folder.
     public init(destination: String, mode: mode_t = 0o600, overwrite: Bool = false) throws(DossierError) {
@@ -126,64 +136,74 @@ public final class AtomicOutput {
             if !overwrite { throw .fileExists(path: destination) }
         }
         let url = URL(fileURLWithPath: destination)
-        let folder = url.deletingLastPathComponent().path
-        let name = url.lastPathComponent
-        var created: (Int32, String)?
-        for _ in 0..<16 {
-            let suffix = SystemRandom().bytes(6).hex
-            let candidate = folder + "/." + name + ".dossier-tmp-" + suffix
-            let fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            if fd >= 0 { created = (fd, candidate); break }
-            if errno != EEXIST { throw .writeFailed(path: destination, reason: FileAccess.errnoText()) }
+        folder = url.deletingLastPathComponent().path
+        name = url.lastPathComponent
+        self.destination = destination
+        self.overwrite = overwrite
+        var created: (Int32, String?)?
+        #if os(Linux)
+        let anonymous = open(folder, AtomicOutput.openTemporaryFile | O_WRONLY | O_CLOEXEC, 0o600)
+        if anonymous >= 0 { created = (anonymous, nil) }
+        #endif
+        if created == nil {
+            for _ in 0..<16 {
+                let candidate = folder + "/." + name + ".dossier-tmp-" + SystemRandom().bytes(6).hex
+                let fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+                if fd >= 0 { created = (fd, candidate); break }
+                if errno != EEXIST { throw .writeFailed(path: destination, reason: FileAccess.errnoText()) }
+            }
         }
         guard let (fd, tmp) = created else { throw .writeFailed(path: destination, reason: "cannot create a temporary file") }
         if mode != 0o600 { fchmod(fd, mode) }
         self.fd = fd
-        self.destination = destination
         temporaryPath = tmp
-        self.overwrite = overwrite
+    }
+
+    /// Gives the temporary file the name `path`; fails if the name exists.
+    private func link(to path: String) -> Int32 {
+        if let temporaryPath { return hardLink(temporaryPath, path) == 0 ? 0 : errno }
+        return linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 ? 0 : errno
     }
 
     /// Flushes the file to disk and moves it into place.
     public func commit() throws(DossierError) {
         precondition(!finished, "AtomicOutput committed or abandoned twice")
         finished = true
-        if fsync(fd) != 0 {
-            let reason = FileAccess.errnoText()
-            close(fd); unlink(temporaryPath)
-            throw .writeFailed(path: destination, reason: reason)
+        defer {
+            close(fd)
+            if let temporaryPath { unlink(temporaryPath) }
         }
-        close(fd)
+        if fsync(fd) != 0 { throw .writeFailed(path: destination, reason: FileAccess.errnoText()) }
         if overwrite {
-            if rename(temporaryPath, destination) != 0 {
+            // Link under a fresh hidden name, then rename over the destination atomically.
+            let staging = folder + "/." + name + ".dossier-new-" + SystemRandom().bytes(6).hex
+            let e = link(to: staging)
+            guard e == 0 else { throw .writeFailed(path: destination, reason: String(cString: strerror(e))) }
+            if rename(staging, destination) != 0 {
                 let reason = FileAccess.errnoText()
-                unlink(temporaryPath)
+                unlink(staging)
                 throw .writeFailed(path: destination, reason: reason)
             }
         } else {
-            if link(temporaryPath, destination) != 0 {
-                let e = errno
-                unlink(temporaryPath)
-                if e == EEXIST { throw .fileExists(path: destination) }
-                throw .writeFailed(path: destination, reason: String(cString: strerror(e)))
-            }
-            unlink(temporaryPath)
+            let e = link(to: destination)
+            if e == EEXIST { throw .fileExists(path: destination) }
+            guard e == 0 else { throw .writeFailed(path: destination, reason: String(cString: strerror(e))) }
         }
-        FileAccess.syncDirectory(URL(fileURLWithPath: destination).deletingLastPathComponent().path)
+        FileAccess.syncDirectory(folder)
     }
 
-    /// Removes the temporary file; the destination is untouched.
+    /// Discards the temporary file; the destination is untouched.
     public func abandon() {
         guard !finished else { return }
         finished = true
         close(fd)
-        unlink(temporaryPath)
+        if let temporaryPath { unlink(temporaryPath) }
     }
 
     deinit {
-        if !finished {
-            close(fd)
-            unlink(temporaryPath)
-        }
+        abandon()
     }
 }
+
+/// `link(2)`, under a name the class's own `link(to:)` does not shadow.
+private func hardLink(_ from: String, _ to: String) -> Int32 { link(from, to) }

@@ -18,40 +18,26 @@ struct BlobStore {
     }
 
     /// Encrypts everything readable from `fd` into the blob for `id`; returns the plaintext size.
+    /// The blob is built in an anonymous temporary file (see AtomicOutput), flushed, and only
+    /// then linked into place, so an interrupted write leaves nothing.
     func write(id: String, key: SecureBytes, from fd: Int32, sourcePath: String) throws(DossierError) -> UInt64 {
         let destination = path(for: id)
-        let folder = (destination as NSString).deletingLastPathComponent
-        try FileAccess.makePrivateDirectory(folder)
-        try FileAccess.makePrivateDirectory(temporaryFolder)
-        let temporary = temporaryFolder + "/" + id + "." + random.bytes(6).hex
-        let out = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard out >= 0 else { throw .writeFailed(path: temporary, reason: FileAccess.errnoText()) }
-        var committed = false
-        defer {
-            if !committed { unlink(temporary) }
-        }
+        try FileAccess.makePrivateDirectory((destination as NSString).deletingLastPathComponent)
+        let out = try AtomicOutput(destination: destination)
         let size: UInt64
         do throws(CryptoError) {
-            var sink = FileDescriptorSink(fd: out)
+            var sink = FileDescriptorSink(fd: out.fd)
             try sink.write(contentsOf: BlobStore.magic)
             var source = FileDescriptorSource(fd: fd)
             size = try StreamCipher.encrypt(key: key, from: &source, to: &sink)
         } catch {
-            close(out)
+            out.abandon()
             if case .io(let op, _) = error, op == "read" {
                 throw .fileUnreadable(path: sourcePath, reason: error.description)
             }
             throw .writeFailed(path: destination, reason: error.description)
         }
-        guard fsync(out) == 0 else {
-            let reason = FileAccess.errnoText()
-            close(out)
-            throw .writeFailed(path: destination, reason: reason)
-        }
-        close(out)
-        guard rename(temporary, destination) == 0 else { throw .writeFailed(path: destination, reason: FileAccess.errnoText()) }
-        committed = true
-        FileAccess.syncDirectory(folder)
+        try out.commit()
         return size
     }
 
