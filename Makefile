@@ -1,7 +1,7 @@
 # Dossier — the two commands a new user types are `make demo` and `make test`.
 SWIFT ?= swift
 
-.PHONY: all deps build release demo test bench clean
+.PHONY: all deps build release demo test crash-test bench clean
 
 all: build
 
@@ -18,10 +18,17 @@ release: deps
 demo: release
 	@scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/dossier"
 
-## Run every test (unit, vectors, end to end through the built binary).
+## Run every test: the concurrency test, a short crash test (5 SIGKILLs), then the unit,
+## vector and end-to-end tests (last, so that their summary closes the output).
 test: deps
 	$(SWIFT) build
+	scripts/concurrency-test.sh "$$($(SWIFT) build --show-bin-path)/dossier"
+	scripts/crash-test.sh 5 "$$($(SWIFT) build --show-bin-path)/dossier"
 	$(SWIFT) test
+
+## The full crash test: 50 SIGKILLs at random moments (a few minutes; not part of `make test`).
+crash-test: build
+	scripts/crash-test.sh 50 "$$($(SWIFT) build --show-bin-path)/dossier"
 
 ## Benchmarks (release build; not part of `make test`).
 bench:
