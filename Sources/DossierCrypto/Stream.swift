@@ -1,5 +1,6 @@
 internal import CSodium
 import Foundation
+import Dispatch
 
 /// The STREAM construction (as in age) over ChaCha20-Poly1305 (IETF):
 ///
@@ -38,7 +39,11 @@ public enum Stream {
         return n
     }
 
-    /// Encrypts all of `source` into `sink`; `observe` sees every plaintext chunk (for hashing).
+    /// Chunks processed together: read as one, sealed or opened in parallel on all cores,
+    /// written as one. Memory stays bounded: about three batches (3 MiB).
+    static let batchChunks = 16
+
+    /// Encrypts all of `source` into `sink`; `observe` sees every plaintext chunk, in order (for hashing).
     /// Returns the plaintext length.
     @discardableResult
     public static func encrypt<S: ByteSource, K: ByteSink>(
@@ -47,30 +52,47 @@ public enum Stream {
     ) throws(CryptoError) -> UInt64 {
         try Sodium.ensureReady()
         guard key.count == keyBytes else { throw .invalidLength(what: "stream key", expected: keyBytes, actual: key.count) }
-        var current = SecretBuffer(count: chunkSize)
-        var next = SecretBuffer(count: chunkSize)
-        let out = SecretBuffer(count: chunkSize + tagBytes)
+        let batchBytes = batchChunks * chunkSize
+        var current = SecretBuffer(count: batchBytes)
+        var next = SecretBuffer(count: batchBytes)
+        let out = SecretBuffer(count: batchChunks * (chunkSize + tagBytes))
         var currentCount = try source.read(into: current.buffer)
-        var index: UInt64 = 0
+        var firstIndex: UInt64 = 0
         var total: UInt64 = 0
         while true {
+            // The stream ends in this batch if it is not full, or if nothing follows it.
             var nextCount = 0
-            let final: Bool
-            if currentCount < chunkSize {
-                final = true
+            let lastBatch: Bool
+            if currentCount < batchBytes {
+                lastBatch = true
             } else {
                 nextCount = try source.read(into: next.buffer)
-                final = nextCount == 0
+                lastBatch = nextCount == 0
             }
-            let plain = UnsafeRawBufferPointer(rebasing: current.buffer[0..<currentCount])
-            observe?(plain)
-            seal(plain, index: index, final: final, key: key, into: out.buffer)
-            try sink.write(UnsafeRawBufferPointer(rebasing: out.buffer[0..<(currentCount + tagBytes)]))
+            // An empty stream is one empty final chunk; otherwise chunks of chunkSize, the last shorter or full.
+            let chunks = max(1, (currentCount + chunkSize - 1) / chunkSize)
+            if let observe {
+                for i in 0..<chunks {
+                    let start = i * chunkSize
+                    observe(UnsafeRawBufferPointer(rebasing: current.buffer[start..<min(start + chunkSize, currentCount)]))
+                }
+            }
+            let plainBase = UnsafeRawPointer(current.buffer.baseAddress!)
+            let outBase = out.buffer.baseAddress!
+            let count = currentCount, base = firstIndex
+            parallelFor(chunks) { i in
+                let start = i * chunkSize
+                let length = min(chunkSize, count - start)
+                seal(UnsafeRawBufferPointer(start: plainBase + start, count: length), index: base + UInt64(i),
+                     final: lastBatch && i == chunks - 1, key: key,
+                     into: UnsafeMutableRawBufferPointer(start: outBase + i * (chunkSize + tagBytes), count: length + tagBytes))
+            }
+            try sink.write(UnsafeRawBufferPointer(rebasing: out.buffer[0..<(currentCount + chunks * tagBytes)]))
             total += UInt64(currentCount)
-            if final { break }
+            if lastBatch { break }
             swap(&current, &next)
             currentCount = nextCount
-            index += 1
+            firstIndex += UInt64(chunks)
         }
         return total
     }
@@ -85,51 +107,83 @@ public enum Stream {
         try Sodium.ensureReady()
         guard key.count == keyBytes else { throw .invalidLength(what: "stream key", expected: keyBytes, actual: key.count) }
         let sealedSize = chunkSize + tagBytes
-        var current = SecretBuffer(count: sealedSize)
-        var next = SecretBuffer(count: sealedSize)
-        let out = SecretBuffer(count: chunkSize)
+        let batchBytes = batchChunks * sealedSize
+        var current = SecretBuffer(count: batchBytes)
+        var next = SecretBuffer(count: batchBytes)
+        let out = SecretBuffer(count: batchChunks * chunkSize)
         var currentCount = try source.read(into: current.buffer)
-        var index: UInt64 = 0
+        var firstIndex: UInt64 = 0
         var total: UInt64 = 0
         while true {
-            if currentCount < tagBytes {
-                // Nothing, or less than a tag, where a chunk should be.
-                throw currentCount == 0 ? .streamTruncated : .streamMalformed("chunk \(index) is shorter than its tag")
-            }
+            if currentCount == 0 { throw .streamTruncated }
             var nextCount = 0
-            let final: Bool
-            if currentCount < sealedSize {
-                final = true
+            let lastBatch: Bool
+            if currentCount < batchBytes {
+                lastBatch = true
             } else {
                 nextCount = try source.read(into: next.buffer)
-                final = nextCount == 0
+                lastBatch = nextCount == 0
             }
-            let sealed = UnsafeRawBufferPointer(rebasing: current.buffer[0..<currentCount])
-            let plainCount = currentCount - tagBytes
-            if !open(sealed, index: index, final: final, key: key, into: out.buffer) {
+            let chunks = (currentCount + sealedSize - 1) / sealedSize
+            let lastLength = currentCount - (chunks - 1) * sealedSize
+            if lastLength < tagBytes {
+                throw .streamMalformed("chunk \(firstIndex + UInt64(chunks - 1)) is shorter than its tag")
+            }
+            let sealedBase = UnsafeRawPointer(current.buffer.baseAddress!)
+            let outBase = out.buffer.baseAddress!
+            let count = currentCount, base = firstIndex
+            let failures = FailureFlags(count: chunks)
+            parallelFor(chunks) { i in
+                let start = i * sealedSize
+                let length = min(sealedSize, count - start)
+                let ok = open(UnsafeRawBufferPointer(start: sealedBase + start, count: length), index: base + UInt64(i),
+                              final: lastBatch && i == chunks - 1, key: key,
+                              into: UnsafeMutableRawBufferPointer(start: outBase + i * chunkSize, count: length - tagBytes))
+                if !ok { failures.set(i) }
+            }
+            if let bad = failures.first {
+                secureZero(out.buffer)
+                let start = bad * sealedSize
+                let length = min(sealedSize, currentCount - start)
+                let sealed = UnsafeRawBufferPointer(start: sealedBase + start, count: length)
+                let index = base + UInt64(bad)
+                let final = lastBatch && bad == chunks - 1
+                let scratch = SecretBuffer(count: chunkSize)
                 // Say what happened where we can tell: a non-final chunk standing last means the
                 // stream was cut; a final chunk followed by more means bytes were appended.
-                if final && currentCount == sealedSize && open(sealed, index: index, final: false, key: key, into: out.buffer) {
-                    secureZero(out.buffer)
+                if final && length == sealedSize && open(sealed, index: index, final: false, key: key, into: scratch.buffer) {
                     throw .streamTruncated
                 }
-                if !final && open(sealed, index: index, final: true, key: key, into: out.buffer) {
-                    secureZero(out.buffer)
+                if !final && open(sealed, index: index, final: true, key: key, into: scratch.buffer) {
                     throw .streamMalformed("data follows the final chunk")
                 }
                 throw .chunkAuthenticationFailed(chunk: index)
             }
-            if final && plainCount == 0 && index > 0 {
+            let plainCount = currentCount - chunks * tagBytes
+            if lastBatch && lastLength == tagBytes && (firstIndex + UInt64(chunks)) > 1 {
+                secureZero(out.buffer)
                 throw .streamMalformed("the final chunk is empty")
             }
             try sink.write(UnsafeRawBufferPointer(rebasing: out.buffer[0..<plainCount]))
             total += UInt64(plainCount)
-            if final { break }
+            if lastBatch { break }
             swap(&current, &next)
             currentCount = nextCount
-            index += 1
+            firstIndex += UInt64(chunks)
         }
         return total
+    }
+
+    /// Runs `body` for 0..<n, spread over the cores when there is more than one chunk.
+    static func parallelFor(_ n: Int, _ body: (Int) -> Void) {
+        if n <= 1 {
+            for i in 0..<n { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let work = body
+            DispatchQueue.concurrentPerform(iterations: n) { i in work(i) }
+        }
     }
 
     /// Seals one chunk; `out` must hold `plain.count + tagBytes`.
@@ -157,6 +211,15 @@ public enum Stream {
                 nil, 0, n, k.u8) == 0
         }
     }
+}
+
+/// Which chunks of a batch failed, written from several threads (each index by one thread).
+final class FailureFlags: @unchecked Sendable {
+    private let flags: UnsafeMutableBufferPointer<Bool>
+    init(count: Int) { flags = .allocate(capacity: count); flags.initialize(repeating: false) }
+    deinit { flags.deallocate() }
+    func set(_ i: Int) { flags[i] = true }
+    var first: Int? { flags.firstIndex(of: true) }
 }
 
 /// A heap buffer for plaintext chunks, zeroed before it is freed.

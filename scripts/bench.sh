@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Benchmark: Dossier against age and against libsodium's cipher alone, side by side on the same
+# file, in one run. Prints a table: seconds, MB/s, ratio to age, peak RSS.
+# Usage: scripts/bench.sh PATH-TO-dossier     (make bench builds in release mode and calls this)
+# Environment: BENCH_MIB (file size, default 1024), BENCH_SCALE=1 to add the scale cases
+# (50 recipients, 10,000-file deposit, list/search over the resulting catalogue, --help).
+set -euo pipefail
+dossier="${1:?usage: scripts/bench.sh PATH-TO-dossier}"
+mib="${BENCH_MIB:-1024}"
+here="$(cd "$(dirname "$0")/.." && pwd)"
+work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/dossier-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+export DOSSIER_VAULT="$work/vault" DOSSIER_IDENTITY="$work/staff.key" XDG_CONFIG_HOME="$work/config"
+
+for tool in age age-keygen cc; do command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make bench installs it)" >&2; exit 1; }; done
+cc -O2 -o sodium-limit "$here/Benchmarks/sodium-limit.c" $(pkg-config --cflags --libs libsodium)
+
+echo "bench: preparing a ${mib} MiB file of random bytes in $work" >&2
+head -c "$((mib * 1024 * 1024))" /dev/urandom > input.bin
+bytes=$(stat -c %s input.bin)
+
+# The staff identity has no passphrase, so the figures measure the content path; a
+# passphrase adds one Argon2id run (see docs/performance.md).
+"$dossier" identity new -o staff.key --no-passphrase >/dev/null 2>&1
+"$dossier" identity new -o counsel.key --no-passphrase >/dev/null 2>&1
+"$dossier" init --org example.org/bench >/dev/null 2>&1
+counsel=$("$dossier" counsel add counsel.key --name Bench 2>/dev/null)
+"$dossier" counsel vet "$counsel" --until 2099-12-31 >/dev/null 2>&1
+"$dossier" trust add "$("$dossier" org show --json | sed -n 's/.*"publicKey" : "\(.*\)".*/\1/p')" --name Bench >/dev/null 2>&1
+age-keygen -o age.key 2>/dev/null
+recipient=$(age-keygen -y age.key)
+
+declare -A secs rss
+measure() { # NAME COMMAND...: runs once after a warm-up of the page cache, records time and RSS
+    local name=$1; shift
+    sync
+    /usr/bin/time -f "%e %M" -o time.out "$@" >/dev/null 2>cmd.err || { cat cmd.err >&2; echo "bench: $name failed" >&2; exit 1; }
+    local s m
+    read -r s m < time.out
+    secs[$name]=$s
+    rss[$name]=$m
+}
+
+cat input.bin > /dev/null
+measure "age encrypt"       age -r "$recipient" -o input.age input.bin
+measure "age decrypt"       age -d -i age.key -o output.age input.age
+measure "libsodium encrypt" ./sodium-limit encrypt input.bin input.limit
+measure "libsodium decrypt" ./sodium-limit decrypt input.limit output.limit
+rm -f input.age output.age input.limit output.limit
+measure "dossier deposit"   "$dossier" deposit input.bin --kind expert-report --title bench
+doc=$("$dossier" list | cut -f1 | head -n1)
+measure "dossier retrieve"  "$dossier" retrieve "$doc" -o output.bin
+cmp input.bin output.bin && rm -f output.bin
+grant=$("$dossier" grant "$doc" --to "$counsel" --for 1d 2>/dev/null)
+measure "dossier package"   "$dossier" package "$grant" -o input.dpkg
+mkdir -p opened
+measure "dossier open"      "$dossier" open input.dpkg --identity counsel.key -o opened
+cmp input.bin opened/input.bin && rm -rf opened input.dpkg
+
+row() { # NAME AGE-REFERENCE
+    local s=${secs[$1]} m=${rss[$1]}
+    local mbps ratio
+    mbps=$(awk -v b="$bytes" -v s="$s" 'BEGIN { printf "%.0f", (s > 0 ? b / s / 1e6 : 0) }')
+    ratio=$(awk -v a="${secs[$2]}" -v s="$s" 'BEGIN { printf "%.2f", (s > 0 ? a / s : 0) }')
+    printf '| %-18s | %8.2f | %7s | %9s | %8.1f |\n' "$1" "$s" "$mbps" "$ratio" "$(awk -v k="$m" 'BEGIN { print k / 1024 }')"
+}
+echo
+echo "File: ${mib} MiB ($bytes bytes) on $(nproc) cores; $(uname -m); $(date -u +%Y-%m-%d)"
+echo "| operation          |  seconds |    MB/s | × age     | peak MiB |"
+echo "|--------------------|----------|---------|-----------|----------|"
+row "age encrypt" "age encrypt"; row "age decrypt" "age decrypt"
+row "libsodium encrypt" "age encrypt"; row "libsodium decrypt" "age decrypt"
+row "dossier deposit" "age encrypt"; row "dossier retrieve" "age decrypt"
+row "dossier package" "age encrypt"; row "dossier open" "age decrypt"
+echo "(× age: age's time divided by this one's; ≥ 1.00 means at least as fast as age)"
+
+if [ "${BENCH_SCALE:-0}" = 1 ]; then
+    echo
+    echo "| scale case | measured |"
+    echo "|---|---|"
+    # 50 recipients: the extra time over a single-recipient package of a small document.
+    printf 'small\n' > small.txt
+    small=$("$dossier" deposit small.txt --kind supporting-material --title small)
+    ids=()
+    for i in $(seq 1 50); do
+        "$dossier" identity new -o "r$i.key" --no-passphrase >/dev/null 2>&1
+        id=$("$dossier" counsel add "r$i.key" --name "R$i" 2>/dev/null); ids+=("$id")
+        "$dossier" counsel vet "$id" --until 2099-12-31 >/dev/null 2>&1
+    done
+    printf 'version = 1\n' > wide.toml
+    for k in expert-report witness-testimony assurance-rebuttal supporting-material; do
+        printf '[kinds.%s]\nmax_window = "30d"\ndefault_window = "7d"\napprovals = 1\nmax_recipients = 100\nrequire_vetted = true\nrequire_online = false\nmax_opens = 0\n' "$k" >> wide.toml
+    done
+    "$dossier" policy set wide.toml >/dev/null 2>&1
+    g1=$("$dossier" grant "$small" --to "${ids[0]}" --for 1d 2>/dev/null)
+    g50=$("$dossier" grant "$small" --to "${ids[@]}" --for 1d 2>/dev/null)
+    t1=$( { /usr/bin/time -f "%e" "$dossier" package "$g1" -o one.dpkg >/dev/null 2>/dev/null; } 2>&1 )
+    t50=$( { /usr/bin/time -f "%e" "$dossier" package "$g50" -o fifty.dpkg >/dev/null 2>/dev/null; } 2>&1 )
+    echo "| package for 50 recipients, extra time over 1 | $(awk -v a="$t1" -v b="$t50" 'BEGIN { printf "%.0f ms", (b - a) * 1000 }') |"
+    mkdir -p many
+    for i in $(seq 1 10000); do printf 'file %d\n' "$i" > "many/f$i.txt"; done
+    t=$( { /usr/bin/time -f "%e" "$dossier" deposit many/*.txt --kind supporting-material --title "many small files" >/dev/null 2>/dev/null; } 2>&1 )
+    echo "| deposit of 10,000 small files in one command | ${t} s |"
+    t=$( { /usr/bin/time -f "%e" "$dossier" list >/dev/null 2>/dev/null; } 2>&1 )
+    echo "| list, $("$dossier" list | wc -l) documents | ${t} s |"
+    t=$( { /usr/bin/time -f "%e" "$dossier" search "file 9999" >/dev/null 2>/dev/null; } 2>&1 )
+    echo "| search, same catalogue | ${t} s |"
+    t=$( { /usr/bin/time -f "%e" "$dossier" audit verify >/dev/null 2>/dev/null; } 2>&1 )
+    echo "| audit verify, $("$dossier" audit log --json | grep -c '"seq"') entries | ${t} s |"
+    if command -v hyperfine >/dev/null; then
+        t=$(hyperfine -N --warmup 3 --runs 20 --export-json h.json "$dossier --help" >/dev/null 2>&1 && sed -n 's/.*"mean": \([0-9.e-]*\).*/\1/p' h.json | head -n1)
+        echo "| dossier --help (mean of 20) | $(awk -v t="$t" 'BEGIN { printf "%.1f ms", t * 1000 }') |"
+    fi
+fi
