@@ -33,6 +33,8 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case unknownDocument(id: String)
     case documentRemoved(id: String)
     case invalidArgument(String)
+    /// A required option is missing (no vault, no identity): a usage error.
+    case missingOption(String)
     case unknownKind(String)
     case invalidLanguageTag(String)
     case database(String)
@@ -113,6 +115,8 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
         case let .documentRemoved(id):
             return "document \(id) was removed (crypto-shredded); its content no longer exists"
         case let .invalidArgument(message):
+            return message
+        case let .missingOption(message):
             return message
         case let .unknownKind(kind):
             return "unknown document kind '\(kind)'; use one of: \(DocumentKind.allCases.map(\.rawValue).joined(separator: ", "))"

@@ -48,7 +48,16 @@ struct Dossier: AsyncParsableCommand {
         } catch let error as DossierError {
             Terminal.fail(error.description, code: ExitCodes.code(for: error))
         } catch {
-            exit(withError: error)
+            let code = exitCode(for: error)
+            // Help and version requests print as usual; usage errors follow the house format.
+            if code == .success { exit(withError: error) }
+            let lines = fullMessage(for: error).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            var first = lines.first ?? "\(error)"
+            if first.hasPrefix("Error: ") { first = String(first.dropFirst(7)) }
+            var text = "dossier: error: \(first)\n"
+            for line in lines.dropFirst() where !line.isEmpty { text += line + "\n" }
+            FileHandle.standardError.write(Data(text.utf8))
+            Foundation.exit(code.rawValue)
         }
     }
 }
@@ -57,8 +66,10 @@ struct Dossier: AsyncParsableCommand {
 enum ExitCodes {
     static func code(for error: DossierError) -> Int32 {
         switch error {
-        case .fileNotFound, .unknownStaff, .unknownDocument, .notAVault:
+        case .fileNotFound, .unknownStaff, .unknownDocument, .notAVault, .documentRemoved:
             return 66
+        case .missingOption:
+            return 64
         case .fileExists, .vaultExists:
             return 73
         case .writeFailed, .fileUnreadable:
@@ -81,7 +92,7 @@ enum ExitCodes {
             return 77
         case .counselAlreadyRegistered:
             return 1
-        case .crypto, .database, .unsupportedVaultVersion, .staffAlreadyPresent, .lastStaffMember, .documentRemoved:
+        case .crypto, .database, .unsupportedVaultVersion, .staffAlreadyPresent, .lastStaffMember:
             return 1
         }
     }

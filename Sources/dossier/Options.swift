@@ -54,7 +54,7 @@ struct IdentityOptions: ParsableArguments {
     func resolvedPath() throws(DossierError) -> String {
         if let identity { return identity }
         if let env = ProcessInfo.processInfo.environment["DOSSIER_IDENTITY"], !env.isEmpty { return env }
-        throw .invalidArgument("no identity given; pass --identity FILE or set DOSSIER_IDENTITY")
+        throw .missingOption("no identity given; pass --identity FILE or set DOSSIER_IDENTITY")
     }
 
     func load() throws(DossierError) -> SecretIdentity {
@@ -85,7 +85,7 @@ struct VaultOptions: ParsableArguments {
     func resolvedPath() throws(DossierError) -> String {
         if let vault { return vault }
         if let env = ProcessInfo.processInfo.environment["DOSSIER_VAULT"], !env.isEmpty { return env }
-        throw .invalidArgument("no vault given; pass --vault DIR or set DOSSIER_VAULT")
+        throw .missingOption("no vault given; pass --vault DIR or set DOSSIER_VAULT")
     }
 
     func open() throws(DossierError) -> Vault {

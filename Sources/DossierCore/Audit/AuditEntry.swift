@@ -109,12 +109,18 @@ public struct AuditEntry: Sendable, Equatable {
         let action = try take("action")
         guard isToken(action, allowed: actionCharacters) else { throw bad("bad action") }
         var subjects: [String] = []
-        while let line = lines.first, line.hasPrefix("subject ") { subjects.append(try take("subject")) }
+        while let line = lines.first, line.hasPrefix("subject ") {
+            let subject = try take("subject")
+            guard isToken(subject, allowed: valueCharacters) else { throw bad("bad subject") }
+            subjects.append(subject)
+        }
         var details: [Detail] = []
         while let line = lines.first, line.hasPrefix("detail ") {
             let kv = try take("detail")
             guard let eq = kv.firstIndex(of: "=") else { throw bad("detail without '='") }
-            details.append(Detail(String(kv[..<eq]), String(kv[kv.index(after: eq)...])))
+            let detail = Detail(String(kv[..<eq]), String(kv[kv.index(after: eq)...]))
+            guard isToken(detail.key, allowed: keyCharacters), isToken(detail.value, allowed: valueCharacters) else { throw bad("bad detail") }
+            details.append(detail)
         }
         guard let prev = Data(hex: try take("prev")), prev.count == 32 else { throw bad("bad previous hash") }
         let sigText = try take("sig")

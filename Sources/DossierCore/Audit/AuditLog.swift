@@ -39,7 +39,11 @@ extension Vault {
     /// was staff at that point (as the log itself records). Throws naming the first bad entry.
     public func verifyLogChain() throws(DossierError) -> Int {
         let raw = try read { db in try AuditLog.rawEntries(db) }
-        return try LogChain.verify(raw.map(\.bytes), storedSequence: raw.map(\.seq))
+        let count = try LogChain.verify(raw.map(\.bytes), storedSequence: raw.map(\.seq))
+        if let first = raw.first, try AuditEntry.parse(first.bytes).detail("organisation-key") != (try organisation().publicKey) {
+            throw .integrity("entry 1: names a different organisation key than the vault holds: the key or the log was replaced")
+        }
+        return count
     }
 }
 
@@ -84,10 +88,11 @@ public enum LogChain {
             }
             switch entry.action {
             case "staff-add":
-                if let line = entry.detail("identity"), let id = try? PublicIdentity(line: line) {
+                if let line = entry.detail("identity"), let id = try? PublicIdentity(line: line),
+                   entry.subjects(ofType: "staff") == [id.fingerprint] {
                     signers[id.fingerprint] = id.signingKey
                 } else {
-                    throw .integrity("entry \(expected): staff-add without a valid identity")
+                    throw .integrity("entry \(expected): staff-add whose subject and identity disagree or are missing: forged")
                 }
             case "staff-remove":
                 for fp in entry.subjects(ofType: "staff") { signers[fp] = nil }

@@ -43,8 +43,12 @@ public struct PublicIdentity: Hashable, Sendable, CustomStringConvertible {
             }
             throw .malformedPublicIdentity(reason: "it must start with '\(Self.prefix)'")
         }
-        guard let bytes = Base32.decode(text.dropFirst(Self.prefix.count)) else {
+        let body = text.dropFirst(Self.prefix.count)
+        guard body.allSatisfy({ ("a"..."z").contains($0) || ("2"..."7").contains($0) }) else {
             throw .malformedPublicIdentity(reason: "it contains a character outside a–z and 2–7 (check for a typo)")
+        }
+        guard let bytes = Base32.decode(body) else {
+            throw .malformedPublicIdentity(reason: "its last character is impossible there: a character was mistyped or changed")
         }
         guard bytes.count == 68 else {
             throw .malformedPublicIdentity(reason: "it has the wrong length (\(text.count) characters; expected \(Self.prefix.count + 109)); was it cut when copied?")
@@ -59,7 +63,7 @@ public struct PublicIdentity: Hashable, Sendable, CustomStringConvertible {
     /// Reads a public line from `argument`, which is either the line itself or a file holding it
     /// (a public identity file, or a secret identity file whose public half is wanted).
     public static func resolve(_ argument: String) throws(DossierError) -> PublicIdentity {
-        if argument.hasPrefix(prefix) { return try PublicIdentity(line: argument) }
+        if argument.hasPrefix(prefix) && !FileManager.default.fileExists(atPath: argument) { return try PublicIdentity(line: argument) }
         let text = try FileAccess.readSmallText(path: argument, limit: 64 * 1024)
         if text.hasPrefix(SecretIdentity.marker) {
             return try SecretIdentity.publicHalf(ofFileText: text, path: argument)
@@ -87,6 +91,7 @@ public enum Fingerprint {
 
     /// Normalises a fingerprint typed by a person (case, missing dashes, spaces); nil if malformed.
     public static func normalise(_ text: String) -> String? {
+        guard text.allSatisfy(\.isASCII) else { return nil }
         let compact = text.uppercased().filter { $0 != "-" && $0 != " " }
         guard compact.count == 16, compact.allSatisfy({ ("A"..."Z").contains($0) || ("2"..."7").contains($0) }) else { return nil }
         let chars = Array(compact)

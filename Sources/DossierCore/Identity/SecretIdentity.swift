@@ -150,13 +150,14 @@ public struct SecretIdentity: Sendable {
         let parsed = try parse(fileText: text, path: path)
         var secret: SecureBytes
         if let parameters = parsed.parameters {
-            let pass = try passphrase()
-            let salt = parsed.header.suffix(PasswordHash.saltBytes)
+            // Refuse bad costs before asking anyone to type a passphrase.
             do {
                 try parameters.validate()
             } catch {
                 throw .malformedIdentityFile(path: path, reason: error.description)
             }
+            let pass = try passphrase()
+            let salt = parsed.header.suffix(PasswordHash.saltBytes)
             do {
                 let key = try PasswordHash.deriveKey(passphrase: pass, salt: Data(salt), parameters: parameters)
                 secret = try AEAD.open(parsed.secretPart, key: key, additionalData: parsed.header)

@@ -23,7 +23,10 @@ public struct FixedClock: Clock {
 public enum Timestamp {
     /// Formats `date` as `2026-11-29T03:40:43.123Z`.
     public static func format(_ date: Date) -> String {
-        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        // Round to the microsecond first: a Double of seconds is often a hair below a whole
+        // millisecond (0.002 is 0.00199999…), and rounding that down would lose one.
+        let micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
+        let ms = Int64((micros / 1000).rounded(.down))
         let seconds = ms / 1000 - (ms % 1000 < 0 ? 1 : 0)
         let millis = ((ms % 1000) + 1000) % 1000
         var t = time_t(seconds)

@@ -8,6 +8,10 @@ public enum FileAccess {
     /// Reads a small text file, refusing folders and anything over `limit` bytes.
     public static func readSmallText(path: String, limit: Int) throws(DossierError) -> String {
         let data = try readSmall(path: path, limit: limit)
+        // Foundation would drop a byte-order mark silently; Dossier's formats have none.
+        guard !data.starts(with: [0xEF, 0xBB, 0xBF]) else {
+            throw .fileUnreadable(path: path, reason: "it starts with a UTF-8 byte-order mark, which no Dossier file has")
+        }
         guard let text = String(data: data, encoding: .utf8) else {
             throw .fileUnreadable(path: path, reason: "it is not UTF-8 text")
         }

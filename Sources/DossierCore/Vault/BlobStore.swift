@@ -2,14 +2,15 @@ import DossierCrypto
 import Foundation
 
 /// Encrypted content on disk: `blobs/<2 chars>/<document id>`, each file the 4-byte magic
-/// `DSB` 0x01 followed by a STREAM ciphertext. A blob is written to `blobs/tmp/`, flushed, and
-/// renamed into place before the catalogue row that references it commits; a crash leaves at
-/// worst an orphan, which `doctor` reports.
+/// `DSB` 0x01 followed by a STREAM ciphertext. A blob is written to an anonymous temporary file
+/// in its folder, flushed, and linked into place before the catalogue row that references it
+/// commits; a crash leaves at worst an orphan, which `doctor` reports.
 struct BlobStore {
     static let magic = Data([0x44, 0x53, 0x42, 0x01]) // "DSB" 1
     let root: String
     let random: any RandomSource
 
+    /// Where vaults made by earlier versions kept temporary blobs; still inspected by `doctor`.
     var temporaryFolder: String { root + "/tmp" }
 
     func path(for id: String) -> String {
@@ -22,7 +23,12 @@ struct BlobStore {
     /// then linked into place, so an interrupted write leaves nothing.
     func write(id: String, key: SecureBytes, from fd: Int32, sourcePath: String) throws(DossierError) -> UInt64 {
         let destination = path(for: id)
-        try FileAccess.makePrivateDirectory((destination as NSString).deletingLastPathComponent)
+        let shard = (destination as NSString).deletingLastPathComponent
+        if !FileManager.default.fileExists(atPath: shard) {
+            try FileAccess.makePrivateDirectory(shard)
+            // The new folder's entry must survive a power loss as much as the blob itself.
+            FileAccess.syncDirectory(root)
+        }
         let out = try AtomicOutput(destination: destination)
         let size: UInt64
         do throws(CryptoError) {
@@ -74,11 +80,15 @@ struct BlobStore {
     func inventory() -> (blobs: [String: String], temporaries: [String]) {
         let fm = FileManager.default
         var blobs: [String: String] = [:]
+        var temps: [String] = []
         for shard in (try? fm.contentsOfDirectory(atPath: root)) ?? [] where shard != "tmp" {
             let folder = root + "/" + shard
-            for name in (try? fm.contentsOfDirectory(atPath: folder)) ?? [] { blobs[name] = folder + "/" + name }
+            for name in (try? fm.contentsOfDirectory(atPath: folder)) ?? [] {
+                // Named temporaries exist only where anonymous ones are not supported.
+                if name.hasPrefix(".") { temps.append(folder + "/" + name) } else { blobs[name] = folder + "/" + name }
+            }
         }
-        let temps = ((try? fm.contentsOfDirectory(atPath: temporaryFolder)) ?? []).map { temporaryFolder + "/" + $0 }
+        temps += ((try? fm.contentsOfDirectory(atPath: temporaryFolder)) ?? []).map { temporaryFolder + "/" + $0 }
         return (blobs, temps)
     }
 }

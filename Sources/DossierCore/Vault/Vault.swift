@@ -90,7 +90,7 @@ public final class Vault: @unchecked Sendable {
         }
         do throws(DossierError) {
             try FileAccess.makePrivateDirectory(path)
-            try FileAccess.makePrivateDirectory(path + "/blobs/tmp")
+            try FileAccess.makePrivateDirectory(path + "/blobs")
             let queue: DatabaseQueue
             do {
                 queue = try DatabaseQueue(path: path + "/" + databaseName, configuration: configuration())

@@ -103,6 +103,12 @@ struct ListCommand: ParsableCommand {
     @Flag(name: .customLong("include-removed"), help: "Also list removed documents (tombstones).") var includeRemoved = false
     @Flag(help: "Print a JSON array of objects, each with its id.") var json = false
 
+    func validate() throws {
+        if let kind, DocumentKind(rawValue: kind) == nil {
+            throw ValidationError("unknown kind '\(kind)'; use one of: \(DocumentKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
     func run() throws {
         let k = try kind.map { k throws(DossierError) in try DocumentKind(parsing: k) }
         let session = try staff.session()
