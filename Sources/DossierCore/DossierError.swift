@@ -25,6 +25,7 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case vaultExists(path: String)
     case notAVault(path: String)
     case vaultBusy(path: String)
+    case vaultKeyRotated(path: String)
     case unsupportedVaultVersion(found: Int, supported: Int)
     case notStaff(fingerprint: String)
     case staffAlreadyPresent(fingerprint: String)
@@ -100,6 +101,8 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
             return "\(path) is not a Dossier vault; create one with `dossier init --vault \(path)`, or set DOSSIER_VAULT"
         case let .vaultBusy(path):
             return "the vault \(path) is busy with another operation; retry in a moment"
+        case let .vaultKeyRotated(path):
+            return "the vault key of \(path) was rotated by another staff member while this command ran; nothing was changed: run it again"
         case let .unsupportedVaultVersion(found, supported):
             return "this vault has format version \(found), newer than this program understands (\(supported)); upgrade dossier"
         case let .notStaff(fingerprint):

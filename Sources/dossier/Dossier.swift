@@ -74,7 +74,7 @@ enum ExitCodes {
             return 73
         case .writeFailed, .fileUnreadable:
             return 74
-        case .vaultBusy:
+        case .vaultBusy, .vaultKeyRotated:
             return 75
         case .insecurePermissions, .wrongPassphrase, .notStaff, .passphraseRequired:
             return 77

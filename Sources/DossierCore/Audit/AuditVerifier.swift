@@ -109,7 +109,7 @@ extension StaffSession {
         let org = try vault.organisation()
         let key = try organisationSigningKey()
         let now = vault.clock.now()
-        return try vault.write { db in
+        return try write { db in
             let entries = try AuditLog.rawEntries(db).map(\.bytes)
             let cp = Checkpoint(origin: org.name, size: UInt64(entries.count), root: MerkleTree.root(leafHashes: entries.map(MerkleTree.leafHash)))
             let note = SignedNote.sign(cp.text, name: org.name, key: key)

@@ -49,7 +49,12 @@ public struct PackageManifest: Sendable, Equatable {
         }
         lines = lines.dropFirst()
         let organisation = try take("organisation")
-        let issuer = try OrganisationKey(line: try take("issuer"))
+        // The same grammar the writer obeys: printable ASCII, so that no name can carry control
+        // characters into a terminal before the signature is checked.
+        guard OrganisationName.isValid(organisation) else { throw bad("bad organisation name") }
+        let issuerLine = try take("issuer")
+        let issuer: OrganisationKey
+        do { issuer = try OrganisationKey(line: issuerLine) } catch { throw bad("bad issuer key (\(error))") }
         let packageID = try take("package")
         let grantID = try take("grant")
         guard Identifier.isWellFormed(packageID, prefix: "pkg"), Identifier.isWellFormed(grantID, prefix: "grant") else { throw bad("bad ids") }

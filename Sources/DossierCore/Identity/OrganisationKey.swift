@@ -33,3 +33,11 @@ public struct OrganisationKey: Hashable, Sendable, CustomStringConvertible {
         try self.init(signingKey: Data(bytes.prefix(32)))
     }
 }
+
+/// Organisation names appear in signed checkpoints and packages: printable ASCII without
+/// spaces or '+' (the C2SP note grammar), at most 255 bytes.
+public enum OrganisationName {
+    public static func isValid(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 255 && name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "+") }
+    }
+}

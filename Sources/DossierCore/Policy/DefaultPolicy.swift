@@ -54,5 +54,6 @@ max_recipients = 10
 require_vetted = false
 require_online = false
 max_opens = 0
+
 """#
 }

@@ -45,7 +45,8 @@ public struct Policy: Sendable, Equatable {
             throw fail(nil, "TOML syntax error")
         }
         for key in table.keys where key != "version" && key != "kinds" {
-            throw fail(locate.line(ofKey: key, inSection: nil), "unknown key '\(key)' (expected version and [kinds.*] tables)")
+            throw fail(locate.line(ofKey: key, inSection: nil) ?? locate.line(ofTableStartingWith: key),
+                       "unknown key '\(key)' (expected version and [kinds.*] tables)")
         }
         guard let version = table["version"]?.int else { throw fail(locate.line(ofKey: "version", inSection: nil), "'version = 1' is required") }
         guard version == 1 else { throw fail(locate.line(ofKey: "version", inSection: nil), "version \(version) is not supported (this program reads version 1)") }
@@ -121,6 +122,14 @@ struct LineLocator {
 
     func line(ofSection section: String) -> Int? {
         lines.firstIndex { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " ", with: "") == "[\(section)]" }.map { $0 + 1 }
+    }
+
+    /// The first `[key]` or `[key.…]` header.
+    func line(ofTableStartingWith key: String) -> Int? {
+        lines.firstIndex { raw in
+            let l = raw.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " ", with: "")
+            return l == "[\(key)]" || l.hasPrefix("[\(key).")
+        }.map { $0 + 1 }
     }
 
     func line(ofKey key: String, inSection section: String?) -> Int? {

@@ -18,7 +18,7 @@ extension StaffSession {
     public func setPolicy(_ text: String, source: String) throws(DossierError) -> Policy {
         let policy = try Policy.parse(text, source: source)
         let now = vault.clock.now()
-        try vault.write { db in
+        try write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('policy', ?)", arguments: [text])
             try AuditLog.append(db, signer: identity, action: "policy-set", at: now, subjects: [],
                                 details: [.init("sha256", Hash.sha256(Data(text.utf8)).hex)])

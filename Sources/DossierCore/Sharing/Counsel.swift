@@ -59,7 +59,7 @@ extension StaffSession {
         let id = Identifier.make(prefix: "counsel", random: vault.random)
         let now = vault.clock.now()
         let sealed = try sealJSON(d, purpose: .counsel, id: id)
-        try vault.write { db in
+        try write { db in
             if let existing = try String.fetchOne(db, sql: "SELECT id FROM counsel WHERE fingerprint = ?", arguments: [identity.fingerprint]) {
                 throw DossierError.counselAlreadyRegistered(fingerprint: identity.fingerprint, id: existing)
             }
@@ -76,7 +76,7 @@ extension StaffSession {
         let now = vault.clock.now()
         guard until > now else { throw .invalidArgument("the vetting date \(Timestamp.format(until)) is in the past") }
         let noteSealed = try note.map { n throws(DossierError) in try Sealing.seal(Data(n.utf8), purpose: .counsel, id: id + "/vetting", vaultKey: vaultKey, random: vault.random) }
-        try vault.write { db in
+        try write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM counsel WHERE id = ?", arguments: [id]) != nil else { throw DossierError.unknownCounsel(id: id) }
             try db.execute(sql: "UPDATE counsel SET vetted_until = ?, vetting_note_sealed = ?, suspended_at = NULL, suspension_reason_sealed = NULL WHERE id = ?",
                            arguments: [Timestamp.format(until), noteSealed, id])
@@ -92,7 +92,7 @@ extension StaffSession {
         guard !trimmed.isEmpty else { throw .invalidArgument("say why with --reason TEXT (stored sealed, for staff)") }
         let now = vault.clock.now()
         let sealed = try Sealing.seal(Data(trimmed.utf8), purpose: .counsel, id: id + "/suspension", vaultKey: vaultKey, random: vault.random)
-        try vault.write { db in
+        try write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM counsel WHERE id = ?", arguments: [id]) != nil else { throw DossierError.unknownCounsel(id: id) }
             try db.execute(sql: "UPDATE counsel SET suspended_at = ?, suspension_reason_sealed = ? WHERE id = ?",
                            arguments: [Timestamp.format(now), sealed, id])
@@ -104,7 +104,7 @@ extension StaffSession {
     /// One counsel, by id or fingerprint.
     public func counsel(_ idOrFingerprint: String) throws(DossierError) -> Counsel {
         let fp = Fingerprint.normalise(idOrFingerprint) ?? ""
-        guard let row = try vault.read({ db in
+        guard let row = try read({ db in
             try Row.fetchOne(db, sql: "SELECT * FROM counsel WHERE id = ? OR fingerprint = ?", arguments: [idOrFingerprint, fp])
         }) else { throw .unknownCounsel(id: idOrFingerprint) }
         return try makeCounsel(row)
@@ -112,7 +112,7 @@ extension StaffSession {
 
     /// All counsel.
     public func listCounsel() throws(DossierError) -> [Counsel] {
-        let rows = try vault.read { db in try Row.fetchAll(db, sql: "SELECT * FROM counsel ORDER BY added_at, id") }
+        let rows = try read { db in try Row.fetchAll(db, sql: "SELECT * FROM counsel ORDER BY added_at, id") }
         var out: [Counsel] = []
         for row in rows { out.append(try makeCounsel(row)) }
         return out

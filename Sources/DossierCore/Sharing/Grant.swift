@@ -104,7 +104,7 @@ extension StaffSession {
         }
         let subjects = docs.map { "doc:" + $0.id } + recipients.map { "counsel:" + $0.id }
         if let denial {
-            try vault.write { db in
+            try write { db in
                 try AuditLog.append(db, signer: identity, action: "deny", at: now, subjects: subjects,
                                     details: [.init("rule", denial.rule), .init("request", "grant")])
             }
@@ -115,7 +115,7 @@ extension StaffSession {
         let id = Identifier.make(prefix: "grant", random: vault.random)
         let details = try sealJSON(GrantDetails(caseReference: request.caseReference, purpose: request.purpose), purpose: .grant, id: id)
         let stamp = Timestamp.format(now)
-        try vault.write { db in
+        try write { db in
             try db.execute(sql: """
                 INSERT INTO grants(id, created_at, created_by, not_before, not_after, approvals_needed, state, details_sealed)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -140,7 +140,7 @@ extension StaffSession {
         if g.createdBy == actor { throw .selfApproval(grant: id) }
         if g.approvedBy.contains(actor) { throw .alreadyApproved(grant: id) }
         let now = vault.clock.now()
-        try vault.write { db in
+        try write { db in
             try db.execute(sql: "INSERT INTO grant_approvals(grant_id, staff, approved_at) VALUES (?, ?, ?)",
                            arguments: [id, actor, Timestamp.format(now)])
             let count = 1 + (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grant_approvals WHERE grant_id = ?", arguments: [id]) ?? 0)
@@ -160,7 +160,7 @@ extension StaffSession {
         if g.state == .revoked { throw .grantNotActive(id: id, state: "already revoked") }
         let now = vault.clock.now()
         let sealed = try Sealing.seal(Data(trimmed.utf8), purpose: .grant, id: id + "/revocation", vaultKey: vaultKey, random: vault.random)
-        try vault.write { db in
+        try write { db in
             try db.execute(sql: "UPDATE grants SET state = 'revoked', revoked_at = ?, revoked_by = ?, reason_sealed = ? WHERE id = ?",
                            arguments: [Timestamp.format(now), actor, sealed, id])
             try AuditLog.append(db, signer: identity, action: "revoke", at: now, subjects: ["grant:" + id])
@@ -170,7 +170,7 @@ extension StaffSession {
 
     /// One grant.
     public func grant(_ id: String) throws(DossierError) -> Grant {
-        guard let row = try vault.read({ db in try Row.fetchOne(db, sql: "SELECT * FROM grants WHERE id = ?", arguments: [id]) }) else {
+        guard let row = try read({ db in try Row.fetchOne(db, sql: "SELECT * FROM grants WHERE id = ?", arguments: [id]) }) else {
             throw .unknownGrant(id: id)
         }
         return try makeGrant(row)
@@ -179,7 +179,7 @@ extension StaffSession {
     /// Grants, newest first; optionally only active ones, or only those naming a counsel.
     public func listGrants(activeOnly: Bool = false, counsel: String? = nil) throws(DossierError) -> [Grant] {
         let counselID = try counsel.map { c throws(DossierError) in try self.counsel(c).id }
-        let rows = try vault.read { db in
+        let rows = try read { db in
             if let counselID {
                 return try Row.fetchAll(db, sql: """
                     SELECT g.* FROM grants g JOIN grant_recipients r ON r.grant_id = g.id WHERE r.counsel_id = ? ORDER BY g.created_at DESC, g.id
@@ -198,7 +198,7 @@ extension StaffSession {
     func makeGrant(_ row: Row) throws(DossierError) -> Grant {
         let id: String = row["id"]
         let details: GrantDetails = try openJSON(row["details_sealed"], purpose: .grant, id: id)
-        let (docs, recipients, approvals) = try vault.read { db in
+        let (docs, recipients, approvals) = try read { db in
             (try String.fetchAll(db, sql: "SELECT document_id FROM grant_documents WHERE grant_id = ? ORDER BY position", arguments: [id]),
              try String.fetchAll(db, sql: "SELECT counsel_id FROM grant_recipients WHERE grant_id = ? ORDER BY counsel_id", arguments: [id]),
              try String.fetchAll(db, sql: "SELECT staff FROM grant_approvals WHERE grant_id = ? ORDER BY approved_at", arguments: [id]))

@@ -28,7 +28,7 @@ extension StaffSession {
         let now = vault.clock.now()
         let recipients = try g.recipients.map { c throws(DossierError) in try counsel(c) }
         if let suspended = recipients.first(where: { $0.suspendedAt != nil }) {
-            try vault.write { db in
+            try write { db in
                 try AuditLog.append(db, signer: identity, action: "deny", at: now, subjects: ["grant:" + grantID, "counsel:" + suspended.id],
                                     details: [.init("rule", "counsel.suspended"), .init("request", "package")])
             }
@@ -36,6 +36,17 @@ extension StaffSession {
         }
         let docs = try g.documents.map { d throws(DossierError) in try document(d) }
         if let removed = docs.first(where: \.isRemoved) { throw .documentRemoved(id: removed.id) }
+        // Vetting may have been shortened since the grant: check it again.
+        let policy = try vault.policy()
+        if let end = Timestamp.parse(g.notAfter),
+           docs.contains(where: { policy.rule(for: $0.kind).requireVetted }),
+           let unvetted = recipients.first(where: { !$0.isVetted(through: end) }) {
+            try write { db in
+                try AuditLog.append(db, signer: identity, action: "deny", at: now, subjects: ["grant:" + grantID, "counsel:" + unvetted.id],
+                                    details: [.init("rule", "require_vetted"), .init("request", "package")])
+            }
+            throw .policyDenied(rule: "require_vetted", message: "counsel \(unvetted.id) is \(unvetted.status(at: now)), no longer vetted until the end of the window")
+        }
 
         let org = try vault.organisation()
         let orgKey = try organisationSigningKey()
@@ -78,7 +89,7 @@ extension StaffSession {
             trailer.append(sealedList)
             trailer.append(signature)
             do { try sink.write(contentsOf: trailer) } catch { throw DossierError.writeFailed(path: output, reason: error.description) }
-            try vault.write { db in
+            try write { db in
                 try db.execute(sql: "INSERT INTO packages(id, grant_id, created_at, created_by, manifest_sha256) VALUES (?, ?, ?, ?, ?)",
                                arguments: [packageID, grantID, Timestamp.format(now), actor, Hash.sha256(manifest).hex])
                 try AuditLog.append(db, signer: identity, action: "package", at: now,
@@ -98,7 +109,7 @@ extension StaffSession {
     /// Decrypts a stored document and re-encrypts it under `key` into `sink`; returns the
     /// plaintext's BLAKE2b-256 and size.
     private func reencrypt(_ doc: Document, into sink: FileDescriptorSink, key: SecureBytes, output: String) throws(DossierError) -> (Data, UInt64) {
-        guard let keySealed = try vault.read({ db in try Data.fetchOne(db, sql: "SELECT key_sealed FROM documents WHERE id = ?", arguments: [doc.id]) }) else {
+        guard let keySealed = try read({ db in try Data.fetchOne(db, sql: "SELECT key_sealed FROM documents WHERE id = ?", arguments: [doc.id]) }) else {
             throw .documentRemoved(id: doc.id)
         }
         let storageKey = try Sealing.open(keySealed, purpose: .documentKey, id: doc.id, vaultKey: vaultKey)

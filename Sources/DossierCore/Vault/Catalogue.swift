@@ -39,7 +39,7 @@ extension StaffSession {
             }
             let now = vault.clock.now()
             let stamp = Timestamp.format(now)
-            try vault.write { db in
+            try write { db in
                 for p in pending {
                     try db.execute(sql: """
                         INSERT INTO documents(id, kind, language, size, deposited_at, deposited_by, metadata_sealed, key_sealed)
@@ -84,7 +84,7 @@ extension StaffSession {
 
     /// One document (removed ones too, as tombstones).
     public func document(_ id: String) throws(DossierError) -> Document {
-        guard let row = try vault.read({ db in try Row.fetchOne(db, sql: "SELECT * FROM documents WHERE id = ?", arguments: [id]) }) else {
+        guard let row = try read({ db in try Row.fetchOne(db, sql: "SELECT * FROM documents WHERE id = ?", arguments: [id]) }) else {
             throw .unknownDocument(id: id)
         }
         return try makeDocument(row)
@@ -98,7 +98,7 @@ extension StaffSession {
         if let kind = filter.kind { sql += " AND kind = ?"; args.append(kind.rawValue) }
         if let lang = filter.language { sql += " AND language = ?"; args.append(try Language.canonical(lang)) }
         sql += " ORDER BY deposited_at, id"
-        let rows = try vault.read { db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)) }
+        let rows = try read { db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)) }
         var out: [Document] = []
         for row in rows {
             let doc = try makeDocument(row)
@@ -120,7 +120,7 @@ extension StaffSession {
     public func retrieve(_ id: String, to output: String, overwrite: Bool = false) throws(DossierError) -> Document {
         let doc = try document(id)
         if doc.isRemoved { throw .documentRemoved(id: id) }
-        let keySealed: Data? = try vault.read { db in try Data.fetchOne(db, sql: "SELECT key_sealed FROM documents WHERE id = ?", arguments: [id]) }
+        let keySealed: Data? = try read { db in try Data.fetchOne(db, sql: "SELECT key_sealed FROM documents WHERE id = ?", arguments: [id]) }
         guard let keySealed else { throw .documentRemoved(id: id) }
         let key = try Sealing.open(keySealed, purpose: .documentKey, id: id, vaultKey: vaultKey)
         let atomic = try AtomicOutput(destination: output, overwrite: overwrite)
@@ -134,7 +134,7 @@ extension StaffSession {
         defer { close(input) }
         let now = vault.clock.now()
         do {
-            try vault.write { db in
+            try write { db in
                 try AuditLog.append(db, signer: identity, action: "retrieve", at: now, subjects: ["doc:" + id])
             }
         } catch {
@@ -168,7 +168,7 @@ extension StaffSession {
         if doc.isRemoved { throw .documentRemoved(id: id) }
         let now = vault.clock.now()
         let reasonSealed = try Sealing.seal(Data(trimmed.utf8), purpose: .reason, id: id, vaultKey: vaultKey, random: vault.random)
-        try vault.write { db in
+        try write { db in
             try db.execute(sql: """
                 UPDATE documents SET key_sealed = NULL, metadata_sealed = NULL, removed_at = ?, removed_by = ?, reason_sealed = ?
                 WHERE id = ? AND removed_at IS NULL

@@ -30,7 +30,7 @@ extension StaffSession {
         guard !trimmed.isEmpty else { throw .invalidArgument("a staff member needs a name (--name NAME)") }
         let fp = member.fingerprint
         let now = vault.clock.now()
-        try vault.write { db in
+        try write { db in
             if let removed = try Row.fetchOne(db, sql: "SELECT removed_at FROM staff WHERE fingerprint = ?", arguments: [fp]) {
                 if (removed["removed_at"] as String?) == nil { throw DossierError.staffAlreadyPresent(fingerprint: fp) }
                 throw DossierError.invalidArgument("\(fp) was staff and was removed; a removed identity cannot return: ask them to create a new identity")
@@ -44,7 +44,7 @@ extension StaffSession {
 
     /// Every staff member, current and removed.
     public func listStaff() throws(DossierError) -> [StaffMember] {
-        let rows = try vault.read { db in try Row.fetchAll(db, sql: "SELECT * FROM staff ORDER BY added_at, fingerprint") }
+        let rows = try read { db in try Row.fetchAll(db, sql: "SELECT * FROM staff ORDER BY added_at, fingerprint") }
         var out: [StaffMember] = []
         for row in rows {
             let fp: String = row["fingerprint"]
@@ -69,7 +69,7 @@ extension StaffSession {
     public func rotate(removing removed: String? = nil) throws(DossierError) -> Int {
         let newKey = SecureBytes(randomCount: AEAD.keyBytes, using: vault.random)
         let now = vault.clock.now()
-        let count: Int = try vault.write { db in
+        let count: Int = try write { db in
             if let removed {
                 guard let row = try Row.fetchOne(db, sql: "SELECT removed_at FROM staff WHERE fingerprint = ?", arguments: [removed]),
                       (row["removed_at"] as String?) == nil else { throw DossierError.unknownStaff(id: removed) }
@@ -79,6 +79,8 @@ extension StaffSession {
                                arguments: [Timestamp.format(now), removed])
             }
             let rewrapped = try reseal(db, newKey: newKey)
+            try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('vault_key_generation', ?)",
+                           arguments: [String(generation + 1)])
             var details: [AuditEntry.Detail] = [.init("rewrapped-keys", String(rewrapped))]
             if removed != nil { details.append(.init("reason", "staff-removed")) }
             if let removed {

@@ -78,7 +78,7 @@ public final class Vault: @unchecked Sendable {
         guard !org.isEmpty, !org.contains(where: \.isNewline) else {
             throw .invalidArgument("the organisation name must be one non-empty line (--org \"NAME\")")
         }
-        guard org.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "+") }) else {
+        guard OrganisationName.isValid(org) else {
             throw .invalidArgument("the organisation name is used in signed notes: use printable ASCII without spaces or '+', e.g. example.org/dossier")
         }
         let fm = FileManager.default
@@ -151,9 +151,11 @@ public final class Vault: @unchecked Sendable {
     /// Unlocks the vault with a staff identity; refuses anyone who is not (or no longer) staff.
     public func unlock(_ identity: SecretIdentity) throws(DossierError) -> StaffSession {
         let fp = identity.publicIdentity.fingerprint
-        let sealed: Data? = try read { db in
-            try Data.fetchOne(db, sql: "SELECT vault_key_sealed FROM staff WHERE fingerprint = ? AND public_line = ?",
-                              arguments: [fp, identity.publicIdentity.line])
+        // The sealed key and the key generation are read in one snapshot.
+        let (sealed, generation): (Data?, Int64) = try read { db in
+            (try Data.fetchOne(db, sql: "SELECT vault_key_sealed FROM staff WHERE fingerprint = ? AND public_line = ?",
+                               arguments: [fp, identity.publicIdentity.line]),
+             try Vault.keyGeneration(db))
         }
         guard let sealed else { throw .notStaff(fingerprint: fp) }
         let key: SecureBytes
@@ -162,7 +164,12 @@ public final class Vault: @unchecked Sendable {
         } catch {
             throw .notStaff(fingerprint: fp)
         }
-        return StaffSession(vault: self, identity: identity, vaultKey: key)
+        return StaffSession(vault: self, identity: identity, vaultKey: key, generation: generation)
+    }
+
+    /// Incremented by every rotation of the vault key (absent: 0).
+    static func keyGeneration(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'vault_key_generation'") ?? 0
     }
 
     // MARK: Database access
@@ -217,11 +224,37 @@ public final class StaffSession: @unchecked Sendable {
     public let vault: Vault
     public let identity: SecretIdentity
     let vaultKey: SecureBytes
+    /// The vault key generation `vaultKey` belongs to.
+    let generation: Int64
 
-    init(vault: Vault, identity: SecretIdentity, vaultKey: SecureBytes) {
+    init(vault: Vault, identity: SecretIdentity, vaultKey: SecureBytes, generation: Int64) {
         self.vault = vault
         self.identity = identity
         self.vaultKey = vaultKey
+        self.generation = generation
+    }
+
+    /// A write transaction that first checks that the vault key this session holds is still
+    /// the current one: another process may have rotated it since this session unlocked the
+    /// vault, and anything sealed under the old key would be lost.
+    @discardableResult
+    func write<T>(_ body: (Database) throws -> T) throws(DossierError) -> T {
+        try vault.write { db in
+            try checkGeneration(db)
+            return try body(db)
+        }
+    }
+
+    /// A read transaction with the same check, so that sealed values are opened with the right key.
+    func read<T>(_ body: (Database) throws -> T) throws(DossierError) -> T {
+        try vault.read { db in
+            try checkGeneration(db)
+            return try body(db)
+        }
+    }
+
+    private func checkGeneration(_ db: Database) throws {
+        if try Vault.keyGeneration(db) != generation { throw DossierError.vaultKeyRotated(path: vault.path) }
     }
 
     /// The acting staff member's fingerprint.
@@ -229,7 +262,7 @@ public final class StaffSession: @unchecked Sendable {
 
     /// The organisation's signing key (never leaves the vault).
     func organisationSigningKey() throws(DossierError) -> SigningKeyPair {
-        let sealed: Data? = try vault.read { db in
+        let sealed: Data? = try read { db in
             try Data.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'organisation_secret_sealed'")
         }
         guard let sealed else { throw .integrity("the organisation key is missing from the vault") }
