@@ -11,6 +11,9 @@ dossier="${2:-$(swift build --show-bin-path)/dossier}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/dossier-crash.XXXXXX")
 trap 'kill -9 $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
+# Run a private copy, so that a rebuild during the test cannot swap the binary under it.
+cp "$dossier" "$work/dossier-under-test"
+dossier="$work/dossier-under-test"
 export DOSSIER_VAULT="$work/vault" DOSSIER_IDENTITY="$work/staff.key" XDG_CONFIG_HOME="$work/config"
 fail() { echo "crash-test: FAIL after kill $k: $*" >&2; exit 1; }
 
@@ -53,13 +56,17 @@ worker() {
 checked=0
 started=$(date +%s)
 for k in $(seq 1 "$kills"); do
+    # The worker gets its own process group (job control on), so that one SIGKILL reaches the
+    # dossier process it is running, however deeply nested in command substitutions.
+    set -m
     worker 2>/dev/null &
     wpid=$!
+    set +m
     sleep "0.$((RANDOM % 9 + 1))"
-    # Kill whatever dossier process the worker is running right now, then the worker.
-    pkill -KILL -P "$wpid" -x dossier 2>/dev/null || true
-    kill -KILL "$wpid" 2>/dev/null || true
+    kill -KILL -- "-$wpid" 2>/dev/null || true
     wait "$wpid" 2>/dev/null || true
+    # Nothing of the worker may survive the kill.
+    while pgrep -g "$wpid" >/dev/null 2>&1; do sleep 0.05; done
 
     "$dossier" doctor >doctor.out 2>&1 || { cat doctor.out >&2; fail "doctor reports damage"; }
     "$dossier" audit verify >verify.out 2>&1 || { cat verify.out >&2; fail "the log does not verify"; }
@@ -71,7 +78,7 @@ for k in $(seq 1 "$kills"); do
     while read -r id sum; do
         grep -qx "$id" removing && continue
         rm -f check.bin
-        "$dossier" retrieve "$id" -o check.bin >/dev/null 2>&1 || fail "deposit $id reported success but cannot be retrieved"
+        "$dossier" retrieve "$id" -o check.bin >/dev/null 2>retrieve.err || fail "deposit $id reported success but cannot be retrieved: $(cat retrieve.err)"
         [ "$(sha256sum < check.bin | cut -d' ' -f1)" = "$sum" ] || fail "deposit $id changed"
         checked=$((checked + 1))
     done < ledger

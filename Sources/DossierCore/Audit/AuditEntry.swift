@@ -89,17 +89,14 @@ public struct AuditEntry: Sendable, Equatable {
     /// Parses an entry strictly: the bytes must be exactly what `bytes` would produce.
     public static func parse(_ data: Data) throws(DossierError) -> AuditEntry {
         func bad(_ why: String) -> DossierError { .integrity("log entry is malformed: \(why)") }
-        guard data.count <= 1 << 20, let text = String(data: data, encoding: .utf8), text.hasSuffix("\n") else {
+        guard data.count <= 1 << 20, let text = String(data: data, encoding: .utf8), var lines = KeyedLines(text) else {
             throw bad("not UTF-8 text ending in a newline")
         }
-        var lines = text.dropLast().split(separator: "\n", omittingEmptySubsequences: false)[...]
         func take(_ name: String) throws(DossierError) -> String {
-            guard let line = lines.first, line.hasPrefix(name + " ") else { throw bad("expected '\(name)'") }
-            lines = lines.dropFirst()
-            return String(line.dropFirst(name.count + 1))
+            guard let value = lines.take(name) else { throw bad("expected '\(name)'") }
+            return value
         }
-        guard lines.first == Substring(header) else { throw bad("unknown header (not \(header))") }
-        lines = lines.dropFirst()
+        guard lines.header(header) else { throw bad("unknown header (not \(header))") }
         let seqText = try take("seq")
         guard let seq = UInt64(seqText), String(seq) == seqText, seq >= 1 else { throw bad("bad sequence number") }
         let time = try take("time")
@@ -109,13 +106,13 @@ public struct AuditEntry: Sendable, Equatable {
         let action = try take("action")
         guard isToken(action, allowed: actionCharacters) else { throw bad("bad action") }
         var subjects: [String] = []
-        while let line = lines.first, line.hasPrefix("subject ") {
+        while lines.nextIs("subject") {
             let subject = try take("subject")
             guard isToken(subject, allowed: valueCharacters) else { throw bad("bad subject") }
             subjects.append(subject)
         }
         var details: [Detail] = []
-        while let line = lines.first, line.hasPrefix("detail ") {
+        while lines.nextIs("detail") {
             let kv = try take("detail")
             guard let eq = kv.firstIndex(of: "=") else { throw bad("detail without '='") }
             let detail = Detail(String(kv[..<eq]), String(kv[kv.index(after: eq)...]))

@@ -135,31 +135,28 @@ public enum LogExport {
 
     public static func parse(_ data: Data, path: String) throws(DossierError) -> LogSnapshot {
         func bad(_ why: String) -> DossierError { .malformedExport(path: path, reason: why) }
-        guard let text = String(data: data, encoding: .utf8), text.hasSuffix("\n") else { throw bad("not UTF-8 text ending in a newline") }
-        var lines = text.dropLast().split(separator: "\n", omittingEmptySubsequences: false)[...]
+        guard let text = String(data: data, encoding: .utf8), var lines = KeyedLines(text) else { throw bad("not UTF-8 text ending in a newline") }
         func take(_ name: String) throws(DossierError) -> String {
-            guard let l = lines.first, l.hasPrefix(name + " ") else { throw bad("expected '\(name)' at line \(lines.startIndex + 1)") }
-            lines = lines.dropFirst()
-            return String(l.dropFirst(name.count + 1))
+            guard let value = lines.take(name) else { throw bad("expected '\(name)' at line \(lines.lineNumber)") }
+            return value
         }
-        guard lines.first == Substring(header) else { throw bad("unknown header (expected \(header))") }
-        lines = lines.dropFirst()
+        guard lines.header(header) else { throw bad("unknown header (expected \(header))") }
         let name = try take("organisation")
         let key: OrganisationKey
         do { key = try OrganisationKey(line: try take("organisation-key")) } catch { throw bad("\(error)") }
         var checkpoints: [String] = []
-        while let l = lines.first, l.hasPrefix("checkpoint ") {
-            let lineNo = lines.startIndex + 1
+        while lines.nextIs("checkpoint") {
+            let lineNo = lines.lineNumber
             guard let d = Data(base64Encoded: try take("checkpoint")), let note = String(data: d, encoding: .utf8) else { throw bad("line \(lineNo): bad checkpoint") }
             checkpoints.append(note)
         }
         var entries: [Data] = []
-        while let l = lines.first, l.hasPrefix("entry ") {
-            let lineNo = lines.startIndex + 1
+        while lines.nextIs("entry") {
+            let lineNo = lines.lineNumber
             guard let d = Data(base64Encoded: try take("entry")) else { throw bad("line \(lineNo): bad entry encoding") }
             entries.append(d)
         }
-        guard lines.isEmpty else { throw bad("unexpected content at line \(lines.startIndex + 1)") }
+        guard lines.isEmpty else { throw bad("unexpected content at line \(lines.lineNumber)") }
         let s = LogSnapshot(organisation: name, organisationKey: key, entries: entries, checkpoints: checkpoints)
         guard bytes(s) == data else { throw bad("not in canonical form") }
         return s

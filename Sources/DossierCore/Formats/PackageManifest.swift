@@ -36,18 +36,15 @@ public struct PackageManifest: Sendable, Equatable {
     /// Parses strictly: the bytes must be exactly what `bytes` produces.
     public static func parse(_ data: Data, path: String) throws(DossierError) -> PackageManifest {
         func bad(_ why: String) -> DossierError { .malformedPackage(path: path, reason: "manifest: \(why)") }
-        guard let text = String(data: data, encoding: .utf8), text.hasSuffix("\n") else { throw bad("not UTF-8 text ending in a newline") }
-        var lines = text.dropLast().split(separator: "\n", omittingEmptySubsequences: false)[...]
+        guard let text = String(data: data, encoding: .utf8), var lines = KeyedLines(text) else { throw bad("not UTF-8 text ending in a newline") }
         func take(_ name: String) throws(DossierError) -> String {
-            guard let l = lines.first, l.hasPrefix(name + " ") else { throw bad("expected '\(name)'") }
-            lines = lines.dropFirst()
-            return String(l.dropFirst(name.count + 1))
+            guard let value = lines.take(name) else { throw bad("expected '\(name)'") }
+            return value
         }
-        guard lines.first == Substring(header) else {
-            if let first = lines.first, first.hasPrefix("dossier-package/") { throw bad("unsupported version '\(first)'; upgrade dossier") }
+        guard lines.header(header) else {
+            if let first = lines.next, first.hasPrefix("dossier-package/") { throw bad("unsupported version '\(first.prefix(40))'; upgrade dossier") }
             throw bad("unknown header")
         }
-        lines = lines.dropFirst()
         let organisation = try take("organisation")
         // The same grammar the writer obeys: printable ASCII, so that no name can carry control
         // characters into a terminal before the signature is checked.
@@ -63,20 +60,20 @@ public struct PackageManifest: Sendable, Equatable {
             throw bad("bad times")
         }
         var online: String?
-        if let l = lines.first, l.hasPrefix("online ") { online = try take("online") }
+        if lines.nextIs("online") { online = try take("online") }
         var recipients: [String] = []
-        while let l = lines.first, l.hasPrefix("recipient ") {
+        while lines.nextIs("recipient") {
             let fp = try take("recipient")
             guard Fingerprint.normalise(fp) == fp else { throw bad("bad recipient fingerprint") }
             recipients.append(fp)
         }
         var sizes: [UInt64] = []
-        while let l = lines.first, l.hasPrefix("content ") {
+        while lines.nextIs("content") {
             let s = try take("content")
             guard let n = UInt64(s), String(n) == s, n <= 1 << 50 else { throw bad("bad content size") }
             sizes.append(n)
         }
-        guard lines.isEmpty else { throw bad("unexpected line '\(lines.first!.prefix(40))'") }
+        guard lines.isEmpty else { throw bad("unexpected line \(lines.lineNumber)") }
         guard (1...maximumRecipients).contains(recipients.count), Set(recipients).count == recipients.count else { throw bad("bad recipient list") }
         guard (1...maximumDocuments).contains(sizes.count) else { throw bad("bad document count") }
         let m = PackageManifest(organisation: organisation, issuer: issuer, packageID: packageID, grantID: grantID, created: created,

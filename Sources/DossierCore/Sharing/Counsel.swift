@@ -47,6 +47,12 @@ public enum CalendarDate {
         }
         return start.addingTimeInterval(86400 - 0.001)
     }
+
+    /// `2026-12-01` means the start of that day, UTC; a full RFC 3339 time is taken as is.
+    public static func startOfDay(_ text: String) throws(DossierError) -> Date {
+        if let exact = Timestamp.parse(text) { return exact }
+        return try endOfDay(text).addingTimeInterval(-86400 + 0.001)
+    }
 }
 
 extension StaffSession {

@@ -91,6 +91,16 @@ public enum FileAccess {
         try output.commit()
     }
 
+    /// Creates an empty file with mode 0600; fails if it exists.
+    public static func createPrivateFile(_ path: String) throws(DossierError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            if errno == EEXIST { throw .fileExists(path: path) }
+            throw .writeFailed(path: path, reason: errnoText())
+        }
+        close(fd)
+    }
+
     /// Creates a folder (and its parents) private to the user.
     public static func makePrivateDirectory(_ path: String) throws(DossierError) {
         do {

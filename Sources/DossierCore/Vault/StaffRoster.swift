@@ -90,6 +90,7 @@ extension StaffSession {
             }
             return rewrapped
         }
+        adopt(vaultKey: newKey, generation: generation + 1)
         vault.checkpointAndTruncateWAL()
         return count
     }

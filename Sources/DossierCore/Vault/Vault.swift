@@ -93,9 +93,9 @@ public final class Vault: @unchecked Sendable {
             try FileAccess.makePrivateDirectory(path + "/blobs")
             let queue: DatabaseQueue
             do {
+                // Create the file private first: SQLite gives the -wal and -shm files its mode.
+                try FileAccess.createPrivateFile(path + "/" + Vault.databaseName)
                 queue = try DatabaseQueue(path: path + "/" + databaseName, configuration: configuration())
-                // SQLite gives the -wal and -shm files the database file's mode.
-                chmod(path + "/" + databaseName, 0o600)
                 try Schema.migrator.migrate(queue)
             } catch {
                 throw Vault.translate(error, path: path)
@@ -223,9 +223,16 @@ public final class Vault: @unchecked Sendable {
 public final class StaffSession: @unchecked Sendable {
     public let vault: Vault
     public let identity: SecretIdentity
-    let vaultKey: SecureBytes
+    /// Replaced (with `generation`) when this session itself rotates the key.
+    private(set) var vaultKey: SecureBytes
     /// The vault key generation `vaultKey` belongs to.
-    let generation: Int64
+    private(set) var generation: Int64
+
+    /// After this session's own rotation committed: carry on under the new key.
+    func adopt(vaultKey newKey: SecureBytes, generation newGeneration: Int64) {
+        vaultKey = newKey
+        generation = newGeneration
+    }
 
     init(vault: Vault, identity: SecretIdentity, vaultKey: SecureBytes, generation: Int64) {
         self.vault = vault

@@ -123,10 +123,7 @@ struct AuditCommand: ParsableCommand {
         }
 
         func run() throws {
-            let sinceDate = try since.map { s throws(DossierError) -> Date in
-                if let t = Timestamp.parse(s) { return t }
-                return try CalendarDate.endOfDay(s).addingTimeInterval(-86400 + 0.001)
-            }
+            let sinceDate = try since.map { s throws(DossierError) in try CalendarDate.startOfDay(s) }
             let filter = AuditFilter(since: sinceDate, until: try until.map { u throws(DossierError) in try CalendarDate.endOfDay(u) },
                                      actor: actor, action: action, document: document, counsel: counsel, grant: grant)
             var records = try source.snapshot().records(matching: filter)
@@ -261,10 +258,7 @@ struct AuditCommand: ParsableCommand {
         @Flag(help: "Print a JSON object for incident tooling.") var json = false
 
         func run() throws {
-            let sinceDate = try since.map { s throws(DossierError) -> Date in
-                if let t = Timestamp.parse(s) { return t }
-                return try CalendarDate.endOfDay(s).addingTimeInterval(-86400 + 0.001)
-            }
+            let sinceDate = try since.map { s throws(DossierError) in try CalendarDate.startOfDay(s) }
             let x = try source.snapshot().exposure(of: who, since: sinceDate)
             if json { JSONOutput.print(x); return }
             print("counsel:     \(x.counsel.isEmpty ? "(not registered in this log)" : x.counsel.joined(separator: ", "))")

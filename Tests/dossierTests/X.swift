@@ -1,2 +1,0 @@
-import XCTest
-final class XdossierTests: XCTestCase { func testX() { XCTAssertTrue(true) } }
