@@ -30,6 +30,21 @@ public struct AuditEntry: Sendable, Equatable {
     public let previousHash: Data
     public let signature: Data
 
+    init(seq: UInt64, time: String, actor: String, action: String, subjects: [String], details: [Detail],
+         previousHash: Data, signature: Data) {
+        self.seq = seq
+        self.time = time
+        self.actor = actor
+        self.action = action
+        self.subjects = subjects
+        self.details = details
+        self.previousHash = previousHash
+        self.signature = signature
+        // Built once: verification and hashing use it for every entry of long logs.
+        body = Self.body(seq: seq, time: time, actor: actor, action: action, subjects: subjects,
+                         details: details, previousHash: previousHash)
+    }
+
     /// The value of the first detail named `key`.
     public func detail(_ key: String) -> String? { details.first { $0.key == key }?.value }
 
@@ -41,7 +56,7 @@ public struct AuditEntry: Sendable, Equatable {
     public var date: Date? { Timestamp.parse(time) }
 
     /// What the actor signs: every line but the signature.
-    public var body: Data { Self.body(seq: seq, time: time, actor: actor, action: action, subjects: subjects, details: details, previousHash: previousHash) }
+    public let body: Data
 
     /// The full entry: body and signature line. This is the Merkle leaf and what the next entry chains to.
     public var bytes: Data { body + Data("sig \(signature.base64EncodedString())\n".utf8) }

@@ -1,4 +1,5 @@
 import DossierCrypto
+import Dispatch
 import Foundation
 import GRDB
 
@@ -50,57 +51,103 @@ extension Vault {
 /// Verification of a sequence of entries, needing no secret.
 public enum LogChain {
     /// Returns the number of entries verified; throws `.integrity` naming the first bad entry and what is wrong.
+    ///
+    /// One sequential pass checks order, chain and who may sign; the Ed25519 signatures, the
+    /// costly part, are then checked on all cores. The error reported is the earliest either finds.
     public static func verify(_ entries: [Data], storedSequence: [Int64]? = nil) throws(DossierError) -> Int {
         var previous = Data(count: 32)
         var signers: [String: Data] = [:]   // fingerprint → Ed25519 key, for current staff
+        var toVerify: [(entry: AuditEntry, key: Data)] = []
+        toVerify.reserveCapacity(entries.count)
+        var structural: DossierError?
         for (index, bytes) in entries.enumerated() {
-            let expected = UInt64(index + 1)
-            let entry: AuditEntry
             do {
-                entry = try AuditEntry.parse(bytes)
+                let (entry, key) = try step(bytes, index: index, stored: storedSequence?[index], previous: previous, signers: &signers)
+                toVerify.append((entry, key))
+                previous = Hash.sha256(bytes)
             } catch {
-                throw .integrity("entry \(expected): edited (\(error))")
-            }
-            if let stored = storedSequence?[index], stored != Int64(entry.seq) {
-                throw .integrity("entry \(expected): its stored position \(stored) disagrees with its content (seq \(entry.seq)): reordered or edited")
-            }
-            if entry.seq != expected {
-                if entry.seq > expected {
-                    throw .integrity("entry \(expected): missing (the next entry is \(entry.seq)): entries were removed")
-                }
-                throw .integrity("entry \(expected): out of order (found seq \(entry.seq)): entries were reordered or duplicated")
-            }
-            if entry.previousHash != previous {
-                throw .integrity("entry \(expected): does not chain to entry \(expected - 1): an earlier entry was edited, removed or reordered")
-            }
-            if entry.seq == 1 {
-                guard entry.action == "init", let line = entry.detail("identity"),
-                      let founder = try? PublicIdentity(line: line), founder.fingerprint == entry.actor else {
-                    throw .integrity("entry 1: is not a valid vault creation entry")
-                }
-                signers[founder.fingerprint] = founder.signingKey
-            }
-            guard let key = signers[entry.actor] else {
-                throw .integrity("entry \(expected): signed by \(entry.actor), who is not staff at that point: forged")
-            }
-            guard entry.isSigned(by: key) else {
-                throw .integrity("entry \(expected): its signature does not verify: edited or forged")
-            }
-            switch entry.action {
-            case "staff-add":
-                if let line = entry.detail("identity"), let id = try? PublicIdentity(line: line),
-                   entry.subjects(ofType: "staff") == [id.fingerprint] {
-                    signers[id.fingerprint] = id.signingKey
-                } else {
-                    throw .integrity("entry \(expected): staff-add whose subject and identity disagree or are missing: forged")
-                }
-            case "staff-remove":
-                for fp in entry.subjects(ofType: "staff") { signers[fp] = nil }
-            default:
+                structural = error
                 break
             }
-            previous = Hash.sha256(bytes)
         }
+        if let bad = firstBadSignature(toVerify) {
+            throw .integrity("entry \(bad + 1): its signature does not verify: edited or forged")
+        }
+        if let structural { throw structural }
         return entries.count
     }
+
+    /// The checks of one entry that depend on the ones before it.
+    private static func step(_ bytes: Data, index: Int, stored: Int64?, previous: Data,
+                             signers: inout [String: Data]) throws(DossierError) -> (AuditEntry, Data) {
+        let expected = UInt64(index + 1)
+        let entry: AuditEntry
+        do {
+            entry = try AuditEntry.parse(bytes)
+        } catch {
+            throw .integrity("entry \(expected): edited (\(error))")
+        }
+        if let stored, stored != Int64(entry.seq) {
+            throw .integrity("entry \(expected): its stored position \(stored) disagrees with its content (seq \(entry.seq)): reordered or edited")
+        }
+        if entry.seq != expected {
+            if entry.seq > expected {
+                throw .integrity("entry \(expected): missing (the next entry is \(entry.seq)): entries were removed")
+            }
+            throw .integrity("entry \(expected): out of order (found seq \(entry.seq)): entries were reordered or duplicated")
+        }
+        if entry.previousHash != previous {
+            throw .integrity("entry \(expected): does not chain to entry \(expected - 1): an earlier entry was edited, removed or reordered")
+        }
+        if entry.seq == 1 {
+            guard entry.action == "init", let line = entry.detail("identity"),
+                  let founder = try? PublicIdentity(line: line), founder.fingerprint == entry.actor else {
+                throw .integrity("entry 1: is not a valid vault creation entry")
+            }
+            signers[founder.fingerprint] = founder.signingKey
+        }
+        guard let key = signers[entry.actor] else {
+            throw .integrity("entry \(expected): signed by \(entry.actor), who is not staff at that point: forged")
+        }
+        switch entry.action {
+        case "staff-add":
+            if let line = entry.detail("identity"), let id = try? PublicIdentity(line: line),
+               entry.subjects(ofType: "staff") == [id.fingerprint] {
+                signers[id.fingerprint] = id.signingKey
+            } else {
+                throw .integrity("entry \(expected): staff-add whose subject and identity disagree or are missing: forged")
+            }
+        case "staff-remove":
+            for fp in entry.subjects(ofType: "staff") { signers[fp] = nil }
+        default:
+            break
+        }
+        return (entry, key)
+    }
+
+    /// Index of the earliest entry whose signature fails, checked on all cores.
+    private static func firstBadSignature(_ items: [(entry: AuditEntry, key: Data)]) -> Int? {
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, items.count / 256))
+        let results = SignatureResults(count: items.count)
+        items.withUnsafeBufferPointer { buffer in
+            nonisolated(unsafe) let all = buffer
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                var i = w
+                while i < all.count {
+                    if !all[i].entry.isSigned(by: all[i].key) { results.fail(i) }
+                    i += workers
+                }
+            }
+        }
+        return results.first
+    }
+}
+
+/// Per-entry failure flags written from several threads, each index by one thread only.
+private final class SignatureResults: @unchecked Sendable {
+    private let failed: UnsafeMutableBufferPointer<Bool>
+    init(count: Int) { failed = .allocate(capacity: max(count, 1)); failed.initialize(repeating: false) }
+    deinit { failed.deallocate() }
+    func fail(_ i: Int) { failed[i] = true }
+    var first: Int? { failed.firstIndex(of: true) }
 }
