@@ -108,6 +108,16 @@ if [ "${BENCH_SCALE:-0}" = 1 ]; then
     echo "| search, same catalogue | ${t} s |"
     t=$( { /usr/bin/time -f "%e" "$dossier" audit verify >/dev/null 2>/dev/null; } 2>&1 )
     echo "| audit verify, $("$dossier" audit log --json | grep -c '"seq"') entries | ${t} s |"
+    # A long log: 1,000,000 signed entries written by an independent Python implementation.
+    n="${BENCH_LOG_ENTRIES:-1000000}"
+    fp=$(python3 "$here/Benchmarks/make-log-export.py" "$n" long.dlog)
+    t=$( { /usr/bin/time -f "%e" "$dossier" audit verify --export long.dlog --org-fingerprint "$fp" >/dev/null 2>/dev/null; } 2>&1 )
+    echo "| audit verify --export, $n entries | ${t} s |"
+    python3 -c "import base64,sys
+for l in open('long.dlog'):
+    if l.startswith('checkpoint '): open('long.note','wb').write(base64.b64decode(l.split()[1])); break"
+    t=$( { /usr/bin/time -f "%e" "$dossier" audit verify --export long.dlog --org-fingerprint "$fp" --from-checkpoint long.note >/dev/null 2>/dev/null; } 2>&1 )
+    echo "| the same, from a checkpoint already verified (no new entries) | ${t} s |"
     if command -v hyperfine >/dev/null; then
         t=$(hyperfine -N --warmup 3 --runs 20 --export-json h.json "$dossier --help" >/dev/null 2>&1 && sed -n 's/.*"mean": \([0-9.e-]*\).*/\1/p' h.json | head -n1)
         echo "| dossier --help (mean of 20) | $(awk -v t="$t" 'BEGIN { printf "%.1f ms", t * 1000 }') |"

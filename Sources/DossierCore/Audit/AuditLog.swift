@@ -54,13 +54,26 @@ public enum LogChain {
     ///
     /// One sequential pass checks order, chain and who may sign; the Ed25519 signatures, the
     /// costly part, are then checked on all cores. The error reported is the earliest either finds.
-    public static func verify(_ entries: [Data], storedSequence: [Int64]? = nil) throws(DossierError) -> Int {
+    ///
+    /// With `trustedPrefix` n, the first n entries are taken as already verified (the caller has
+    /// matched them against a checkpoint it verified earlier): they are only scanned for staff
+    /// changes and hashed for the chain, so the cost is that of the new entries.
+    public static func verify(_ entries: [Data], storedSequence: [Int64]? = nil, trustedPrefix: Int = 0) throws(DossierError) -> Int {
         var previous = Data(count: 32)
         var signers: [String: Data] = [:]   // fingerprint → Ed25519 key, for current staff
         var toVerify: [(entry: AuditEntry, key: Data)] = []
-        toVerify.reserveCapacity(entries.count)
+        toVerify.reserveCapacity(entries.count - min(trustedPrefix, entries.count))
         var structural: DossierError?
-        for (index, bytes) in entries.enumerated() {
+        let staffMarker = Data("\naction staff-".utf8)
+        for (index, bytes) in entries.prefix(trustedPrefix).enumerated() {
+            if index == 0 || bytes.range(of: staffMarker) != nil {
+                let entry: AuditEntry
+                do { entry = try AuditEntry.parse(bytes) } catch { throw .integrity("entry \(index + 1): edited (\(error))") }
+                applyStaffChange(entry, to: &signers)
+            }
+            previous = Hash.sha256(bytes)
+        }
+        for (index, bytes) in entries.enumerated() where index >= trustedPrefix {
             do {
                 let (entry, key) = try step(bytes, index: index, stored: storedSequence?[index], previous: previous, signers: &signers)
                 toVerify.append((entry, key))
@@ -104,25 +117,31 @@ public enum LogChain {
                   let founder = try? PublicIdentity(line: line), founder.fingerprint == entry.actor else {
                 throw .integrity("entry 1: is not a valid vault creation entry")
             }
-            signers[founder.fingerprint] = founder.signingKey
+            applyStaffChange(entry, to: &signers)
         }
         guard let key = signers[entry.actor] else {
             throw .integrity("entry \(expected): signed by \(entry.actor), who is not staff at that point: forged")
         }
-        switch entry.action {
-        case "staff-add":
-            if let line = entry.detail("identity"), let id = try? PublicIdentity(line: line),
-               entry.subjects(ofType: "staff") == [id.fingerprint] {
-                signers[id.fingerprint] = id.signingKey
-            } else {
+        if entry.action == "staff-add" {
+            guard let line = entry.detail("identity"), let id = try? PublicIdentity(line: line),
+                  entry.subjects(ofType: "staff") == [id.fingerprint] else {
                 throw .integrity("entry \(expected): staff-add whose subject and identity disagree or are missing: forged")
             }
+        }
+        applyStaffChange(entry, to: &signers)
+        return (entry, key)
+    }
+
+    /// Who may sign from this entry on: the founder (entry 1), added and removed staff.
+    private static func applyStaffChange(_ entry: AuditEntry, to signers: inout [String: Data]) {
+        switch entry.action {
+        case "init", "staff-add":
+            if let line = entry.detail("identity"), let id = try? PublicIdentity(line: line) { signers[id.fingerprint] = id.signingKey }
         case "staff-remove":
             for fp in entry.subjects(ofType: "staff") { signers[fp] = nil }
         default:
             break
         }
-        return (entry, key)
     }
 
     /// Index of the earliest entry whose signature fails, checked on all cores.

@@ -29,15 +29,35 @@ public enum AuditVerifier {
     /// Checks the chain and signatures of every entry, that entry 1 names this organisation key,
     /// the Merkle root against every checkpoint in the snapshot (the newest included), and that
     /// each extra checkpoint (an auditor's own, kept from earlier) is consistent with today's log.
+    ///
+    /// `verifiedCheckpoint` is a checkpoint the auditor verified fully before: once its root
+    /// matches today's first entries, those entries are not checked again, so a repeated
+    /// verification costs only what was appended since.
     public static func verify(_ snapshot: LogSnapshot, expectedOrganisationFingerprint: String? = nil,
-                              olderCheckpoints: [String] = []) throws(DossierError) -> VerificationReport {
+                              olderCheckpoints: [String] = [], verifiedCheckpoint: String? = nil) throws(DossierError) -> VerificationReport {
         let org = snapshot.organisationKey
         if let expected = expectedOrganisationFingerprint {
             guard let want = Fingerprint.normalise(expected) else { throw .invalidArgument("'\(expected)' is not a fingerprint (XXXX-XXXX-XXXX-XXXX)") }
             guard want == org.fingerprint else { throw .wrongOrganisation(expected: want, found: org.fingerprint) }
         }
+        var trustedPrefix = 0
+        if let note = verifiedCheckpoint {
+            let cp: Checkpoint
+            do {
+                cp = try Checkpoint.parse(try SignedNote.verify(note, name: snapshot.organisation, publicKey: org.signingKey))
+            } catch {
+                throw .logVerificationFailed("the verified checkpoint given: \(error)")
+            }
+            guard cp.size <= UInt64(snapshot.entries.count) else {
+                throw .logVerificationFailed("truncated: the verified checkpoint covers \(cp.size) entries but the log has only \(snapshot.entries.count)")
+            }
+            guard MerkleTree.root(leafHashes: snapshot.entries.prefix(Int(cp.size)).map(MerkleTree.leafHash)) == cp.root else {
+                throw .logVerificationFailed("the first \(cp.size) entries no longer match the checkpoint you verified: entries were edited, replaced or reordered")
+            }
+            trustedPrefix = Int(cp.size)
+        }
         do {
-            _ = try LogChain.verify(snapshot.entries)
+            _ = try LogChain.verify(snapshot.entries, trustedPrefix: trustedPrefix)
         } catch {
             throw .logVerificationFailed(error.description.replacingOccurrences(of: "integrity check failed: ", with: ""))
         }

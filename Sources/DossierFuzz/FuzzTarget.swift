@@ -1,0 +1,212 @@
+import DossierCore
+import DossierCrypto
+import Foundation
+
+/// One parser of hostile input, fed raw bytes. A target ignores the errors the parser throws:
+/// only crashes, hangs, sanitizer reports and broken round-trip properties are findings.
+/// Where a format has one canonical encoding, a target also checks that parsing then
+/// re-serialising gives back the exact input, so that no two encodings of one value are accepted.
+enum FuzzTarget: String, CaseIterable, Sendable {
+    case package
+    case identity
+    case publicIdentity = "public-identity"
+    case policy
+    case checkpoint
+    case logEntry = "log-entry"
+    case export
+
+    /// What each target feeds the bytes to, for `--help` and the docs.
+    var summary: String {
+        switch self {
+        case .package: "a package file: PackageReader.inspect (framing, PackageManifest.parse, signature check); manifest round trip"
+        case .identity: "a secret identity file: SecretIdentity.publicHalf(ofFileText:); public line round trip"
+        case .publicIdentity: "a public identity line: PublicIdentity(line:); line round trip"
+        case .policy: "a policy file: Policy.parse (TOMLKit, then validation)"
+        case .checkpoint: "a signed note, a checkpoint body or a note verifier key: SignedNote.split/verify, Checkpoint.parse, SignedNote.parseVerifierKey; round trips"
+        case .logEntry: "one audit log entry: AuditEntry.parse; entry round trip"
+        case .export: "an audit export: LogExport.parse, then AuditVerifier.verify as `audit verify --export` does; export round trip"
+        }
+    }
+
+    /// Feeds `data` to the parser and returns whether it accepted it; traps (via
+    /// `precondition`) if a property does not hold.
+    @discardableResult
+    func run(_ data: Data) -> Bool {
+        switch self {
+        case .package: Self.package(data)
+        case .identity: Self.identity(data)
+        case .publicIdentity: Self.publicIdentity(data)
+        case .policy: Self.policy(data)
+        case .checkpoint: Self.checkpoint(data)
+        case .logEntry: Self.logEntry(data)
+        case .export: Self.export(data)
+        }
+    }
+
+    // MARK: Targets
+
+    private static func package(_ data: Data) -> Bool {
+        // PackageReader works from a file, as `dossier inspect` does.
+        guard FileManager.default.createFile(atPath: Scratch.packagePath, contents: data) else {
+            fatalError("DossierFuzz: cannot write \(Scratch.packagePath)")
+        }
+        guard let inspection = attempt({ () throws(DossierError) in
+            try PackageReader(path: Scratch.packagePath).inspect(trust: TrustStore(path: Scratch.absentTrustStore))
+        }) else { return false }
+        // inspect succeeded, so the file holds magic, a 4-byte length and that many manifest bytes.
+        let length = data.dropFirst(4).prefix(4).reduce(0) { $0 << 8 | Int($1) }
+        let manifest = data.dropFirst(8).prefix(length)
+        precondition(inspection.manifest.bytes == manifest, "package: manifest re-serialises to different bytes")
+        precondition(!manifest.contains(cr), "package: a manifest holding a CR was accepted (docs/formats/package.md: LF-terminated lines only)")
+        precondition(inspection.fileSize == UInt64(data.count), "package: reported size differs from the file's")
+        roundTrip(manifest: inspection.manifest)
+        return true
+    }
+
+    private static func identity(_ data: Data) -> Bool {
+        guard let text = text(data),
+              let pub = attempt({ () throws(DossierError) in try SecretIdentity.publicHalf(ofFileText: text, path: "fuzz") }) else { return false }
+        roundTrip(publicIdentity: pub)
+        return true
+    }
+
+    private static func publicIdentity(_ data: Data) -> Bool {
+        guard let text = text(data), let pub = attempt({ () throws(DossierError) in try PublicIdentity(line: text) }) else { return false }
+        // Surrounding white space is documented as ignored; nothing else may vary.
+        precondition(pub.line == text.trimmingCharacters(in: .whitespacesAndNewlines), "public-identity: a second encoding of one key is accepted")
+        roundTrip(publicIdentity: pub)
+        return true
+    }
+
+    private static func policy(_ data: Data) -> Bool {
+        guard let text = text(data), let policy = attempt({ () throws(DossierError) in try Policy.parse(text, source: "fuzz") }) else { return false }
+        precondition(policy.text == text, "policy: the stored text differs from the input")
+        for kind in DocumentKind.allCases {
+            let rule = policy.rule(for: kind)
+            precondition(rule.defaultWindow <= rule.maxWindow && rule.defaultWindow > 0, "policy: a rule escaped validation")
+            precondition((1...10).contains(rule.approvals) && (1...1000).contains(rule.maxRecipients), "policy: a rule escaped validation")
+        }
+        return true
+    }
+
+    /// Accepts a checkpoint body on its own (so the fuzzer need not build a note to reach the
+    /// body parser) or a signed note whose body is a checkpoint.
+    private static func checkpoint(_ data: Data) -> Bool {
+        guard let text = text(data) else { return false }
+        var accepted = false
+        if let body = attempt({ () throws(DossierError) in try Checkpoint.parse(text) }) {
+            roundTrip(checkpoint: body, from: text)
+            accepted = true
+        }
+        if let (name, key) = attempt({ () throws(DossierError) in try SignedNote.parseVerifierKey(text) }) {
+            precondition(SignedNote.verifierKey(name: name, publicKey: key) == text, "checkpoint: a second encoding of one verifier key is accepted")
+            accepted = true
+        }
+        guard let (body, signatures) = attempt({ () throws(DossierError) in try SignedNote.split(text) }) else { return accepted }
+        precondition(!signatures.isEmpty && body.hasSuffix("\n"), "checkpoint: split returned a note without signatures or a body without its newline")
+        precondition(text.hasPrefix(body), "checkpoint: split returned a body that is not the start of the note")
+        // A signature that cannot verify must be refused, never crash.
+        for s in signatures {
+            _ = attempt({ () throws(DossierError) in try SignedNote.verify(text, name: s.name, publicKey: Scratch.verifierKey) })
+        }
+        if let cp = attempt({ () throws(DossierError) in try Checkpoint.parse(body) }) {
+            roundTrip(checkpoint: cp, from: body)
+            accepted = true
+        }
+        return accepted
+    }
+
+    private static func logEntry(_ data: Data) -> Bool {
+        guard let entry = attempt({ () throws(DossierError) in try AuditEntry.parse(data) }) else { return false }
+        precondition(entry.bytes == data, "log-entry: the entry re-serialises to different bytes")
+        precondition(!data.contains(cr), "log-entry: an entry holding a CR was accepted")
+        let again = attempt({ () throws(DossierError) in try AuditEntry.parse(entry.bytes) })
+        precondition(again == entry, "log-entry: the re-serialised entry does not parse back to the same entry")
+        _ = entry.date
+        _ = entry.isSigned(by: Data(count: 32))
+        return true
+    }
+
+    private static func export(_ data: Data) -> Bool {
+        guard let snapshot = attempt({ () throws(DossierError) in try LogExport.parse(data, path: "fuzz") }) else { return false }
+        precondition(LogExport.bytes(snapshot) == data, "export: the snapshot re-serialises to different bytes")
+        // docs/formats/log.md, section 8: an export with a CR, or whose name is not an organisation name, is refused.
+        precondition(!data.contains(cr), "export: an export holding a CR was accepted")
+        precondition(isOrigin(snapshot.organisation), "export: an organisation name outside the grammar was accepted")
+        // What an auditor runs on an export received from elsewhere.
+        _ = attempt({ () throws(DossierError) in try AuditVerifier.verify(snapshot) })
+        for e in snapshot.entries { _ = attempt({ () throws(DossierError) in try AuditEntry.parse(e) }) }
+        for note in snapshot.checkpoints {
+            if let (body, _) = attempt({ () throws(DossierError) in try SignedNote.split(note) }),
+               let cp = attempt({ () throws(DossierError) in try Checkpoint.parse(body) }) {
+                roundTrip(checkpoint: cp, from: body)
+            }
+        }
+        return true
+    }
+
+    // MARK: Properties
+
+    private static func roundTrip(manifest: PackageManifest) {
+        let again = attempt({ () throws(DossierError) in try PackageManifest.parse(manifest.bytes, path: "fuzz") })
+        precondition(again == manifest, "package: the re-serialised manifest does not parse back to the same manifest")
+    }
+
+    private static func roundTrip(publicIdentity pub: PublicIdentity) {
+        let again = attempt({ () throws(DossierError) in try PublicIdentity(line: pub.line) })
+        precondition(again == pub, "identity: the public line does not parse back to the same identity")
+        _ = pub.fingerprint
+    }
+
+    private static func roundTrip(checkpoint cp: Checkpoint, from text: String) {
+        precondition(cp.text == text, "checkpoint: the body re-serialises to different text")
+        // docs/formats/log.md, section 3: origin = 1*( %x21-2A / %x2C-7E ), and exactly three LF-ended lines.
+        precondition(isOrigin(cp.origin), "checkpoint: an origin outside the grammar was accepted")
+        precondition(text.utf8.filter { $0 == 0x0a }.count == 3, "checkpoint: a body of more than three lines was accepted")
+        let again = attempt({ () throws(DossierError) in try Checkpoint.parse(cp.text) })
+        precondition(again == cp, "checkpoint: the re-serialised body does not parse back to the same checkpoint")
+    }
+
+    // MARK: Helpers
+
+    /// Carriage return: Swift's `split(separator: "\n")` on a String keeps "\r\n" whole (one
+    /// Character), so a CR is how a second line can hide inside a field of a line-based format.
+    private static let cr: UInt8 = 0x0d
+
+    /// docs/formats/log.md: `origin = 1*( %x21-2A / %x2C-7E )`, the organisation name.
+    private static func isOrigin(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { (0x21...0x7e).contains($0) && $0 != UInt8(ascii: "+") }
+    }
+
+    /// The text the CLI would read from a file: UTF-8 without a byte-order mark (FileAccess.readSmallText).
+    private static func text(_ data: Data) -> String? {
+        guard !data.starts(with: [0xEF, 0xBB, 0xBF]) else { return nil }
+        return String(data: data, encoding: .utf8)
+    }
+
+    /// The parser's result, or nil if it refused the input. The error's message is built too,
+    /// since messages quote parts of hostile input.
+    private static func attempt<T>(_ body: () throws(DossierError) -> T) -> T? {
+        do {
+            return try body()
+        } catch {
+            _ = error.description
+            return nil
+        }
+    }
+}
+
+/// Files a target needs; one path per process, so parallel fuzzing jobs do not collide.
+enum Scratch {
+    static let packagePath: String = {
+        let path = NSTemporaryDirectory() + "/dossier-fuzz-\(getpid()).dpkg"
+        atexit { unlink(Scratch.packagePath) }
+        return path
+    }()
+
+    /// A trust store that does not exist: every issuer is untrusted, as on a fresh machine.
+    static let absentTrustStore = NSTemporaryDirectory() + "/dossier-fuzz-no-such-trust-store"
+
+    /// A fixed Ed25519 key that signed nothing: signatures against it must be refused, never crash.
+    static let verifierKey = SigningKeyPair.generate(using: DeterministicRandom(seed: "dossier-fuzz")).publicKey
+}
