@@ -47,9 +47,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
 
     private static func package(_ data: Data) -> Bool {
         // PackageReader works from a file, as `dossier inspect` does.
-        guard FileManager.default.createFile(atPath: Scratch.packagePath, contents: data) else {
-            fatalError("DossierFuzz: cannot write \(Scratch.packagePath)")
-        }
+        Scratch.writePackage(data)
         guard let inspection = attempt({ () throws(DossierError) in
             try PackageReader(path: Scratch.packagePath).inspect(trust: TrustStore(path: Scratch.absentTrustStore))
         }) else { return false }
@@ -203,6 +201,16 @@ enum Scratch {
         atexit { unlink(Scratch.packagePath) }
         return path
     }()
+
+    /// Replaces the scratch package's content. Plain POSIX calls: FileManager writes atomically
+    /// (a temporary file and a rename), which would cost more than the parsing under test.
+    static func writePackage(_ data: Data) {
+        let fd = open(packagePath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { fatalError("DossierFuzz: cannot write \(packagePath): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == data.count else { fatalError("DossierFuzz: short write to \(packagePath)") }
+    }
 
     /// A trust store that does not exist: every issuer is untrusted, as on a fresh machine.
     static let absentTrustStore = NSTemporaryDirectory() + "/dossier-fuzz-no-such-trust-store"

@@ -12,18 +12,15 @@ struct Dossier: AsyncParsableCommand {
         commandName: "dossier",
         abstract: "A secure document vault: encrypted at rest, shared through sealed time-limited packages, every action in a verifiable log.",
         discussion: """
-        Staff:    dossier init, deposit, list, show, search, retrieve, remove, staff, rotate, doctor
-        Counsel:  dossier identity new, identity show
-        Auditors: dossier org show
+        Staff:    init, deposit, list, show, search, retrieve, remove, staff, rotate, doctor, counsel, policy, grant, approve, package, revoke, grants, audit checkpoint
 
-        Environment: DOSSIER_VAULT (for --vault), DOSSIER_IDENTITY (for --identity),
-        DOSSIER_PASSPHRASE_FILE (for --passphrase-file). A passphrase is never accepted on
-        the command line.
+        Counsel:  identity new, identity show, trust, inspect, open
 
-        Exit codes: 0 success; 1 other failure; 3 verification or integrity failure;
-        64 usage; 65 malformed input; 66 missing input (file or id); 73 output exists;
-        74 input/output error; 75 vault busy, retry; 77 refused (permissions, passphrase,
-        not staff).
+        Auditors: org show, audit verify, audit log, audit exposure, audit report, audit export, audit prove, audit verify-proof
+
+        Environment: DOSSIER_VAULT (for --vault), DOSSIER_IDENTITY (for --identity), DOSSIER_PASSPHRASE_FILE (for --passphrase-file). A passphrase is never accepted on the command line.
+
+        Exit codes: 0 success; 1 other failure; 3 verification or integrity failure (tampering); 64 usage; 65 malformed input; 66 missing input (file or id); 73 output exists; 74 input/output error; 75 vault busy or key rotated meanwhile, retry; 77 refused (permissions, passphrase, not staff, policy, window, not a recipient, untrusted signer).
         """,
         version: "0.1.0",
         subcommands: [
@@ -47,6 +44,9 @@ struct Dossier: AsyncParsableCommand {
             }
         } catch let error as DossierError {
             Terminal.fail(error.description, code: ExitCodes.code(for: error))
+        } catch let code as ExitCode {
+            // The command already said why (doctor's report, a failed verification).
+            Foundation.exit(code.rawValue)
         } catch {
             let code = exitCode(for: error)
             // Help and version requests print as usual; usage errors follow the house format.

@@ -75,7 +75,11 @@ public enum LogChain {
         }
         for (index, bytes) in entries.enumerated() where index >= trustedPrefix {
             do {
-                let (entry, key) = try step(bytes, index: index, stored: storedSequence?[index], previous: previous, signers: &signers)
+                let (entry, key) = try step(bytes, index: index, stored: storedSequence?[index], previous: previous, signers: &signers,
+                                            appearsLater: { seq in
+                                                let marker = Data("\nseq \(seq)\n".utf8)
+                                                return entries[(index + 1)...].contains { $0.range(of: marker) != nil }
+                                            })
                 toVerify.append((entry, key))
                 previous = Hash.sha256(bytes)
             } catch {
@@ -92,7 +96,7 @@ public enum LogChain {
 
     /// The checks of one entry that depend on the ones before it.
     private static func step(_ bytes: Data, index: Int, stored: Int64?, previous: Data,
-                             signers: inout [String: Data]) throws(DossierError) -> (AuditEntry, Data) {
+                             signers: inout [String: Data], appearsLater: (UInt64) -> Bool) throws(DossierError) -> (AuditEntry, Data) {
         let expected = UInt64(index + 1)
         let entry: AuditEntry
         do {
@@ -105,6 +109,9 @@ public enum LogChain {
         }
         if entry.seq != expected {
             if entry.seq > expected {
+                if appearsLater(expected) {
+                    throw .integrity("entry \(expected): out of order (found seq \(entry.seq) in its place; \(expected) comes later): entries were reordered")
+                }
                 throw .integrity("entry \(expected): missing (the next entry is \(entry.seq)): entries were removed")
             }
             throw .integrity("entry \(expected): out of order (found seq \(entry.seq)): entries were reordered or duplicated")

@@ -10,6 +10,8 @@ public struct AuditFilter: Sendable {
     public var document: String?
     public var counsel: String?
     public var grant: String?
+    /// Counsel ids known to belong to the `counsel` fingerprint (filled in from the log).
+    var counselIDs: Set<String> = []
 
     public init(since: Date? = nil, until: Date? = nil, actor: String? = nil, action: String? = nil,
                 document: String? = nil, counsel: String? = nil, grant: String? = nil) {
@@ -26,7 +28,7 @@ public struct AuditFilter: Sendable {
         if let grant, !e.subjects.contains("grant:" + grant) { return false }
         if let counsel {
             let fp = Fingerprint.normalise(counsel)
-            let bySubject = e.subjects.contains("counsel:" + counsel)
+            let bySubject = e.subjects.contains("counsel:" + counsel) || e.subjects(ofType: "counsel").contains { counselIDs.contains($0) }
             let byKey = fp.map { f in e.details.contains { ($0.key == "recipient" || $0.key == "fingerprint") && $0.value == f } } ?? false
             if !bySubject && !byKey { return false }
         }
@@ -64,12 +66,17 @@ public struct AuditRecord: Codable, Sendable {
 extension LogSnapshot {
     /// Parsed entries matching `filter`.
     public func records(matching filter: AuditFilter) throws(DossierError) -> [AuditRecord] {
-        var out: [AuditRecord] = []
-        for bytes in entries {
-            let e = try AuditEntry.parse(bytes)
-            if filter.matches(e) { out.append(AuditRecord(e)) }
+        var parsed: [AuditEntry] = []
+        parsed.reserveCapacity(entries.count)
+        for bytes in entries { parsed.append(try AuditEntry.parse(bytes)) }
+        var filter = filter
+        // A fingerprint also finds the entries that name the counsel by id.
+        if let fp = filter.counsel.flatMap(Fingerprint.normalise) {
+            for e in parsed where e.action == "counsel-add" && e.detail("fingerprint") == fp {
+                filter.counselIDs.formUnion(e.subjects(ofType: "counsel"))
+            }
         }
-        return out
+        return parsed.filter(filter.matches).map(AuditRecord.init)
     }
 
     /// An inclusion proof for entry `seq` in the tree of the first `treeSize` entries.
@@ -107,6 +114,10 @@ public struct InclusionProof: Codable, Sendable {
     public func verify(against checkpoint: Checkpoint) throws(DossierError) {
         guard checkpoint.size == treeSize else { throw .logVerificationFailed("the proof is for a tree of \(treeSize) entries, the checkpoint for \(checkpoint.size)") }
         guard let bytes = Data(base64Encoded: entry) else { throw .logVerificationFailed("the proof's entry is not base64") }
+        // The proof must be about the entry it names, at the place it names.
+        guard seq >= 1, leafIndex == seq - 1, (try? AuditEntry.parse(bytes))?.seq == seq else {
+            throw .logVerificationFailed("the proof names entry \(seq) at leaf \(leafIndex), but carries a different entry")
+        }
         let hashes = proof.compactMap { Data(base64Encoded: $0) }
         guard hashes.count == proof.count else { throw .logVerificationFailed("the proof's hashes are not base64") }
         do {

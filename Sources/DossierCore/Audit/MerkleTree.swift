@@ -91,6 +91,7 @@ public enum MerkleTree {
     /// RFC 9162 §2.1.3.2.
     public static func verifyInclusion(leafIndex: UInt64, treeSize: UInt64, leafHash: Data, proof: [Data], root: Data) throws(ProofError) {
         guard leafIndex < treeSize else { throw .indexOutOfRange }
+        guard leafHash.count == 32, root.count == 32 else { throw .rootMismatch }
         var fn = leafIndex, sn = treeSize - 1
         var r = leafHash
         for p in proof {
@@ -110,15 +111,15 @@ public enum MerkleTree {
         guard r == root else { throw .rootMismatch }
     }
 
-    /// RFC 9162 §2.1.4.2. A first size of 0 is refused (as transparency-dev/merkle does).
+    /// RFC 9162 §2.1.4.2. A first size of 0 is always refused (as transparency-dev/merkle does).
     public static func verifyConsistency(size1: UInt64, size2: UInt64, root1: Data, root2: Data, proof: [Data]) throws(ProofError) {
         guard size1 <= size2 else { throw .badSizes }
+        guard size1 > 0 else { throw .emptyOldTree }
         if size1 == size2 {
             guard proof.isEmpty else { throw .wrongProofLength }
             guard root1 == root2 else { throw .rootMismatch }
             return
         }
-        guard size1 > 0 else { throw .emptyOldTree }
         guard !proof.isEmpty, proof.allSatisfy({ $0.count == 32 }) else { throw .wrongProofLength }
         var path = proof
         if size1 & (size1 - 1) == 0 { path.insert(root1, at: 0) }
