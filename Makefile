@@ -24,7 +24,7 @@ test: deps
 	$(SWIFT) build
 	scripts/concurrency-test.sh "$$($(SWIFT) build --show-bin-path)/dossier"
 	scripts/crash-test.sh 5 "$$($(SWIFT) build --show-bin-path)/dossier"
-	$(SWIFT) test
+	$(SWIFT) test --disable-swift-testing
 
 ## The full crash test: 50 SIGKILLs at random moments (a few minutes; not part of `make test`).
 crash-test: build
