@@ -21,8 +21,9 @@ public struct Argon2idParameters: Equatable, Sendable {
 
     /// The largest cost accepted from a file: an attacker-supplied file must not be able to make
     /// the program allocate gigabytes or spin for minutes.
-    public static let maximumOps: UInt32 = 16
-    public static let maximumMemoryKiB: UInt32 = 2 * 1024 * 1024
+    /// At most 4 passes over 1 GiB: about five times the standard cost, seconds, not minutes.
+    public static let maximumOps: UInt32 = 4
+    public static let maximumMemoryKiB: UInt32 = 1024 * 1024
 
     /// Throws unless the parameters are within what this program accepts.
     public func validate() throws(CryptoError) {

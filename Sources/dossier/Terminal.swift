@@ -6,18 +6,33 @@ import Foundation
 enum Terminal {
     /// Writes a line to stderr.
     static func note(_ message: String) {
-        FileHandle.standardError.write(Data("dossier: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("dossier: \(visible(message))\n".utf8))
     }
 
     static func warn(_ message: String) {
-        FileHandle.standardError.write(Data("dossier: warning: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("dossier: warning: \(visible(message))\n".utf8))
     }
 
     /// Prints the error (and an optional hint) on stderr and exits with `code`.
     static func fail(_ message: String, hint: String? = nil, code: Int32) -> Never {
-        FileHandle.standardError.write(Data("dossier: error: \(message)\n".utf8))
-        if let hint { FileHandle.standardError.write(Data("dossier: hint: \(hint)\n".utf8)) }
+        FileHandle.standardError.write(Data("dossier: error: \(visible(message))\n".utf8))
+        if let hint { FileHandle.standardError.write(Data("dossier: hint: \(visible(hint))\n".utf8)) }
         exit(code)
+    }
+
+    /// Messages may quote hostile input (a name from a package, a key from a policy file):
+    /// control characters are shown as `\xNN`, so nothing can move the cursor, rewrite the
+    /// line or hide a warning.
+    static func visible(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}" {
+                out += String(format: "\\x%02x", scalar.value)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     /// Whether stdout is a terminal (tables for people, plain lines for pipes).

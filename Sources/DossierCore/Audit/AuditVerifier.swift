@@ -162,6 +162,7 @@ public enum LogExport {
         }
         guard lines.header(header) else { throw bad("unknown header (expected \(header))") }
         let name = try take("organisation")
+        guard OrganisationName.isValid(name) else { throw bad("bad organisation name (printable ASCII without spaces or '+')") }
         let key: OrganisationKey
         do { key = try OrganisationKey(line: try take("organisation-key")) } catch { throw bad("\(error)") }
         var checkpoints: [String] = []

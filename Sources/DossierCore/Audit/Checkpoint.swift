@@ -22,7 +22,10 @@ public struct Checkpoint: Sendable, Equatable {
         guard text.hasSuffix("\n") else { throw bad("the body must end in a newline") }
         let lines = text.dropLast().split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.count == 3 else { throw bad("expected 3 lines (origin, size, root), found \(lines.count)") }
-        guard !lines[0].isEmpty else { throw bad("empty origin") }
+        // Any origin a C2SP log may use, but no control characters (they could reach a terminal).
+        guard !lines[0].isEmpty, !lines[0].unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
+            throw bad("bad origin")
+        }
         guard let size = UInt64(lines[1]), String(size) == lines[1] else { throw bad("bad tree size") }
         guard let root = Data(base64Encoded: String(lines[2])), root.count == 32, root.base64EncodedString() == lines[2] else { throw bad("bad root hash") }
         return Checkpoint(origin: String(lines[0]), size: size, root: root)

@@ -97,14 +97,17 @@ public enum Duration {
     /// Seconds, or nil if malformed, zero or over ten years.
     public static func parse(_ text: String) -> Int? {
         guard let unit = text.last, let n = Int(text.dropLast()), n > 0, String(n) == String(text.dropLast()) else { return nil }
-        let seconds: Int
+        let scale: Int
         switch unit {
-        case "d": seconds = n * 86400
-        case "h": seconds = n * 3600
-        case "m": seconds = n * 60
+        case "d": scale = 86400
+        case "h": scale = 3600
+        case "m": scale = 60
         default: return nil
         }
-        return seconds <= 3650 * 86400 ? seconds : nil
+        // Any number may be typed: multiply without overflowing, then apply the cap.
+        let (seconds, overflow) = n.multipliedReportingOverflow(by: scale)
+        guard !overflow, seconds <= 3650 * 86400 else { return nil }
+        return seconds
     }
 
     /// `7d`, `36h`, `90m`.

@@ -1,0 +1,2 @@
+import XCTest
+final class XDossierCoreTests: XCTestCase { func testX() { XCTAssertTrue(true) } }

@@ -1,0 +1,415 @@
+import DossierCrypto
+import Foundation
+import XCTest
+
+/// The hostile-input corpus (`Corpus/`, made by `Corpus/generate.py`) run through the built
+/// `dossier`: malformed packages, secret identity files, public identity lines, policies,
+/// checkpoints and log exports. Each case names the commands to run and the outcome each must
+/// have; on top of that, every run must
+///
+/// - end by exit, never by a signal (no trap, no crash), within `hostileTimeoutSeconds`;
+/// - when it fails, exit non-zero (with the documented code, where the case gives one) and
+///   print a `dossier: error:` line;
+/// - print no terminal control characters (nothing read from a file may drive the terminal);
+/// - create no file: the output folder, the working folder, TMPDIR and HOME stay empty, the
+///   input's folder holds only the input, and the trust store and vault are unchanged;
+/// - for secret identity files, never echo the file's secret line.
+final class HostileInputTests: XCTestCase {
+    static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Corpus").path
+
+    func testPackageCorpus() throws { try runCorpus("package") }
+    func testIdentityCorpus() throws { try runCorpus("identity") }
+    func testPublicIdentityCorpus() throws { try runCorpus("public-identity") }
+    func testPolicyCorpus() throws { try runCorpus("policy") }
+    func testCheckpointCorpus() throws { try runCorpus("checkpoint") }
+    func testExportCorpus() throws { try runCorpus("export") }
+
+    /// The corpus is complete and well formed: every kind has its controls and every kind of
+    /// damage the issue lists, every header names commands of its kind, every input has a header.
+    func testCorpusCoversEveryKindOfDamage() throws {
+        for kind in HostileCorpus.kinds {
+            let cases = try HostileCorpus.cases(kind)
+            let names = cases.map(\.name)
+            XCTAssertGreaterThanOrEqual(cases.count, 30, "\(kind): a corpus this small misses damage")
+            for prefix in ["valid", "truncated-", "flip-", "type-empty", "type-png", "type-folder"] {
+                XCTAssertTrue(names.contains { $0.hasPrefix(prefix) }, "\(kind): no case named \(prefix)…")
+            }
+            // Public lines and C2SP checkpoints carry no version.
+            if kind != "public-identity" && kind != "checkpoint" {
+                XCTAssertTrue(names.contains { $0.contains("version") || $0.hasPrefix("marker-") }, "\(kind): no wrong-version case")
+            }
+            if kind != "public-identity" {
+                XCTAssertTrue(names.contains { $0.contains("trailing") }, "\(kind): no trailing-garbage case")
+            }
+            XCTAssertTrue(cases.contains { $0.expectations.contains { $0.outcome == .success } }, "\(kind): no control that must succeed")
+            for c in cases {
+                XCTAssertFalse(c.expectations.isEmpty, "\(kind)/\(c.name): no command")
+                for e in c.expectations {
+                    XCTAssertTrue(HostileCorpus.commands[kind]!.contains(e.command), "\(kind)/\(c.name): unknown command \(e.command)")
+                    if kind == "package", e.command == "open", e.outcome == .success {
+                        XCTAssertFalse(c.files.isEmpty, "\(kind)/\(c.name): open succeeds but no files: line says what it writes")
+                    }
+                }
+                if !c.isFolder { XCTAssertNotNil(c.input, "\(kind)/\(c.name): no input file beside the header") }
+            }
+            let headers = Set(cases.map(\.name))
+            for file in try FileManager.default.contentsOfDirectory(atPath: Self.corpus + "/" + kind) where !file.hasSuffix(".txt") {
+                XCTAssertTrue(headers.contains((file as NSString).deletingPathExtension), "\(kind)/\(file) has no header NAME.txt")
+            }
+        }
+    }
+
+    /// Inputs too large to check in, made here: over each reader's size limit, or sparse files
+    /// of gigabytes that must be refused without being read.
+    func testOversizedInputs() throws {
+        let world = try HostileWorld(withVault: true)
+        defer { world.remove() }
+        let scratch = try HostileFolder(prefix: "dossier-hostile-big")
+        defer { scratch.remove() }
+        let fixtures = Self.corpus + "/fixtures/"
+        func file(_ name: String, _ data: Data, sparseTo size: UInt64? = nil) throws -> String {
+            let path = try scratch.write(name, data)
+            if let size {
+                let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+                try h.truncate(atOffset: size)
+                try h.close()
+            }
+            return path
+        }
+        let policy = try Data(contentsOf: URL(fileURLWithPath: Self.corpus + "/policy/valid-default.toml"))
+        let staff = try Data(contentsOf: URL(fileURLWithPath: fixtures + "staff.key"))
+        let line = try Data(contentsOf: URL(fileURLWithPath: Self.corpus + "/public-identity/valid.pub"))
+        let package = try Data(contentsOf: URL(fileURLWithPath: Self.corpus + "/package/valid.dpkg"))
+        let export = try Data(contentsOf: URL(fileURLWithPath: fixtures + "log.dlog"))
+        let cases: [HostileCase] = [
+            .init(kind: "policy", name: "over-1mib", input: try file("big.toml", policy + Data(repeating: 0x23, count: 1 << 20)),
+                  expectations: [.init("check", .failure(74))]),
+            .init(kind: "identity", name: "over-64kib", input: try file("big.key", staff + Data(repeating: 0x0a, count: 1 << 16)),
+                  expectations: [.init("show", .failure(74)), .init("load", .failure(74))]),
+            .init(kind: "public-identity", name: "over-64kib", input: try file("big.pub", line + Data(repeating: 0x20, count: 1 << 16)),
+                  expectations: [.init("show", .failure(74))]),
+            .init(kind: "checkpoint", name: "over-1mib", input: try file("big.note", Data(repeating: 0x61, count: (1 << 20) + 1)),
+                  expectations: [.init("verify", .failure(74)), .init("proof", .failure(74))]),
+            .init(kind: "package", name: "sparse-8gib", input: try file("big.dpkg", package, sparseTo: 8 << 30),
+                  expectations: [.init("inspect", .failure(65)), .init("open", .failure(65))]),
+            .init(kind: "export", name: "sparse-64mib", input: try file("big.dlog", export, sparseTo: 64 << 20),
+                  expectations: [.init("verify", .failure(65))]),
+        ]
+        for var c in cases {
+            c.linkInput = true
+            report(c, try HostileCorpus.check(c, in: world))
+        }
+    }
+
+    /// An identity file asking for the highest Argon2id costs dossier accepts is refused (or
+    /// its wrong passphrase reported) in bounded time: the limits exist so that a planted file
+    /// cannot make dossier allocate gigabytes and spin for minutes.
+    func testIdentityAtTheHighestAcceptedCost() throws {
+        let world = try HostileWorld(withVault: true)
+        defer { world.remove() }
+        let text = try String(contentsOfFile: HostileInputTests.corpus + "/fixtures/staff.key", encoding: .utf8)
+        let lines = text.split(separator: "\n")
+        guard lines.count == 2, var body = Data(base64Encoded: String(lines[1])), body.count == 197 else {
+            throw HostileError("fixtures/staff.key is not a passphrase-protected identity file")
+        }
+        let ops = Argon2idParameters.maximumOps, memory = Argon2idParameters.maximumMemoryKiB
+        body.replaceSubrange(69..<77, with: [24, 16, 8, 0, 24, 16, 8, 0].enumerated().map { i, shift in
+            UInt8(truncatingIfNeeded: (i < 4 ? ops : memory) >> shift)
+        })
+        let scratch = try HostileFolder(prefix: "dossier-hostile-cost")
+        defer { scratch.remove() }
+        let file = try scratch.write("costly.key", Data("\(lines[0])\n\(body.base64EncodedString())\n".utf8))
+        let c = HostileCase(kind: "identity", name: "cost-highest-accepted",
+                            comment: "Argon2id at \(ops) passes over \(memory) KiB, the highest accepted", input: file,
+                            expectations: [.init("show", .success), .init("load", .failure(nil))])
+        report(c, try HostileCorpus.check(c, in: world))
+    }
+
+    /// Hostile values on the command line get a usage error, not a trap: durations whose
+    /// seconds overflow 64 bits are checked by the same parser as policy files.
+    func testHostileDurationsOnTheCommandLine() throws {
+        let folder = try HostileFolder(prefix: "dossier-hostile-args")
+        defer { folder.remove() }
+        for duration in ["200000000000000d", "106751991167301d", "9223372036854775807h", "9223372036854775807m"] {
+            let run = try runHostile(["grant", "doc-aaaaaaaaaaaaa", "--to", "counsel-aaaaaaaaaaaaa", "--for", duration],
+                                     environment: ["HOME": folder.path, "XDG_CONFIG_HOME": folder.path], in: folder.path)
+            XCTAssertFalse(run.endedBySignal || run.timedOut, "grant --for \(duration) crashed:\n\(run)")
+            if !run.endedBySignal { XCTAssertEqual(run.status, 64, "grant --for \(duration):\n\(run)") }
+            XCTAssertEqual(hostileListing(folder.path), [], "grant --for \(duration) left files")
+        }
+    }
+
+    // MARK: - Running
+
+    func runCorpus(_ kind: String) throws {
+        let cases = try HostileCorpus.cases(kind)
+        XCTAssertFalse(cases.isEmpty, "no cases in Corpus/\(kind); run Corpus/generate.py")
+        let world = try HostileWorld(withVault: kind == "identity")
+        defer { world.remove() }
+        // Two or more at a time: most of the time goes into starting processes and Argon2id.
+        let results = HostileResults(count: cases.count)
+        DispatchQueue.concurrentPerform(iterations: cases.count) { i in
+            results.set(i, Result { try HostileCorpus.check(cases[i], in: world) })
+        }
+        var runs = 0, failed = 0
+        for (c, result) in zip(cases, results.all) {
+            let problems = try result.get()
+            runs += c.expectations.count
+            if !problems.isEmpty { failed += 1 }
+            report(c, problems)
+        }
+        print("hostile corpus \(kind): \(cases.count) cases, \(runs) runs, \(failed) cases with problems")
+    }
+
+    func report(_ c: HostileCase, _ problems: [String], file: StaticString = #filePath, line: UInt = #line) {
+        guard !problems.isEmpty else { return }
+        XCTFail("\(c.kind)/\(c.name) (\(c.comment)):\n" + problems.joined(separator: "\n"), file: file, line: line)
+    }
+}
+
+/// Results filled in by concurrent workers.
+final class HostileResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<[String], any Error>]
+
+    init(count: Int) { results = Array(repeating: .success([]), count: count) }
+
+    func set(_ i: Int, _ r: Result<[String], any Error>) { lock.lock(); results[i] = r; lock.unlock() }
+
+    var all: [Result<[String], any Error>] { lock.lock(); defer { lock.unlock() }; return results }
+}
+
+/// One corpus case: an input and what each command must do with it.
+struct HostileCase: Sendable {
+    enum Outcome: Equatable, Sendable, CustomStringConvertible {
+        case success
+        /// A non-zero exit; with a code, exactly that one.
+        case failure(Int32?)
+
+        var description: String {
+            switch self {
+            case .success: return "success"
+            case .failure(let code): return code.map { "failure \($0)" } ?? "failure"
+            }
+        }
+    }
+
+    struct Expectation: Sendable {
+        let command: String
+        let outcome: Outcome
+        init(_ command: String, _ outcome: Outcome) { self.command = command; self.outcome = outcome }
+    }
+
+    let kind: String
+    let name: String
+    var comment = ""
+    /// The input file; nil for a folder case.
+    var input: String?
+    var isFolder = false
+    var mode: mode_t = 0o600
+    /// Hard-link the input into the sandbox instead of copying it (sparse files of gigabytes).
+    var linkInput = false
+    /// What `open` must write, for a case where it succeeds.
+    var files: [String] = []
+    var expectations: [Expectation] = []
+
+    init(kind: String, name: String, comment: String = "", input: String? = nil, expectations: [Expectation] = []) {
+        self.kind = kind
+        self.name = name
+        self.comment = comment
+        self.input = input
+        self.expectations = expectations
+    }
+}
+
+enum HostileCorpus {
+    static let kinds = ["package", "identity", "public-identity", "policy", "checkpoint", "export"]
+    static let commands: [String: Set<String>] = [
+        "package": ["inspect", "open"], "identity": ["show", "load"], "public-identity": ["show"], "policy": ["check"],
+        "checkpoint": ["verify", "proof", "proof-test-key"], "export": ["verify"],
+    ]
+
+    /// The cases of one kind, from their headers (see Corpus/generate.py for the format).
+    static func cases(_ kind: String) throws -> [HostileCase] {
+        let folder = HostileInputTests.corpus + "/" + kind
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        var out: [HostileCase] = []
+        for header in files where header.hasSuffix(".txt") {
+            let name = String(header.dropLast(4))
+            var c = HostileCase(kind: kind, name: name)
+            c.input = files.first { $0 != header && ($0 as NSString).deletingPathExtension == name }.map { folder + "/" + $0 }
+            let text = try String(contentsOfFile: folder + "/" + header, encoding: .utf8)
+            for line in text.split(separator: "\n") {
+                guard let colon = line.firstIndex(of: ":") else { throw HostileError("\(kind)/\(header): bad line '\(line)'") }
+                let key = String(line[..<colon]), value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                switch key {
+                case "comment": c.comment = value
+                case "input": c.isFolder = value == "folder"
+                case "mode": c.mode = mode_t(value, radix: 8) ?? 0o600
+                case "files": c.files = value.split(separator: " ").map(String.init)
+                default:
+                    let words = value.split(separator: " ")
+                    switch words.first {
+                    case "success": c.expectations.append(.init(key, .success))
+                    case "failure": c.expectations.append(.init(key, .failure(words.count > 1 ? Int32(words[1]) : nil)))
+                    default: throw HostileError("\(kind)/\(header): bad outcome '\(value)'")
+                    }
+                }
+            }
+            out.append(c)
+        }
+        return out
+    }
+
+    /// Runs every command of `c` and returns what went wrong (empty when all is well).
+    static func check(_ c: HostileCase, in world: HostileWorld) throws -> [String] {
+        var problems: [String] = []
+        for e in c.expectations {
+            let sandbox = try HostileFolder(prefix: "dossier-hostile-case")
+            defer { sandbox.remove() }
+            for name in ["in", "out", "work", "tmp", "home"] { try sandbox.folder(name) }
+            let inputName = c.input.map { ($0 as NSString).lastPathComponent } ?? "\(c.name).input"
+            let input = sandbox.file("in/" + inputName)
+            if c.isFolder {
+                try sandbox.folder("in/" + inputName)
+            } else if let source = c.input {
+                if c.linkInput {
+                    guard link(source, input) == 0 else { throw HostileError("cannot link \(source): errno \(errno)") }
+                } else {
+                    try FileManager.default.copyItem(atPath: source, toPath: input)
+                }
+                chmod(input, c.mode)
+            }
+            guard let arguments = world.arguments(kind: c.kind, command: e.command, input: input, output: sandbox.file("out")) else {
+                problems.append("[\(e.command)] unknown command for \(c.kind)")
+                continue
+            }
+            let shared = world.sharedListing()
+            let run = try runHostile(arguments, environment: ["XDG_CONFIG_HOME": world.config, "HOME": sandbox.file("home"),
+                                                              "TMPDIR": sandbox.file("tmp")], in: sandbox.file("work"))
+            var found: [String] = []
+            if run.timedOut {
+                found.append("did not finish within \(Int(hostileTimeoutSeconds)) s (a hang)")
+            } else if run.endedBySignal {
+                found.append("crashed: killed by signal \(run.status)")
+            } else {
+                switch e.outcome {
+                case .success:
+                    if run.status != 0 { found.append("expected success, got exit \(run.status)") }
+                case .failure(let code):
+                    if run.status == 0 { found.append("expected a failure\(code.map { " (exit \($0))" } ?? ""), got exit 0") }
+                    else if let code, run.status != code { found.append("expected exit \(code), got \(run.status)") }
+                    if !run.hasErrorLine { found.append("no 'dossier: error:' line on stderr") }
+                }
+            }
+            for (stream, data) in [("stdout", run.stdout), ("stderr", run.stderr)] {
+                let controls = HostileText.terminalControls(in: data)
+                if !controls.isEmpty { found.append("terminal control characters on \(stream): \(controls.prefix(5).joined(separator: ", "))") }
+            }
+            // Files: only the input, and what a successful open writes.
+            var expected: Set<String> = ["in", "in/" + inputName, "out", "work", "tmp", "home"]
+            if c.kind == "package", e.command == "open", e.outcome == .success, !run.timedOut {
+                for f in c.files {
+                    expected.insert("out/" + f)
+                    if let mode = hostileMode(sandbox.file("out/" + f)), mode != 0o600 {
+                        found.append("out/\(f) has mode \(String(mode, radix: 8)), not 600")
+                    }
+                }
+            }
+            let listing = hostileListing(sandbox.path)
+            if listing != expected {
+                let extra = listing.subtracting(expected).sorted(), missing = expected.subtracting(listing).sorted()
+                found.append("files: \(extra.isEmpty ? "" : "unexpected \(extra) ")\(missing.isEmpty ? "" : "missing \(missing)")")
+            }
+            if world.sharedListing() != shared { found.append("the trust store or the vault folder changed") }
+            if c.kind == "identity", !c.isFolder, let source = c.input {
+                for leak in HostileCorpus.secretLeaks(of: source, in: run) { found.append(leak) }
+            }
+            if !found.isEmpty {
+                problems.append("[\(e.command): expected \(e.outcome)] " + found.joined(separator: "; ") + "\n" + run.description)
+            }
+        }
+        return problems
+    }
+
+    /// Pieces of a secret identity file's second line (its keys, in base64) found in the output.
+    static func secretLeaks(of path: String, in run: HostileRun) -> [String] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
+        guard lines.count >= 2, lines[1].count >= 16 else { return [] }
+        let secret = Array(lines[1])
+        let output = run.stdoutText + run.stderrText
+        var leaks: [String] = []
+        for start in stride(from: 0, through: secret.count - 16, by: 8) where output.contains(String(secret[start..<start + 16])) {
+            leaks.append("the output echoes the secret line (characters \(start)–\(start + 15))")
+            break
+        }
+        return leaks
+    }
+}
+
+/// What the corpus commands need: a trust store trusting the corpus organisation and the
+/// generator's test organisation, private copies of the fixture identities, and (for identity
+/// cases) a vault whose staff member is fixtures/staff.key.
+final class HostileWorld: Sendable {
+    let folder: HostileFolder
+    let fixtures = HostileInputTests.corpus + "/fixtures"
+    let config: String
+    let keys: [String: String]
+    let counselKey: String
+    let passFile: String
+    let vault: String
+
+    init(withVault: Bool) throws {
+        folder = try HostileFolder(prefix: "dossier-hostile-world")
+        config = try folder.folder("config")
+        var keys: [String: String] = [:]
+        for line in try String(contentsOfFile: fixtures + "/keys.txt", encoding: .utf8).split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2 { keys[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces) }
+        }
+        self.keys = keys
+        counselKey = try folder.write("counsel.key", Data(contentsOf: URL(fileURLWithPath: fixtures + "/counsel.key")))
+        let staffKey = try folder.write("staff.key", Data(contentsOf: URL(fileURLWithPath: fixtures + "/staff.key")))
+        passFile = fixtures + "/staff.pass"
+        vault = folder.file("vault")
+        let work = try folder.folder("work")
+        let env = ["XDG_CONFIG_HOME": config, "HOME": work]
+        for (key, name) in [("org-key", "Corpus organisation"), ("test-org-key", "Corpus test organisation")] {
+            guard let line = keys[key] else { throw HostileError("Corpus/fixtures/keys.txt has no \(key)") }
+            let r = try runHostile(["trust", "add", line, "--name", name], environment: env, in: work)
+            guard r.status == 0, !r.endedBySignal else { throw HostileError("setup failed: \(r)") }
+        }
+        if withVault {
+            let r = try runHostile(["init", "--vault", vault, "--org", "corpus.example/dossier", "--identity", staffKey,
+                                    "--passphrase-file", passFile], environment: env, in: work, timeout: 120)
+            guard r.status == 0, !r.endedBySignal else { throw HostileError("setup failed: \(r)") }
+        }
+    }
+
+    /// The argv for one command of the corpus on `input`.
+    func arguments(kind: String, command: String, input: String, output: String) -> [String]? {
+        let fp = keys["org-fingerprint"] ?? "", noteKey = keys["note-key"] ?? "", testNoteKey = keys["test-note-key"] ?? ""
+        switch (kind, command) {
+        case ("package", "inspect"): return ["inspect", input]
+        case ("package", "open"): return ["open", input, "--identity", counselKey, "-o", output]
+        case ("identity", "show"), ("public-identity", "show"): return ["identity", "show", input]
+        case ("identity", "load"): return ["staff", "list", "--vault", vault, "--identity", input, "--passphrase-file", passFile]
+        case ("policy", "check"): return ["policy", "check", input]
+        case ("checkpoint", "verify"):
+            return ["audit", "verify", "--export", fixtures + "/log.dlog", "--org-fingerprint", fp, "--checkpoint", input]
+        case ("checkpoint", "proof"): return ["audit", "verify-proof", fixtures + "/entry.proof", "--checkpoint", input, "--note-key", noteKey]
+        case ("checkpoint", "proof-test-key"):
+            return ["audit", "verify-proof", fixtures + "/entry.proof", "--checkpoint", input, "--note-key", testNoteKey]
+        case ("export", "verify"): return ["audit", "verify", "--export", input, "--org-fingerprint", fp]
+        default: return nil
+        }
+    }
+
+    /// The trust store and the vault, which no hostile input may change (SQLite journals aside).
+    func sharedListing() -> Set<String> {
+        hostileListing(config).union(hostileListing(vault, ignoring: isDatabaseJournal).map { "vault/" + $0 })
+    }
+
+    func remove() { folder.remove() }
+}
