@@ -1,2 +1,0 @@
-import XCTest
-final class XDossierCoreTests: XCTestCase { func testX() { XCTAssertTrue(true) } }
