@@ -149,7 +149,7 @@ final class PolicyTests: XCTestCase {
     func testTOMLSyntaxErrorNamesItsLine() {
         assertError(text(replacing: 6, with: "approvals = = 1"), line: 6, mentions: ["TOML"])
         assertError(text(replacing: 13, with: #"max_window = "7d"#), line: 13, mentions: ["TOML"])
-        assertError(text(replacing: 21, with: "[kinds.assurance-rebuttal"), line: 21, mentions: ["TOML"])
+        assertError(text(replacing: 21, with: "[kinds.assurance-rebuttal"), line: 21, mentions: ["table header"])
     }
 
     func testDuplicateKeyIsASyntaxError() {

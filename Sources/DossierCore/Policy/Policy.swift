@@ -36,6 +36,15 @@ public struct Policy: Sendable, Equatable {
             .policyInvalid(source: source, line: line, message: message)
         }
         let locate = LineLocator(text: text)
+        // The TOML library asserts (crashes) on some malformed table headers, such as a lone
+        // "[" at the end of a line; policies only use simple headers, so check them first.
+        for (i, raw) in locate.lines.enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            guard line.hasPrefix("[") else { continue }
+            if !LineLocator.isSimpleTableHeader(line) {
+                throw fail(i + 1, "malformed table header (policies use headers like [kinds.expert-report])")
+            }
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -125,6 +134,19 @@ struct LineLocator {
 
     func line(ofSection section: String) -> Int? {
         lines.firstIndex { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " ", with: "") == "[\(section)]" }.map { $0 + 1 }
+    }
+
+    /// `[name]` or `[a.b-c]`, optionally followed by a comment: the only headers policies use.
+    static func isSimpleTableHeader(_ line: String) -> Bool {
+        var body = Substring(line)
+        if let hash = body.firstIndex(of: "#") { body = body[..<hash] }
+        body = Substring(body.trimmingCharacters(in: .whitespaces))
+        guard body.hasPrefix("["), body.hasSuffix("]"), body.count >= 3 else { return false }
+        let name = body.dropFirst().dropLast()
+        let segments = name.split(separator: ".", omittingEmptySubsequences: false)
+        return segments.allSatisfy { seg in
+            !seg.isEmpty && seg.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") }
+        }
     }
 
     /// The first `[key]` or `[key.…]` header.
