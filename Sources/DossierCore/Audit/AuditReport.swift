@@ -104,7 +104,7 @@ public enum AuditReport {
         let maxCount = perDay.values.max() ?? 1
         let barWidth = 36, gap = 12, height = 160, top = 20, bottom = 40
         let width = max(300, days.count * (barWidth + gap) + gap)
-        var s = "<svg role=\"img\" aria-label=\"Log entries per day\" width=\"\(width)\" height=\"\(height + top + bottom)\" xmlns=\"http://www.w3.org/2000/svg\">"
+        var s = "<svg role=\"img\" aria-label=\"Log entries per day\" width=\"\(width)\" height=\"\(height + top + bottom)\">"
         s += "<line x1=\"0\" y1=\"\(top + height)\" x2=\"\(width)\" y2=\"\(top + height)\" stroke=\"#999\"/>"
         for (i, day) in days.enumerated() {
             let n = perDay[day]!
