@@ -41,6 +41,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fuzz targets for the parsers of hostile input (docs/fuzzing-and-sanitizers.md). A normal
+        // build replays files; scripts/fuzz.sh builds it with libFuzzer (-DFUZZING).
+        .executableTarget(
+            name: "DossierFuzz",
+            dependencies: ["DossierCore", "DossierCrypto"]
+        ),
         .testTarget(
             name: "DossierCryptoTests",
             dependencies: ["DossierCrypto"],
