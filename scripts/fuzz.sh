@@ -87,17 +87,28 @@ timeout=${FUZZ_TIMEOUT:-10}
 rss=${FUZZ_RSS_MB:-2048}
 scratch=$root/.build-fuzz
 
-# SwiftPM's --sanitize applies to every module, C++ (TOMLKit's toml++) included. -DFUZZING leaves
-# out the replay entry point (Sources/DossierFuzz/Replay.swift), so libFuzzer's main runs.
+# Every module is instrumented, C and C++ (TOMLKit's toml++, GRDB's SQLite glue) included.
+# `--sanitize fuzzer --sanitize address` is not enough with Swift 6.3: the Swift compiler then
+# gets one sanitizer only (in release, coverage without AddressSanitizer). So SwiftPM is told
+# about the fuzzer (it then links libFuzzer's main and leaves the entry point alone), and the
+# compilers get both sanitizers themselves. -DFUZZING leaves out the replay entry point
+# (Sources/DossierFuzz/Replay.swift), so libFuzzer's main runs.
 say "building DossierFuzz ($config) with libFuzzer and AddressSanitizer (log: ${scratch#"$root"/}/build.log)"
 mkdir -p "$scratch"
-if ! swift build -c "$config" --scratch-path "$scratch" --product DossierFuzz \
-        --sanitize fuzzer --sanitize address -Xswiftc -DFUZZING >"$scratch/build.log" 2>&1; then
+if ! swift build -c "$config" --scratch-path "$scratch" --product DossierFuzz --sanitize fuzzer \
+        -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
+        -Xcc -fsanitize=address -Xcxx -fsanitize=address >"$scratch/build.log" 2>&1; then
     grep -E 'error:' "$scratch/build.log" | head -n 20 >&2 || true
     say "error: the fuzzer did not build; see ${scratch#"$root"/}/build.log"
     exit 1
 fi
 fuzzer=$scratch/$config/DossierFuzz
+# Check the instrumentation rather than trust the flags: both sanitizers, in Dossier's own code.
+probe=$scratch/$config/DossierCore.build/AuditEntry.swift.o
+if ! nm "$probe" | grep -q __asan_ || [ "$(objdump -h "$probe" | grep -c __sancov_cntrs)" -lt 10 ]; then
+    say "error: DossierCore was built without coverage or AddressSanitizer; see ${scratch#"$root"/}/build.log"
+    exit 1
+fi
 
 # Leaks inside TOMLKit (a dependency: TOMLTable(string:) never frees its error buffer, and
 # `keys` and `int` leak C++ copies) would stop the policy target on its first input. They are
