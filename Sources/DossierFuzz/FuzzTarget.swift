@@ -209,10 +209,10 @@ enum Scratch {
     /// (a temporary file and a rename), which would cost more than the parsing under test.
     static func writePackage(_ data: Data) {
         let fd = open(packagePath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { fatalError("DossierFuzz: cannot write \(packagePath): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { preconditionFailure("DossierFuzz: cannot write \(packagePath): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == data.count else { fatalError("DossierFuzz: short write to \(packagePath)") }
+        guard written == data.count else { preconditionFailure("DossierFuzz: short write to \(packagePath)") }
     }
 
     /// A trust store that does not exist: every issuer is untrusted, as on a fresh machine.
