@@ -21,7 +21,8 @@ say() { echo "fuzz: $*" >&2; }
 seed() {
     local dossier=${DOSSIER:-} corpus=$root/Tests/Fuzz/corpus work
     work=$(mktemp -d "${TMPDIR:-/tmp}/dossier-fuzz-seed.XXXXXX")
-    trap 'rm -rf "$work"' RETURN
+    # Expanded now ($work is local), and on EXIT so that a failing step (set -e) cleans up too.
+    trap "rm -rf '$work'" EXIT
     if [ -z "$dossier" ]; then
         say "building dossier to make seed inputs (or give one: DOSSIER=PATH scripts/fuzz.sh --seed)"
         swift build --product dossier >"$work/build.log" 2>&1 || { grep error: "$work/build.log" >&2; say "error: dossier did not build"; exit 1; }
@@ -105,7 +106,8 @@ fi
 fuzzer=$scratch/$config/DossierFuzz
 # Check the instrumentation rather than trust the flags: both sanitizers, in Dossier's own code.
 probe=$scratch/$config/DossierCore.build/AuditEntry.swift.o
-if ! nm "$probe" | grep -q __asan_ || [ "$(objdump -h "$probe" | grep -c __sancov_cntrs)" -lt 10 ]; then
+# (grep -c, not -q: with pipefail, -q closing the pipe early would fail the check.)
+if [ "$(nm "$probe" | grep -c __asan_)" -lt 1 ] || [ "$(objdump -h "$probe" | grep -c __sancov_cntrs)" -lt 10 ]; then
     say "error: DossierCore was built without coverage or AddressSanitizer; see ${scratch#"$root"/}/build.log"
     exit 1
 fi
