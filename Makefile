@@ -1,7 +1,7 @@
 # Dossier — the two commands a new user types are `make demo` and `make test`.
 SWIFT ?= swift
 
-.PHONY: all deps build release demo test crash-test bench clean
+.PHONY: all deps build release demo test crash-test bench load-test clean
 
 all: build
 
@@ -35,6 +35,10 @@ bench:
 	@DOSSIER_BENCH_DEPS=1 scripts/install-deps.sh
 	$(SWIFT) build -c release
 	@scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)/dossier"
+
+## Load test of the key-release service: 200 concurrent opens (release build; not in `make test`).
+load-test: deps
+	@scripts/load-test.sh 200
 
 clean:
 	rm -rf .build

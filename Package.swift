@@ -13,6 +13,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
         // libsodium, from Debian's libsodium-dev. Only DossierCrypto imports it.
@@ -33,12 +36,24 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
+        // The key-release service (`dossier serve`): HTTP on Hummingbird, decisions in DossierCore.
+        .target(
+            name: "DossierServer",
+            dependencies: [
+                "DossierCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "dossier",
             dependencies: [
                 "DossierCore",
                 "DossierCrypto",
+                "DossierServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Fuzz targets for the parsers of hostile input (docs/fuzzing-and-sanitizers.md). A normal
@@ -46,6 +61,12 @@ let package = Package(
         .executableTarget(
             name: "DossierFuzz",
             dependencies: ["DossierCore", "DossierCrypto"]
+        ),
+        // Load test of the key-release service (scripts/load-test.sh; not part of the tests).
+        .executableTarget(
+            name: "KeyReleaseLoad",
+            dependencies: ["DossierServer", "DossierCore", "DossierCrypto", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/KeyReleaseLoad"
         ),
         .testTarget(
             name: "DossierCryptoTests",
@@ -56,6 +77,10 @@ let package = Package(
             name: "DossierCoreTests",
             dependencies: ["DossierCore", "DossierCrypto"],
             resources: [.copy("Vectors")]
+        ),
+        .testTarget(
+            name: "DossierServerTests",
+            dependencies: ["DossierServer", "DossierCore", "DossierCrypto", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "dossierTests",

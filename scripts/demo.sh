@@ -5,7 +5,8 @@
 set -euo pipefail
 dossier="${1:?usage: scripts/demo.sh PATH-TO-dossier}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/dossier-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+server=""
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -58,9 +59,21 @@ run "$dossier" counsel vet "$counsel_id" --until 2099-12-31 --note "bar membersh
 step "Grant the expert report for 5 days: the package is written at once"
 run "$dossier" grant "$report" --to "$counsel_id" --for 5d --case EXT-2026-014 -o report.dpkg
 
-step "Witness testimony needs two people: Alice grants, Bob approves"
-refused "$dossier" grant "$witness" --to "$counsel_id" --for 30d
-grant_id=$(run "$dossier" grant "$witness" --to "$counsel_id" --for 2d)
+step "The key-release service runs with its own staff identity (here on a free loopback port)"
+run "$dossier" identity new -o staff/service.key --no-passphrase
+run "$dossier" staff add staff/service.key --name "Key-release service"
+printf '$ %s\n' "dossier serve --identity staff/service.key --listen 127.0.0.1:0 --verbose &" >&2
+DOSSIER_PASSPHRASE_FILE= "$dossier" serve --identity staff/service.key --listen 127.0.0.1:0 --verbose 2> serve.log &
+server=$!
+for _ in $(seq 1 100); do grep -q "listening on" serve.log 2>/dev/null && break; sleep 0.1; done
+url=$(sed -n 's|.*listening on \(http://[^ ]*\)/v1/open.*|\1|p' serve.log)
+[ -n "$url" ] || { cat serve.log >&2; echo "demo: the service did not start" >&2; exit 1; }
+echo "service at $url"
+
+step "Witness testimony: online only, two people; Alice grants, Bob approves"
+refused "$dossier" grant "$witness" --to "$counsel_id" --for 30d --online "$url"
+refused "$dossier" grant "$witness" --to "$counsel_id" --for 2d
+grant_id=$(run "$dossier" grant "$witness" --to "$counsel_id" --for 2d --online "$url" --max-opens 2)
 echo "$grant_id"
 refused "$dossier" approve "$grant_id"
 run "$dossier" approve "$grant_id" --identity staff/bob.key
@@ -75,7 +88,10 @@ run "$dossier" inspect report.dpkg
 mkdir -p counsel/inbox
 run "$dossier" open report.dpkg --identity counsel/adams.key -o counsel/inbox
 run "$dossier" open witness.dpkg --identity counsel/adams.key -o counsel/inbox
-cmp testimony-w17.txt counsel/inbox/testimony-w17.txt && echo "opened byte for byte"
+cmp testimony-w17.txt counsel/inbox/testimony-w17.txt && echo "opened byte for byte, the key released by the service"
+run "$dossier" open witness.dpkg --identity counsel/adams.key -o counsel/inbox --force
+refused "$dossier" open witness.dpkg --identity counsel/adams.key -o counsel/inbox --force
+echo "the third opening was refused: the grant allows two"
 
 step "A tampered package is refused and leaves nothing behind"
 cp report.dpkg tampered.dpkg
@@ -84,8 +100,16 @@ mkdir -p counsel/tampered
 refused "$dossier" open tampered.dpkg --identity counsel/adams.key -o counsel/tampered
 [ -z "$(ls -A counsel/tampered)" ] && echo "nothing was written"
 
-step "Revocation: no new package from a revoked grant"
+step "Revocation after sending: an online package stops opening at once"
 export DOSSIER_IDENTITY="$work/staff/alice.key" DOSSIER_PASSPHRASE_FILE="$work/staff/alice.pass"
+online_grant=$(run "$dossier" grant "$report" --to "$counsel_id" --for 5d --online "$url" -o report-online.dpkg)
+(export XDG_CONFIG_HOME="$work/counsel/config"; unset DOSSIER_IDENTITY DOSSIER_PASSPHRASE_FILE
+ mkdir -p counsel/before counsel/after
+ run "$dossier" open report-online.dpkg --identity counsel/adams.key -o counsel/before)
+run "$dossier" revoke "$online_grant" --reason "assurances withdrawn"
+(export XDG_CONFIG_HOME="$work/counsel/config"; unset DOSSIER_IDENTITY DOSSIER_PASSPHRASE_FILE
+ refused "$dossier" open report-online.dpkg --identity counsel/adams.key -o counsel/after)
+[ -z "$(ls -A counsel/after)" ] && echo "revoked: nothing was written"
 run "$dossier" revoke "$grant_id" --reason "witness asked to withdraw"
 refused "$dossier" package "$grant_id" -o again.dpkg
 
@@ -97,6 +121,8 @@ run "$dossier" audit checkpoint -o checkpoint-1.note
 cat checkpoint-1.note
 run "$dossier" audit log --document "$report"
 run "$dossier" audit log --action deny
+run "$dossier" audit log --action open
+run "$dossier" audit exposure "$counsel_id"
 fingerprint=$("$dossier" org show --json | sed -n 's/.*"fingerprint" : "\(.*\)".*/\1/p')
 run "$dossier" audit export -o log.dlog
 (unset DOSSIER_VAULT DOSSIER_IDENTITY DOSSIER_PASSPHRASE_FILE
@@ -116,5 +142,9 @@ refused "$dossier" audit verify --vault tampered-vault
 step "An HTML report for auditors (self-contained; open it in a browser)"
 run "$dossier" audit report -o report.html --org-fingerprint "$fingerprint"
 [ -n "${DOSSIER_DEMO_KEEP_REPORT:-}" ] && cp report.html "$DOSSIER_DEMO_KEEP_REPORT"
+
+kill "$server" && wait "$server" 2>/dev/null || true
+server=""
+echo "the service's decisions:"; cat serve.log
 
 step "Done: everything was created in $work and is removed now."

@@ -3,7 +3,8 @@
 # Runs apt-get as root, or through sudo when available.
 set -euo pipefail
 
-packages=(libsodium-dev libsqlite3-dev pkg-config)
+# libcurl4: the HTTP client (Foundation's URLSession) `dossier open` uses for online packages.
+packages=(libsodium-dev libsqlite3-dev pkg-config libcurl4)
 # Tools the benchmarks and end-to-end checks use.
 if [ "${DOSSIER_BENCH_DEPS:-0}" = 1 ]; then packages+=(age hyperfine time); fi
 

@@ -56,6 +56,9 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case packageNotYetValid(notBefore: String)
     case packageExpired(notAfter: String)
     case packageTampered(path: String, reason: String)
+    case onlinePackage(url: String)
+    case keyReleaseRefused(url: String, reason: String, message: String)
+    case keyReleaseUnavailable(url: String, reason: String)
 
     // Audit
     case malformedCheckpoint(reason: String)
@@ -157,6 +160,12 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
             return "this package expired at \(notAfter); ask the organisation for a new grant"
         case let .packageTampered(path, reason):
             return "\(path) was corrupted or tampered with (\(reason)); nothing was written"
+        case let .onlinePackage(url):
+            return "this package can only be opened with the organisation's key-release service at \(url)"
+        case let .keyReleaseRefused(url, reason, message):
+            return "the key-release service at \(url) refused to release the key (\(reason)): \(message); nothing was written"
+        case let .keyReleaseUnavailable(url, reason):
+            return "cannot get the key from the key-release service at \(url): \(reason); check the network and retry, nothing was written"
         case let .malformedCheckpoint(reason):
             return "not a valid checkpoint: \(reason)"
         case let .checkpointSignatureInvalid(name):

@@ -76,6 +76,15 @@ public final class SecureBytes: @unchecked Sendable, CustomStringConvertible, Cu
         }
     }
 
+    /// The byte-wise exclusive or of two secrets of the same length, in guarded memory: the
+    /// combination of a two-of-two secret split (each share alone is uniformly random).
+    public static func xor(_ a: SecureBytes, _ b: SecureBytes) -> SecureBytes {
+        precondition(a.count == b.count, "SecureBytes.xor needs equal lengths")
+        return SecureBytes(count: a.count) { dst in
+            for i in 0..<a.count { dst[i] = a.pointer.load(fromByteOffset: i, as: UInt8.self) ^ b.pointer.load(fromByteOffset: i, as: UInt8.self) }
+        }
+    }
+
     /// Constant-time comparison.
     public func constantTimeEquals(_ other: SecureBytes) -> Bool {
         guard count == other.count else { return false }

@@ -14,6 +14,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case checkpoint
     case logEntry = "log-entry"
     case export
+    case releaseRequest = "release-request"
 
     /// What each target feeds the bytes to, for `--help` and the docs.
     var summary: String {
@@ -25,6 +26,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .checkpoint: "a signed note, a checkpoint body or a note verifier key: SignedNote.split/verify, Checkpoint.parse, SignedNote.parseVerifierKey; round trips"
         case .logEntry: "one audit log entry: AuditEntry.parse; entry round trip"
         case .export: "an audit export: LogExport.parse, then AuditVerifier.verify as `audit verify --export` does; export round trip"
+        case .releaseRequest: "a key-release request body (what `dossier serve` reads from the network): SignedReleaseRequest.parse(body:), ReleaseRequest.parse, receipts; round trips"
         }
     }
 
@@ -40,6 +42,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .checkpoint: Self.checkpoint(data)
         case .logEntry: Self.logEntry(data)
         case .export: Self.export(data)
+        case .releaseRequest: Self.releaseRequest(data)
         }
     }
 
@@ -58,6 +61,18 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         precondition(!manifest.contains(cr), "package: a manifest holding a CR was accepted (docs/formats/package.md: LF-terminated lines only)")
         precondition(inspection.fileSize == UInt64(data.count), "package: reported size differs from the file's")
         roundTrip(manifest: inspection.manifest)
+        return true
+    }
+
+    private static func releaseRequest(_ data: Data) -> Bool {
+        // The bytes as a request text on its own: canonical, so it re-serialises exactly.
+        if let request = ReleaseRequest.parse(data) {
+            precondition(request.bytes == data, "release-request: request text re-serialises to different bytes")
+        }
+        guard let signed = SignedReleaseRequest.parse(body: data) else { return false }
+        precondition(data.count <= KeyReleaseService.maximumBodyBytes, "release-request: an over-long body was accepted")
+        precondition(SignedReleaseRequest.parse(body: signed.body) == signed, "release-request: body round trip changed the request")
+        precondition(SignedReleaseRequest.parse(receipt: signed.receipt) == signed, "release-request: receipt round trip changed the request")
         return true
     }
 

@@ -12,7 +12,7 @@ struct Dossier: AsyncParsableCommand {
         commandName: "dossier",
         abstract: "A secure document vault: encrypted at rest, shared through sealed time-limited packages, every action in a verifiable log.",
         discussion: """
-        Staff:    init, deposit, list, show, search, retrieve, remove, staff, rotate, doctor, counsel, policy, grant, approve, package, revoke, grants, audit checkpoint
+        Staff:    init, deposit, list, show, search, retrieve, remove, staff, rotate, doctor, counsel, policy, grant, approve, package, revoke, grants, serve, audit checkpoint
 
         Counsel:  identity new, identity show, trust, inspect, open
 
@@ -20,7 +20,7 @@ struct Dossier: AsyncParsableCommand {
 
         Environment: DOSSIER_VAULT (for --vault), DOSSIER_IDENTITY (for --identity), DOSSIER_PASSPHRASE_FILE (for --passphrase-file). A passphrase is never accepted on the command line.
 
-        Exit codes: 0 success; 1 other failure; 3 verification or integrity failure (tampering); 64 usage; 65 malformed input; 66 missing input (file or id); 73 output exists; 74 input/output error; 75 vault busy or key rotated meanwhile, retry; 77 refused (permissions, passphrase, not staff, policy, window, not a recipient, untrusted signer).
+        Exit codes: 0 success; 1 other failure; 3 verification or integrity failure (tampering); 64 usage; 65 malformed input; 66 missing input (file or id); 69 key-release service unreachable or unusable, retry later; 73 output exists; 74 input/output error; 75 vault busy or key rotated meanwhile, retry; 77 refused (permissions, passphrase, not staff, policy, window, not a recipient, untrusted signer, key release refused).
         """,
         version: "0.1.0",
         subcommands: [
@@ -28,7 +28,7 @@ struct Dossier: AsyncParsableCommand {
             ShowCommand.self, SearchCommand.self, RetrieveCommand.self, RemoveCommand.self, StaffCommand.self,
             RotateCommand.self, DoctorCommand.self, CounselCommand.self, PolicyCommand.self, GrantCommand.self,
             ApproveCommand.self, PackageCommand.self, RevokeCommand.self, GrantsCommand.self, TrustCommand.self,
-            InspectCommand.self, OpenCommand.self, AuditCommand.self,
+            InspectCommand.self, OpenCommand.self, AuditCommand.self, ServeCommand.self,
         ]
     )
 
@@ -88,8 +88,10 @@ enum ExitCodes {
         case .unknownCounsel, .unknownGrant:
             return 66
         case .policyDenied, .selfApproval, .alreadyApproved, .untrustedSigner, .notARecipient,
-             .packageNotYetValid, .packageExpired, .grantNotActive:
+             .packageNotYetValid, .packageExpired, .grantNotActive, .keyReleaseRefused, .onlinePackage:
             return 77
+        case .keyReleaseUnavailable:
+            return 69
         case .counselAlreadyRegistered:
             return 1
         case .crypto, .database, .unsupportedVaultVersion, .staffAlreadyPresent, .lastStaffMember:

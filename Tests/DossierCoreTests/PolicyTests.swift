@@ -32,14 +32,15 @@ final class PolicyTests: XCTestCase {
         XCTAssertEqual(witness.defaultWindow, 3 * 86400)
         XCTAssertEqual(witness.maxRecipients, 2)
         XCTAssertTrue(witness.requireVetted)
-        XCTAssertFalse(witness.requireOnline)
+        XCTAssertTrue(witness.requireOnline, "a witness testimony is shared only through the key-release service")
+        XCTAssertEqual(witness.maxOpens, 3)
         let report = p.rule(for: .expertReport)
         XCTAssertEqual(report.approvals, 1)
         XCTAssertEqual(report.maxWindow, 30 * 86400)
         XCTAssertEqual(report.maxRecipients, 5)
         XCTAssertFalse(p.rule(for: .supportingMaterial).requireVetted)
-        // No kind is online-only while the key-release service does not exist.
-        XCTAssertFalse(DocumentKind.allCases.contains { p.rule(for: $0).requireOnline })
+        // Only witness testimony is online-only by default.
+        XCTAssertEqual(DocumentKind.allCases.filter { p.rule(for: $0).requireOnline }, [.witnessTestimony])
     }
 
     func testStrictPolicyParsesAndIsStricter() throws {

@@ -46,7 +46,19 @@ public enum AuditReport {
         for e in entries where e.action == "counsel-add" {
             for c in e.subjects(ofType: "counsel") { fingerprintOf[c] = e.detail("fingerprint") }
         }
-        struct Access { var grants = Set<String>(); var packages = Set<String>(); var documents = Set<String>(); var counsel = Set<String>(); var retrievals = 0; var last = "" }
+        struct Access {
+            var grants = Set<String>(); var packages = Set<String>(); var documents = Set<String>(); var counsel = Set<String>()
+            var retrievals = 0; var last = ""
+            /// Openings through the key-release service, and the first and last of them.
+            var openings = 0; var firstOpened = ""; var lastOpened = ""
+            mutating func opened(at time: String) {
+                openings += 1
+                if firstOpened.isEmpty { firstOpened = time }
+                lastOpened = time
+                last = time
+            }
+            var openingsText: String { openings == 0 ? "0" : "\(openings)<br><span class=\"muted\">first \(AuditReport.esc(firstOpened))<br>last \(AuditReport.esc(lastOpened))</span>" }
+        }
         var perCounsel: [String: Access] = [:]
         var perDocument: [String: Access] = [:]
         for e in entries {
@@ -69,23 +81,26 @@ public enum AuditReport {
                 }
             case "retrieve":
                 for d in docs { perDocument[d, default: Access()].retrievals += 1; perDocument[d]!.last = e.time }
+            case "open":
+                for c in counsel { perCounsel[c, default: Access()].opened(at: e.time) }
+                for d in docs { perDocument[d, default: Access()].opened(at: e.time) }
             default: break
             }
         }
-        h += "<h2>Access per counsel</h2>\n<table><tr><th>Counsel</th><th>Key fingerprint</th><th>Documents</th><th>Grants</th><th>Packages</th><th>Last</th></tr>"
+        h += "<h2>Access per counsel</h2>\n<table><tr><th>Counsel</th><th>Key fingerprint</th><th>Documents</th><th>Grants</th><th>Packages</th><th>Openings (online)</th><th>Last</th></tr>"
         for (c, a) in perCounsel.sorted(by: { $0.key < $1.key }) {
-            h += "<tr><td><code>\(esc(c))</code></td><td><code>\(esc(fingerprintOf[c] ?? "?"))</code></td><td>\(a.documents.sorted().map { "<code>\(esc($0))</code>" }.joined(separator: "<br>"))</td><td>\(a.grants.count)</td><td>\(a.packages.count)</td><td>\(esc(a.last))</td></tr>"
+            h += "<tr><td><code>\(esc(c))</code></td><td><code>\(esc(fingerprintOf[c] ?? "?"))</code></td><td>\(a.documents.sorted().map { "<code>\(esc($0))</code>" }.joined(separator: "<br>"))</td><td>\(a.grants.count)</td><td>\(a.packages.count)</td><td>\(a.openingsText)</td><td>\(esc(a.last))</td></tr>"
         }
-        if perCounsel.isEmpty { h += "<tr><td colspan=\"6\" class=\"muted\">No document was granted to counsel.</td></tr>" }
+        if perCounsel.isEmpty { h += "<tr><td colspan=\"7\" class=\"muted\">No document was granted to counsel.</td></tr>" }
         h += "</table>\n"
-        h += "<h2>Access per document</h2>\n<table><tr><th>Document</th><th>Counsel</th><th>Grants</th><th>Packages</th><th>Staff retrievals</th><th>Last</th></tr>"
+        h += "<h2>Access per document</h2>\n<table><tr><th>Document</th><th>Counsel</th><th>Grants</th><th>Packages</th><th>Openings (online)</th><th>Staff retrievals</th><th>Last</th></tr>"
         for (d, a) in perDocument.sorted(by: { $0.key < $1.key }) {
-            h += "<tr><td><code>\(esc(d))</code></td><td>\(a.counsel.sorted().map { "<code>\(esc($0))</code>" }.joined(separator: "<br>"))</td><td>\(a.grants.count)</td><td>\(a.packages.count)</td><td>\(a.retrievals)</td><td>\(esc(a.last))</td></tr>"
+            h += "<tr><td><code>\(esc(d))</code></td><td>\(a.counsel.sorted().map { "<code>\(esc($0))</code>" }.joined(separator: "<br>"))</td><td>\(a.grants.count)</td><td>\(a.packages.count)</td><td>\(a.openingsText)</td><td>\(a.retrievals)</td><td>\(esc(a.last))</td></tr>"
         }
-        if perDocument.isEmpty { h += "<tr><td colspan=\"6\" class=\"muted\">No document was shared or retrieved.</td></tr>" }
+        if perDocument.isEmpty { h += "<tr><td colspan=\"7\" class=\"muted\">No document was shared or retrieved.</td></tr>" }
         h += "</table>\n"
 
-        h += "<h2>Denials</h2>\n<table><tr><th>#</th><th>Time</th><th>Staff</th><th>Rule</th><th>Request</th><th>Subjects</th></tr>"
+        h += "<h2>Denials</h2>\n<table><tr><th>#</th><th>Time</th><th>Signed by</th><th>Rule</th><th>Request</th><th>Subjects</th></tr>"
         let denials = entries.filter { $0.action == "deny" }
         for e in denials {
             h += "<tr><td>\(e.seq)</td><td>\(esc(e.time))</td><td><code>\(esc(e.actor))</code></td><td>\(esc(e.detail("rule") ?? ""))</td><td>\(esc(e.detail("request") ?? ""))</td><td>\(e.subjects.map { "<code>\(esc($0))</code>" }.joined(separator: " "))</td></tr>"

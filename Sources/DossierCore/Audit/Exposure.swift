@@ -23,6 +23,10 @@ public struct Exposure: Codable, Sendable {
         public let document: String
         public let grants: [String]
         public let packages: [String]
+        /// Openings through the key-release service, with the first and the last.
+        public let openings: Int
+        public let firstOpened: String?
+        public let lastOpened: String?
     }
 
     public let fingerprint: String?
@@ -30,7 +34,7 @@ public struct Exposure: Codable, Sendable {
     public let documents: [DocumentRecord]
     public let grants: [GrantRecord]
     public let packages: [PackageRecord]
-    /// Openings recorded by the online key-release service (none until it exists).
+    /// Openings recorded by the key-release service (online packages only).
     public let openings: [AuditRecord]
 }
 
@@ -62,13 +66,13 @@ extension LogSnapshot {
         var grants: [Exposure.GrantRecord] = []
         var packages: [Exposure.PackageRecord] = []
         var openings: [AuditRecord] = []
-        var byDocument: [String: (grants: [String], packages: [String])] = [:]
+        var byDocument: [String: (grants: [String], packages: [String], opened: [String])] = [:]
         var order: [String] = []
         for e in entries {
             if let since, let d = e.date, d < since { continue }
             guard concerns(e) else { continue }
             let docs = e.subjects(ofType: "doc")
-            for d in docs where byDocument[d] == nil { byDocument[d] = ([], []); order.append(d) }
+            for d in docs where byDocument[d] == nil { byDocument[d] = ([], [], []); order.append(d) }
             switch e.action {
             case "grant":
                 for g in e.subjects(ofType: "grant") {
@@ -83,6 +87,7 @@ extension LogSnapshot {
                 }
             case "open":
                 openings.append(AuditRecord(e))
+                for d in docs { byDocument[d]?.opened.append(e.time) }
             default:
                 break
             }
@@ -90,7 +95,11 @@ extension LogSnapshot {
         // Documents only denied (never granted) were not exposed.
         let exposed = order.filter { !(byDocument[$0]?.grants.isEmpty ?? true) || !(byDocument[$0]?.packages.isEmpty ?? true) }
         return Exposure(fingerprint: fingerprint, counsel: counselIDs.sorted(),
-                        documents: exposed.map { .init(document: $0, grants: byDocument[$0]!.grants, packages: byDocument[$0]!.packages) },
+                        documents: exposed.map {
+                            let r = byDocument[$0]!
+                            return .init(document: $0, grants: r.grants, packages: r.packages, openings: r.opened.count,
+                                         firstOpened: r.opened.first, lastOpened: r.opened.last)
+                        },
                         grants: grants, packages: packages, openings: openings)
     }
 }

@@ -14,7 +14,7 @@ public struct PackageManifest: Sendable, Equatable {
     public var created: String
     public var notBefore: String
     public var notAfter: String
-    /// Key-release service URL; present only for online packages (not built yet).
+    /// Key-release service URL; present only for online packages (key-release.md).
     public var online: String?
     /// Recipient fingerprints; stanza i belongs to recipient i.
     public var recipients: [String]
@@ -60,7 +60,11 @@ public struct PackageManifest: Sendable, Equatable {
             throw bad("bad times")
         }
         var online: String?
-        if lines.nextIs("online") { online = try take("online") }
+        if lines.nextIs("online") {
+            let url = try take("online")
+            if let problem = OnlineURL.problem(url) { throw bad("bad online URL: \(problem)") }
+            online = url
+        }
         var recipients: [String] = []
         while lines.nextIs("recipient") {
             let fp = try take("recipient")

@@ -13,9 +13,11 @@ public enum DefaultPolicy {
 #                   1 = the grantor alone; 2 = the grantor and one other (two-person rule)
 #   max_recipients  most counsel one grant (and so one package) may name
 #   require_vetted  counsel must be vetted until after the window ends, and not suspended
-#   require_online  packages must use the online key-release service (not built yet:
-#                   while it is not, true refuses every grant of the kind)
-#   max_opens       most openings through the key-release service; 0 = no limit
+#   require_online  packages must be online (`grant --online URL`): they open only
+#                   through the key-release service (`dossier serve`), which enforces the
+#                   window, revocation and max_opens at every opening and logs each one
+#   max_opens       most openings per counsel and grant through the key-release service;
+#                   0 = no limit; `grant --max-opens N` may only lower it
 version = 1
 
 [kinds.expert-report]
@@ -27,14 +29,15 @@ require_vetted = true
 require_online = false
 max_opens = 0
 
-# Witness testimony can expose a witness: short windows, two people, few recipients.
+# Witness testimony can expose a witness: short windows, two people, few recipients, and
+# only online packages, so that revocation and the open limit hold after sending.
 [kinds.witness-testimony]
 max_window = "7d"
 default_window = "3d"
 approvals = 2
 max_recipients = 2
 require_vetted = true
-require_online = false
+require_online = true
 max_opens = 3
 
 [kinds.assurance-rebuttal]

@@ -22,6 +22,10 @@ public struct Grant: Codable, Sendable {
     public let caseReference: String?
     public let purpose: String?
     public let revokedAt: String?
+    /// The key-release service its packages use by default (`grant --online`), if any.
+    public let onlineURL: String?
+    /// Most openings per recipient through the key-release service; 0 = no limit.
+    public let maxOpens: Int
 }
 
 /// What a grant asks for.
@@ -37,13 +41,20 @@ public struct GrantRequest: Sendable {
     public var window: Window
     public var caseReference: String?
     public var purpose: String?
+    /// The key-release service for its packages: they cannot be opened without it.
+    public var online: String?
+    /// Most openings per recipient through the service (at most what the policy allows).
+    public var maxOpens: Int?
 
-    public init(documents: [String], counsel: [String], window: Window = .policyDefault, caseReference: String? = nil, purpose: String? = nil) {
+    public init(documents: [String], counsel: [String], window: Window = .policyDefault, caseReference: String? = nil, purpose: String? = nil,
+                online: String? = nil, maxOpens: Int? = nil) {
         self.documents = documents
         self.counsel = counsel
         self.window = window
         self.caseReference = caseReference
         self.purpose = purpose
+        self.online = online
+        self.maxOpens = maxOpens
     }
 }
 
@@ -58,6 +69,11 @@ extension StaffSession {
     public func grant(_ request: GrantRequest) throws(DossierError) -> Grant {
         guard !request.documents.isEmpty else { throw .invalidArgument("name at least one document to grant") }
         guard !request.counsel.isEmpty else { throw .invalidArgument("name at least one counsel with --to") }
+        if let url = request.online, let problem = OnlineURL.problem(url) { throw .invalidArgument("--online \(url): \(problem)") }
+        if let n = request.maxOpens {
+            guard request.online != nil else { throw .invalidArgument("--max-opens counts openings through the key-release service; give --online URL too") }
+            guard (1...1_000_000).contains(n) else { throw .invalidArgument("--max-opens \(n) must be between 1 and 1000000") }
+        }
         let policy = try vault.policy()
         let now = vault.clock.now()
         var docs: [Document] = []
@@ -93,8 +109,10 @@ extension StaffSession {
                 denial = ("\(section).max_window", "a \(d.kind.rawValue) may be shared for at most \(Duration.format(rule.maxWindow)); this grant asks for \(Duration.format(Int(window.rounded(.up)) / 60 * 60))")
             } else if recipients.count > rule.maxRecipients {
                 denial = ("\(section).max_recipients", "a \(d.kind.rawValue) may go to at most \(rule.maxRecipients) counsel; this grant names \(recipients.count)")
-            } else if rule.requireOnline {
-                denial = ("\(section).require_online", "a \(d.kind.rawValue) may only be shared through the online key-release service")
+            } else if rule.requireOnline && request.online == nil {
+                denial = ("\(section).require_online", "a \(d.kind.rawValue) may only be shared through the online key-release service; give --online URL")
+            } else if rule.maxOpens > 0, request.online != nil, let n = request.maxOpens, n > rule.maxOpens {
+                denial = ("\(section).max_opens", "a \(d.kind.rawValue) may be opened at most \(rule.maxOpens) times per counsel; this grant asks for \(n)")
             } else if rule.requireVetted, let c = recipients.first(where: { !$0.isVetted(through: notAfter) }) {
                 denial = ("\(section).require_vetted", "counsel \(c.id) is \(c.status(at: now)), and must be vetted until after the window ends (\(Timestamp.format(notAfter)))")
             }
@@ -112,14 +130,18 @@ extension StaffSession {
         }
 
         let needed = docs.map { policy.rule(for: $0.kind).approvals }.max() ?? 1
+        // The strictest limit of the policy's, unless the grant asks for a lower one.
+        let policyLimit = docs.map { policy.rule(for: $0.kind).maxOpens }.filter { $0 > 0 }.min() ?? 0
+        let maxOpens = request.online == nil ? 0 : (request.maxOpens ?? policyLimit)
         let id = Identifier.make(prefix: "grant", random: vault.random)
         let details = try sealJSON(GrantDetails(caseReference: request.caseReference, purpose: request.purpose), purpose: .grant, id: id)
         let stamp = Timestamp.format(now)
         try write { db in
             try db.execute(sql: """
-                INSERT INTO grants(id, created_at, created_by, not_before, not_after, approvals_needed, state, details_sealed)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [id, stamp, actor, stamp, Timestamp.format(notAfter), needed, needed > 1 ? "pending" : "active", details])
+                INSERT INTO grants(id, created_at, created_by, not_before, not_after, approvals_needed, state, details_sealed, online_url, max_opens)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [id, stamp, actor, stamp, Timestamp.format(notAfter), needed, needed > 1 ? "pending" : "active", details,
+                                 request.online, maxOpens])
             for (i, d) in docs.enumerated() {
                 try db.execute(sql: "INSERT INTO grant_documents(grant_id, position, document_id) VALUES (?, ?, ?)", arguments: [id, i, d.id])
             }
@@ -128,7 +150,8 @@ extension StaffSession {
             }
             try AuditLog.append(db, signer: identity, action: "grant", at: now, subjects: ["grant:" + id] + subjects,
                                 details: [.init("not-before", stamp), .init("not-after", Timestamp.format(notAfter)),
-                                          .init("approvals-needed", String(needed))])
+                                          .init("approvals-needed", String(needed))]
+                                    + (request.online.map { [.init("online", $0), .init("max-opens", String(maxOpens))] } ?? []))
         }
         return try grant(id)
     }
@@ -209,6 +232,7 @@ extension StaffSession {
         return Grant(id: id, createdAt: row["created_at"], createdBy: row["created_by"], notBefore: row["not_before"],
                      notAfter: notAfter, state: state, approvalsNeeded: row["approvals_needed"],
                      approvedBy: [row["created_by"]] + approvals, documents: docs, recipients: recipients,
-                     caseReference: details.caseReference, purpose: details.purpose, revokedAt: row["revoked_at"])
+                     caseReference: details.caseReference, purpose: details.purpose, revokedAt: row["revoked_at"],
+                     onlineURL: row["online_url"], maxOpens: row["max_opens"] ?? 0)
     }
 }

@@ -100,7 +100,13 @@ public struct PackageReader {
     /// Verifies, checks the window and the recipient, decrypts every document to a temporary
     /// file in `directory`, and renames them into place only after all of them authenticate
     /// and match their signed hashes. On any failure nothing is left behind.
-    public func open(identity: SecretIdentity, trust: TrustStore, into directory: String, overwrite: Bool = false) throws(DossierError) -> [OpenedDocument] {
+    ///
+    /// An online package (one with an `online` line) also needs `keyRelease`: after every check
+    /// that needs no network has passed, it asks the organisation's service for the vault's
+    /// share of the package key; `released` hears what the service said.
+    public func open(identity: SecretIdentity, trust: TrustStore, into directory: String, overwrite: Bool = false,
+                     keyRelease: KeyReleaseClient? = nil,
+                     released: (KeyReleaseClient.Release) -> Void = { _ in }) throws(DossierError) -> [OpenedDocument] {
         let fd = try FileAccess.openForReading(path: path)
         defer { close(fd) }
         let p = try parse(fd)
@@ -110,30 +116,38 @@ public struct PackageReader {
         // parse() checked both times are well formed.
         if now < Timestamp.parse(p.manifest.notBefore)! { throw .packageNotYetValid(notBefore: p.manifest.notBefore) }
         if now > Timestamp.parse(p.manifest.notAfter)! { throw .packageExpired(notAfter: p.manifest.notAfter) }
-        if p.manifest.online != nil {
-            throw .invalidArgument("this package needs the organisation's key-release service, which this version of dossier cannot use yet")
-        }
         let me = identity.publicIdentity.fingerprint
         guard let index = p.manifest.recipients.firstIndex(of: me) else { throw .notARecipient(fingerprint: me) }
         let stanza = p.stanzas.subdata(in: index * PackageLayout.stanzaBytes..<(index + 1) * PackageLayout.stanzaBytes)
-        let packageKey: SecureBytes
-        do { packageKey = try SealedBox.open(stanza, with: identity.encryption) } catch {
+        let stanzaSecret: SecureBytes
+        do { stanzaSecret = try SealedBox.open(stanza, with: identity.encryption) } catch {
             throw .packageTampered(path: path, reason: "your key stanza does not open")
         }
-        guard packageKey.count == KeyDerivation.keyBytes else { throw .packageTampered(path: path, reason: "your key stanza has the wrong length") }
+        guard stanzaSecret.count == KeyDerivation.keyBytes else { throw .packageTampered(path: path, reason: "your key stanza has the wrong length") }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+            throw .invalidArgument("\(directory) is not a folder; create it first or give another with -o DIR")
+        }
+        // Online: the stanza holds only counsel's share; the service holds the other.
+        var packageKey = stanzaSecret
+        if let url = p.manifest.online {
+            guard let keyRelease else { throw .onlinePackage(url: url) }
+            let release = try keyRelease.requestShare(for: p.manifest, identity: identity)
+            packageKey = SecureBytes.xor(stanzaSecret, release.share)
+            released(release)
+        }
         let listPlain: SecureBytes
         do {
             listPlain = try AEAD.open(p.sealedList, key: try PackageLayout.listKey(packageKey), additionalData: PackageLayout.listAssociatedData(p.manifestBytes))
         } catch {
+            if let url = p.manifest.online {
+                throw .packageTampered(path: path, reason: "the document list does not authenticate with the key share released by \(url)")
+            }
             throw .packageTampered(path: path, reason: "the document list does not authenticate")
         }
         let docs = try DocumentList.parse(listPlain.unsafeCopyToData(), path: path)
         guard docs.map(\.size) == p.manifest.contentSizes else { throw .packageTampered(path: path, reason: "the document list disagrees with the manifest") }
 
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
-            throw .invalidArgument("\(directory) is not a folder; create it first or give another with -o DIR")
-        }
         var names = Set<String>()
         let targets = docs.map { d -> String in
             var name = Self.safeFileName(d.fileName, fallback: d.id)

@@ -10,14 +10,22 @@ public struct PackageSummary: Codable, Sendable {
     public let recipients: [String]
     public let documents: [String]
     public let notAfter: String
+    /// The key-release service the package needs, if it is an online package.
+    public let online: String?
 }
 
 extension StaffSession {
     /// Writes the package for an active grant: a signed manifest, one sealed stanza per
     /// recipient, each document re-encrypted under a fresh package key, and the sealed document
     /// list. Storage keys never leave the vault. The export is logged before the file appears.
-    public func makePackage(grant grantID: String, to output: String, overwrite: Bool = false) throws(DossierError) -> PackageSummary {
+    ///
+    /// With `online` (or a grant made with one), the package key is split: each stanza holds the
+    /// recipient's share, and the vault keeps the other, which the key-release service at that
+    /// URL releases only inside the window, while the grant stands, within the open limit.
+    public func makePackage(grant grantID: String, to output: String, overwrite: Bool = false, online: String? = nil) throws(DossierError) -> PackageSummary {
+        if let online, let problem = OnlineURL.problem(online) { throw .invalidArgument("--online \(online): \(problem)") }
         let g = try grant(grantID)
+        let onlineURL = online ?? g.onlineURL
         switch g.state {
         case .active: break
         case .pending:
@@ -38,6 +46,14 @@ extension StaffSession {
         if let removed = docs.first(where: \.isRemoved) { throw .documentRemoved(id: removed.id) }
         // Vetting may have been shortened since the grant: check it again.
         let policy = try vault.policy()
+        if onlineURL == nil, let d = docs.first(where: { policy.rule(for: $0.kind).requireOnline }) {
+            let rule = "kinds.\(d.kind.rawValue).require_online"
+            try write { db in
+                try AuditLog.append(db, signer: identity, action: "deny", at: now, subjects: ["grant:" + grantID, "doc:" + d.id],
+                                    details: [.init("rule", rule), .init("request", "package")])
+            }
+            throw .policyDenied(rule: rule, message: "a \(d.kind.rawValue) may only be shared through the online key-release service; give --online URL")
+        }
         if let end = Timestamp.parse(g.notAfter),
            docs.contains(where: { policy.rule(for: $0.kind).requireVetted }),
            let unvetted = recipients.first(where: { !$0.isVetted(through: end) }) {
@@ -54,13 +70,24 @@ extension StaffSession {
         let packageKey = SecureBytes(randomCount: KeyDerivation.keyBytes, using: vault.random)
         let manifest = PackageManifest(
             organisation: org.name, issuer: try OrganisationKey(line: org.publicKey), packageID: packageID, grantID: grantID,
-            created: Timestamp.format(now), notBefore: g.notBefore, notAfter: g.notAfter, online: nil,
+            created: Timestamp.format(now), notBefore: g.notBefore, notAfter: g.notAfter, online: onlineURL,
             recipients: recipients.map(\.fingerprint), contentSizes: docs.map(\.size)).bytes
         var stanzas = Data()
+        // Online: recipient j's stanza holds K xor v_j, the vault keeps v_j (fresh, uniformly
+        // random), so either share alone is independent of K.
+        var vaultShares: [(counsel: Counsel, sealed: Data)] = []
         for c in recipients {
             let pub = try PublicIdentity(line: c.publicIdentity)
-            do { stanzas.append(try SealedBox.seal(packageKey, to: pub.encryptionKey)) } catch { throw .crypto(context: "cannot seal to counsel \(c.id)", error) }
+            var stanzaSecret = packageKey
+            if onlineURL != nil {
+                let vaultShare = SecureBytes(randomCount: KeyDerivation.keyBytes, using: vault.random)
+                stanzaSecret = SecureBytes.xor(packageKey, vaultShare)
+                vaultShares.append((c, try Sealing.seal(vaultShare, purpose: .onlineShare, id: packageID + "/" + c.fingerprint,
+                                                        vaultKey: vaultKey, random: vault.random)))
+            }
+            do { stanzas.append(try SealedBox.seal(stanzaSecret, to: pub.encryptionKey)) } catch { throw .crypto(context: "cannot seal to counsel \(c.id)", error) }
         }
+        let policyLimit = docs.map { policy.rule(for: $0.kind).maxOpens }.filter { $0 > 0 }.min() ?? 0
 
         let out = try AtomicOutput(destination: output, overwrite: overwrite)
         var packaged: [PackagedDocument] = []
@@ -90,11 +117,20 @@ extension StaffSession {
             trailer.append(signature)
             do { try sink.write(contentsOf: trailer) } catch { throw DossierError.writeFailed(path: output, reason: error.description) }
             try write { db in
-                try db.execute(sql: "INSERT INTO packages(id, grant_id, created_at, created_by, manifest_sha256) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [packageID, grantID, Timestamp.format(now), actor, Hash.sha256(manifest).hex])
+                try db.execute(sql: "INSERT INTO packages(id, grant_id, created_at, created_by, manifest_sha256, online_url) VALUES (?, ?, ?, ?, ?, ?)",
+                               arguments: [packageID, grantID, Timestamp.format(now), actor, Hash.sha256(manifest).hex, onlineURL])
+                for share in vaultShares {
+                    try db.execute(sql: "INSERT INTO online_shares(package_id, fingerprint, counsel_id, share_sealed) VALUES (?, ?, ?, ?)",
+                                   arguments: [packageID, share.counsel.fingerprint, share.counsel.id, share.sealed])
+                }
+                // A grant made offline and packaged online gets the policy's open limit.
+                if onlineURL != nil && g.onlineURL == nil && policyLimit > 0 {
+                    try db.execute(sql: "UPDATE grants SET max_opens = ? WHERE id = ? AND COALESCE(max_opens, 0) = 0", arguments: [policyLimit, grantID])
+                }
                 try AuditLog.append(db, signer: identity, action: "package", at: now,
                                     subjects: ["grant:" + grantID, "package:" + packageID] + docs.map { "doc:" + $0.id } + recipients.map { "counsel:" + $0.id },
                                     details: [.init("manifest-sha256", Hash.sha256(manifest).hex), .init("not-after", g.notAfter)]
+                                        + (onlineURL.map { [.init("online", $0)] } ?? [])
                                         + recipients.map { .init("recipient", $0.fingerprint) })
             }
         } catch {
@@ -103,7 +139,7 @@ extension StaffSession {
         }
         try out.commit()
         return PackageSummary(packageID: packageID, grantID: grantID, path: output, recipients: recipients.map(\.id),
-                              documents: docs.map(\.id), notAfter: g.notAfter)
+                              documents: docs.map(\.id), notAfter: g.notAfter, online: onlineURL)
     }
 
     /// Decrypts a stored document and re-encrypts it under `key` into `sink`; returns the

@@ -111,6 +111,32 @@ enum Schema {
                 ) STRICT;
                 """)
         }
+        m.registerMigration("v4-online") { db in
+            // Online packages (docs/formats/key-release.md): the vault's share of each
+            // recipient's package key, every release, and every nonce seen.
+            try db.execute(sql: """
+                ALTER TABLE packages ADD COLUMN online_url TEXT;
+                CREATE TABLE online_shares (
+                    package_id TEXT NOT NULL REFERENCES packages(id),
+                    fingerprint TEXT NOT NULL,
+                    counsel_id TEXT NOT NULL REFERENCES counsel(id),
+                    share_sealed BLOB NOT NULL,
+                    PRIMARY KEY (package_id, fingerprint)
+                ) STRICT;
+                CREATE TABLE online_opens (
+                    log_seq INTEGER PRIMARY KEY NOT NULL,
+                    grant_id TEXT NOT NULL REFERENCES grants(id),
+                    package_id TEXT NOT NULL REFERENCES packages(id),
+                    counsel_id TEXT NOT NULL REFERENCES counsel(id),
+                    opened_at TEXT NOT NULL
+                ) STRICT;
+                CREATE INDEX online_opens_grant ON online_opens(grant_id, counsel_id);
+                CREATE TABLE online_nonces (
+                    nonce TEXT PRIMARY KEY NOT NULL,
+                    seen_at TEXT NOT NULL
+                ) STRICT;
+                """)
+        }
         return m
     }
 }

@@ -155,5 +155,11 @@ enum ResealHooks {
                 id,
             ])
         }
+        for row in try Row.fetchAll(db, sql: "SELECT package_id, fingerprint, share_sealed FROM online_shares") {
+            let package: String = row["package_id"], fingerprint: String = row["fingerprint"]
+            try db.execute(sql: "UPDATE online_shares SET share_sealed = ? WHERE package_id = ? AND fingerprint = ?", arguments: [
+                try move(row["share_sealed"], .onlineShare, package + "/" + fingerprint), package, fingerprint,
+            ])
+        }
     }
 }

@@ -289,6 +289,7 @@ enum Sealing {
         case reason
         case counsel
         case grant
+        case onlineShare = "online-share"
     }
 
     static func associatedData(_ purpose: Purpose, _ id: String) -> Data {

@@ -272,10 +272,15 @@ struct AuditCommand: ParsableCommand {
             print("counsel:     \(x.counsel.isEmpty ? "(not registered in this log)" : x.counsel.joined(separator: ", "))")
             print("fingerprint: \(x.fingerprint ?? "?")")
             print("documents sealed or granted: \(x.documents.count)")
-            Table.print(headers: ["DOCUMENT", "GRANTS", "PACKAGES"], rows: x.documents.map { [$0.document, $0.grants.joined(separator: ","), $0.packages.joined(separator: ",")] })
+            Table.print(headers: ["DOCUMENT", "GRANTS", "PACKAGES", "OPENINGS", "FIRST OPENED", "LAST OPENED"], rows: x.documents.map {
+                [$0.document, $0.grants.joined(separator: ","), $0.packages.joined(separator: ","), String($0.openings), $0.firstOpened ?? "-", $0.lastOpened ?? "-"]
+            })
             print("packages: \(x.packages.count)")
             Table.print(headers: ["PACKAGE", "GRANT", "TIME", "VALID UNTIL"], rows: x.packages.map { [$0.package, $0.grant, $0.time, $0.notAfter ?? "?"] })
-            print("recorded openings: \(x.openings.count) (openings are recorded only through the key-release service, not built yet)")
+            print("openings through the key-release service: \(x.openings.count) (offline packages leave no record of opening)")
+            Table.print(headers: ["SEQ", "TIME", "PACKAGE", "OPENING"], rows: x.openings.map {
+                [String($0.seq), $0.time, $0.subjects.first { $0.hasPrefix("package:") }.map { String($0.dropFirst(8)) } ?? "?", $0.details["opening"]?.first ?? "?"]
+            })
         }
     }
 

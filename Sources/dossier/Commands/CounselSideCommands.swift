@@ -50,6 +50,7 @@ struct InspectCommand: ParsableCommand {
         let signatureValid: Bool, trusted: Bool, trustedAs: String?
         let created: String, notBefore: String, notAfter: String
         let recipients: [String], documentSizes: [UInt64], fileSize: UInt64
+        let online: String?
     }
 
     func run() throws {
@@ -58,7 +59,7 @@ struct InspectCommand: ParsableCommand {
         let out = Output(package: m.packageID, grant: m.grantID, organisation: m.organisation, issuerFingerprint: m.issuer.fingerprint,
                          signatureValid: i.signatureValid, trusted: i.trustedAs != nil, trustedAs: i.trustedAs?.name,
                          created: m.created, notBefore: m.notBefore, notAfter: m.notAfter,
-                         recipients: m.recipients, documentSizes: m.contentSizes, fileSize: i.fileSize)
+                         recipients: m.recipients, documentSizes: m.contentSizes, fileSize: i.fileSize, online: m.online)
         if json {
             JSONOutput.print(out)
         } else {
@@ -68,6 +69,7 @@ struct InspectCommand: ParsableCommand {
             print("window:       \(m.notBefore) to \(m.notAfter)")
             print("recipients:   \(m.recipients.joined(separator: ", "))")
             print("documents:    \(m.contentSizes.count) (\(m.contentSizes.map { Table.size($0) }.joined(separator: ", ")))")
+            if let url = m.online { print("online:       opens only through the key-release service at \(url)") }
         }
         if !i.signatureValid { throw DossierError.packageTampered(path: package, reason: "the signature does not verify") }
     }
@@ -82,6 +84,12 @@ struct OpenCommand: ParsableCommand {
         sealed to your identity, or altered in any way. Each document is written to a temporary
         file in DIR and renamed into place only after every document authenticates; on failure
         nothing is left.
+
+        An online package (`dossier inspect` shows its service) also needs the organisation's
+        key-release service: after the checks above, open sends it a request signed with your
+        identity and receives the other half of the key, sealed to you. The service refuses
+        once the grant is revoked or expired, or its open limit is reached, and logs every
+        opening. Exit 77 when it refuses, 69 when it cannot be reached.
 
         Example: dossier open bundle.dpkg --identity ~/dossier/counsel.key -o ~/cases/ext-014
         """
@@ -100,7 +108,10 @@ struct OpenCommand: ParsableCommand {
         if !inspection.signatureValid { throw DossierError.packageTampered(path: package, reason: "the signature does not verify") }
         if inspection.trustedAs == nil { throw DossierError.untrustedSigner(fingerprint: inspection.manifest.issuer.fingerprint) }
         let me = try identity.load()
-        let docs = try reader.open(identity: me, trust: trust, into: output, overwrite: force)
+        let docs = try reader.open(identity: me, trust: trust, into: output, overwrite: force,
+                                   keyRelease: KeyReleaseClient()) { release in
+            Terminal.note("the key-release service released the key: opening \(release.opening)\(release.maxOpens > 0 ? " of \(release.maxOpens)" : ""), logged as entry \(release.logSeq)")
+        }
         if json { JSONOutput.print(docs); return }
         for d in docs { print(d.path) }
         Terminal.note("opened \(docs.count) document(s) from \(inspection.manifest.organisation)")

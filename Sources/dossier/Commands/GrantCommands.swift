@@ -13,6 +13,7 @@ func printGrant(_ g: Grant) {
     if let c = g.caseReference { print("case:       \(c)") }
     if let p = g.purpose { print("purpose:    \(p)") }
     if let r = g.revokedAt { print("revoked:    \(r)") }
+    if let url = g.onlineURL { print("online:     \(url)\(g.maxOpens > 0 ? ", at most \(g.maxOpens) openings per counsel" : ", no open limit")") }
 }
 
 struct GrantCommand: ParsableCommand {
@@ -27,6 +28,7 @@ struct GrantCommand: ParsableCommand {
         Examples:
           dossier grant doc-aaaa doc-bbbb --to counsel-cccc --for 5d --case EXT-2026-014 -o bundle.dpkg
           dossier grant doc-aaaa --to counsel-cccc --until 2026-12-24 --purpose "appeal hearing"
+          dossier grant doc-aaaa --to counsel-cccc --for 3d --online https://release.example.org --max-opens 2 -o bundle.dpkg
         """
     )
     @OptionGroup var staff: StaffOptions
@@ -37,6 +39,8 @@ struct GrantCommand: ParsableCommand {
     @Option(name: .customLong("case"), help: ArgumentHelp("Case reference (stored encrypted).", valueName: "REF")) var caseReference: String?
     @Option(help: ArgumentHelp("Purpose (stored encrypted).", valueName: "TEXT")) var purpose: String?
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the package here if the grant is active at once.", valueName: "FILE")) var output: String?
+    @Option(help: ArgumentHelp("Make its packages online: they open only through the key-release service at URL (`dossier serve`), which enforces the window, revocation and the open limit.", valueName: "URL")) var online: String?
+    @Option(help: ArgumentHelp("Most openings per counsel through the service (default: the policy's max_opens). Needs --online.", valueName: "N")) var maxOpens: Int?
     @Flag(help: "Print the grant as JSON.") var json = false
 
     func validate() throws {
@@ -44,6 +48,7 @@ struct GrantCommand: ParsableCommand {
         if counsel.isEmpty { throw ValidationError("name at least one counsel with --to COUNSEL") }
         if duration != nil && until != nil { throw ValidationError("give --for or --until, not both") }
         if let d = duration, Duration.parse(d) == nil { throw ValidationError("--for \(d) is not a duration; write e.g. 7d, 36h or 90m") }
+        if maxOpens != nil && online == nil { throw ValidationError("--max-opens counts openings through the key-release service; give --online URL too") }
     }
 
     func run() throws {
@@ -52,7 +57,8 @@ struct GrantCommand: ParsableCommand {
         if let u = until { window = .until(try CalendarDate.endOfDay(u)) }
         if let output, FileManager.default.fileExists(atPath: output) { throw DossierError.fileExists(path: output) }
         let session = try staff.session()
-        let g = try session.grant(GrantRequest(documents: documents, counsel: counsel, window: window, caseReference: caseReference, purpose: purpose))
+        let g = try session.grant(GrantRequest(documents: documents, counsel: counsel, window: window, caseReference: caseReference, purpose: purpose,
+                                               online: online, maxOpens: maxOpens))
         if json { JSONOutput.print(g) } else { print(g.id) }
         if g.state == .pending {
             Terminal.note("grant \(g.id) is pending: it needs \(g.approvalsNeeded) sign-offs; another staff member must run `dossier approve \(g.id)`, then `dossier package \(g.id) -o FILE`")
@@ -84,18 +90,26 @@ struct PackageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "package",
         abstract: "Write the sealed package for an active grant (logged).",
-        discussion: "Example: dossier package grant-k3j4m5n6p7q2r -o bundle.dpkg"
+        discussion: """
+        An online grant's packages, or any package made with --online, open only through the
+        key-release service at that URL (see docs/key-release.md).
+
+        Examples:
+          dossier package grant-k3j4m5n6p7q2r -o bundle.dpkg
+          dossier package grant-k3j4m5n6p7q2r -o bundle.dpkg --online https://release.example.org
+        """
     )
     @OptionGroup var staff: StaffOptions
     @Argument(help: ArgumentHelp("The grant id.", valueName: "GRANT")) var id: String
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the package.", valueName: "FILE")) var output: String
+    @Option(help: ArgumentHelp("Make it an online package served by the key-release service at URL (default: the grant's).", valueName: "URL")) var online: String?
     @Flag(help: "Replace FILE if it exists.") var force = false
 
     func run() throws {
         if !force && FileManager.default.fileExists(atPath: output) { throw DossierError.fileExists(path: output) }
-        let p = try staff.session().makePackage(grant: id, to: output, overwrite: force)
+        let p = try staff.session().makePackage(grant: id, to: output, overwrite: force, online: online)
         print(p.packageID)
-        Terminal.note("wrote \(output) for \(p.recipients.count) counsel; valid until \(p.notAfter)")
+        Terminal.note("wrote \(output) for \(p.recipients.count) counsel; valid until \(p.notAfter)\(p.online.map { "; opens only through \($0)" } ?? "")")
     }
 }
 
@@ -103,7 +117,7 @@ struct RevokeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revoke",
         abstract: "Revoke a grant: no further package can be made from it.",
-        discussion: "A package already sent stays readable by an honest client until its window ends; see docs/threat-model.md."
+        discussion: "An online package already sent can no longer be opened from now on (the key-release service refuses). An offline package already sent stays readable by an honest client until its window ends; see docs/threat-model.md."
     )
     @OptionGroup var staff: StaffOptions
     @Argument(help: ArgumentHelp("The grant id.", valueName: "GRANT")) var id: String

@@ -1,0 +1,169 @@
+// Load test of the key-release service: N concurrent open requests on loopback, each on its
+// own connection from its own thread, all released at once. Prints requests per second and
+// latency percentiles, then checks the log: every release has exactly one `open` entry, every
+// refusal one `deny` entry, no opening beyond the limit, and the whole log verifies.
+//
+//   swift run -c release KeyReleaseLoad [REQUESTS]      (scripts/load-test.sh; default 200)
+import DossierCore
+import DossierCrypto
+import DossierServer
+import Foundation
+import Logging
+
+let requests = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 200 : 200
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("load: \(message)\n".utf8))
+    exit(1)
+}
+
+func tempFolder() -> String {
+    var template = Array((NSTemporaryDirectory() + "/dossier-load.XXXXXX").utf8CString)
+    guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else { fail("mkdtemp") }
+    return String(cString: made)
+}
+
+// A minimal blocking HTTP/1.1 client: one connection per request, Connection: close.
+func post(port: Int, body: Data) -> (status: Int, seconds: Double) {
+    let start = DispatchTime.now()
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { return (-1, 0) }
+    var message = Data("POST /v1/open HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8)
+    message.append(body)
+    let sent = message.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    guard sent == message.count else { return (-2, 0) }
+    var response = [UInt8]()
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = read(fd, &buffer, buffer.count)
+        if n <= 0 { break }
+        response += buffer[0..<n]
+    }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    let head = String(decoding: response.prefix(12), as: UTF8.self) // "HTTP/1.1 200"
+    return (Int(head.dropFirst(9).prefix(3)) ?? -3, seconds)
+}
+
+/// Fires all bodies at once from their own threads; returns statuses and latencies.
+func burst(port: Int, bodies: [Data]) -> (statuses: [Int], latencies: [Double], seconds: Double) {
+    final class Results: @unchecked Sendable {
+        let lock = NSLock()
+        var statuses: [Int]
+        var latencies: [Double]
+        init(_ n: Int) { statuses = Array(repeating: 0, count: n); latencies = Array(repeating: 0, count: n) }
+    }
+    let results = Results(bodies.count)
+    let ready = DispatchGroup(), done = DispatchGroup()
+    let go = DispatchSemaphore(value: 0)
+    for (i, body) in bodies.enumerated() {
+        ready.enter(); done.enter()
+        let thread = Thread {
+            ready.leave()
+            go.wait()
+            let (status, seconds) = post(port: port, body: body)
+            results.lock.withLock { results.statuses[i] = status; results.latencies[i] = seconds }
+            done.leave()
+        }
+        thread.stackSize = 256 * 1024
+        thread.start()
+    }
+    ready.wait()
+    let start = DispatchTime.now()
+    for _ in bodies { go.signal() }
+    done.wait()
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    return (results.statuses, results.latencies, seconds)
+}
+
+func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1)]
+}
+
+do {
+    let root = tempFolder()
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    let staff = SecretIdentity.generate()
+    let vault = try Vault.create(at: root + "/vault", organisation: "example.org/load", founder: staff, founderName: "Service")
+    let session = try vault.unlock(staff)
+    let counsel = SecretIdentity.generate()
+    var c = try session.addCounsel(counsel.publicIdentity, details: .init(name: "Load"))
+    c = try session.vetCounsel(c.id, until: Date().addingTimeInterval(30 * 86400), note: nil)
+    let input = root + "/report.txt"
+    FileManager.default.createFile(atPath: input, contents: Data(repeating: 0x61, count: 4096))
+    let doc = try session.deposit(DepositRequest(files: [input], kind: .expertReport, title: "Load", language: "en"))[0]
+
+    let service = KeyReleaseService(session: session)
+    let server = KeyReleaseServer(service: service, host: "127.0.0.1", port: 0)
+    final class PortBox: @unchecked Sendable { let lock = NSLock(); var port = 0 }
+    let box = PortBox()
+    let task = Task {
+        var logger = Logger(label: "load")
+        logger.logLevel = .critical
+        try await server.run(logger: logger, stopOnSignals: false) { _, port in box.lock.withLock { box.port = port } }
+    }
+    var port = 0
+    for _ in 0..<400 where port == 0 { usleep(25_000); port = box.lock.withLock { box.port } }
+    guard port != 0 else { fail("the service did not start") }
+    let url = "http://127.0.0.1:\(port)"
+
+    func onlinePackage(maxOpens: Int?) throws -> PackageManifest {
+        let g = try session.grant(GrantRequest(documents: [doc.id], counsel: [c.id], window: .duration(seconds: 86400), online: url, maxOpens: maxOpens))
+        let path = root + "/\(g.id).dpkg"
+        _ = try session.makePackage(grant: g.id, to: path)
+        return try PackageReader(path: path).inspect(trust: TrustStore(path: root + "/trust")).manifest
+    }
+    func bodies(_ manifest: PackageManifest, _ n: Int) -> [Data] {
+        (0..<n).map { _ in SignedReleaseRequest.make(for: manifest, identity: counsel, at: Date()).body }
+    }
+
+    // Warm up the server and the database.
+    let warm = try onlinePackage(maxOpens: nil)
+    for body in bodies(warm, 10) where post(port: port, body: body).status != 200 { fail("warm-up request refused") }
+
+    print("Key-release service under load: \(requests) concurrent requests on loopback, one connection each")
+    print("(\(ProcessInfo.processInfo.activeProcessorCount) cores; client threads, server and SQLite share them)")
+    print("")
+    print("| scenario                  | requests | released | refused | seconds |  req/s | p50 ms | p90 ms | p99 ms | max ms |")
+    print("|---------------------------|----------|----------|---------|---------|--------|--------|--------|--------|--------|")
+    var problems: [String] = []
+    for (label, limit) in [("no open limit", nil), ("--max-opens 50", 50)] as [(String, Int?)] {
+        let manifest = try onlinePackage(maxOpens: limit)
+        let r = burst(port: port, bodies: bodies(manifest, requests))
+        let ok = r.statuses.filter { $0 == 200 }.count
+        let refused = r.statuses.filter { (400..<500).contains($0) }.count
+        let sorted = r.latencies.sorted()
+        func ms(_ v: Double) -> String { String(format: "%6.1f", v * 1000) }
+        print(String(format: "| %-25@ | %8d | %8d | %7d | %7.3f | %6.0f | %@ | %@ | %@ | %@ |",
+                     label as NSString, requests, ok, refused, r.seconds, Double(requests) / r.seconds,
+                     ms(percentile(sorted, 50)), ms(percentile(sorted, 90)), ms(percentile(sorted, 99)), ms(sorted.last ?? 0)))
+        // The log must hold exactly one entry per request of this grant.
+        let entries = try vault.auditEntries().filter { $0.subjects.contains("grant:" + manifest.grantID) }
+        let opens = entries.filter { $0.action == "open" }
+        let denies = entries.filter { $0.action == "deny" }
+        let expected = limit.map { min($0, requests) } ?? requests
+        if ok != expected { problems.append("\(label): \(ok) released, expected \(expected)") }
+        if ok + refused != requests { problems.append("\(label): \(requests - ok - refused) requests got no 2xx/4xx answer: \(Set(r.statuses))") }
+        if opens.count != ok { problems.append("\(label): \(opens.count) open entries for \(ok) releases") }
+        if denies.count != refused { problems.append("\(label): \(denies.count) deny entries for \(refused) refusals") }
+        let receipts = Set(opens.compactMap { $0.detail("receipt") })
+        if receipts.count != opens.count { problems.append("\(label): an opening was logged twice") }
+        let numbers = opens.compactMap { $0.detail("opening")?.split(separator: "/").first.flatMap { Int($0) } }.sorted()
+        if numbers != Array(stride(from: 1, through: opens.count, by: 1)) { problems.append("\(label): opening numbers are not 1…\(opens.count)") }
+    }
+    let report = try AuditVerifier.verify(try vault.logSnapshot())
+    print("")
+    print("log: \(report.entries) entries, chain and signatures verified")
+    task.cancel()
+    if !problems.isEmpty { fail(problems.joined(separator: "; ")) }
+    print("every release has exactly one open entry, every refusal one deny entry; nothing lost or counted twice")
+} catch {
+    fail("\(error)")
+}

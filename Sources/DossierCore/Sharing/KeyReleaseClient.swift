@@ -1,0 +1,119 @@
+import DossierCrypto
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Sends one HTTP POST and returns the status and body. The standard transport is
+/// `URLSessionTransport`; tests may pass their own.
+public protocol KeyReleaseTransport: Sendable {
+    func post(_ url: String, body: Data, timeout: TimeInterval) throws(DossierError) -> (status: Int, body: Data)
+}
+
+/// Counsel's side of the key-release protocol: asks the service named in an online package's
+/// manifest for the vault's share of the package key.
+public struct KeyReleaseClient: Sendable {
+    public let transport: any KeyReleaseTransport
+    public let clock: any Clock
+    public let random: any RandomSource
+    public let timeout: TimeInterval
+    /// Largest answer read from the service.
+    static let maximumResponseBytes = 16384
+
+    public init(transport: any KeyReleaseTransport = URLSessionTransport(), clock: any Clock = SystemClock(),
+                random: any RandomSource = SystemRandom(), timeout: TimeInterval = 30) {
+        self.transport = transport
+        self.clock = clock
+        self.random = random
+        self.timeout = timeout
+    }
+
+    /// What the service said when it released a share.
+    public struct Release: Sendable {
+        /// The vault's share, opened with counsel's key.
+        public let share: SecureBytes
+        /// This opening's number, and the grant's limit (0: none).
+        public let opening: Int
+        public let maxOpens: Int
+        /// The sequence number of the `open` entry in the organisation's log.
+        public let logSeq: Int
+    }
+
+    /// Signs a fresh request for `manifest`'s package and asks the service at `manifest.online`.
+    public func requestShare(for manifest: PackageManifest, identity: SecretIdentity) throws(DossierError) -> Release {
+        guard let base = manifest.online else { throw .invalidArgument("this package does not use a key-release service") }
+        let signed = SignedReleaseRequest.make(for: manifest, identity: identity, at: clock.now(), random: random)
+        let (status, body) = try transport.post(OnlineURL.openEndpoint(base), body: signed.body, timeout: timeout)
+        let object = (try? JSONSerialization.jsonObject(with: body.prefix(Self.maximumResponseBytes))) as? [String: Any]
+        guard status == 200 else {
+            if (400..<500).contains(status), let code = object?["error"] as? String {
+                let known = ReleaseRefusal(rawValue: code)
+                throw .keyReleaseRefused(url: base, reason: code, message: known?.message ?? Self.printable(object?["message"] as? String ?? ""))
+            }
+            let message = (object?["message"] as? String).map(Self.printable) ?? "HTTP status \(status)"
+            throw .keyReleaseUnavailable(url: base, reason: message)
+        }
+        guard let object, object["status"] as? String == "released", object["package"] as? String == manifest.packageID,
+              let shareText = object["share"] as? String, let sealed = Data(base64Encoded: shareText) else {
+            throw .keyReleaseUnavailable(url: base, reason: "the service's answer is not a well-formed release")
+        }
+        let share: SecureBytes
+        do { share = try SealedBox.open(sealed, with: identity.encryption) } catch {
+            throw .keyReleaseUnavailable(url: base, reason: "the released share is not sealed to your identity")
+        }
+        guard share.count == KeyDerivation.keyBytes else { throw .keyReleaseUnavailable(url: base, reason: "the released share has the wrong length") }
+        return Release(share: share, opening: object["opening"] as? Int ?? 0, maxOpens: object["maxOpens"] as? Int ?? 0,
+                       logSeq: object["logSeq"] as? Int ?? 0)
+    }
+
+    /// Text from the network, made safe to print: printable ASCII, at most 200 characters.
+    static func printable(_ text: String) -> String {
+        String(String(text.unicodeScalars.filter { (0x20...0x7e).contains($0.value) }).prefix(200))
+    }
+}
+
+/// HTTP through Foundation's URLSession (libcurl on Linux): http and https, proxies from the
+/// usual environment variables.
+public struct URLSessionTransport: KeyReleaseTransport {
+    public init() {}
+
+    public func post(_ url: String, body: Data, timeout: TimeInterval) throws(DossierError) -> (status: Int, body: Data) {
+        guard let target = URL(string: url) else { throw .keyReleaseUnavailable(url: url, reason: "not a valid URL") }
+        var request = URLRequest(url: target, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
+        request.httpMethod = "POST"
+        request.httpBody = body
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("dossier", forHTTPHeaderField: "User-Agent")
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.timeoutIntervalForResource = timeout
+        let session = URLSession(configuration: configuration)
+        defer { session.finishTasksAndInvalidate() }
+        let box = ResultBox()
+        let done = DispatchSemaphore(value: 0)
+        session.dataTask(with: request) { data, response, error in
+            box.set(data: data, status: (response as? HTTPURLResponse)?.statusCode, error: error)
+            done.signal()
+        }.resume()
+        done.wait()
+        let (data, status, error) = box.get()
+        if let error { throw .keyReleaseUnavailable(url: url, reason: error.localizedDescription) }
+        guard let status else { throw .keyReleaseUnavailable(url: url, reason: "no HTTP answer") }
+        return (status, data ?? Data())
+    }
+
+    private final class ResultBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var data: Data?
+        private var status: Int?
+        private var error: (any Error)?
+        func set(data: Data?, status: Int?, error: (any Error)?) {
+            lock.lock(); defer { lock.unlock() }
+            self.data = data; self.status = status; self.error = error
+        }
+        func get() -> (Data?, Int?, (any Error)?) {
+            lock.lock(); defer { lock.unlock() }
+            return (data, status, error)
+        }
+    }
+}

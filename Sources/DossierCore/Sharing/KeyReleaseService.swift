@@ -1,0 +1,260 @@
+import DossierCrypto
+import Foundation
+import GRDB
+
+/// The decisions of the key-release service (`dossier serve`), without HTTP: a request body in,
+/// a status and JSON body out (docs/formats/key-release.md).
+///
+/// Every request is decided and logged in one IMMEDIATE transaction together with the other
+/// requests that arrived while the previous transaction was committing (group commit): the
+/// decisions are made one after another inside it, so counts and nonces are exact, and the
+/// share is released only after the transaction that logged the opening has committed.
+public final class KeyReleaseService: @unchecked Sendable {
+    /// Largest request body accepted.
+    public static let maximumBodyBytes = 8192
+    /// Largest difference accepted between the request's time and the service's clock.
+    public static let maximumSkew: TimeInterval = 300
+    /// Most requests decided in one transaction.
+    static let maximumBatch = 256
+
+    // `session` is used only on `queue`; `pending` and `draining` only under `lock`.
+    private var session: StaffSession
+    private let lock = NSLock()
+    private var pending: [(input: Input, reply: CheckedContinuation<ReleaseResponse, Never>)] = []
+    private var draining = false
+    private let queue = DispatchQueue(label: "dossier.key-release")
+    private let report: @Sendable (String) -> Void
+
+    /// `session` is the service's own staff identity, which signs the log entries.
+    /// `report` receives one line per decision (ids and reasons, never a secret).
+    public init(session: StaffSession, report: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.session = session
+        self.report = report
+    }
+
+    /// What reaches the service: a request body, or a refusal the HTTP layer decided on
+    /// before it had a body (too large, too slow), which is logged the same way.
+    public enum Input: Sendable {
+        case body(Data)
+        case refused(ReleaseRefusal)
+    }
+
+    /// Decides one request, waiting for the batch it joins to commit.
+    public func handle(_ body: Data) async -> ReleaseResponse { await handle(.body(body)) }
+
+    public func handle(_ input: Input) async -> ReleaseResponse {
+        await withCheckedContinuation { reply in
+            lock.lock()
+            pending.append((input, reply))
+            let start = !draining
+            draining = true
+            lock.unlock()
+            if start { queue.async { self.drain() } }
+        }
+    }
+
+    private func drain() {
+        while true {
+            lock.lock()
+            let batch = Array(pending.prefix(Self.maximumBatch))
+            pending.removeFirst(batch.count)
+            if batch.isEmpty {
+                draining = false
+                lock.unlock()
+                return
+            }
+            lock.unlock()
+            let responses = decide(batch.map(\.input))
+            for (job, response) in zip(batch, responses) { job.reply.resume(returning: response) }
+        }
+    }
+
+    /// Decides requests in order, in one transaction. Synchronous; `handle` is the entry point
+    /// for concurrent callers. A failure of the vault itself (busy, damaged) answers 503 and
+    /// releases nothing.
+    public func decide(_ bodies: [Data]) -> [ReleaseResponse] { decide(bodies.map(Input.body)) }
+
+    public func decide(_ bodies: [Input]) -> [ReleaseResponse] {
+        do throws(DossierError) {
+            do {
+                return try decideOnce(bodies)
+            } catch .vaultKeyRotated {
+                // Another process rotated the vault key: unlock again and decide afresh.
+                session = try session.vault.unlock(session.identity)
+                return try decideOnce(bodies)
+            }
+        } catch {
+            report("error: \(error)")
+            return bodies.map { _ in .unavailable("the vault cannot decide now (\(error)); retry shortly") }
+        }
+    }
+
+    private struct Candidate {
+        let signed: SignedReleaseRequest
+        let counselID: String
+        let counsel: PublicIdentity
+        let share: SecureBytes
+    }
+
+    private enum Stage {
+        case refused(ReleaseRefusal, subjects: [String], details: [AuditEntry.Detail])
+        case candidate(Candidate)
+        case released(Candidate, opening: Int, maxOpens: Int, logSeq: UInt64)
+    }
+
+    private func decideOnce(_ inputs: [Input]) throws(DossierError) -> [ReleaseResponse] {
+        let session = self.session
+        let now = session.vault.clock.now()
+        // 1. Parse: no database, no secret.
+        let signed = inputs.map { input -> SignedReleaseRequest? in
+            guard case .body(let body) = input, body.count <= Self.maximumBodyBytes else { return nil }
+            return SignedReleaseRequest.parse(body: body)
+        }
+        var stages: [Stage] = inputs.map { input in
+            switch input {
+            case .refused(let reason): return .refused(reason, subjects: [], details: [])
+            case .body(let body) where body.count > Self.maximumBodyBytes: return .refused(.tooLarge, subjects: [], details: [])
+            case .body(let body): return .refused(.malformed, subjects: [], details: [.init("body-sha256", Hash.sha256(body).hex)])
+            }
+        }
+        // 2. Look up the package, the recipient and the vault's share (a read snapshot).
+        try session.read { db in
+            for (i, s) in signed.enumerated() {
+                guard let s else { continue }
+                let r = s.request
+                let ids = ["package:" + r.packageID, "grant:" + r.grantID]
+                let claimed = [AuditEntry.Detail("recipient", r.recipient)]
+                guard let package = try Row.fetchOne(db, sql: "SELECT grant_id, online_url FROM packages WHERE id = ?", arguments: [r.packageID]),
+                      (package["online_url"] as String?) != nil else {
+                    stages[i] = .refused(.unknownPackage, subjects: ids, details: claimed)
+                    continue
+                }
+                guard (package["grant_id"] as String) == r.grantID else {
+                    stages[i] = .refused(.malformed, subjects: ids, details: claimed + [.init("why", "grant-does-not-match-package")])
+                    continue
+                }
+                guard let row = try Row.fetchOne(db, sql: """
+                    SELECT s.counsel_id, s.share_sealed, c.public_line FROM online_shares s JOIN counsel c ON c.id = s.counsel_id
+                    WHERE s.package_id = ? AND s.fingerprint = ?
+                    """, arguments: [r.packageID, r.recipient]) else {
+                    stages[i] = .refused(.notARecipient, subjects: ids, details: claimed)
+                    continue
+                }
+                let counselID: String = row["counsel_id"]
+                let share = try Sealing.open(row["share_sealed"], purpose: .onlineShare, id: r.packageID + "/" + r.recipient, vaultKey: session.vaultKey)
+                stages[i] = .candidate(Candidate(signed: s, counselID: counselID, counsel: try PublicIdentity(line: row["public_line"]), share: share))
+            }
+        }
+        // 3. Signatures, on all cores; then the time.
+        let candidates = stages.indices.compactMap { i -> (Int, Candidate)? in
+            if case .candidate(let c) = stages[i] { return (i, c) }
+            return nil
+        }
+        let buffer = UnsafeMutableBufferPointer<Bool>.allocate(capacity: max(candidates.count, 1))
+        defer { buffer.deallocate() }
+        // Each iteration writes only its own element.
+        nonisolated(unsafe) let valid = buffer
+        DispatchQueue.concurrentPerform(iterations: candidates.count) { k in
+            valid[k] = candidates[k].1.signed.verifies(with: candidates[k].1.counsel.signingKey)
+        }
+        for (k, (i, c)) in candidates.enumerated() {
+            let r = c.signed.request
+            let subjects = ["package:" + r.packageID, "grant:" + r.grantID, "counsel:" + c.counselID]
+            if !valid[k] {
+                stages[i] = .refused(.badSignature, subjects: subjects, details: [.init("recipient", r.recipient)])
+            } else if let t = Timestamp.parse(r.time), abs(t.timeIntervalSince(now)) > Self.maximumSkew {
+                stages[i] = .refused(.staleRequest, subjects: subjects, details: [.init("recipient", r.recipient), .init("receipt", c.signed.receipt)])
+            }
+        }
+
+        // 4. Decide and log, in order, in one transaction.
+        let policy = try session.vault.policy()
+        try session.write { db in
+            var seen = Set<String>()
+            func deny(_ reason: ReleaseRefusal, _ subjects: [String], _ details: [AuditEntry.Detail]) throws {
+                try AuditLog.append(db, signer: session.identity, action: "deny", at: now, subjects: subjects,
+                                    details: [.init("rule", "online." + reason.rawValue), .init("request", "open")] + details)
+            }
+            for i in stages.indices {
+                if case let .refused(reason, subjects, details) = stages[i] { try deny(reason, subjects, details) }
+                guard case .candidate(let c) = stages[i] else { continue }
+                let r = c.signed.request
+                let subjects = ["package:" + r.packageID, "grant:" + r.grantID, "counsel:" + c.counselID]
+                let evidence: [AuditEntry.Detail] = [.init("recipient", r.recipient), .init("receipt", c.signed.receipt)]
+                let known = try Bool.fetchOne(db, sql: "SELECT 1 FROM online_nonces WHERE nonce = ?", arguments: [r.nonce]) ?? false
+                if known || seen.contains(r.nonce) {
+                    stages[i] = .refused(.replay, subjects: subjects, details: evidence)
+                    try deny(.replay, subjects, evidence)
+                    continue
+                }
+                seen.insert(r.nonce)
+                try db.execute(sql: "INSERT INTO online_nonces(nonce, seen_at) VALUES (?, ?)", arguments: [r.nonce, Timestamp.format(now)])
+                if let refusal = try Self.refusal(db, grant: r.grantID, counsel: c.counselID, policy: policy, now: now) {
+                    stages[i] = .refused(refusal, subjects: subjects, details: evidence)
+                    try deny(refusal, subjects, evidence)
+                    continue
+                }
+                let maxOpens = try Int.fetchOne(db, sql: "SELECT max_opens FROM grants WHERE id = ?", arguments: [r.grantID]) ?? 0
+                let opened = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM online_opens WHERE grant_id = ? AND counsel_id = ?",
+                                              arguments: [r.grantID, c.counselID]) ?? 0
+                if maxOpens > 0 && opened >= maxOpens {
+                    stages[i] = .refused(.openLimitReached, subjects: subjects, details: evidence)
+                    try deny(.openLimitReached, subjects, evidence + [.init("opens", "\(opened)/\(maxOpens)")])
+                    continue
+                }
+                let docs = try String.fetchAll(db, sql: "SELECT document_id FROM grant_documents WHERE grant_id = ? ORDER BY position", arguments: [r.grantID])
+                let entry = try AuditLog.append(db, signer: session.identity, action: "open", at: now,
+                                                subjects: subjects + docs.map { "doc:" + $0 },
+                                                details: evidence + [.init("opening", maxOpens > 0 ? "\(opened + 1)/\(maxOpens)" : "\(opened + 1)")])
+                try db.execute(sql: "INSERT INTO online_opens(log_seq, grant_id, package_id, counsel_id, opened_at) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [Int64(entry.seq), r.grantID, r.packageID, c.counselID, entry.time])
+                stages[i] = .released(c, opening: opened + 1, maxOpens: maxOpens, logSeq: entry.seq)
+            }
+        }
+
+        // 5. Answer. The share goes out only now that its opening is committed.
+        return stages.map { stage in
+            switch stage {
+            case let .refused(reason, subjects, _):
+                report("refused \(reason.rawValue) \(subjects.joined(separator: " "))")
+                return .refused(reason)
+            case .candidate:
+                return .unavailable("internal error: undecided request")
+            case let .released(c, opening, maxOpens, logSeq):
+                let r = c.signed.request
+                guard let sealed = try? SealedBox.seal(c.share, to: c.counsel.encryptionKey) else {
+                    return .unavailable("cannot seal the share to the recipient's key")
+                }
+                report("released package:\(r.packageID) grant:\(r.grantID) counsel:\(c.counselID) opening \(opening)\(maxOpens > 0 ? "/\(maxOpens)" : "") log \(logSeq)")
+                return .json(200, ["status": "released", "package": r.packageID, "grant": r.grantID, "share": sealed.base64EncodedString(),
+                                   "opening": opening, "maxOpens": maxOpens, "logSeq": Int(logSeq)])
+            }
+        }
+    }
+
+    /// Why the grant does not allow `counsel` to open now, or nil if it does.
+    private static func refusal(_ db: Database, grant: String, counsel: String, policy: Policy, now: Date) throws -> ReleaseRefusal? {
+        guard let g = try Row.fetchOne(db, sql: "SELECT state, not_before, not_after FROM grants WHERE id = ?", arguments: [grant]) else {
+            return .unknownPackage
+        }
+        switch g["state"] as String {
+        case "revoked": return .revoked
+        case "pending": return .notApproved
+        default: break
+        }
+        if let start = Timestamp.parse(g["not_before"] as String), now < start { return .notYetValid }
+        if let end = Timestamp.parse(g["not_after"] as String), now > end { return .expired }
+        guard let c = try Row.fetchOne(db, sql: "SELECT suspended_at, vetted_until FROM counsel WHERE id = ?", arguments: [counsel]) else {
+            return .notARecipient
+        }
+        if (c["suspended_at"] as String?) != nil { return .suspended }
+        let kinds = try String.fetchAll(db, sql: """
+            SELECT DISTINCT d.kind FROM grant_documents g JOIN documents d ON d.id = g.document_id WHERE g.grant_id = ?
+            """, arguments: [grant])
+        if kinds.contains(where: { DocumentKind(rawValue: $0).map { policy.rule(for: $0).requireVetted } ?? true }) {
+            let until = (c["vetted_until"] as String?).flatMap(Timestamp.parse)
+            if until.map({ $0 < now }) ?? true { return .notVetted }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,302 @@
+import DossierCore
+import DossierCrypto
+import DossierServer
+import Foundation
+import XCTest
+
+/// The key-release service, run for real on a loopback port, driven by the real client.
+final class KeyReleaseServerTests: XCTestCase {
+    func testNormalOpenWritesTheDocumentsAndLogsTheOpeningWithAReceipt() throws {
+        let w = try OnlineWorld("normal")
+        let content = Data("testimony of witness 7\n".utf8)
+        let doc = try w.document(.expertReport, name: "statement.txt", content: content)
+        let (counselID, counsel) = try w.counsel("ana")
+        let (grant, path) = try w.onlinePackage([doc], to: [counsel])
+        XCTAssertEqual(try w.manifest(path).online, w.url)
+
+        let out = try w.folder()
+        let opened = try w.open(path, as: counselID, into: out)
+        XCTAssertEqual(opened.map(\.path), [out + "/statement.txt"])
+        XCTAssertEqual(FileManager.default.contents(atPath: out + "/statement.txt"), content)
+
+        let opens = try w.entries("open")
+        XCTAssertEqual(opens.count, 1)
+        let entry = try XCTUnwrap(opens.first)
+        XCTAssertEqual(entry.actor, w.staff.publicIdentity.fingerprint)
+        XCTAssertTrue(entry.subjects.contains("grant:" + grant.id))
+        XCTAssertTrue(entry.subjects.contains("counsel:" + counsel.id))
+        XCTAssertTrue(entry.subjects.contains("doc:" + doc.id))
+        XCTAssertEqual(entry.detail("opening"), "1")
+        // The receipt is the counsel's own signed request: it verifies with their key, and not
+        // with anyone else's.
+        let receipt = try XCTUnwrap(entry.detail("receipt").flatMap(SignedReleaseRequest.parse(receipt:)))
+        XCTAssertTrue(receipt.verifies(with: counselID.publicIdentity.signingKey))
+        XCTAssertFalse(receipt.verifies(with: w.staff.publicIdentity.signingKey))
+        XCTAssertEqual(receipt.request.grantID, grant.id)
+        XCTAssertEqual(receipt.request.recipient, counsel.fingerprint)
+
+        // The log, openings included, verifies as an auditor would check it.
+        let report = try AuditVerifier.verify(try w.vault.logSnapshot())
+        XCTAssertEqual(report.entries, try w.vault.auditEntries().count)
+    }
+
+    func testWithoutTheServiceThePackageRevealsNothing() throws {
+        let w = try OnlineWorld("offline")
+        let secret = Data("the name of the witness is in here\n".utf8)
+        let doc = try w.document(content: secret)
+        let (counselID, counsel) = try w.counsel("ben")
+        let (_, path) = try w.onlinePackage([doc], to: [counsel])
+
+        // No client: refused before anything is written.
+        let out = try w.folder()
+        let error = caught { _ = try PackageReader(path: path, clock: w.clock).open(identity: counselID, trust: w.trust, into: out) }
+        guard case .onlinePackage(let url)? = error else { return XCTFail("expected .onlinePackage, got \(String(describing: error))") }
+        XCTAssertEqual(url, w.url)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), [])
+
+        // A service that answers with anything but the vault's share: the list does not open.
+        struct Impostor: KeyReleaseTransport {
+            let counsel: PublicIdentity
+            func post(_ url: String, body: Data, timeout: TimeInterval) throws(DossierError) -> (status: Int, body: Data) {
+                let sealed = (try? SealedBox.seal(SecureBytes(randomCount: 32), to: counsel.encryptionKey)) ?? Data()
+                let request = SignedReleaseRequest.parse(body: body)!.request
+                let object: [String: Any] = ["status": "released", "package": request.packageID, "share": sealed.base64EncodedString(), "opening": 1]
+                return (200, try! JSONSerialization.data(withJSONObject: object))
+            }
+        }
+        let fake = KeyReleaseClient(transport: Impostor(counsel: counselID.publicIdentity), clock: w.clock)
+        let tampered = caught { _ = try PackageReader(path: path, clock: w.clock).open(identity: counselID, trust: w.trust, into: out, keyRelease: fake) }
+        guard case .packageTampered? = tampered else { return XCTFail("expected .packageTampered, got \(String(describing: tampered))") }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), [])
+
+        // The package file itself holds neither the plaintext nor the package key: decrypting the
+        // stanza gives only counsel's share, which is not the key (the service never answered).
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        XCTAssertNil(bytes.range(of: secret))
+        XCTAssertEqual(try w.entries("open").count, 0)
+    }
+
+    func testRevocationAfterThePackageWasSentStopsTheOpening() throws {
+        let w = try OnlineWorld("revoked")
+        let doc = try w.document()
+        let (counselID, counsel) = try w.counsel("carla")
+        let (grant, path) = try w.onlinePackage([doc], to: [counsel])
+        _ = try w.session.revoke(grant.id, reason: "assurances withdrawn")
+
+        let out = try w.folder()
+        let error = caught { _ = try w.open(path, as: counselID, into: out) }
+        XCTAssertEqual(refusal(error), "revoked")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), [])
+        let denials = try w.entries("deny")
+        XCTAssertEqual(denials.last?.detail("rule"), "online.revoked")
+        XCTAssertTrue(denials.last?.subjects.contains("grant:" + grant.id) ?? false)
+        // The refused request is kept as evidence too.
+        XCTAssertNotNil(denials.last?.detail("receipt").flatMap(SignedReleaseRequest.parse(receipt:)))
+        XCTAssertEqual(try w.entries("open").count, 0)
+    }
+
+    func testAnExpiredGrantIsRefusedEvenToAClientThatSkipsTheWindowCheck() throws {
+        let w = try OnlineWorld("expired")
+        let doc = try w.document()
+        let (counselID, counsel) = try w.counsel("dan")
+        let (_, path) = try w.onlinePackage([doc], to: [counsel], days: 1)
+        let manifest = try w.manifest(path)
+        w.clock.advance(86400 + 60)
+        // A modified reader would skip the window check; the service does not.
+        let error = caught { _ = try w.client().requestShare(for: manifest, identity: counselID) }
+        XCTAssertEqual(refusal(error), "expired")
+        XCTAssertEqual(try w.entries("deny").last?.detail("rule"), "online.expired")
+    }
+
+    func testAReplayedRequestIsRefused() throws {
+        let w = try OnlineWorld("replay")
+        let doc = try w.document()
+        let (counselID, counsel) = try w.counsel("eve")
+        let (_, path) = try w.onlinePackage([doc], to: [counsel])
+        let body = SignedReleaseRequest.make(for: try w.manifest(path), identity: counselID, at: w.clock.now()).body
+        let first = try w.post(body: body)
+        XCTAssertEqual(first.status, 200)
+        XCTAssertEqual(first.json["status"] as? String, "released")
+        let second = try w.post(body: body)
+        XCTAssertEqual(second.status, 409)
+        XCTAssertEqual(second.json["error"] as? String, "replay")
+        XCTAssertEqual(try w.entries("open").count, 1)
+        XCTAssertEqual(try w.entries("deny").last?.detail("rule"), "online.replay")
+    }
+
+    func testTheOpenLimitHoldsAndIsPerCounsel() throws {
+        let w = try OnlineWorld("limit")
+        let doc = try w.document()
+        let (a, ca) = try w.counsel("fay")
+        let (b, cb) = try w.counsel("gus")
+        let (grant, path) = try w.onlinePackage([doc], to: [ca, cb], maxOpens: 2)
+        XCTAssertEqual(grant.maxOpens, 2)
+        _ = try w.open(path, as: a)
+        _ = try w.open(path, as: a)
+        let out = try w.folder()
+        let error = caught { _ = try w.open(path, as: a, into: out) }
+        XCTAssertEqual(refusal(error), "open-limit-reached")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), [])
+        // The other recipient has their own count.
+        _ = try w.open(path, as: b)
+        let opens = try w.entries("open")
+        XCTAssertEqual(opens.compactMap { $0.detail("opening") }, ["1/2", "2/2", "1/2"])
+        let deny = try XCTUnwrap(w.entries("deny").last)
+        XCTAssertEqual(deny.detail("rule"), "online.open-limit-reached")
+        XCTAssertEqual(deny.detail("opens"), "2/2")
+    }
+
+    func testConcurrentRequestsNeverExceedTheLimitAndAreEachLoggedOnce() throws {
+        let w = try OnlineWorld("race")
+        let doc = try w.document()
+        let (counselID, counsel) = try w.counsel("hal")
+        let (_, path) = try w.onlinePackage([doc], to: [counsel], maxOpens: 3)
+        let manifest = try w.manifest(path)
+        let bodies = (0..<24).map { _ in SignedReleaseRequest.make(for: manifest, identity: counselID, at: w.clock.now()).body }
+        let buffer = UnsafeMutableBufferPointer<Int>.allocate(capacity: bodies.count)
+        defer { buffer.deallocate() }
+        nonisolated(unsafe) let statuses = buffer
+        let url = w.url
+        DispatchQueue.concurrentPerform(iterations: bodies.count) { i in
+            statuses[i] = (try? URLSessionTransport().post(url + "/v1/open", body: bodies[i], timeout: 30).status) ?? -1
+        }
+        XCTAssertEqual(statuses.filter { $0 == 200 }.count, 3)
+        XCTAssertEqual(statuses.filter { $0 == 403 }.count, 21)
+        XCTAssertEqual(try w.entries("open").count, 3)
+        XCTAssertEqual(try w.entries("deny").filter { $0.detail("rule") == "online.open-limit-reached" }.count, 21)
+        XCTAssertEqual(Set(try w.entries("open").compactMap { $0.detail("opening") }), ["1/3", "2/3", "3/3"])
+    }
+
+    func testANonRecipientIsRefusedEvenWithAValidSignature() throws {
+        let w = try OnlineWorld("stranger")
+        let doc = try w.document()
+        let (_, counsel) = try w.counsel("ida")
+        let (stranger, _) = try w.counsel("jon")
+        let (_, path) = try w.onlinePackage([doc], to: [counsel])
+        let error = caught { _ = try w.client().requestShare(for: try w.manifest(path), identity: stranger) }
+        XCTAssertEqual(refusal(error), "not-a-recipient")
+        // Through `open`, the reader refuses before contacting the service at all.
+        let local = caught { _ = try w.open(path, as: stranger) }
+        guard case .notARecipient? = local else { return XCTFail("expected .notARecipient, got \(String(describing: local))") }
+        XCTAssertEqual(try w.entries("deny").filter { $0.detail("rule") == "online.not-a-recipient" }.count, 1)
+    }
+
+    func testTamperedRequestsAreRefused() throws {
+        let w = try OnlineWorld("tampered")
+        let doc = try w.document()
+        let other = try w.document()
+        let (counselID, counsel) = try w.counsel("kim")
+        let (_, path) = try w.onlinePackage([doc], to: [counsel])
+        let (otherGrant, _) = try w.onlinePackage([other], to: [counsel])
+        let manifest = try w.manifest(path)
+        let good = SignedReleaseRequest.make(for: manifest, identity: counselID, at: w.clock.now())
+
+        func send(_ request: ReleaseRequest, _ signature: Data) throws -> (Int, String?) {
+            let r = try w.post(body: SignedReleaseRequest(request: request, signature: signature).body)
+            return (r.status, r.json["error"] as? String)
+        }
+        // A changed field under the original signature.
+        var later = good.request
+        later.time = Timestamp.format(w.clock.now().addingTimeInterval(60))
+        XCTAssertEqual(try send(later, good.signature).1, "bad-signature")
+        var nonce = good.request
+        nonce.nonce = String(repeating: "0", count: 32)
+        XCTAssertEqual(try send(nonce, good.signature).1, "bad-signature")
+        // A flipped signature bit.
+        var flipped = good.signature
+        flipped[5] ^= 0x01
+        XCTAssertEqual(try send(good.request, flipped).1, "bad-signature")
+        // Signed by another key (the staff member's) in counsel's name.
+        XCTAssertEqual(try send(good.request, w.staff.signing.sign(good.request.bytes)).1, "bad-signature")
+        // The grant of another package.
+        var moved = good.request
+        moved.grantID = otherGrant.id
+        XCTAssertEqual(try send(moved, counselID.signing.sign(moved.bytes)).0, 400)
+        // A time outside the allowed skew, correctly signed.
+        var stale = good.request
+        stale.time = Timestamp.format(w.clock.now().addingTimeInterval(-KeyReleaseService.maximumSkew - 5))
+        XCTAssertEqual(try send(stale, counselID.signing.sign(stale.bytes)).1, "stale-request")
+        // The untouched request still works: nothing above used its nonce.
+        XCTAssertEqual(try send(good.request, good.signature).0, 200)
+        XCTAssertEqual(try w.entries("open").count, 1)
+        XCTAssertEqual(try w.entries("deny").filter { $0.detail("rule") == "online.bad-signature" }.count, 4)
+    }
+
+    func testBadInputGetsA4xxJSONErrorAndTheServiceCarriesOn() throws {
+        let w = try OnlineWorld("hostile")
+        let cases: [(String, Data, Int, String)] = [
+            ("not JSON", Data("{\"request\": ".utf8), 400, "malformed"),
+            ("JSON array", Data("[1,2,3]".utf8), 400, "malformed"),
+            ("extra member", Data(#"{"request":"x","signature":"y","admin":true}"#.utf8), 400, "malformed"),
+            ("empty", Data(), 400, "malformed"),
+            ("binary", Data((0..<255).map { UInt8($0) }), 400, "malformed"),
+            ("huge", Data(repeating: 0x41, count: 200_000), 413, "too-large"),
+        ]
+        for (label, body, status, error) in cases {
+            let r = try w.post(body: body)
+            XCTAssertEqual(r.status, status, label)
+            XCTAssertEqual(r.json["error"] as? String, error, label)
+            XCTAssertNotNil(r.json["message"] as? String, label)
+        }
+        let unknown = try w.post("/v1/keys", body: Data("{}".utf8))
+        XCTAssertEqual(unknown.status, 404)
+        XCTAssertEqual(unknown.json["error"] as? String, "not-found")
+        // Every refusal of a request is logged.
+        XCTAssertEqual(try w.entries("deny").filter { $0.detail("request") == "open" }.count, cases.count)
+
+        // A slow client that never finishes its body is cut off; others are still served.
+        let slow = try SlowClient(port: w.port)
+        try slow.send("POST /v1/open HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"req")
+        let answer = slow.readAll(timeout: 30)
+        XCTAssertTrue(answer.isEmpty || answer.hasPrefix("HTTP/1.1 408"), "unexpected answer to a slow client: \(answer.prefix(80))")
+        let doc = try w.document()
+        let (counselID, counsel) = try w.counsel("lou")
+        let (_, path) = try w.onlinePackage([doc], to: [counsel])
+        XCTAssertEqual(try w.open(path, as: counselID).count, 1)
+    }
+
+    func testTheServiceKeepsWorkingAfterAnotherProcessRotatesTheVaultKey() throws {
+        let w = try OnlineWorld("rotation")
+        let doc = try w.document()
+        let (counselID, counsel) = try w.counsel("max")
+        let (_, path) = try w.onlinePackage([doc], to: [counsel])
+        // Another process (another session on the same folder) rotates the key.
+        let other = try Vault.open(at: w.root + "/vault", clock: w.clock).unlock(w.staff)
+        _ = try other.rotate()
+        XCTAssertEqual(try w.open(path, as: counselID).count, 1)
+    }
+}
+
+/// A raw TCP client that sends part of a request and stops.
+final class SlowClient {
+    let fd: Int32
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard ok == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
+    }
+    deinit { close(fd) }
+    func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        guard write(fd, bytes, bytes.count) == bytes.count else { throw POSIXError(.EIO) }
+    }
+    /// Everything the server sends until it closes the connection (or `timeout` seconds).
+    func readAll(timeout: Int) -> String {
+        var tv = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var out = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n <= 0 { break }
+            out += buffer[0..<n]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
