@@ -52,7 +52,8 @@ final class FailClosedSharingTests: XCTestCase {
         let doc = try world.document(.witnessTestimony)
         let counsel = try world.counsel("a").counsel
         let second = try world.addStaff("second")
-        let grant = try world.session.grant(GrantRequest(documents: [doc.id], counsel: [counsel.id], window: .duration(seconds: 86400)))
+        let grant = try world.session.grant(GrantRequest(documents: [doc.id], counsel: [counsel.id], window: .duration(seconds: 86400),
+                                                         online: ShareKit.online))
         XCTAssertEqual(grant.state, .pending)
         try breakTheLog(world)
         XCTAssertNotNil(ShareKit.caught { _ = try second.approve(grant.id) })

@@ -278,7 +278,7 @@ final class PackageTests: XCTestCase {
         let (_, c) = try world.counsel("delta", details: .init(name: "Delta Counsel-Name"))
         let second = try world.addStaff("second")
         let g = try world.session.grant(GrantRequest(documents: docs.map(\.id), counsel: [c.id], window: .duration(seconds: 86400),
-                                                     caseReference: "EXT-CASE-REF", purpose: "hearing-purpose"))
+                                                     caseReference: "EXT-CASE-REF", purpose: "hearing-purpose", online: ShareKit.online))
         _ = try second.approve(g.id)
         let path = world.packagePath()
         _ = try world.session.makePackage(grant: g.id, to: path)

@@ -13,6 +13,9 @@ enum ShareKit {
     /// 2027-01-01T00:00:00.000Z, the "now" of every sharing test.
     static let start = Date(timeIntervalSince1970: 1_798_761_600)
     static let day: TimeInterval = 86400
+    /// A key-release service URL for grants the default policy allows only online (witness
+    /// testimony). Packaging never contacts it; only opening does.
+    static let online = "https://release.example.org"
 
     /// A clock fixed `days` (and `seconds`) after `start`.
     static func clock(days: Double = 0, seconds: Double = 0) -> FixedClock {

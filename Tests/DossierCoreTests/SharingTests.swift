@@ -202,7 +202,7 @@ final class SharingTests: XCTestCase {
         }
         // Naming the same counsel twice counts once.
         let g = try world.session.grant(GrantRequest(documents: [witness.id], counsel: [counsel[0].id, counsel[0].id, counsel[1].id],
-                                                     window: .duration(seconds: 86400)))
+                                                     window: .duration(seconds: 86400), online: ShareKit.online))
         XCTAssertEqual(g.recipients.count, 2)
     }
 
@@ -311,7 +311,8 @@ final class SharingTests: XCTestCase {
         let second = try world.addStaff("second-staff")
         let witness = try world.document(.witnessTestimony)
         let (_, c) = try world.counsel("reid")
-        let g = try world.session.grant(GrantRequest(documents: [witness.id], counsel: [c.id], window: .duration(seconds: 3 * 86400)))
+        let g = try world.session.grant(GrantRequest(documents: [witness.id], counsel: [c.id], window: .duration(seconds: 3 * 86400),
+                                                     online: ShareKit.online))
         XCTAssertEqual(g.state, .pending)
         XCTAssertEqual(g.approvalsNeeded, 2)
         XCTAssertEqual(g.approvedBy, [world.session.actor])
@@ -359,7 +360,8 @@ final class SharingTests: XCTestCase {
         let third = try world.addStaff("third")
         let witness = try world.document(.witnessTestimony)
         let (_, c) = try world.counsel("shaw")
-        let g = try world.session.grant(GrantRequest(documents: [witness.id], counsel: [c.id], window: .duration(seconds: 86400)))
+        let g = try world.session.grant(GrantRequest(documents: [witness.id], counsel: [c.id], window: .duration(seconds: 86400),
+                                                     online: ShareKit.online))
         XCTAssertEqual(g.approvalsNeeded, 3)
         XCTAssertEqual(try second.approve(g.id).state, .pending)
         let again = ShareKit.caught { _ = try second.approve(g.id) }
@@ -433,7 +435,7 @@ final class SharingTests: XCTestCase {
         let witness = try world.deposit([("witness-file-name.txt", Data("w".utf8))], kind: .witnessTestimony, title: title)[0]
         let report = try world.deposit([("report-file-name.pdf", Data("r".utf8))], kind: .expertReport, title: title)[0]
         let g = try world.session.grant(GrantRequest(documents: [witness.id, report.id], counsel: [c.id], window: .duration(seconds: 86400),
-                                                     caseReference: "CASE-REF-SECRET", purpose: "purpose-secret"))
+                                                     caseReference: "CASE-REF-SECRET", purpose: "purpose-secret", online: ShareKit.online))
         _ = try second.approve(g.id)
         let summary = try world.session.makePackage(grant: g.id, to: world.packagePath())
         _ = try world.session.revoke(g.id, reason: "revocation-reason-secret")

@@ -181,6 +181,63 @@ final class KeyReleaseServerTests: XCTestCase {
         XCTAssertEqual(try w.entries("deny").filter { $0.detail("rule") == "online.not-a-recipient" }.count, 1)
     }
 
+    func testSuspendedOrNoLongerVettedCounselAreRefused() throws {
+        let w = try OnlineWorld("standing")
+        let doc = try w.document()
+        let (a, ca) = try w.counsel("nia")
+        let (b, cb) = try w.counsel("oto")
+        let (_, path) = try w.onlinePackage([doc], to: [ca, cb])
+        _ = try w.session.suspendCounsel(ca.id, reason: "bar membership lapsed")
+        XCTAssertEqual(refusal(caught { _ = try w.open(path, as: a) }), "suspended")
+        // Vetting shortened to end in an hour; two hours later the service refuses.
+        _ = try w.session.vetCounsel(cb.id, until: w.clock.now().addingTimeInterval(3600), note: nil)
+        w.clock.advance(7200)
+        XCTAssertEqual(refusal(caught { _ = try w.open(path, as: b) }), "not-vetted")
+        XCTAssertEqual(try w.entries("open").count, 0)
+    }
+
+    func testBeforeTheWindowAndForAnUnknownPackageTheServiceRefuses() throws {
+        let w = try OnlineWorld("window-start")
+        let doc = try w.document()
+        let (counselID, counsel) = try w.counsel("pia")
+        let (_, path) = try w.onlinePackage([doc], to: [counsel])
+        let manifest = try w.manifest(path)
+        // A client whose clock is a minute behind (within the allowed skew) asks before the grant began.
+        let early = KeyReleaseClient(clock: FixedClock(w.clock.now().addingTimeInterval(-60)))
+        w.clock.advance(-60)
+        XCTAssertEqual(refusal(caught { _ = try early.requestShare(for: manifest, identity: counselID) }), "not-yet-valid")
+        w.clock.advance(60)
+        // A package id the vault never issued: refused, and logged without subjects (nothing
+        // unauthenticated is attached to a package, grant or counsel in the auditors' views).
+        var forged = manifest
+        forged.packageID = "pkg-aaaaaaaaaaaaa"
+        XCTAssertEqual(refusal(caught { _ = try w.client().requestShare(for: forged, identity: counselID) }), "unknown-package")
+        let deny = try XCTUnwrap(w.entries("deny").last)
+        XCTAssertEqual(deny.detail("rule"), "online.unknown-package")
+        XCTAssertEqual(deny.subjects, [])
+        XCTAssertEqual(deny.detail("claimed-package"), "pkg-aaaaaaaaaaaaa")
+    }
+
+    func testTheOpenLimitComesFromThePolicyAndCanOnlyBeLowered() throws {
+        let w = try OnlineWorld("policy-limit")
+        let witness = try w.document(.witnessTestimony)
+        let (_, c) = try w.counsel("quin")
+        // The default policy allows a witness testimony 3 openings per counsel.
+        let denied = caught { _ = try w.session.grant(GrantRequest(documents: [witness.id], counsel: [c.id], window: .duration(seconds: 86400),
+                                                                    online: w.url, maxOpens: 5)) }
+        guard case .policyDenied(let rule, _)? = denied else { return XCTFail("expected a policy denial, got \(String(describing: denied))") }
+        XCTAssertEqual(rule, "kinds.witness-testimony.max_opens")
+        let g = try w.session.grant(GrantRequest(documents: [witness.id], counsel: [c.id], window: .duration(seconds: 86400), online: w.url))
+        XCTAssertEqual(g.maxOpens, 3)
+        // An expert report granted offline and packaged online gets no limit from the policy (0).
+        let report = try w.document(.expertReport)
+        let offline = try w.session.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .duration(seconds: 86400)))
+        XCTAssertNil(offline.onlineURL)
+        let summary = try w.session.makePackage(grant: offline.id, to: w.root + "/late-online.dpkg", online: w.url)
+        XCTAssertEqual(summary.online, w.url)
+        XCTAssertEqual(try w.manifest(w.root + "/late-online.dpkg").online, w.url)
+    }
+
     func testTamperedRequestsAreRefused() throws {
         let w = try OnlineWorld("tampered")
         let doc = try w.document()
@@ -219,7 +276,9 @@ final class KeyReleaseServerTests: XCTestCase {
         // The untouched request still works: nothing above used its nonce.
         XCTAssertEqual(try send(good.request, good.signature).0, 200)
         XCTAssertEqual(try w.entries("open").count, 1)
-        XCTAssertEqual(try w.entries("deny").filter { $0.detail("rule") == "online.bad-signature" }.count, 4)
+        let badSignatures = try w.entries("deny").filter { $0.detail("rule") == "online.bad-signature" }
+        XCTAssertEqual(badSignatures.count, 4)
+        XCTAssertTrue(badSignatures.allSatisfy { $0.subjects.isEmpty && $0.detail("receipt") == nil })
     }
 
     func testBadInputGetsA4xxJSONErrorAndTheServiceCarriesOn() throws {

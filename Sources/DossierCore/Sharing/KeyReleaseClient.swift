@@ -79,12 +79,21 @@ public struct URLSessionTransport: KeyReleaseTransport {
 
     public func post(_ url: String, body: Data, timeout: TimeInterval) throws(DossierError) -> (status: Int, body: Data) {
         guard let target = URL(string: url) else { throw .keyReleaseUnavailable(url: url, reason: "not a valid URL") }
+        // Foundation on Linux creates (empty) cache and cookie folders in the user's home on
+        // first use, whatever the configuration says; remove the ones that were not there before.
+        let traces = FoundationTraces()
+        defer { traces.removeNew() }
         var request = URLRequest(url: target, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
         request.httpMethod = "POST"
         request.httpBody = body
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("dossier", forHTTPHeaderField: "User-Agent")
         let configuration = URLSessionConfiguration.ephemeral
+        // Nothing on disk: no cache, no cookies, no stored credentials.
+        configuration.urlCache = nil
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.urlCredentialStorage = nil
         configuration.timeoutIntervalForRequest = timeout
         configuration.timeoutIntervalForResource = timeout
         let session = URLSession(configuration: configuration)
@@ -115,5 +124,33 @@ public struct URLSessionTransport: KeyReleaseTransport {
             lock.lock(); defer { lock.unlock() }
             return (data, status, error)
         }
+    }
+}
+
+/// The folders swift-corelibs-foundation's URLSession creates on first use: the shared
+/// URLCache's (`$XDG_CACHE_HOME` or `~/.cache`, then `org.swift.foundation.URLCache/PROCESS`) and
+/// the shared cookie storage's (`$XDG_DATA_HOME` or `~/.local/share`, then the name of the folder
+/// holding the executable). Those that did not exist before are removed afterwards if empty
+/// (rmdir never removes anything that holds a file).
+struct FoundationTraces {
+    private let created: [String]
+
+    init() {
+        let env = ProcessInfo.processInfo.environment
+        let home = env["HOME"] ?? NSHomeDirectory()
+        let cache = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.cache"
+        let dataHome = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let data = dataHome ?? home + "/.local/share"
+        let bundle = URL(fileURLWithPath: CommandLine.arguments.first ?? "dossier").resolvingSymlinksInPath()
+            .deletingLastPathComponent().lastPathComponent
+        // Deepest first, so that parents are empty by the time their turn comes.
+        var candidates = [cache + "/org.swift.foundation.URLCache/" + ProcessInfo.processInfo.processName,
+                          cache + "/org.swift.foundation.URLCache", cache, data + "/" + bundle, data]
+        if dataHome == nil { candidates.append(home + "/.local") }
+        created = candidates.filter { !FileManager.default.fileExists(atPath: $0) }
+    }
+
+    func removeNew() {
+        for path in created { _ = rmdir(path) }
     }
 }

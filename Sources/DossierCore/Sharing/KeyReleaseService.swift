@@ -122,8 +122,12 @@ public final class KeyReleaseService: @unchecked Sendable {
             for (i, s) in signed.enumerated() {
                 guard let s else { continue }
                 let r = s.request
-                let ids = ["package:" + r.packageID, "grant:" + r.grantID]
-                let claimed = [AuditEntry.Detail("recipient", r.recipient)]
+                // Not authenticated yet: what the request claims goes into details, never into
+                // subjects, so that nobody can attach entries to a package, grant or counsel
+                // in the auditors' views by sending requests.
+                let ids: [String] = []
+                let claimed: [AuditEntry.Detail] = [.init("claimed-package", r.packageID), .init("claimed-grant", r.grantID),
+                                                    .init("claimed-recipient", r.recipient)]
                 guard let package = try Row.fetchOne(db, sql: "SELECT grant_id, online_url FROM packages WHERE id = ?", arguments: [r.packageID]),
                       (package["online_url"] as String?) != nil else {
                     stages[i] = .refused(.unknownPackage, subjects: ids, details: claimed)
@@ -161,7 +165,8 @@ public final class KeyReleaseService: @unchecked Sendable {
             let r = c.signed.request
             let subjects = ["package:" + r.packageID, "grant:" + r.grantID, "counsel:" + c.counselID]
             if !valid[k] {
-                stages[i] = .refused(.badSignature, subjects: subjects, details: [.init("recipient", r.recipient)])
+                stages[i] = .refused(.badSignature, subjects: [], details: [.init("claimed-package", r.packageID), .init("claimed-grant", r.grantID),
+                                                                             .init("claimed-recipient", r.recipient)])
             } else if let t = Timestamp.parse(r.time), abs(t.timeIntervalSince(now)) > Self.maximumSkew {
                 stages[i] = .refused(.staleRequest, subjects: subjects, details: [.init("recipient", r.recipient), .init("receipt", c.signed.receipt)])
             }

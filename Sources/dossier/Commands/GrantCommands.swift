@@ -2,6 +2,12 @@ import ArgumentParser
 import DossierCore
 import Foundation
 
+/// `URL (at most N openings)`, or `-` for an offline grant.
+func onlineText(_ g: Grant) -> String {
+    guard let url = g.onlineURL else { return "-" }
+    return g.maxOpens > 0 ? "\(url) (at most \(g.maxOpens) openings)" : url
+}
+
 func printGrant(_ g: Grant) {
     print("id:         \(g.id)")
     print("state:      \(g.state.rawValue)\(g.state == .pending ? " (\(g.approvedBy.count) of \(g.approvalsNeeded) sign-offs)" : "")")
@@ -13,7 +19,7 @@ func printGrant(_ g: Grant) {
     if let c = g.caseReference { print("case:       \(c)") }
     if let p = g.purpose { print("purpose:    \(p)") }
     if let r = g.revokedAt { print("revoked:    \(r)") }
-    if let url = g.onlineURL { print("online:     \(url)\(g.maxOpens > 0 ? ", at most \(g.maxOpens) openings per counsel" : ", no open limit")") }
+    if g.onlineURL != nil { print("online:     \(onlineText(g)) per counsel") }
 }
 
 struct GrantCommand: ParsableCommand {
@@ -130,17 +136,27 @@ struct RevokeCommand: ParsableCommand {
 }
 
 struct GrantsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "grants", abstract: "List grants, newest first.")
+    static let configuration = CommandConfiguration(
+        commandName: "grants", abstract: "List grants, newest first, or show one in full.",
+        discussion: "Examples:\n  dossier grants --active\n  dossier grants grant-k3j4m5n6p7q2r"
+    )
     @OptionGroup var staff: StaffOptions
+    @Argument(help: ArgumentHelp("Show this grant in full instead of listing.", valueName: "GRANT")) var id: String?
     @Flag(help: "Only active grants.") var active = false
     @Option(help: ArgumentHelp("Only grants naming this counsel.", valueName: "ID")) var counsel: String?
     @Flag(help: "Print a JSON array of objects, each with its id.") var json = false
 
     func run() throws {
+        if let id {
+            let g = try staff.session().grant(id)
+            if json { JSONOutput.print(g) } else { printGrant(g) }
+            return
+        }
         let grants = try staff.session().listGrants(activeOnly: active, counsel: counsel)
         if json { JSONOutput.print(grants); return }
-        Table.print(headers: ["ID", "STATE", "UNTIL", "DOCS", "COUNSEL"], rows: grants.map {
-            [$0.id, $0.state.rawValue, String($0.notAfter.prefix(16)), String($0.documents.count), $0.recipients.joined(separator: ",")]
+        Table.print(headers: ["ID", "STATE", "UNTIL", "DOCS", "COUNSEL", "ONLINE"], rows: grants.map {
+            [$0.id, $0.state.rawValue, String($0.notAfter.prefix(16)), String($0.documents.count), $0.recipients.joined(separator: ","),
+             onlineText($0)]
         })
     }
 }

@@ -42,8 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let session = try staff.session()
         let verbose = self.verbose
+        // Errors of the vault itself (the cause of a 503) are always shown; decisions with --verbose.
         let service = KeyReleaseService(session: session) { line in
-            if verbose { Terminal.note(line) }
+            if verbose || line.hasPrefix("error:") { Terminal.note(line) }
         }
         let (host, port) = Self.parse(listen)!
         var logger = Logger(label: "dossier-serve")
