@@ -24,7 +24,7 @@ func tempFolder() -> String {
 }
 
 // A minimal blocking HTTP/1.1 client: one connection per request, Connection: close.
-func post(port: Int, body: Data) -> (status: Int, seconds: Double) {
+func post(port: Int, body: Data, path: String = "/v1/open") -> (status: Int, seconds: Double) {
     let start = DispatchTime.now()
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
@@ -36,7 +36,7 @@ func post(port: Int, body: Data) -> (status: Int, seconds: Double) {
         p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
     guard connected == 0 else { return (-1, 0) }
-    var message = Data("POST /v1/open HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8)
+    var message = Data("POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8)
     message.append(body)
     let sent = message.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     guard sent == message.count else { return (-2, 0) }
@@ -53,7 +53,7 @@ func post(port: Int, body: Data) -> (status: Int, seconds: Double) {
 }
 
 /// Fires all bodies at once from their own threads; returns statuses and latencies.
-func burst(port: Int, bodies: [Data]) -> (statuses: [Int], latencies: [Double], seconds: Double) {
+func burst(port: Int, bodies: [Data], path: String = "/v1/open") -> (statuses: [Int], latencies: [Double], seconds: Double) {
     final class Results: @unchecked Sendable {
         let lock = NSLock()
         var statuses: [Int]
@@ -68,7 +68,7 @@ func burst(port: Int, bodies: [Data]) -> (statuses: [Int], latencies: [Double], 
         let thread = Thread {
             ready.leave()
             go.wait()
-            let (status, seconds) = post(port: port, body: body)
+            let (status, seconds) = post(port: port, body: body, path: path)
             results.lock.withLock { results.statuses[i] = status; results.latencies[i] = seconds }
             done.leave()
         }
@@ -104,7 +104,7 @@ do {
     let server = KeyReleaseServer(service: service, host: "127.0.0.1", port: 0)
     final class PortBox: @unchecked Sendable { let lock = NSLock(); var port = 0 }
     let box = PortBox()
-    let task = Task {
+    let task = Task.detached {
         var logger = Logger(label: "load")
         logger.logLevel = .critical
         try await server.run(logger: logger, stopOnSignals: false) { _, port in box.lock.withLock { box.port = port } }
@@ -134,16 +134,22 @@ do {
     print("| scenario                  | requests | released | refused | seconds |  req/s | p50 ms | p90 ms | p99 ms | max ms |")
     print("|---------------------------|----------|----------|---------|---------|--------|--------|--------|--------|--------|")
     var problems: [String] = []
+    func row(_ label: String, _ ok: Int, _ refused: Int, _ r: (statuses: [Int], latencies: [Double], seconds: Double)) {
+        let sorted = r.latencies.sorted()
+        func ms(_ v: Double) -> String { String(format: "%6.1f", v * 1000) }
+        print(String(format: "| %-25@ | %8d | %8d | %7d | %7.3f | %6.0f | %@ | %@ | %@ | %@ |",
+                     label as NSString, r.statuses.count, ok, refused, r.seconds, Double(r.statuses.count) / r.seconds,
+                     ms(percentile(sorted, 50)), ms(percentile(sorted, 90)), ms(percentile(sorted, 99)), ms(sorted.last ?? 0)))
+    }
+    // The cost of the connections alone: the same burst to an unknown path (a JSON 404, no decision).
+    let bare = burst(port: port, bodies: Array(repeating: Data("{}".utf8), count: requests), path: "/v1/none")
+    row("HTTP only (404)", 0, bare.statuses.filter { $0 == 404 }.count, bare)
     for (label, limit) in [("no open limit", nil), ("--max-opens 50", 50)] as [(String, Int?)] {
         let manifest = try onlinePackage(maxOpens: limit)
         let r = burst(port: port, bodies: bodies(manifest, requests))
         let ok = r.statuses.filter { $0 == 200 }.count
         let refused = r.statuses.filter { (400..<500).contains($0) }.count
-        let sorted = r.latencies.sorted()
-        func ms(_ v: Double) -> String { String(format: "%6.1f", v * 1000) }
-        print(String(format: "| %-25@ | %8d | %8d | %7d | %7.3f | %6.0f | %@ | %@ | %@ | %@ |",
-                     label as NSString, requests, ok, refused, r.seconds, Double(requests) / r.seconds,
-                     ms(percentile(sorted, 50)), ms(percentile(sorted, 90)), ms(percentile(sorted, 99)), ms(sorted.last ?? 0)))
+        row(label, ok, refused, r)
         // The log must hold exactly one entry per request of this grant.
         let entries = try vault.auditEntries().filter { $0.subjects.contains("grant:" + manifest.grantID) }
         let opens = entries.filter { $0.action == "open" }
@@ -158,6 +164,17 @@ do {
         let numbers = opens.compactMap { $0.detail("opening")?.split(separator: "/").first.flatMap { Int($0) } }.sorted()
         if numbers != Array(stride(from: 1, through: opens.count, by: 1)) { problems.append("\(label): opening numbers are not 1…\(opens.count)") }
     }
+    // The same decisions without HTTP: one batch straight into the service, to separate the
+    // cost of deciding and logging from the cost of the connections.
+    let direct = try onlinePackage(maxOpens: nil)
+    let directBodies = bodies(direct, requests)
+    let t0 = DispatchTime.now()
+    let answers = service.decide(directBodies)
+    let directSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e9
+    let directOK = answers.filter { $0.status == 200 }.count
+    print(String(format: "| %-25@ | %8d | %8d | %7d | %7.3f | %6.0f | (one transaction, no HTTP)         |",
+                 "decisions only" as NSString, requests, directOK, requests - directOK, directSeconds, Double(requests) / directSeconds))
+    if directOK != requests { problems.append("decisions only: \(directOK) released of \(requests)") }
     let report = try AuditVerifier.verify(try vault.logSnapshot())
     print("")
     print("log: \(report.entries) entries, chain and signatures verified")

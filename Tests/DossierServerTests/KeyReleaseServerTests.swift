@@ -238,6 +238,32 @@ final class KeyReleaseServerTests: XCTestCase {
         XCTAssertEqual(try w.manifest(w.root + "/late-online.dpkg").online, w.url)
     }
 
+    func testAuditorsSeeTheFirstAndLastOpeningPerCounselAndDocument() throws {
+        let w = try OnlineWorld("audit-views")
+        let doc = try w.document()
+        let (counselID, counsel) = try w.counsel("ray")
+        let (_, path) = try w.onlinePackage([doc], to: [counsel])
+        _ = try w.open(path, as: counselID)
+        let first = Timestamp.format(w.clock.now())
+        w.clock.advance(3600)
+        _ = try w.open(path, as: counselID)
+        let last = Timestamp.format(w.clock.now())
+        let snapshot = try w.vault.logSnapshot()
+
+        let exposure = try snapshot.exposure(of: counsel.id)
+        XCTAssertEqual(exposure.openings.count, 2)
+        let record = try XCTUnwrap(exposure.documents.first { $0.document == doc.id })
+        XCTAssertEqual(record.openings, 2)
+        XCTAssertEqual(record.firstOpened, first)
+        XCTAssertEqual(record.lastOpened, last)
+        // By fingerprint too.
+        XCTAssertEqual(try snapshot.exposure(of: counsel.fingerprint).openings.count, 2)
+
+        let html = try AuditReport.html(snapshot, verification: .success(try AuditVerifier.verify(snapshot)), generatedAt: w.clock.now())
+        XCTAssertTrue(html.contains("Openings (online)"))
+        XCTAssertTrue(html.contains("first \(first)<br>last \(last)"), "the report does not show the first and last opening")
+    }
+
     func testTamperedRequestsAreRefused() throws {
         let w = try OnlineWorld("tampered")
         let doc = try w.document()

@@ -20,6 +20,32 @@ public enum AuditLog {
         return entry
     }
 
+    /// Appends many entries in one transaction (the key-release service's batches): reads the
+    /// head of the chain once and chains the following entries in memory. The entries are exactly
+    /// what `append` would write one by one.
+    struct Appender {
+        private var seq: UInt64
+        private var previous: Data
+
+        init(_ db: Database) throws {
+            let last = try Row.fetchOne(db, sql: "SELECT seq, entry FROM audit_log ORDER BY seq DESC LIMIT 1")
+            seq = last.map { UInt64($0["seq"] as Int64) } ?? 0
+            previous = last.map { Hash.sha256($0["entry"] as Data) } ?? Data(count: 32)
+        }
+
+        @discardableResult
+        mutating func append(_ db: Database, signer: SecretIdentity, action: String, at time: Date,
+                             subjects: [String], details: [AuditEntry.Detail] = []) throws -> AuditEntry {
+            let entry = try AuditEntry.make(seq: seq + 1, time: time, signer: signer.signing,
+                                            actor: signer.publicIdentity.fingerprint, action: action,
+                                            subjects: subjects, details: details, previousHash: previous)
+            try db.cachedStatement(sql: "INSERT INTO audit_log(seq, entry) VALUES (?, ?)").execute(arguments: [Int64(entry.seq), entry.bytes])
+            seq = entry.seq
+            previous = entry.hash
+            return entry
+        }
+    }
+
     /// The raw entries in sequence order (unparsed, so verification sees exactly what is stored).
     static func rawEntries(_ db: Database) throws -> [(seq: Int64, bytes: Data)] {
         try Row.fetchAll(db, sql: "SELECT seq, entry FROM audit_log ORDER BY seq").map { ($0["seq"], $0["entry"]) }

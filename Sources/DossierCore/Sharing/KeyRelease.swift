@@ -189,9 +189,12 @@ public struct ReleaseResponse: Sendable {
         ReleaseResponse(status: status, body: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8))
     }
 
-    static func refused(_ reason: ReleaseRefusal) -> ReleaseResponse {
-        json(reason.status, ["error": reason.rawValue, "message": reason.message])
-    }
+    static func refused(_ reason: ReleaseRefusal) -> ReleaseResponse { refusals[reason]! }
+
+    /// Each refusal's answer, made once.
+    private static let refusals: [ReleaseRefusal: ReleaseResponse] = Dictionary(uniqueKeysWithValues: ReleaseRefusal.allCases.map {
+        ($0, json($0.status, ["error": $0.rawValue, "message": $0.message]))
+    })
 
     static func unavailable(_ message: String) -> ReleaseResponse {
         json(503, ["error": "unavailable", "message": message])

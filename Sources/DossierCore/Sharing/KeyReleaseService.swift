@@ -102,11 +102,29 @@ public final class KeyReleaseService: @unchecked Sendable {
         case released(Candidate, opening: Int, maxOpens: Int, logSeq: UInt64)
     }
 
+    /// What the read snapshot says about one (package, recipient) pair.
+    private struct Lookup {
+        /// The package's grant; nil if the vault issued no online package with this id.
+        let grantID: String?
+        /// The recipient with that fingerprint and the vault's share for them, if any.
+        let recipient: (counselID: String, counsel: PublicIdentity, share: SecureBytes)?
+    }
+
+    /// A grant's facts, read once per batch.
+    private struct GrantFacts {
+        let state: String
+        let notBefore: Date?
+        let notAfter: Date?
+        let maxOpens: Int
+        let documents: [String]
+        let requireVetted: Bool
+    }
+
     private func decideOnce(_ inputs: [Input]) throws(DossierError) -> [ReleaseResponse] {
         let session = self.session
         let now = session.vault.clock.now()
-        // 1. Parse: no database, no secret.
-        let signed = inputs.map { input -> SignedReleaseRequest? in
+        // 1. Parse, on all cores: no database, no secret.
+        let signed = Self.parallelMap(inputs) { input -> SignedReleaseRequest? in
             guard case .body(let body) = input, body.count <= Self.maximumBodyBytes else { return nil }
             return SignedReleaseRequest.parse(body: body)
         }
@@ -117,36 +135,30 @@ public final class KeyReleaseService: @unchecked Sendable {
             case .body(let body): return .refused(.malformed, subjects: [], details: [.init("body-sha256", Hash.sha256(body).hex)])
             }
         }
-        // 2. Look up the package, the recipient and the vault's share (a read snapshot).
+        // 2. Look up each (package, recipient) once: the package, the recipient and the vault's
+        //    share, in one read snapshot.
+        var lookups: [String: Lookup] = [:]
         try session.read { db in
-            for (i, s) in signed.enumerated() {
-                guard let s else { continue }
-                let r = s.request
-                // Not authenticated yet: what the request claims goes into details, never into
-                // subjects, so that nobody can attach entries to a package, grant or counsel
-                // in the auditors' views by sending requests.
-                let ids: [String] = []
-                let claimed: [AuditEntry.Detail] = [.init("claimed-package", r.packageID), .init("claimed-grant", r.grantID),
-                                                    .init("claimed-recipient", r.recipient)]
-                guard let package = try Row.fetchOne(db, sql: "SELECT grant_id, online_url FROM packages WHERE id = ?", arguments: [r.packageID]),
-                      (package["online_url"] as String?) != nil else {
-                    stages[i] = .refused(.unknownPackage, subjects: ids, details: claimed)
-                    continue
-                }
-                guard (package["grant_id"] as String) == r.grantID else {
-                    stages[i] = .refused(.malformed, subjects: ids, details: claimed + [.init("why", "grant-does-not-match-package")])
-                    continue
-                }
-                guard let row = try Row.fetchOne(db, sql: """
-                    SELECT s.counsel_id, s.share_sealed, c.public_line FROM online_shares s JOIN counsel c ON c.id = s.counsel_id
-                    WHERE s.package_id = ? AND s.fingerprint = ?
-                    """, arguments: [r.packageID, r.recipient]) else {
-                    stages[i] = .refused(.notARecipient, subjects: ids, details: claimed)
-                    continue
-                }
-                let counselID: String = row["counsel_id"]
-                let share = try Sealing.open(row["share_sealed"], purpose: .onlineShare, id: r.packageID + "/" + r.recipient, vaultKey: session.vaultKey)
-                stages[i] = .candidate(Candidate(signed: s, counselID: counselID, counsel: try PublicIdentity(line: row["public_line"]), share: share))
+            for s in signed {
+                guard let r = s?.request, lookups[r.packageID + "/" + r.recipient] == nil else { continue }
+                lookups[r.packageID + "/" + r.recipient] = try Self.lookup(db, r, vaultKey: session.vaultKey)
+            }
+        }
+        for (i, s) in signed.enumerated() {
+            guard let r = s?.request, let s, let found = lookups[r.packageID + "/" + r.recipient] else { continue }
+            // Not authenticated yet: what the request claims goes into details, never into
+            // subjects, so that nobody can attach entries to a package, grant or counsel in the
+            // auditors' views by sending requests.
+            let claimed: [AuditEntry.Detail] = [.init("claimed-package", r.packageID), .init("claimed-grant", r.grantID),
+                                                .init("claimed-recipient", r.recipient)]
+            if found.grantID == nil {
+                stages[i] = .refused(.unknownPackage, subjects: [], details: claimed)
+            } else if found.grantID != r.grantID {
+                stages[i] = .refused(.malformed, subjects: [], details: claimed + [.init("why", "grant-does-not-match-package")])
+            } else if let recipient = found.recipient {
+                stages[i] = .candidate(Candidate(signed: s, counselID: recipient.counselID, counsel: recipient.counsel, share: recipient.share))
+            } else {
+                stages[i] = .refused(.notARecipient, subjects: [], details: claimed)
             }
         }
         // 3. Signatures, on all cores; then the time.
@@ -154,13 +166,7 @@ public final class KeyReleaseService: @unchecked Sendable {
             if case .candidate(let c) = stages[i] { return (i, c) }
             return nil
         }
-        let buffer = UnsafeMutableBufferPointer<Bool>.allocate(capacity: max(candidates.count, 1))
-        defer { buffer.deallocate() }
-        // Each iteration writes only its own element.
-        nonisolated(unsafe) let valid = buffer
-        DispatchQueue.concurrentPerform(iterations: candidates.count) { k in
-            valid[k] = candidates[k].1.signed.verifies(with: candidates[k].1.counsel.signingKey)
-        }
+        let valid = Self.parallelMap(candidates) { $0.1.signed.verifies(with: $0.1.counsel.signingKey) }
         for (k, (i, c)) in candidates.enumerated() {
             let r = c.signed.request
             let subjects = ["package:" + r.packageID, "grant:" + r.grantID, "counsel:" + c.counselID]
@@ -172,13 +178,19 @@ public final class KeyReleaseService: @unchecked Sendable {
             }
         }
 
-        // 4. Decide and log, in order, in one transaction.
+        // 4. Decide and log, in order, in one transaction. Grant and counsel facts and the open
+        //    counts are read once per batch inside it and kept up to date as openings are added.
         let policy = try session.vault.policy()
         try session.write { db in
+            var log = try AuditLog.Appender(db)
             var seen = Set<String>()
+            var grants: [String: GrantFacts] = [:]
+            var standing: [String: ReleaseRefusal?] = [:]
+            var opened: [String: Int] = [:]
+            let stamp = Timestamp.format(now)
             func deny(_ reason: ReleaseRefusal, _ subjects: [String], _ details: [AuditEntry.Detail]) throws {
-                try AuditLog.append(db, signer: session.identity, action: "deny", at: now, subjects: subjects,
-                                    details: [.init("rule", "online." + reason.rawValue), .init("request", "open")] + details)
+                try log.append(db, signer: session.identity, action: "deny", at: now, subjects: subjects,
+                               details: [.init("rule", "online." + reason.rawValue), .init("request", "open")] + details)
             }
             for i in stages.indices {
                 if case let .refused(reason, subjects, details) = stages[i] { try deny(reason, subjects, details) }
@@ -186,42 +198,51 @@ public final class KeyReleaseService: @unchecked Sendable {
                 let r = c.signed.request
                 let subjects = ["package:" + r.packageID, "grant:" + r.grantID, "counsel:" + c.counselID]
                 let evidence: [AuditEntry.Detail] = [.init("recipient", r.recipient), .init("receipt", c.signed.receipt)]
-                let known = try Bool.fetchOne(db, sql: "SELECT 1 FROM online_nonces WHERE nonce = ?", arguments: [r.nonce]) ?? false
+                let known = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM online_nonces WHERE nonce = ?"), arguments: [r.nonce]) ?? false
                 if known || seen.contains(r.nonce) {
                     stages[i] = .refused(.replay, subjects: subjects, details: evidence)
                     try deny(.replay, subjects, evidence)
                     continue
                 }
                 seen.insert(r.nonce)
-                try db.execute(sql: "INSERT INTO online_nonces(nonce, seen_at) VALUES (?, ?)", arguments: [r.nonce, Timestamp.format(now)])
-                if let refusal = try Self.refusal(db, grant: r.grantID, counsel: c.counselID, policy: policy, now: now) {
+                try db.cachedStatement(sql: "INSERT INTO online_nonces(nonce, seen_at) VALUES (?, ?)").execute(arguments: [r.nonce, stamp])
+                if grants[r.grantID] == nil { grants[r.grantID] = try Self.grantFacts(db, r.grantID, policy: policy) }
+                guard let grant = grants[r.grantID] else {
+                    stages[i] = .refused(.unknownPackage, subjects: subjects, details: evidence)
+                    try deny(.unknownPackage, subjects, evidence)
+                    continue
+                }
+                let pair = r.grantID + "/" + c.counselID
+                if standing[pair] == nil { standing[pair] = try Self.refusal(db, grant: grant, counsel: c.counselID, now: now) }
+                if let refusal = standing[pair] ?? nil {
                     stages[i] = .refused(refusal, subjects: subjects, details: evidence)
                     try deny(refusal, subjects, evidence)
                     continue
                 }
-                let maxOpens = try Int.fetchOne(db, sql: "SELECT max_opens FROM grants WHERE id = ?", arguments: [r.grantID]) ?? 0
-                let opened = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM online_opens WHERE grant_id = ? AND counsel_id = ?",
-                                              arguments: [r.grantID, c.counselID]) ?? 0
-                if maxOpens > 0 && opened >= maxOpens {
+                if opened[pair] == nil {
+                    opened[pair] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM online_opens WHERE grant_id = ? AND counsel_id = ?",
+                                                    arguments: [r.grantID, c.counselID]) ?? 0
+                }
+                let count = opened[pair] ?? 0
+                if grant.maxOpens > 0 && count >= grant.maxOpens {
                     stages[i] = .refused(.openLimitReached, subjects: subjects, details: evidence)
-                    try deny(.openLimitReached, subjects, evidence + [.init("opens", "\(opened)/\(maxOpens)")])
+                    try deny(.openLimitReached, subjects, evidence + [.init("opens", "\(count)/\(grant.maxOpens)")])
                     continue
                 }
-                let docs = try String.fetchAll(db, sql: "SELECT document_id FROM grant_documents WHERE grant_id = ? ORDER BY position", arguments: [r.grantID])
-                let entry = try AuditLog.append(db, signer: session.identity, action: "open", at: now,
-                                                subjects: subjects + docs.map { "doc:" + $0 },
-                                                details: evidence + [.init("opening", maxOpens > 0 ? "\(opened + 1)/\(maxOpens)" : "\(opened + 1)")])
-                try db.execute(sql: "INSERT INTO online_opens(log_seq, grant_id, package_id, counsel_id, opened_at) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [Int64(entry.seq), r.grantID, r.packageID, c.counselID, entry.time])
-                stages[i] = .released(c, opening: opened + 1, maxOpens: maxOpens, logSeq: entry.seq)
+                let entry = try log.append(db, signer: session.identity, action: "open", at: now,
+                                           subjects: subjects + grant.documents.map { "doc:" + $0 },
+                                           details: evidence + [.init("opening", grant.maxOpens > 0 ? "\(count + 1)/\(grant.maxOpens)" : "\(count + 1)")])
+                try db.cachedStatement(sql: "INSERT INTO online_opens(log_seq, grant_id, package_id, counsel_id, opened_at) VALUES (?, ?, ?, ?, ?)")
+                    .execute(arguments: [Int64(entry.seq), r.grantID, r.packageID, c.counselID, entry.time])
+                opened[pair] = count + 1
+                stages[i] = .released(c, opening: count + 1, maxOpens: grant.maxOpens, logSeq: entry.seq)
             }
         }
 
-        // 5. Answer. The share goes out only now that its opening is committed.
-        return stages.map { stage in
+        // 5. Answer, sealing on all cores. The share goes out only now that its opening is committed.
+        let answers = Self.parallelMap(stages) { stage -> ReleaseResponse in
             switch stage {
-            case let .refused(reason, subjects, _):
-                report("refused \(reason.rawValue) \(subjects.joined(separator: " "))")
+            case let .refused(reason, _, _):
                 return .refused(reason)
             case .candidate:
                 return .unavailable("internal error: undecided request")
@@ -230,33 +251,83 @@ public final class KeyReleaseService: @unchecked Sendable {
                 guard let sealed = try? SealedBox.seal(c.share, to: c.counsel.encryptionKey) else {
                     return .unavailable("cannot seal the share to the recipient's key")
                 }
-                report("released package:\(r.packageID) grant:\(r.grantID) counsel:\(c.counselID) opening \(opening)\(maxOpens > 0 ? "/\(maxOpens)" : "") log \(logSeq)")
-                return .json(200, ["status": "released", "package": r.packageID, "grant": r.grantID, "share": sealed.base64EncodedString(),
-                                   "opening": opening, "maxOpens": maxOpens, "logSeq": Int(logSeq)])
+                // Every value is an id, base64 or a number (no character JSON would escape), so
+                // the object is written directly, members sorted as JSONSerialization would.
+                let body = #"{"grant":"\#(r.grantID)","logSeq":\#(logSeq),"maxOpens":\#(maxOpens),"opening":\#(opening),"#
+                    + #""package":"\#(r.packageID)","share":"\#(sealed.base64EncodedString())","status":"released"}"#
+                return ReleaseResponse(status: 200, body: Data(body.utf8))
             }
+        }
+        for stage in stages {
+            switch stage {
+            case let .refused(reason, subjects, details):
+                let claimed = details.filter { $0.key.hasPrefix("claimed-") }.map { "\($0.key)=\($0.value)" }
+                report("refused \(reason.rawValue) \((subjects + claimed).joined(separator: " "))")
+            case let .released(c, opening, maxOpens, logSeq):
+                let r = c.signed.request
+                report("released package:\(r.packageID) grant:\(r.grantID) counsel:\(c.counselID) opening \(opening)\(maxOpens > 0 ? "/\(maxOpens)" : "") log \(logSeq)")
+            case .candidate:
+                break
+            }
+        }
+        return answers
+    }
+
+    private static func lookup(_ db: Database, _ r: ReleaseRequest, vaultKey: SecureBytes) throws -> Lookup {
+        guard let package = try Row.fetchOne(db, sql: "SELECT grant_id, online_url FROM packages WHERE id = ?", arguments: [r.packageID]),
+              (package["online_url"] as String?) != nil else { return Lookup(grantID: nil, recipient: nil) }
+        let grant: String = package["grant_id"]
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT s.counsel_id, s.share_sealed, c.public_line FROM online_shares s JOIN counsel c ON c.id = s.counsel_id
+            WHERE s.package_id = ? AND s.fingerprint = ?
+            """, arguments: [r.packageID, r.recipient]) else { return Lookup(grantID: grant, recipient: nil) }
+        let share = try Sealing.open(row["share_sealed"], purpose: .onlineShare, id: r.packageID + "/" + r.recipient, vaultKey: vaultKey)
+        return Lookup(grantID: grant, recipient: (row["counsel_id"], try PublicIdentity(line: row["public_line"]), share))
+    }
+
+    private static func grantFacts(_ db: Database, _ id: String, policy: Policy) throws -> GrantFacts? {
+        guard let g = try Row.fetchOne(db, sql: "SELECT state, not_before, not_after, max_opens FROM grants WHERE id = ?", arguments: [id]) else { return nil }
+        let docs = try String.fetchAll(db, sql: "SELECT document_id FROM grant_documents WHERE grant_id = ? ORDER BY position", arguments: [id])
+        let kinds = try String.fetchAll(db, sql: """
+            SELECT DISTINCT d.kind FROM grant_documents g JOIN documents d ON d.id = g.document_id WHERE g.grant_id = ?
+            """, arguments: [id])
+        return GrantFacts(state: g["state"], notBefore: Timestamp.parse(g["not_before"] as String), notAfter: Timestamp.parse(g["not_after"] as String),
+                          maxOpens: (g["max_opens"] as Int?) ?? 0, documents: docs,
+                          requireVetted: kinds.contains { DocumentKind(rawValue: $0).map { policy.rule(for: $0).requireVetted } ?? true })
+    }
+
+    /// `body` applied to every element on all cores, results in order.
+    static func parallelMap<T, R>(_ items: [T], _ body: (T) -> R) -> [R] {
+        guard items.count > 1 else { return items.map(body) }
+        return withoutActuallyEscaping(body) { body in
+            let results = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
+            results.initialize(repeating: nil)
+            defer { results.deinitialize(); results.deallocate() }
+            // Each iteration writes only its own element.
+            nonisolated(unsafe) let out = results
+            nonisolated(unsafe) let work = body
+            items.withUnsafeBufferPointer { buffer in
+                nonisolated(unsafe) let input = buffer
+                DispatchQueue.concurrentPerform(iterations: input.count) { i in out[i] = work(input[i]) }
+            }
+            return results.map { $0! }
         }
     }
 
     /// Why the grant does not allow `counsel` to open now, or nil if it does.
-    private static func refusal(_ db: Database, grant: String, counsel: String, policy: Policy, now: Date) throws -> ReleaseRefusal? {
-        guard let g = try Row.fetchOne(db, sql: "SELECT state, not_before, not_after FROM grants WHERE id = ?", arguments: [grant]) else {
-            return .unknownPackage
-        }
-        switch g["state"] as String {
+    private static func refusal(_ db: Database, grant: GrantFacts, counsel: String, now: Date) throws -> ReleaseRefusal? {
+        switch grant.state {
         case "revoked": return .revoked
         case "pending": return .notApproved
         default: break
         }
-        if let start = Timestamp.parse(g["not_before"] as String), now < start { return .notYetValid }
-        if let end = Timestamp.parse(g["not_after"] as String), now > end { return .expired }
+        if let start = grant.notBefore, now < start { return .notYetValid }
+        if let end = grant.notAfter, now > end { return .expired }
         guard let c = try Row.fetchOne(db, sql: "SELECT suspended_at, vetted_until FROM counsel WHERE id = ?", arguments: [counsel]) else {
             return .notARecipient
         }
         if (c["suspended_at"] as String?) != nil { return .suspended }
-        let kinds = try String.fetchAll(db, sql: """
-            SELECT DISTINCT d.kind FROM grant_documents g JOIN documents d ON d.id = g.document_id WHERE g.grant_id = ?
-            """, arguments: [grant])
-        if kinds.contains(where: { DocumentKind(rawValue: $0).map { policy.rule(for: $0).requireVetted } ?? true }) {
+        if grant.requireVetted {
             let until = (c["vetted_until"] as String?).flatMap(Timestamp.parse)
             if until.map({ $0 < now }) ?? true { return .notVetted }
         }
