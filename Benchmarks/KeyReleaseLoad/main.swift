@@ -137,8 +137,8 @@ do {
     func row(_ label: String, _ ok: Int, _ refused: Int, _ r: (statuses: [Int], latencies: [Double], seconds: Double)) {
         let sorted = r.latencies.sorted()
         func ms(_ v: Double) -> String { String(format: "%6.1f", v * 1000) }
-        print(String(format: "| %-25@ | %8d | %8d | %7d | %7.3f | %6.0f | %@ | %@ | %@ | %@ |",
-                     label as NSString, r.statuses.count, ok, refused, r.seconds, Double(r.statuses.count) / r.seconds,
+        print(String(format: "| %@ | %8d | %8d | %7d | %7.3f | %6.0f | %@ | %@ | %@ | %@ |",
+                     label.padding(toLength: 25, withPad: " ", startingAt: 0), r.statuses.count, ok, refused, r.seconds, Double(r.statuses.count) / r.seconds,
                      ms(percentile(sorted, 50)), ms(percentile(sorted, 90)), ms(percentile(sorted, 99)), ms(sorted.last ?? 0)))
     }
     // The cost of the connections alone: the same burst to an unknown path (a JSON 404, no decision).
@@ -172,8 +172,8 @@ do {
     let answers = service.decide(directBodies)
     let directSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e9
     let directOK = answers.filter { $0.status == 200 }.count
-    print(String(format: "| %-25@ | %8d | %8d | %7d | %7.3f | %6.0f | (one transaction, no HTTP)         |",
-                 "decisions only" as NSString, requests, directOK, requests - directOK, directSeconds, Double(requests) / directSeconds))
+    print(String(format: "| %@ | %8d | %8d | %7d | %7.3f | %6.0f | (one transaction, no HTTP)         |",
+                 "decisions only".padding(toLength: 25, withPad: " ", startingAt: 0), requests, directOK, requests - directOK, directSeconds, Double(requests) / directSeconds))
     if directOK != requests { problems.append("decisions only: \(directOK) released of \(requests)") }
     let report = try AuditVerifier.verify(try vault.logSnapshot())
     print("")
