@@ -40,7 +40,8 @@ public enum Stream {
     }
 
     /// Chunks processed together: read as one, sealed or opened in parallel on all cores,
-    /// written as one. Memory stays bounded: about three batches (3 MiB).
+    /// written as one. Reading, the cipher and writing overlap (see StreamPipeline); memory
+    /// stays bounded: about five batches of 1 MiB.
     static let batchChunks = 16
 
     /// Encrypts all of `source` into `sink`; `observe` sees every plaintext chunk, in order (for hashing).
@@ -52,49 +53,40 @@ public enum Stream {
     ) throws(CryptoError) -> UInt64 {
         try Sodium.ensureReady()
         guard key.count == keyBytes else { throw .invalidLength(what: "stream key", expected: keyBytes, actual: key.count) }
-        let batchBytes = batchChunks * chunkSize
-        var current = SecretBuffer(count: batchBytes)
-        var next = SecretBuffer(count: batchBytes)
-        let out = SecretBuffer(count: batchChunks * (chunkSize + tagBytes))
-        var currentCount = try source.read(into: current.buffer)
-        var firstIndex: UInt64 = 0
         var total: UInt64 = 0
-        while true {
-            // The stream ends in this batch if it is not full, or if nothing follows it.
-            var nextCount = 0
-            let lastBatch: Bool
-            if currentCount < batchBytes {
-                lastBatch = true
-            } else {
-                nextCount = try source.read(into: next.buffer)
-                lastBatch = nextCount == 0
-            }
-            // An empty stream is one empty final chunk; otherwise chunks of chunkSize, the last shorter or full.
-            let chunks = max(1, (currentCount + chunkSize - 1) / chunkSize)
+        try StreamPipeline.run(from: &source, to: &sink, inputBatch: batchChunks * chunkSize,
+                               outputBatch: batchChunks * (chunkSize + tagBytes)) { batch, plain, last, out throws(CryptoError) in
             if let observe {
-                for i in 0..<chunks {
-                    let start = i * chunkSize
-                    observe(UnsafeRawBufferPointer(rebasing: current.buffer[start..<min(start + chunkSize, currentCount)]))
+                for start in stride(from: 0, to: max(plain.count, 1), by: chunkSize) {
+                    observe(UnsafeRawBufferPointer(rebasing: plain[start..<min(start + chunkSize, plain.count)]))
                 }
             }
-            let plainBase = UnsafeRawPointer(current.buffer.baseAddress!)
-            let outBase = out.buffer.baseAddress!
-            let count = currentCount, base = firstIndex
-            parallelFor(chunks) { i in
-                let start = i * chunkSize
-                let length = min(chunkSize, count - start)
-                seal(UnsafeRawBufferPointer(start: plainBase + start, count: length), index: base + UInt64(i),
-                     final: lastBatch && i == chunks - 1, key: key,
-                     into: UnsafeMutableRawBufferPointer(start: outBase + i * (chunkSize + tagBytes), count: length + tagBytes))
-            }
-            try sink.write(UnsafeRawBufferPointer(rebasing: out.buffer[0..<(currentCount + chunks * tagBytes)]))
-            total += UInt64(currentCount)
-            if lastBatch { break }
-            swap(&current, &next)
-            currentCount = nextCount
-            firstIndex += UInt64(chunks)
+            total += UInt64(plain.count)
+            return sealBatch(plain, firstIndex: UInt64(batch * batchChunks), last: last, key: key, into: out)
         }
         return total
+    }
+
+    /// Seals a batch of chunks in parallel: `plain` holds whole chunks except, if `last`, the
+    /// final one, which may be short (or empty, if it is the only chunk of the stream). Returns
+    /// the count of sealed bytes written to `out`.
+    static func sealBatch(_ plain: UnsafeRawBufferPointer, firstIndex: UInt64, last: Bool, key: SecureBytes,
+                          into out: UnsafeMutableRawBufferPointer) -> Int {
+        // An empty stream is one empty final chunk; otherwise chunks of chunkSize, the last shorter or full.
+        let chunks = max(1, (plain.count + chunkSize - 1) / chunkSize)
+        let sealedCount = plain.count + chunks * tagBytes
+        precondition(out.count >= sealedCount, "sealBatch: output buffer too small")
+        let plainBase = plain.baseAddress ?? UnsafeRawPointer(out.baseAddress!)
+        let outBase = out.baseAddress!
+        let count = plain.count
+        parallelFor(chunks) { i in
+            let start = i * chunkSize
+            let length = min(chunkSize, count - start)
+            seal(UnsafeRawBufferPointer(start: plainBase + start, count: length), index: firstIndex + UInt64(i),
+                 final: last && i == chunks - 1, key: key,
+                 into: UnsafeMutableRawBufferPointer(start: outBase + i * (chunkSize + tagBytes), count: length + tagBytes))
+        }
+        return sealedCount
     }
 
     /// Decrypts all of `source` into `sink`. Bytes reach `sink` only after their chunk
@@ -106,72 +98,66 @@ public enum Stream {
     ) throws(CryptoError) -> UInt64 {
         try Sodium.ensureReady()
         guard key.count == keyBytes else { throw .invalidLength(what: "stream key", expected: keyBytes, actual: key.count) }
-        let sealedSize = chunkSize + tagBytes
-        let batchBytes = batchChunks * sealedSize
-        var current = SecretBuffer(count: batchBytes)
-        var next = SecretBuffer(count: batchBytes)
-        let out = SecretBuffer(count: batchChunks * chunkSize)
-        var currentCount = try source.read(into: current.buffer)
-        var firstIndex: UInt64 = 0
         var total: UInt64 = 0
-        while true {
-            if currentCount == 0 { throw .streamTruncated }
-            var nextCount = 0
-            let lastBatch: Bool
-            if currentCount < batchBytes {
-                lastBatch = true
-            } else {
-                nextCount = try source.read(into: next.buffer)
-                lastBatch = nextCount == 0
-            }
-            let chunks = (currentCount + sealedSize - 1) / sealedSize
-            let lastLength = currentCount - (chunks - 1) * sealedSize
-            if lastLength < tagBytes {
-                throw .streamMalformed("chunk \(firstIndex + UInt64(chunks - 1)) is shorter than its tag")
-            }
-            let sealedBase = UnsafeRawPointer(current.buffer.baseAddress!)
-            let outBase = out.buffer.baseAddress!
-            let count = currentCount, base = firstIndex
-            let failures = FailureFlags(count: chunks)
-            parallelFor(chunks) { i in
-                let start = i * sealedSize
-                let length = min(sealedSize, count - start)
-                let ok = open(UnsafeRawBufferPointer(start: sealedBase + start, count: length), index: base + UInt64(i),
-                              final: lastBatch && i == chunks - 1, key: key,
-                              into: UnsafeMutableRawBufferPointer(start: outBase + i * chunkSize, count: length - tagBytes))
-                if !ok { failures.set(i) }
-            }
-            if let bad = failures.first {
-                secureZero(out.buffer)
-                let start = bad * sealedSize
-                let length = min(sealedSize, currentCount - start)
-                let sealed = UnsafeRawBufferPointer(start: sealedBase + start, count: length)
-                let index = base + UInt64(bad)
-                let final = lastBatch && bad == chunks - 1
-                let scratch = SecretBuffer(count: chunkSize)
-                // Say what happened where we can tell: a non-final chunk standing last means the
-                // stream was cut; a final chunk followed by more means bytes were appended.
-                if final && length == sealedSize && open(sealed, index: index, final: false, key: key, into: scratch.buffer) {
-                    throw .streamTruncated
-                }
-                if !final && open(sealed, index: index, final: true, key: key, into: scratch.buffer) {
-                    throw .streamMalformed("data follows the final chunk")
-                }
-                throw .chunkAuthenticationFailed(chunk: index)
-            }
-            let plainCount = currentCount - chunks * tagBytes
-            if lastBatch && lastLength == tagBytes && (firstIndex + UInt64(chunks)) > 1 {
-                secureZero(out.buffer)
-                throw .streamMalformed("the final chunk is empty")
-            }
-            try sink.write(UnsafeRawBufferPointer(rebasing: out.buffer[0..<plainCount]))
-            total += UInt64(plainCount)
-            if lastBatch { break }
-            swap(&current, &next)
-            currentCount = nextCount
-            firstIndex += UInt64(chunks)
+        try StreamPipeline.run(from: &source, to: &sink, inputBatch: batchChunks * (chunkSize + tagBytes),
+                               outputBatch: batchChunks * chunkSize) { batch, sealed, last, out throws(CryptoError) in
+            let n = try openBatch(sealed, firstIndex: UInt64(batch * batchChunks), last: last, key: key, into: out)
+            total += UInt64(n)
+            return n
         }
         return total
+    }
+
+    /// Opens a batch of sealed chunks in parallel into `out`; returns the plaintext count. On
+    /// failure `out` is wiped and the error says what it can: truncation, data after the final
+    /// chunk, an empty final chunk, or which chunk failed.
+    static func openBatch(_ sealed: UnsafeRawBufferPointer, firstIndex: UInt64, last: Bool, key: SecureBytes,
+                          into out: UnsafeMutableRawBufferPointer) throws(CryptoError) -> Int {
+        let sealedSize = chunkSize + tagBytes
+        if sealed.count == 0 { throw .streamTruncated }
+        let chunks = (sealed.count + sealedSize - 1) / sealedSize
+        let lastLength = sealed.count - (chunks - 1) * sealedSize
+        if lastLength < tagBytes {
+            throw .streamMalformed("chunk \(firstIndex + UInt64(chunks - 1)) is shorter than its tag")
+        }
+        let plainCount = sealed.count - chunks * tagBytes
+        precondition(out.count >= plainCount, "openBatch: output buffer too small")
+        let sealedBase = sealed.baseAddress!
+        let outBase = out.baseAddress!
+        let count = sealed.count
+        let failures = FailureFlags(count: chunks)
+        parallelFor(chunks) { i in
+            let start = i * sealedSize
+            let length = min(sealedSize, count - start)
+            let ok = open(UnsafeRawBufferPointer(start: sealedBase + start, count: length), index: firstIndex + UInt64(i),
+                          final: last && i == chunks - 1, key: key,
+                          into: UnsafeMutableRawBufferPointer(start: outBase + i * chunkSize, count: length - tagBytes))
+            if !ok { failures.set(i) }
+        }
+        if let bad = failures.first {
+            secureZero(UnsafeMutableRawBufferPointer(rebasing: out[0..<plainCount]))
+            let start = bad * sealedSize
+            let length = min(sealedSize, count - start)
+            let piece = UnsafeRawBufferPointer(start: sealedBase + start, count: length)
+            let index = firstIndex + UInt64(bad)
+            let final = last && bad == chunks - 1
+            let scratch = SecretBuffer(count: chunkSize)
+            scratch.noteUsed(chunkSize)
+            // Say what happened where we can tell: a non-final chunk standing last means the
+            // stream was cut; a final chunk followed by more means bytes were appended.
+            if final && length == sealedSize && open(piece, index: index, final: false, key: key, into: scratch.buffer) {
+                throw .streamTruncated
+            }
+            if !final && open(piece, index: index, final: true, key: key, into: scratch.buffer) {
+                throw .streamMalformed("data follows the final chunk")
+            }
+            throw .chunkAuthenticationFailed(chunk: index)
+        }
+        if last && lastLength == tagBytes && firstIndex + UInt64(chunks) > 1 {
+            secureZero(UnsafeMutableRawBufferPointer(rebasing: out[0..<plainCount]))
+            throw .streamMalformed("the final chunk is empty")
+        }
+        return plainCount
     }
 
     /// Runs `body` for 0..<n, spread over the cores when there is more than one chunk.
@@ -222,15 +208,19 @@ final class FailureFlags: @unchecked Sendable {
     var first: Int? { flags.firstIndex(of: true) }
 }
 
-/// A heap buffer for plaintext chunks, zeroed before it is freed.
-final class SecretBuffer {
+/// A heap buffer for plaintext chunks, zeroed before it is freed. It is not zeroed when made
+/// (a small stream then touches only the pages it uses); whoever fills it says how far with
+/// `noteUsed`, and that much is wiped at the end. Used by one thread at a time (see StreamPipeline).
+final class SecretBuffer: @unchecked Sendable {
     let buffer: UnsafeMutableRawBufferPointer
+    private var used = 0
     init(count: Int) {
         buffer = .allocate(byteCount: max(count, 1), alignment: 16)
-        buffer.initializeMemory(as: UInt8.self, repeating: 0)
     }
+    /// Records that the first `count` bytes hold data.
+    func noteUsed(_ count: Int) { used = max(used, min(count, buffer.count)) }
     deinit {
-        secureZero(buffer)
+        secureZero(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<used]))
         buffer.deallocate()
     }
 }

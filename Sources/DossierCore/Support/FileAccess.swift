@@ -111,6 +111,24 @@ public enum FileAccess {
         }
     }
 
+    /// Flushes files written earlier without a flush, then the folders that hold them (each
+    /// once), so that both their content and their names survive a crash. Flushing many files
+    /// together costs little more than flushing one: the first flush commits the file
+    /// system's journal for all of them.
+    static func flush(files: [String]) throws(DossierError) {
+        var folders = Set<String>()
+        for path in files {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw .writeFailed(path: path, reason: errnoText()) }
+            let failed = fsync(fd) != 0
+            let reason = failed ? errnoText() : ""
+            close(fd)
+            if failed { throw .writeFailed(path: path, reason: reason) }
+            folders.insert((path as NSString).deletingLastPathComponent)
+        }
+        for folder in folders.sorted() { syncDirectory(folder) }
+    }
+
     /// Flushes a folder's entry table, so that a rename in it survives a crash.
     static func syncDirectory(_ path: String) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -179,15 +197,17 @@ public final class AtomicOutput {
         return linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 ? 0 : errno
     }
 
-    /// Flushes the file to disk and moves it into place.
-    public func commit() throws(DossierError) {
+    /// Flushes the file to disk and moves it into place. With `flush: false` the file is moved
+    /// into place unflushed, and its folder is not flushed either: the caller MUST make it
+    /// durable (`FileAccess.flush`) before anything that relies on it is recorded.
+    public func commit(flush: Bool = true) throws(DossierError) {
         precondition(!finished, "AtomicOutput committed or abandoned twice")
         finished = true
         defer {
             close(fd)
             if let temporaryPath { unlink(temporaryPath) }
         }
-        if fsync(fd) != 0 { throw .writeFailed(path: destination, reason: FileAccess.errnoText()) }
+        if flush && fsync(fd) != 0 { throw .writeFailed(path: destination, reason: FileAccess.errnoText()) }
         if overwrite {
             // Link under a fresh hidden name, then rename over the destination atomically.
             let staging = folder + "/." + name + ".dossier-new-" + SystemRandom().bytes(6).hex
@@ -203,7 +223,7 @@ public final class AtomicOutput {
             if e == EEXIST { throw .fileExists(path: destination) }
             guard e == 0 else { throw .writeFailed(path: destination, reason: String(cString: strerror(e))) }
         }
-        FileAccess.syncDirectory(folder)
+        if flush { FileAccess.syncDirectory(folder) }
     }
 
     /// Discards the temporary file; the destination is untouched.

@@ -37,6 +37,8 @@ extension StaffSession {
                                        keySealed: try Sealing.seal(key, purpose: .documentKey, id: id, vaultKey: vaultKey, random: vault.random),
                                        metaSealed: try sealMetadata(meta, id: id)))
             }
+            // Every blob durable before a row names it; one flush for the whole deposit.
+            try vault.blobs.makeDurable(ids: written)
             let now = vault.clock.now()
             let stamp = Timestamp.format(now)
             try write { db in
