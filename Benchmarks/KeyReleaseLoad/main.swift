@@ -97,7 +97,7 @@ do {
     var c = try session.addCounsel(counsel.publicIdentity, details: .init(name: "Load"))
     c = try session.vetCounsel(c.id, until: Date().addingTimeInterval(30 * 86400), note: nil)
     let input = root + "/report.txt"
-    FileManager.default.createFile(atPath: input, contents: Data(repeating: 0x61, count: 4096))
+    guard FileManager.default.createFile(atPath: input, contents: Data(repeating: 0x61, count: 4096)) else { fail("cannot write \(input)") }
     let doc = try session.deposit(DepositRequest(files: [input], kind: .expertReport, title: "Load", language: "en"))[0]
 
     let service = KeyReleaseService(session: session)

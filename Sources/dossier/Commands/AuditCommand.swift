@@ -297,10 +297,10 @@ struct AuditCommand: ParsableCommand {
         func run() throws {
             let snapshot = try source.snapshot()
             let verification: Result<VerificationReport, DossierError>
-            do {
+            do throws(DossierError) {
                 verification = .success(try AuditVerifier.verify(snapshot, expectedOrganisationFingerprint: orgFingerprint))
-            } catch let e as DossierError {
-                verification = .failure(e)
+            } catch {
+                verification = .failure(error)
             }
             let html = try AuditReport.html(snapshot, verification: verification, generatedAt: Date())
             try FileAccess.writeAtomically(Data(html.utf8), to: output, mode: 0o644, overwrite: force)
