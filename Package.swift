@@ -30,6 +30,8 @@ let package = Package(
             dependencies: [
                 "DossierCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API, for the catalogue listing's row loop only (Catalogue.swift).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
@@ -46,6 +48,12 @@ let package = Package(
         .executableTarget(
             name: "DossierFuzz",
             dependencies: ["DossierCore", "DossierCrypto"]
+        ),
+        // Makes large inputs for the scale benchmarks (scripts/bench.sh); not part of the product.
+        .executableTarget(
+            name: "DossierBench",
+            dependencies: ["DossierCore", "DossierCrypto"],
+            path: "Benchmarks/DossierBench"
         ),
         .testTarget(
             name: "DossierCryptoTests",
