@@ -49,6 +49,13 @@ func printDocuments(_ docs: [Document], json: Bool) {
     for chunk in chunks { chunk.withUnsafeBytes { FileHandle.standardOutput.write(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0.baseAddress!), count: $0.count, deallocator: .none)) } }
 }
 
+/// Ends a listing that succeeded without releasing its documents one by one: for 100,000
+/// documents (a million strings) that took a fifth of the command's time, and the system
+/// reclaims the memory at once. Output is already written (and C stdio is flushed by exit).
+func exitKeepingMemory() -> Never {
+    Foundation.exit(0)
+}
+
 /// `Table.print`'s lines for pipes (cells joined by tabs), as bytes.
 private func tabSeparated(_ docs: ArraySlice<Document>) -> [UInt8] {
     var names: [(tag: String, name: [UInt8])] = []   // a vault has few languages
@@ -154,6 +161,7 @@ struct ListCommand: ParsableCommand {
         let k = try kind.map { k throws(DossierError) in try DocumentKind(parsing: k) }
         let session = try staff.session()
         printDocuments(try session.list(DocumentFilter(kind: k, caseReference: caseReference, language: lang, includeRemoved: includeRemoved)), json: json)
+        exitKeepingMemory()
     }
 }
 
@@ -169,6 +177,7 @@ struct SearchCommand: ParsableCommand {
 
     func run() throws {
         printDocuments(try staff.session().search(words), json: json)
+        exitKeepingMemory()
     }
 }
 
