@@ -33,6 +33,8 @@ struct ListingRows {
         // Room for the whole database: untouched pages cost nothing, while growing a buffer of
         // 40 MB by doubling copies it and touches twice the memory.
         let databaseBytes = (try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0) * (try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0)
+        // Read the file through a mapping rather than one system call per 4 KiB page.
+        try db.execute(sql: "PRAGMA mmap_size = \(max(databaseBytes, 1 << 20))")
         bytes.reserveCapacity(databaseBytes)
         fields.reserveCapacity(databaseBytes / 100 * Self.fieldsPerRow * 2)
         sizes.reserveCapacity(databaseBytes / 100)
