@@ -95,6 +95,23 @@ final class MetadataEncodingTests: XCTestCase {
         XCTAssertEqual(try v.session.list(DocumentFilter(caseReference: "EXT-0")).count, all.filter { $0.metadata?.caseReference == "EXT-0" }.count)
     }
 
+    /// The search matcher gives the answers of Unicode lowercasing, with its ASCII shortcut or without.
+    func testSearchMatchesCaseInsensitivelyAcrossFields() {
+        let m = DocumentMetadata(title: "Assurances — Ташкент", fileName: "Report.PDF", tags: ["Medical"], jurisdiction: "UK", caseReference: "EXT-7")
+        let ascii = DocumentMetadata(title: "Prison CONDITIONS", fileName: "a.pdf", tags: ["x"], jurisdiction: nil, caseReference: "EXT-7")
+        let cases: [([String], DocumentMetadata, Bool)] = [
+            (["ташкент"], m, true), (["ТАШКЕНТ", "report.pdf"], m, true), (["medical", "ext-7"], m, true), (["missing"], m, false),
+            (["prison", "conditions"], ascii, true), (["PRISON", "pdf"], ascii, true), (["ons\na.pdf"], ascii, true),
+            (["prison", "ташкент"], ascii, false), (["conditionsx"], ascii, false), (["7\nx"], ascii, true), (["x\next"], ascii, false),
+        ]
+        for (words, meta, expected) in cases {
+            var matcher = DocumentMetadata.Matcher(words: words)
+            XCTAssertEqual(matcher.matches(meta), expected, "\(words) in \(meta.title)")
+            let joined = ([meta.title, meta.fileName, meta.jurisdiction ?? "", meta.caseReference ?? ""] + meta.tags).joined(separator: "\n").lowercased()
+            XCTAssertEqual(words.allSatisfy { joined.contains($0.lowercased()) }, expected, "reference answer for \(words)")
+        }
+    }
+
     /// A sealed value moved to another row does not open there, in the parallel path too.
     func testMetadataSwappedBetweenRowsIsRefused() throws {
         let v = try makeVault()

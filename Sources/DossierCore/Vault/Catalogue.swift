@@ -105,7 +105,8 @@ extension StaffSession {
     public func search(_ words: [String]) throws(DossierError) -> [Document] {
         let terms = words.flatMap { $0.split(separator: " ").map(String.init) }.filter { !$0.isEmpty }
         guard !terms.isEmpty else { throw .invalidArgument("give at least one word to search for") }
-        return try list().filter { $0.metadata?.matches(words: terms) ?? false }
+        var matcher = DocumentMetadata.Matcher(words: terms)
+        return try list().filter { d in d.metadata.map { matcher.matches($0) } ?? false }
     }
 
     /// Decrypts a document to `output`, atomically: the file appears only after the last chunk

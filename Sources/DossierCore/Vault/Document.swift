@@ -16,42 +16,60 @@ public struct DocumentMetadata: Codable, Sendable, Equatable {
         self.caseReference = caseReference
     }
 
-    /// Whether every word occurs (case-insensitively) in some field.
-    func matches(words: [String]) -> Bool {
-        let fields = [title, fileName, jurisdiction ?? "", caseReference ?? ""] + tags
-        // ASCII, the usual case: bytes lowered in place and searched directly, the same
-        // answer as Unicode lowercasing (100,000 documents are searched in milliseconds).
-        if words.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }), fields.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) {
-            var haystack: [UInt8] = []
-            for (i, f) in fields.enumerated() {
-                if i > 0 { haystack.append(0x0a) }
-                haystack.append(contentsOf: f.utf8)
+    /// Whether every word occurs (case-insensitively) in some field of the metadata, the fields
+    /// joined by newlines. Made once per search: for ASCII (the usual case) the words are
+    /// lowered once and each document's fields into one reused buffer; otherwise Unicode
+    /// lowercasing, the same answers.
+    struct Matcher {
+        let words: [String]
+        private let asciiWords: [[UInt8]]?
+        private var haystack: [UInt8] = []
+
+        init(words: [String]) {
+            self.words = words
+            asciiWords = words.allSatisfy { $0.utf8.allSatisfy { $0 < 0x80 } } ? words.map { Array($0.utf8).map(Matcher.lower) } : nil
+        }
+
+        private static func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5a ? c | 0x20 : c }
+
+        mutating func matches(_ m: DocumentMetadata) -> Bool {
+            if let asciiWords {
+                haystack.removeAll(keepingCapacity: true)
+                var ascii = true
+                func add(_ field: String) {
+                    for c in field.utf8 {
+                        if c >= 0x80 { ascii = false }
+                        haystack.append(Matcher.lower(c))
+                    }
+                }
+                add(m.title)
+                haystack.append(0x0a); add(m.fileName)
+                haystack.append(0x0a); add(m.jurisdiction ?? "")
+                haystack.append(0x0a); add(m.caseReference ?? "")
+                for tag in m.tags {
+                    haystack.append(0x0a)
+                    add(tag)
+                }
+                if ascii { return asciiWords.allSatisfy { Matcher.contains(haystack, $0) } }
             }
-            Self.lowerASCII(&haystack)
-            return words.allSatisfy { word in
-                var needle = Array(word.utf8)
-                Self.lowerASCII(&needle)
-                if needle.isEmpty { return true }
-                return Self.contains(haystack, needle)
+            let text = ([m.title, m.fileName, m.jurisdiction ?? "", m.caseReference ?? ""] + m.tags).joined(separator: "\n").lowercased()
+            return words.allSatisfy { text.contains($0.lowercased()) }
+        }
+
+        private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+            guard let first = needle.first else { return true }
+            guard needle.count <= haystack.count else { return false }
+            return haystack.withUnsafeBufferPointer { h in
+                needle.withUnsafeBufferPointer { n in
+                    var i = 0
+                    while i <= h.count - n.count {
+                        if h[i] == first && memcmp(h.baseAddress! + i, n.baseAddress!, n.count) == 0 { return true }
+                        i += 1
+                    }
+                    return false
+                }
             }
         }
-        let haystack = fields.joined(separator: "\n").lowercased()
-        return words.allSatisfy { haystack.contains($0.lowercased()) }
-    }
-
-    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard needle.count <= haystack.count else { return false }
-        let first = needle[0]
-        var i = 0
-        while i <= haystack.count - needle.count {
-            if haystack[i] == first && haystack[i..<i + needle.count].elementsEqual(needle) { return true }
-            i += 1
-        }
-        return false
-    }
-
-    private static func lowerASCII(_ bytes: inout [UInt8]) {
-        for i in bytes.indices where bytes[i] >= 0x41 && bytes[i] <= 0x5a { bytes[i] |= 0x20 }
     }
 
     // MARK: The sealed form (docs/formats/vault.md, section 2.1)
