@@ -150,7 +150,7 @@ public struct Document: Codable, Sendable {
     public let size: UInt64
     public let depositedAt: String
     public let depositedBy: String
-    public internal(set) var metadata: DocumentMetadata?
+    public let metadata: DocumentMetadata?
     public let removedAt: String?
     public let removedBy: String?
 
