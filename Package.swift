@@ -33,6 +33,8 @@ let package = Package(
             dependencies: [
                 "DossierCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API, for the catalogue listing's row loop only (Catalogue.swift).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
@@ -67,6 +69,12 @@ let package = Package(
             name: "KeyReleaseLoad",
             dependencies: ["DossierServer", "DossierCore", "DossierCrypto", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/KeyReleaseLoad"
+        ),
+        // Makes large inputs for the scale benchmarks (scripts/bench.sh); not part of the product.
+        .executableTarget(
+            name: "DossierBench",
+            dependencies: ["DossierCore", "DossierCrypto"],
+            path: "Benchmarks/DossierBench"
         ),
         .testTarget(
             name: "DossierCryptoTests",

@@ -64,6 +64,8 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case malformedCheckpoint(reason: String)
     case checkpointSignatureInvalid(name: String)
     case malformedExport(path: String, reason: String)
+    /// A verification state file (`audit verify --from-state`) that does not parse.
+    case malformedState(path: String, reason: String)
     case wrongOrganisation(expected: String, found: String)
     case logVerificationFailed(String)
 
@@ -172,6 +174,8 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
             return "the checkpoint carries no valid signature by the organisation key '\(name)': forged or altered"
         case let .malformedExport(path, reason):
             return "\(path) is not a valid Dossier log export: \(reason)"
+        case let .malformedState(path, reason):
+            return "\(path) is not a valid Dossier verification state: \(reason)"
         case let .wrongOrganisation(expected, found):
             return "the organisation key has fingerprint \(found), not \(expected) as you expected: do not trust this log"
         case let .logVerificationFailed(message):

@@ -36,6 +36,23 @@ public enum AEAD {
         }
     }
 
+    /// Decrypts a value made by `seal` into `out` (exactly `sealed.count − 40` bytes); false if
+    /// it does not authenticate. For many small values (a catalogue of 100,000 documents): no
+    /// guarded allocation per value. The caller wipes `out` when done.
+    public static func open(_ sealed: UnsafeRawBufferPointer, key: SecureBytes, additionalData: UnsafeRawBufferPointer,
+                            into out: UnsafeMutableRawBufferPointer) -> Bool {
+        guard Sodium.isReady, key.count == keyBytes, sealed.count >= nonceBytes + tagBytes,
+              out.count == sealed.count - nonceBytes - tagBytes else { return false }
+        return key.withUnsafeBytes { k in
+            var mlen: UInt64 = 0
+            return crypto_aead_xchacha20poly1305_ietf_decrypt(
+                out.u8, &mlen, nil,
+                sealed.u8 + nonceBytes, UInt64(sealed.count - nonceBytes),
+                additionalData.u8, UInt64(additionalData.count),
+                sealed.u8, k.u8) == 0
+        }
+    }
+
     /// Decrypts a value made by `seal`; the plaintext is returned in guarded memory.
     public static func open(_ sealed: Data, key: SecureBytes, additionalData: Data = Data()) throws(CryptoError) -> SecureBytes {
         try Sodium.ensureReady()

@@ -34,6 +34,22 @@ public enum Hash {
         h.update(data)
         return h.finalize()
     }
+
+    /// SHA-256 of `bytes`, written to the first 32 bytes of `out` (no allocation: for long logs).
+    public static func sha256(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) {
+        precondition(out.count >= 32, "SHA-256 needs 32 bytes of output")
+        _ = Sodium.isReady
+        _ = crypto_hash_sha256(out.u8, bytes.u8, UInt64(bytes.count))
+    }
+
+    /// SHA-256 of one byte followed by `bytes` (RFC 6962 leaf hashes), written to `out`.
+    public static func sha256(prefix: UInt8, _ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) {
+        precondition(out.count >= 32, "SHA-256 needs 32 bytes of output")
+        var h = SHA256()
+        withUnsafeBytes(of: prefix) { h.update($0) }
+        h.update(bytes)
+        h.finalize(into: out)
+    }
 }
 
 /// Incremental SHA-256, for hashing content while it streams.
@@ -54,6 +70,12 @@ public struct SHA256: ~Copyable {
     /// Adds bytes to the hash.
     public mutating func update(_ data: Data) {
         data.withUnsafeBytes { update($0) }
+    }
+
+    /// Writes the 32-byte digest to `out`.
+    public consuming func finalize(into out: UnsafeMutableRawBufferPointer) {
+        precondition(out.count >= 32, "SHA-256 needs 32 bytes of output")
+        _ = crypto_hash_sha256_final(&state, out.u8)
     }
 
     /// The 32-byte digest.

@@ -83,7 +83,7 @@ enum ExitCodes {
             return 65
         case .integrity, .packageTampered, .logVerificationFailed, .checkpointSignatureInvalid, .wrongOrganisation:
             return 3
-        case .policyInvalid, .malformedPackage, .malformedCheckpoint, .malformedExport:
+        case .policyInvalid, .malformedPackage, .malformedCheckpoint, .malformedExport, .malformedState:
             return 65
         case .unknownCounsel, .unknownGrant:
             return 66

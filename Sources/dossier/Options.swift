@@ -125,10 +125,41 @@ enum Table {
 
     /// A size for people: 1.2 MiB.
     static func size(_ bytes: UInt64) -> String {
+        var out: [UInt8] = []
+        appendSize(bytes, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `size(bytes)` appended as UTF-8 (long listings write it per row).
+    static func appendSize(_ bytes: UInt64, to out: inout [UInt8]) {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        func append(_ n: UInt64) {
+            if n >= 10 { append(n / 10) }
+            out.append(0x30 + UInt8(n % 10))
+        }
+        if bytes < 1024 {
+            append(bytes)
+            out.append(contentsOf: " B".utf8)
+            return
+        }
+        if bytes < 1 << 49 {
+            // What "%.1f" prints, in integers: bytes × 10 / 1024^unit, rounded half to even like printf.
+            var unit = 1
+            while unit < units.count - 1 && bytes >= UInt64(1) << (10 * (unit + 1)) { unit += 1 }
+            let num = bytes * 10, shift = UInt64(10 * unit)
+            var q = num >> shift
+            let r = num & ((1 << shift) - 1), half = UInt64(1) << (shift - 1)
+            if r > half || (r == half && q & 1 == 1) { q += 1 }
+            append(q / 10)
+            out.append(0x2e)
+            append(q % 10)
+            out.append(0x20)
+            out.append(contentsOf: units[unit].utf8)
+            return
+        }
         var value = Double(bytes)
         var unit = 0
         while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+        out.append(contentsOf: String(format: "%.1f %@", value, units[unit]).utf8)
     }
 }

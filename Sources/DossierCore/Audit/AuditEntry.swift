@@ -103,45 +103,158 @@ public struct AuditEntry: Sendable, Equatable {
 
     /// Parses an entry strictly: the bytes must be exactly what `bytes` would produce.
     public static func parse(_ data: Data) throws(DossierError) -> AuditEntry {
-        func bad(_ why: String) -> DossierError { .integrity("log entry is malformed: \(why)") }
-        guard data.count <= 1 << 20, let text = String(data: data, encoding: .utf8), var lines = KeyedLines(text) else {
-            throw bad("not UTF-8 text ending in a newline")
+        let scanned: Result<Layout, DossierError> = data.withUnsafeBytes { raw in
+            do throws(DossierError) { return .success(try scan(raw)) } catch { return .failure(error) }
         }
-        func take(_ name: String) throws(DossierError) -> String {
-            guard let value = lines.take(name) else { throw bad("expected '\(name)'") }
+        let layout = try scanned.get()
+        func text(_ r: Range<Int>) -> String { String(decoding: data[data.startIndex + r.lowerBound..<data.startIndex + r.upperBound], as: UTF8.self) }
+        var subjects: [String] = []
+        var details: [Detail] = []
+        // The lines between `action` and `prev`, already checked by `scan`.
+        var line = layout.extras.lowerBound
+        while line < layout.extras.upperBound {
+            var end = line
+            while data[data.startIndex + end] != 0x0a { end += 1 }
+            if data[data.startIndex + line] == UInt8(ascii: "s") {
+                subjects.append(text(line + 8..<end))
+            } else {
+                let kv = text(line + 7..<end)
+                let eq = kv.firstIndex(of: "=")!
+                details.append(Detail(String(kv[..<eq]), String(kv[kv.index(after: eq)...])))
+            }
+            line = end + 1
+        }
+        let sig = data.withUnsafeBytes { StrictBase64.decode(UnsafeRawBufferPointer(rebasing: $0[layout.signature])) }!
+        let entry = AuditEntry(seq: layout.seq, time: text(layout.time), actor: text(layout.actor), action: text(layout.action),
+                               subjects: subjects, details: details, previousHash: Data(layout.previousHash.data), signature: sig)
+        // Canonical form only: one encoding per entry (`scan` accepts nothing else; checked again here).
+        guard entry.bytes == data else { throw .integrity("log entry is malformed: not in canonical form") }
+        return entry
+    }
+
+    /// Where the fields of a well-formed entry lie in its bytes (offsets from its first byte).
+    struct Layout: Sendable {
+        var seq: UInt64 = 0
+        var time: Range<Int> = 0..<0
+        var actor: Range<Int> = 0..<0
+        var action: Range<Int> = 0..<0
+        /// The `subject` and `detail` lines.
+        var extras: Range<Int> = 0..<0
+        var previousHash = Digest32()
+        /// The body: everything before the `sig` line.
+        var bodyCount = 0
+        /// The base64 signature (88 characters).
+        var signature: Range<Int> = 0..<0
+    }
+
+    /// Checks an entry's bytes against the grammar of vault.md section 6 in one pass, without
+    /// building a String: what `parse` accepts, and nothing else. Verification of long logs
+    /// uses this directly, and `parse` only for the few entries that change who may sign.
+    /// With `signatureOut`, the 64 signature bytes are written there.
+    static func scan(_ b: UnsafeRawBufferPointer, signatureOut: UnsafeMutableRawPointer? = nil) throws(DossierError) -> Layout {
+        func bad(_ why: String) -> DossierError { .integrity("log entry is malformed: \(why)") }
+        guard b.count <= 1 << 20, b.last == 0x0a else { throw bad("not UTF-8 text ending in a newline") }
+        var layout = Layout()
+        var at = 0
+        /// The end (index of LF) of the line starting at `at`.
+        func lineEnd(_ start: Int) -> Int {
+            var i = start
+            while b[i] != 0x0a { i += 1 }   // the last byte is LF, so this stops
+            return i
+        }
+        func starts(_ prefix: StaticString, at start: Int) -> Bool {
+            let n = prefix.utf8CodeUnitCount
+            guard start + n <= b.count else { return false }
+            return memcmp(b.baseAddress! + start, prefix.utf8Start, n) == 0
+        }
+        /// The value of the `name value` line at `at`, moving past it.
+        func take(_ prefix: StaticString, _ name: String) throws(DossierError) -> Range<Int> {
+            guard starts(prefix, at: at) else { throw bad("expected '\(name)'") }
+            let end = lineEnd(at)
+            let value = at + prefix.utf8CodeUnitCount..<end
+            at = end + 1
             return value
         }
-        guard lines.header(header) else { throw bad("unknown header (not \(header))") }
-        let seqText = try take("seq")
-        guard let seq = UInt64(seqText), String(seq) == seqText, seq >= 1 else { throw bad("bad sequence number") }
-        let time = try take("time")
-        guard Timestamp.parse(time) != nil else { throw bad("bad time") }
-        let actor = try take("actor")
-        guard Fingerprint.normalise(actor) == actor else { throw bad("bad actor fingerprint") }
-        let action = try take("action")
-        guard isToken(action, allowed: actionCharacters) else { throw bad("bad action") }
-        var subjects: [String] = []
-        while lines.nextIs("subject") {
-            let subject = try take("subject")
-            guard isToken(subject, allowed: valueCharacters) else { throw bad("bad subject") }
-            subjects.append(subject)
+        func isToken(_ r: Range<Int>, _ allowed: (UInt8) -> Bool) -> Bool {
+            guard !r.isEmpty, r.count <= 4096 else { return false }
+            for i in r where !allowed(b[i]) { return false }
+            return true
         }
-        var details: [Detail] = []
-        while lines.nextIs("detail") {
-            let kv = try take("detail")
-            guard let eq = kv.firstIndex(of: "=") else { throw bad("detail without '='") }
-            let detail = Detail(String(kv[..<eq]), String(kv[kv.index(after: eq)...]))
-            guard isToken(detail.key, allowed: keyCharacters), isToken(detail.value, allowed: valueCharacters) else { throw bad("bad detail") }
-            details.append(detail)
+        let printable: (UInt8) -> Bool = { $0 >= 0x21 && $0 <= 0x7e }
+        let actionChar: (UInt8) -> Bool = { ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2d }
+        let keyChar: (UInt8) -> Bool = { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d }
+
+        guard starts("dossier-log-entry/1\n", at: 0) else { throw bad("unknown header (not \(header))") }
+        at = 20
+        let seq = try take("seq ", "seq")
+        guard !seq.isEmpty, seq.count <= 20, b[seq.lowerBound] != 0x30 else { throw bad("bad sequence number") }
+        var value: UInt64 = 0
+        for i in seq {
+            let c = b[i]
+            guard c >= 0x30 && c <= 0x39 else { throw bad("bad sequence number") }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(c - 0x30))
+            guard !o1 && !o2 else { throw bad("bad sequence number") }
+            value = sum
         }
-        guard let prev = Data(hex: try take("prev")), prev.count == 32 else { throw bad("bad previous hash") }
-        let sigText = try take("sig")
-        guard let sig = Data(base64Encoded: sigText), sig.count == 64 else { throw bad("bad signature encoding") }
-        guard lines.isEmpty else { throw bad("unexpected trailing lines") }
-        let entry = AuditEntry(seq: seq, time: time, actor: actor, action: action, subjects: subjects,
-                               details: details, previousHash: prev, signature: sig)
-        // Canonical form only: one encoding per entry.
-        guard entry.bytes == data else { throw bad("not in canonical form") }
-        return entry
+        layout.seq = value
+        layout.time = try take("time ", "time")
+        guard TimestampBytes.isValid(UnsafeRawBufferPointer(rebasing: b[layout.time])) else { throw bad("bad time") }
+        layout.actor = try take("actor ", "actor")
+        guard Self.isCanonicalFingerprint(UnsafeRawBufferPointer(rebasing: b[layout.actor])) else { throw bad("bad actor fingerprint") }
+        layout.action = try take("action ", "action")
+        guard isToken(layout.action, actionChar) else { throw bad("bad action") }
+        let extrasStart = at
+        while starts("subject ", at: at) {
+            guard isToken(try take("subject ", "subject"), printable) else { throw bad("bad subject") }
+        }
+        while starts("detail ", at: at) {
+            let kv = try take("detail ", "detail")
+            guard let eq = kv.first(where: { b[$0] == 0x3d }) else { throw bad("detail without '='") }
+            guard isToken(kv.lowerBound..<eq, keyChar), isToken(eq + 1..<kv.upperBound, printable) else { throw bad("bad detail") }
+        }
+        layout.extras = extrasStart..<at
+        let prev = try take("prev ", "prev")
+        guard prev.count == 64 else { throw bad("bad previous hash") }
+        let hexOK = withUnsafeMutableBytes(of: &layout.previousHash) { digest -> Bool in
+            func nibble(_ c: UInt8) -> UInt8? {
+                switch c {
+                case 0x30...0x39: return c - 0x30
+                case 0x61...0x66: return c - 0x57   // lowercase only: the canonical form
+                default: return nil
+                }
+            }
+            for i in 0..<32 {
+                guard let hi = nibble(b[prev.lowerBound + 2 * i]), let lo = nibble(b[prev.lowerBound + 2 * i + 1]) else { return false }
+                digest[i] = hi << 4 | lo
+            }
+            return true
+        }
+        guard hexOK else { throw bad("bad previous hash") }
+        layout.bodyCount = at
+        guard starts("sig ", at: at) else { throw bad("expected 'sig'") }
+        layout.signature = try take("sig ", "sig")
+        var scratch = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        let decoded = withUnsafeMutableBytes(of: &scratch) { tmp in
+            StrictBase64.decode(UnsafeRawBufferPointer(rebasing: b[layout.signature]),
+                                into: UnsafeMutableRawBufferPointer(start: signatureOut ?? tmp.baseAddress, count: 64))
+        }
+        guard layout.signature.count == 88, decoded else { throw bad("bad signature encoding") }
+        guard at == b.count else { throw bad("unexpected trailing lines") }
+        return layout
+    }
+
+    /// `XXXX-XXXX-XXXX-XXXX` with `A–Z` and `2–7`: what `Fingerprint.normalise` returns.
+    static func isCanonicalFingerprint(_ s: UnsafeRawBufferPointer) -> Bool {
+        guard s.count == 19 else { return false }
+        for i in 0..<19 {
+            let c = s[i]
+            if i % 5 == 4 {
+                guard c == 0x2d else { return false }
+            } else {
+                guard (c >= 0x41 && c <= 0x5a) || (c >= 0x32 && c <= 0x37) else { return false }
+            }
+        }
+        return true
     }
 }

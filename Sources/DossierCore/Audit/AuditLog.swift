@@ -78,81 +78,186 @@ extension Vault {
 public enum LogChain {
     /// Returns the number of entries verified; throws `.integrity` naming the first bad entry and what is wrong.
     ///
-    /// One sequential pass checks order, chain and who may sign; the Ed25519 signatures, the
-    /// costly part, are then checked on all cores. The error reported is the earliest either finds.
-    ///
-    /// With `trustedPrefix` n, the first n entries are taken as already verified (the caller has
-    /// matched them against a checkpoint it verified earlier): they are only scanned for staff
-    /// changes and hashed for the chain, so the cost is that of the new entries.
+    /// With `trustedPrefix` n, the signatures of the first n entries are not checked (the caller
+    /// matches them against a checkpoint it verified earlier); they are still read and hashed.
     public static func verify(_ entries: [Data], storedSequence: [Int64]? = nil, trustedPrefix: Int = 0) throws(DossierError) -> Int {
-        var previous = Data(count: 32)
-        var signers: [String: Data] = [:]   // fingerprint → Ed25519 key, for current staff
-        var toVerify: [(entry: AuditEntry, key: Data)] = []
-        toVerify.reserveCapacity(entries.count - min(trustedPrefix, entries.count))
-        var structural: DossierError?
-        let staffMarker = Data("\naction staff-".utf8)
-        for (index, bytes) in entries.prefix(trustedPrefix).enumerated() {
-            if index == 0 || bytes.range(of: staffMarker) != nil {
-                let entry: AuditEntry
-                do { entry = try AuditEntry.parse(bytes) } catch { throw .integrity("entry \(index + 1): edited (\(error))") }
-                applyStaffChange(entry, to: &signers)
-            }
-            previous = Hash.sha256(bytes)
+        var walk = LogWalk()
+        try walk.verify(entries, upTo: entries.count, storedSequence: storedSequence, signaturesFrom: trustedPrefix)
+        return entries.count
+    }
+}
+
+/// A verification of a log in progress: what it takes to carry on after `size` entries (the
+/// hash of the last one, who may sign, and the Merkle tree's right edge), so that a log can be
+/// verified in segments, or onwards from a state an auditor kept.
+///
+/// Entries are taken in batches. Parsing (`AuditEntry.scan`) and hashing run on all cores, the
+/// checks that depend on the entries before (sequence, chain, who may sign) on one, then the
+/// Ed25519 signatures on all cores again. The error reported is the earliest in the log.
+struct LogWalk {
+    private(set) var size = 0
+    /// SHA-256 of entry `size`; zeros before entry 1.
+    private(set) var previous = Digest32()
+    /// Who may sign the next entry: fingerprint → public identity.
+    private(set) var signers: [String: PublicIdentity] = [:]
+    private(set) var tree = MerkleTree.Frontier()
+
+    static let batch = 8192
+
+    init() {}
+
+    /// Resumes after `size` entries.
+    init(size: Int, lastEntryHash: Digest32, signers: [String: PublicIdentity], tree: MerkleTree.Frontier) {
+        self.size = size
+        self.previous = lastEntryHash
+        self.signers = signers
+        self.tree = tree
+    }
+
+    /// Verifies `entries[size..<end]`; signatures of entries below `signaturesFrom` are not checked.
+    mutating func verify(_ entries: [Data], upTo end: Int, storedSequence: [Int64]? = nil, signaturesFrom: Int = 0) throws(DossierError) {
+        precondition(end <= entries.count && end >= size)
+        while size < end {
+            try verifyBatch(entries, size..<min(size + Self.batch, end), storedSequence: storedSequence, signaturesFrom: signaturesFrom)
         }
-        for (index, bytes) in entries.enumerated() where index >= trustedPrefix {
-            do {
-                let (entry, key) = try step(bytes, index: index, stored: storedSequence?[index], previous: previous, signers: &signers,
-                                            appearsLater: { seq in
-                                                let marker = Data("\nseq \(seq)\n".utf8)
-                                                return entries[(index + 1)...].contains { $0.range(of: marker) != nil }
-                                            })
-                toVerify.append((entry, key))
-                previous = Hash.sha256(bytes)
+    }
+
+    private mutating func verifyBatch(_ entries: [Data], _ range: Range<Int>, storedSequence: [Int64]?, signaturesFrom: Int) throws(DossierError) {
+        let n = range.count
+        let first = range.lowerBound
+        var layouts = [Result<AuditEntry.Layout, DossierError>?](repeating: nil, count: n)
+        var hashes = [Digest32](repeating: Digest32(), count: n)
+        var leaves = [Digest32](repeating: Digest32(), count: n)
+        var signatures = [UInt8](repeating: 0, count: 64 * n)
+        let workers = Self.workers(for: n)
+
+        // 1. Parse and hash, on all cores.
+        layouts.withUnsafeMutableBufferPointer { l in
+            hashes.withUnsafeMutableBufferPointer { h in
+                leaves.withUnsafeMutableBufferPointer { lv in
+                    signatures.withUnsafeMutableBytes { sg in
+                        nonisolated(unsafe) let (l, h, lv, sg) = (l, h, lv, sg)
+                        DispatchQueue.concurrentPerform(iterations: workers) { w in
+                            for i in n * w / workers..<n * (w + 1) / workers {
+                                entries[first + i].withUnsafeBytes { bytes in
+                                    do throws(DossierError) {
+                                        l[i] = .success(try AuditEntry.scan(bytes, signatureOut: sg.baseAddress! + 64 * i))
+                                    } catch {
+                                        l[i] = .failure(error)
+                                    }
+                                    h[i] = Digest32.sha256(bytes)
+                                    lv[i] = Digest32.leafHash(bytes)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        // 2. In order: sequence, chain, who may sign.
+        var keys = [Data](repeating: Data(), count: n)
+        var structural: DossierError?
+        var checked = 0
+        var cachedActor: (bytes: Data, key: Data)?
+        for i in 0..<n {
+            let index = first + i
+            do throws(DossierError) {
+                let layout: AuditEntry.Layout
+                switch layouts[i]! {
+                case .success(let l): layout = l
+                case .failure(let error): throw .integrity("entry \(index + 1): edited (\(error))")
+                }
+                let bytes = entries[index]
+                let key = try step(bytes, layout: layout, index: index, stored: storedSequence?[index], entries: entries, actorCache: &cachedActor)
+                keys[i] = key
+                previous = hashes[i]
+                tree.append(leaves[i])
+                checked = i + 1
             } catch {
                 structural = error
                 break
             }
         }
-        if let bad = firstBadSignature(toVerify) {
-            throw .integrity("entry \(bad + 1): its signature does not verify: edited or forged")
+
+        // 3. Signatures, on all cores.
+        let from = max(0, signaturesFrom - first)
+        if from < checked {
+            let failed = SignatureResults(count: checked)
+            keys.withUnsafeBufferPointer { k in
+                signatures.withUnsafeBytes { sg in
+                    layouts.withUnsafeBufferPointer { l in
+                        nonisolated(unsafe) let (k, sg, l) = (k, sg, l)
+                        let m = checked - from
+                        let workers = Self.workers(for: m)
+                        DispatchQueue.concurrentPerform(iterations: workers) { w in
+                            for j in m * w / workers..<m * (w + 1) / workers {
+                                let i = from + j
+                                guard case .success(let layout) = l[i]! else { continue }
+                                let signature = Data(bytes: sg.baseAddress! + 64 * i, count: 64)
+                                if !Signature.verify(signature, of: entries[first + i].prefix(layout.bodyCount), publicKey: k[i]) { failed.fail(i) }
+                            }
+                        }
+                    }
+                }
+            }
+            if let bad = failed.first {
+                throw .integrity("entry \(first + bad + 1): its signature does not verify: edited or forged")
+            }
         }
         if let structural { throw structural }
-        return entries.count
+        size = range.upperBound
     }
 
-    /// The checks of one entry that depend on the ones before it.
-    private static func step(_ bytes: Data, index: Int, stored: Int64?, previous: Data,
-                             signers: inout [String: Data], appearsLater: (UInt64) -> Bool) throws(DossierError) -> (AuditEntry, Data) {
+    private static func workers(for count: Int) -> Int {
+        max(1, min(ProcessInfo.processInfo.activeProcessorCount, count / 64))
+    }
+
+    /// The checks of one entry that depend on the ones before it; returns the key that must have signed it.
+    private mutating func step(_ bytes: Data, layout: AuditEntry.Layout, index: Int, stored: Int64?, entries: [Data],
+                               actorCache: inout (bytes: Data, key: Data)?) throws(DossierError) -> Data {
         let expected = UInt64(index + 1)
-        let entry: AuditEntry
-        do {
-            entry = try AuditEntry.parse(bytes)
-        } catch {
-            throw .integrity("entry \(expected): edited (\(error))")
+        let seq = layout.seq
+        if let stored, stored != Int64(bitPattern: seq) {
+            throw .integrity("entry \(expected): its stored position \(stored) disagrees with its content (seq \(seq)): reordered or edited")
         }
-        if let stored, stored != Int64(entry.seq) {
-            throw .integrity("entry \(expected): its stored position \(stored) disagrees with its content (seq \(entry.seq)): reordered or edited")
-        }
-        if entry.seq != expected {
-            if entry.seq > expected {
-                if appearsLater(expected) {
-                    throw .integrity("entry \(expected): out of order (found seq \(entry.seq) in its place; \(expected) comes later): entries were reordered")
+        if seq != expected {
+            if seq > expected {
+                let marker = Data("\nseq \(expected)\n".utf8)
+                if entries[(index + 1)...].contains(where: { $0.range(of: marker) != nil }) {
+                    throw .integrity("entry \(expected): out of order (found seq \(seq) in its place; \(expected) comes later): entries were reordered")
                 }
-                throw .integrity("entry \(expected): missing (the next entry is \(entry.seq)): entries were removed")
+                throw .integrity("entry \(expected): missing (the next entry is \(seq)): entries were removed")
             }
-            throw .integrity("entry \(expected): out of order (found seq \(entry.seq)): entries were reordered or duplicated")
+            throw .integrity("entry \(expected): out of order (found seq \(seq)): entries were reordered or duplicated")
         }
-        if entry.previousHash != previous {
+        if layout.previousHash != previous {
             throw .integrity("entry \(expected): does not chain to entry \(expected - 1): an earlier entry was edited, removed or reordered")
         }
+        let action = bytes[bytes.startIndex + layout.action.lowerBound..<bytes.startIndex + layout.action.upperBound]
+        let changesSigners = seq == 1 || action.elementsEqual("init".utf8) || action.starts(with: "staff-".utf8)
+        if !changesSigners {
+            // Most logs have few actors: skip the String and the lookup for a repeated one.
+            let actor = bytes[bytes.startIndex + layout.actor.lowerBound..<bytes.startIndex + layout.actor.upperBound]
+            if let cached = actorCache, cached.bytes.elementsEqual(actor) { return cached.key }
+            let name = String(decoding: actor, as: UTF8.self)
+            guard let signer = signers[name] else {
+                throw .integrity("entry \(expected): signed by \(name), who is not staff at that point: forged")
+            }
+            actorCache = (Data(actor), signer.signingKey)
+            return signer.signingKey
+        }
+        // Rare: the entry changes who may sign. Parse it whole.
+        actorCache = nil
+        let entry = try AuditEntry.parse(bytes)
         if entry.seq == 1 {
             guard entry.action == "init", let line = entry.detail("identity"),
                   let founder = try? PublicIdentity(line: line), founder.fingerprint == entry.actor else {
                 throw .integrity("entry 1: is not a valid vault creation entry")
             }
-            applyStaffChange(entry, to: &signers)
+            applyStaffChange(entry)
         }
-        guard let key = signers[entry.actor] else {
+        guard let signer = signers[entry.actor] else {
             throw .integrity("entry \(expected): signed by \(entry.actor), who is not staff at that point: forged")
         }
         if entry.action == "staff-add" {
@@ -161,37 +266,20 @@ public enum LogChain {
                 throw .integrity("entry \(expected): staff-add whose subject and identity disagree or are missing: forged")
             }
         }
-        applyStaffChange(entry, to: &signers)
-        return (entry, key)
+        applyStaffChange(entry)
+        return signer.signingKey
     }
 
     /// Who may sign from this entry on: the founder (entry 1), added and removed staff.
-    private static func applyStaffChange(_ entry: AuditEntry, to signers: inout [String: Data]) {
+    private mutating func applyStaffChange(_ entry: AuditEntry) {
         switch entry.action {
         case "init", "staff-add":
-            if let line = entry.detail("identity"), let id = try? PublicIdentity(line: line) { signers[id.fingerprint] = id.signingKey }
+            if let line = entry.detail("identity"), let id = try? PublicIdentity(line: line) { signers[id.fingerprint] = id }
         case "staff-remove":
             for fp in entry.subjects(ofType: "staff") { signers[fp] = nil }
         default:
             break
         }
-    }
-
-    /// Index of the earliest entry whose signature fails, checked on all cores.
-    private static func firstBadSignature(_ items: [(entry: AuditEntry, key: Data)]) -> Int? {
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, items.count / 256))
-        let results = SignatureResults(count: items.count)
-        items.withUnsafeBufferPointer { buffer in
-            nonisolated(unsafe) let all = buffer
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var i = w
-                while i < all.count {
-                    if !all[i].entry.isSigned(by: all[i].key) { results.fail(i) }
-                    i += workers
-                }
-            }
-        }
-        return results.first
     }
 }
 

@@ -7,9 +7,21 @@ import GRDB
 public struct LogSnapshot: Sendable {
     public let organisation: String
     public let organisationKey: OrganisationKey
+    /// Every entry, in order. Below `firstLoaded` they are empty placeholders: not read.
     public let entries: [Data]
     /// Signed notes, oldest first.
     public let checkpoints: [String]
+    /// The index of the first entry read (0: all of them). A verification from a state needs
+    /// only the entries from the state's last one on.
+    public let firstLoaded: Int
+
+    public init(organisation: String, organisationKey: OrganisationKey, entries: [Data], checkpoints: [String], firstLoaded: Int = 0) {
+        self.organisation = organisation
+        self.organisationKey = organisationKey
+        self.entries = entries
+        self.checkpoints = checkpoints
+        self.firstLoaded = firstLoaded
+    }
 }
 
 /// The result of a successful verification.
@@ -22,6 +34,39 @@ public struct VerificationReport: Codable, Sendable {
     public let checkpointSize: UInt64?
     /// Sizes of the checkpoints shown consistent with today's log.
     public let consistentCheckpoints: [UInt64]
+    /// With a state to start from: the entries it covered, which were not read again.
+    public let resumedAfter: UInt64?
+    /// What to keep for the next verification: the state at the newest checkpoint verified
+    /// (nil when the log has none). Not part of the JSON report.
+    public let state: VerificationState?
+
+    enum CodingKeys: String, CodingKey {
+        case organisation, organisationFingerprint, entries, root, checkpointSize, consistentCheckpoints, resumedAfter
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        organisation = try c.decode(String.self, forKey: .organisation)
+        organisationFingerprint = try c.decode(String.self, forKey: .organisationFingerprint)
+        entries = try c.decode(Int.self, forKey: .entries)
+        root = try c.decode(String.self, forKey: .root)
+        checkpointSize = try c.decodeIfPresent(UInt64.self, forKey: .checkpointSize)
+        consistentCheckpoints = try c.decode([UInt64].self, forKey: .consistentCheckpoints)
+        resumedAfter = try c.decodeIfPresent(UInt64.self, forKey: .resumedAfter)
+        state = nil
+    }
+
+    init(organisation: String, organisationFingerprint: String, entries: Int, root: String, checkpointSize: UInt64?,
+         consistentCheckpoints: [UInt64], resumedAfter: UInt64?, state: VerificationState?) {
+        self.organisation = organisation
+        self.organisationFingerprint = organisationFingerprint
+        self.entries = entries
+        self.root = root
+        self.checkpointSize = checkpointSize
+        self.consistentCheckpoints = consistentCheckpoints
+        self.resumedAfter = resumedAfter
+        self.state = state
+    }
 }
 
 /// Verification of a log without any secret.
@@ -30,85 +75,171 @@ public enum AuditVerifier {
     /// the Merkle root against every checkpoint in the snapshot (the newest included), and that
     /// each extra checkpoint (an auditor's own, kept from earlier) is consistent with today's log.
     ///
-    /// `verifiedCheckpoint` is a checkpoint the auditor verified fully before: once its root
-    /// matches today's first entries, those entries are not checked again, so a repeated
-    /// verification costs only what was appended since.
+    /// `verifiedCheckpoint` is a checkpoint the auditor verified fully before: the signatures of
+    /// the entries it covers are not checked again, but every entry is still read and hashed to
+    /// match its root.
+    ///
+    /// `state` is what an earlier verification returned (`VerificationReport.state`): the entries
+    /// it covers are not read at all, so the cost is that of the entries appended since. Its
+    /// checkpoint signature, and its path against the log's entry at that size, are checked; its
+    /// list of signers is trusted (docs/formats/log.md, section 7).
     public static func verify(_ snapshot: LogSnapshot, expectedOrganisationFingerprint: String? = nil,
-                              olderCheckpoints: [String] = [], verifiedCheckpoint: String? = nil) throws(DossierError) -> VerificationReport {
+                              olderCheckpoints: [String] = [], verifiedCheckpoint: String? = nil,
+                              state: VerificationState? = nil) throws(DossierError) -> VerificationReport {
         let org = snapshot.organisationKey
+        let count = snapshot.entries.count
         if let expected = expectedOrganisationFingerprint {
             guard let want = Fingerprint.normalise(expected) else { throw .invalidArgument("'\(expected)' is not a fingerprint (XXXX-XXXX-XXXX-XXXX)") }
             guard want == org.fingerprint else { throw .wrongOrganisation(expected: want, found: org.fingerprint) }
         }
-        var trustedPrefix = 0
+        func signed(_ note: String) throws(DossierError) -> Checkpoint {
+            try Checkpoint.parse(try SignedNote.verify(note, name: snapshot.organisation, publicKey: org.signingKey))
+        }
+
+        guard snapshot.firstLoaded == 0 || (state?.size).map({ $0 >= 1 && Int($0) - 1 >= snapshot.firstLoaded }) == true else {
+            throw .invalidArgument("the log was read from entry \(snapshot.firstLoaded + 1) only; a verification needs it all, or a state at that entry or later")
+        }
+        // Where to start: the beginning, or the state an auditor kept.
+        var walk = LogWalk()
+        var known: [UInt64: Digest32] = [0: walk.tree.root]
+        if let state {
+            walk = try resume(from: state, snapshot: snapshot)
+            known[UInt64(walk.size)] = walk.tree.root
+        }
+        let start = walk.size
+        var trustedPrefix: Checkpoint?
         if let note = verifiedCheckpoint {
-            let cp: Checkpoint
+            do { trustedPrefix = try signed(note) } catch { throw .logVerificationFailed("the verified checkpoint given: \(error)") }
+            guard trustedPrefix!.size <= UInt64(count) else {
+                throw .logVerificationFailed("truncated: the verified checkpoint covers \(trustedPrefix!.size) entries but the log has only \(count)")
+            }
+        }
+
+        // The checkpoints' sizes and roots, to stop at while walking; their signatures are
+        // checked after the entries, in order, as each checkpoint is.
+        let notes = snapshot.checkpoints + olderCheckpoints
+        let unverified: [Checkpoint?] = notes.map { note in try? Checkpoint.parse(try SignedNote.split(note).text) }
+        for (i, cp) in unverified.enumerated() where i >= snapshot.checkpoints.count {
+            if let cp, cp.size < UInt64(start) {
+                throw .invalidArgument("checkpoint \(i - snapshot.checkpoints.count + 1) given covers \(cp.size) entries, fewer than the state you started from (\(start)); verify without --from-state to check it")
+            }
+        }
+        let newestOwn = unverified.prefix(snapshot.checkpoints.count).indices
+            .filter { unverified[$0].map { $0.size >= 1 && $0.size <= UInt64(count) } ?? false }
+            .max { unverified[$0]!.size < unverified[$1]!.size }
+
+        // One pass over the entries after `start`, stopping at each checkpoint's size for its root.
+        var stops = Set(unverified.compactMap { $0?.size }.filter { $0 > UInt64(start) && $0 <= UInt64(count) }.map { Int($0) })
+        if let p = trustedPrefix, p.size > UInt64(start) { stops.insert(Int(p.size)) }
+        stops.insert(count)
+        var keep: VerificationState? = state
+        for stop in stops.sorted() where stop > start {
+            let inPrefix = trustedPrefix.map { stop <= Int($0.size) } ?? false
             do {
-                cp = try Checkpoint.parse(try SignedNote.verify(note, name: snapshot.organisation, publicKey: org.signingKey))
+                try walk.verify(snapshot.entries, upTo: stop, signaturesFrom: Int(trustedPrefix?.size ?? 0))
             } catch {
-                throw .logVerificationFailed("the verified checkpoint given: \(error)")
+                if inPrefix, let p = trustedPrefix {
+                    throw .logVerificationFailed("the first \(p.size) entries no longer match the checkpoint you verified: entries were edited, replaced or reordered (\(error.description.replacingOccurrences(of: "integrity check failed: ", with: "")))")
+                }
+                throw .logVerificationFailed(error.description.replacingOccurrences(of: "integrity check failed: ", with: ""))
             }
-            guard cp.size <= UInt64(snapshot.entries.count) else {
-                throw .logVerificationFailed("truncated: the verified checkpoint covers \(cp.size) entries but the log has only \(snapshot.entries.count)")
+            known[UInt64(stop)] = walk.tree.root
+            if let newest = newestOwn, let cp = unverified[newest], cp.size == UInt64(stop), known[UInt64(stop)] == Digest32(cp.root) {
+                // Kept only if its signature verifies below, like every checkpoint.
+                keep = VerificationState(organisation: snapshot.organisation, organisationKey: org, checkpoint: notes[newest],
+                                         path: walk.tree.lastLeafPath, signers: walk.signers.values.map(\.line))
             }
-            guard MerkleTree.root(leafHashes: snapshot.entries.prefix(Int(cp.size)).map(MerkleTree.leafHash)) == cp.root else {
-                throw .logVerificationFailed("the first \(cp.size) entries no longer match the checkpoint you verified: entries were edited, replaced or reordered")
-            }
-            trustedPrefix = Int(cp.size)
         }
-        do {
-            _ = try LogChain.verify(snapshot.entries, trustedPrefix: trustedPrefix)
-        } catch {
-            throw .logVerificationFailed(error.description.replacingOccurrences(of: "integrity check failed: ", with: ""))
+        if let p = trustedPrefix, known[p.size] != Digest32(p.root) {
+            throw .logVerificationFailed("the first \(p.size) entries no longer match the checkpoint you verified: entries were edited, replaced or reordered")
         }
-        if let first = snapshot.entries.first, let entry = try? AuditEntry.parse(first), entry.detail("organisation-key") != org.line {
+        if start == 0, let first = snapshot.entries.first, let entry = try? AuditEntry.parse(first), entry.detail("organisation-key") != org.line {
             throw .logVerificationFailed("entry 1: names a different organisation key than the one given: the log belongs to another vault or was replaced")
         }
-        let leaves = snapshot.entries.map(MerkleTree.leafHash)
-        let root = MerkleTree.root(leafHashes: leaves)
+        let root = walk.tree.root
         var consistent: [UInt64] = []
         var newest: UInt64?
-        for (i, note) in (snapshot.checkpoints + olderCheckpoints).enumerated() {
+        for (i, note) in notes.enumerated() {
             let own = i < snapshot.checkpoints.count
             let label = own ? "the vault's checkpoint" : "checkpoint \(i - snapshot.checkpoints.count + 1) given"
             let cp: Checkpoint
-            do {
-                cp = try Checkpoint.parse(try SignedNote.verify(note, name: snapshot.organisation, publicKey: org.signingKey))
-            } catch {
-                throw .logVerificationFailed("\(label): \(error)")
-            }
+            do { cp = try signed(note) } catch { throw .logVerificationFailed("\(label): \(error)") }
             guard cp.origin == snapshot.organisation else { throw .logVerificationFailed("\(label) is for the log '\(cp.origin)', not '\(snapshot.organisation)'") }
-            guard cp.size <= UInt64(leaves.count) else {
-                throw .logVerificationFailed("truncated: \(label) covers \(cp.size) entries but the log has only \(leaves.count); entries \(leaves.count + 1) to \(cp.size) were removed")
+            guard cp.size <= UInt64(count) else {
+                throw .logVerificationFailed("truncated: \(label) covers \(cp.size) entries but the log has only \(count); entries \(count + 1) to \(cp.size) were removed")
             }
-            let prefixRoot = MerkleTree.root(leafHashes: leaves[0..<Int(cp.size)])
-            guard prefixRoot == cp.root else {
+            // Below the state's size only the state's own checkpoint is known; the others were checked when it was made.
+            guard let prefixRoot = known[cp.size] else { continue }
+            guard prefixRoot == Digest32(cp.root) else {
                 throw .logVerificationFailed("\(label) (size \(cp.size)) does not match the first \(cp.size) entries: entries were edited, replaced or reordered")
             }
-            if cp.size > 0 && cp.size < UInt64(leaves.count) {
-                // Exercise the same proof an auditor without the full log would check.
-                let proof = MerkleTree.consistencyProof(oldSize: Int(cp.size), leafHashes: leaves[...])
-                do {
-                    try MerkleTree.verifyConsistency(size1: cp.size, size2: UInt64(leaves.count), root1: cp.root, root2: root, proof: proof)
-                } catch {
-                    throw .logVerificationFailed("\(label) (size \(cp.size)) is not consistent with today's log: \(error)")
-                }
-            }
+            // Both roots come from the same leaves, read once in order: the log only grew from
+            // the checkpoint to today. (`audit prove --from` gives the RFC 6962 proof of it.)
             if own { newest = max(newest ?? 0, cp.size) } else { consistent.append(cp.size) }
         }
-        return VerificationReport(organisation: snapshot.organisation, organisationFingerprint: org.fingerprint, entries: leaves.count,
-                                  root: root.base64EncodedString(), checkpointSize: newest, consistentCheckpoints: consistent)
+        return VerificationReport(organisation: snapshot.organisation, organisationFingerprint: org.fingerprint, entries: count,
+                                  root: root.data.base64EncodedString(), checkpointSize: newest, consistentCheckpoints: consistent,
+                                  resumedAfter: state == nil ? nil : UInt64(start), state: keep)
+    }
+
+    /// The walk after a state's checkpoint: its signature, size and path checked against the
+    /// organisation key and the log's entry at that size.
+    private static func resume(from state: VerificationState, snapshot: LogSnapshot) throws(DossierError) -> LogWalk {
+        guard state.organisation == snapshot.organisation, state.organisationKey == snapshot.organisationKey else {
+            throw .logVerificationFailed("the state you started from is for another organisation or key (\(state.organisation), \(state.organisationKey.fingerprint))")
+        }
+        let cp: Checkpoint
+        do {
+            cp = try Checkpoint.parse(try SignedNote.verify(state.checkpoint, name: snapshot.organisation, publicKey: snapshot.organisationKey.signingKey))
+        } catch {
+            throw .logVerificationFailed("the state you started from: its checkpoint: \(error)")
+        }
+        guard cp.origin == snapshot.organisation, cp.size >= 1 else {
+            throw .logVerificationFailed("the state you started from has a checkpoint for '\(cp.origin)' of size \(cp.size)")
+        }
+        let count = snapshot.entries.count
+        guard cp.size <= UInt64(count) else {
+            throw .logVerificationFailed("truncated: the state you started from covers \(cp.size) entries but the log has only \(count)")
+        }
+        let last = snapshot.entries[Int(cp.size) - 1]
+        let leaf = last.withUnsafeBytes { Digest32.leafHash($0) }
+        do {
+            try MerkleTree.verifyInclusion(leafIndex: cp.size - 1, treeSize: cp.size, leafHash: leaf.data, proof: state.path.map(\.data), root: cp.root)
+        } catch {
+            throw .logVerificationFailed("entry \(cp.size) is not the entry the checkpoint of your state covers, or the state's path was altered (\(error))")
+        }
+        guard let tree = MerkleTree.Frontier(size: cp.size, lastLeaf: leaf, path: state.path) else {
+            throw .logVerificationFailed("the state's path has the wrong length for size \(cp.size)")
+        }
+        var signers: [String: PublicIdentity] = [:]
+        for line in state.signers {
+            do {
+                let id = try PublicIdentity(line: line)
+                signers[id.fingerprint] = id
+            } catch {
+                throw .logVerificationFailed("the state you started from names a bad signer")
+            }
+        }
+        let lastHash = last.withUnsafeBytes { Digest32.sha256($0) }
+        return LogWalk(size: Int(cp.size), lastEntryHash: lastHash, signers: signers, tree: tree)
     }
 }
 
 extension Vault {
-    /// The log and public keys, as an auditor sees them.
-    public func logSnapshot() throws(DossierError) -> LogSnapshot {
+    /// The log and public keys, as an auditor sees them. With `firstLoaded` n, entries before
+    /// entry n + 1 are not read (empty placeholders), for a verification from a state.
+    public func logSnapshot(firstLoaded: Int = 0) throws(DossierError) -> LogSnapshot {
         let org = try organisation()
         let (entries, notes) = try read { db in
-            (try AuditLog.rawEntries(db).map(\.bytes), try String.fetchAll(db, sql: "SELECT note FROM checkpoints ORDER BY size"))
+            guard firstLoaded > 0 else {
+                return (try AuditLog.rawEntries(db).map(\.bytes), try String.fetchAll(db, sql: "SELECT note FROM checkpoints ORDER BY size"))
+            }
+            var entries = [Data](repeating: Data(), count: firstLoaded)
+            entries += try Data.fetchAll(db, sql: "SELECT entry FROM audit_log WHERE seq > ? ORDER BY seq", arguments: [firstLoaded])
+            return (entries, try String.fetchAll(db, sql: "SELECT note FROM checkpoints ORDER BY size"))
         }
-        return LogSnapshot(organisation: org.name, organisationKey: try OrganisationKey(line: org.publicKey), entries: entries, checkpoints: notes)
+        return LogSnapshot(organisation: org.name, organisationKey: try OrganisationKey(line: org.publicKey), entries: entries,
+                           checkpoints: notes, firstLoaded: firstLoaded)
     }
 
     /// The newest checkpoint note, if any.
@@ -153,33 +284,77 @@ public enum LogExport {
         return Data(t.utf8)
     }
 
-    public static func parse(_ data: Data, path: String) throws(DossierError) -> LogSnapshot {
+    /// Parses an export strictly, reading bytes directly: a million entries take seconds, not minutes.
+    /// With `firstLoaded` n, the first n entry lines are only counted, not decoded (empty
+    /// placeholders), for a verification from a state.
+    public static func parse(_ data: Data, path: String, firstLoaded: Int = 0) throws(DossierError) -> LogSnapshot {
         func bad(_ why: String) -> DossierError { .malformedExport(path: path, reason: why) }
-        guard let text = String(data: data, encoding: .utf8), var lines = KeyedLines(text) else { throw bad("not UTF-8 text ending in a newline") }
-        func take(_ name: String) throws(DossierError) -> String {
-            guard let value = lines.take(name) else { throw bad("expected '\(name)' at line \(lines.lineNumber)") }
-            return value
+        let result: Result<LogSnapshot, DossierError> = data.withUnsafeBytes { raw in
+            do throws(DossierError) { return .success(try parse(raw, firstLoaded: firstLoaded, bad: bad)) } catch { return .failure(error) }
         }
-        guard lines.header(header) else { throw bad("unknown header (expected \(header))") }
-        let name = try take("organisation")
+        return try result.get()
+    }
+
+    private static func parse(_ b: UnsafeRawBufferPointer, firstLoaded: Int, bad: (String) -> DossierError) throws(DossierError) -> LogSnapshot {
+        guard b.last == 0x0a else { throw bad("not UTF-8 text ending in a newline") }
+        var at = 0
+        var lineNumber = 0
+        /// The next line (without its LF), moving past it.
+        func nextLine() -> UnsafeRawBufferPointer? {
+            guard at < b.count else { return nil }
+            let start = at
+            let end = memchr(b.baseAddress! + at, 0x0a, b.count - at).map { b.baseAddress!.distance(to: UnsafeRawPointer($0)) } ?? b.count
+            at = end + 1
+            lineNumber += 1
+            return UnsafeRawBufferPointer(rebasing: b[start..<end])
+        }
+        func peek(_ prefix: StaticString) -> Bool {
+            let n = prefix.utf8CodeUnitCount
+            return at + n <= b.count && memcmp(b.baseAddress! + at, prefix.utf8Start, n) == 0
+        }
+        /// The value of a `name value` header line, as text.
+        func take(_ prefix: StaticString, _ name: String) throws(DossierError) -> String {
+            guard peek(prefix), let line = nextLine(), let text = String(validating: UnsafeRawBufferPointer(rebasing: line[prefix.utf8CodeUnitCount...]), as: UTF8.self) else {
+                throw bad("expected '\(name)' at line \(lineNumber + 1)")
+            }
+            return text
+        }
+        guard peek("dossier-log-export/1\n") else {
+            if String(validating: b, as: UTF8.self) == nil { throw bad("not UTF-8 text ending in a newline") }
+            throw bad("unknown header (expected \(header))")
+        }
+        _ = nextLine()
+        let name = try take("organisation ", "organisation")
         guard OrganisationName.isValid(name) else { throw bad("bad organisation name (printable ASCII without spaces or '+')") }
+        let keyText = try take("organisation-key ", "organisation-key")
         let key: OrganisationKey
-        do { key = try OrganisationKey(line: try take("organisation-key")) } catch { throw bad("\(error)") }
+        do { key = try OrganisationKey(line: keyText) } catch { throw bad("\(error)") }
+        guard key.line == keyText else { throw bad("not in canonical form") }
+        /// The bytes of a canonical base64 value; a value that is base64 but not canonical is named so.
+        func value(_ line: UnsafeRawBufferPointer, after prefix: Int, what: String) throws(DossierError) -> Data {
+            let text = UnsafeRawBufferPointer(rebasing: line[prefix...])
+            if let d = StrictBase64.decode(text) { return d }
+            if Data(base64Encoded: Data(text)) != nil { throw bad("not in canonical form") }
+            throw bad("line \(lineNumber): bad \(what)")
+        }
         var checkpoints: [String] = []
-        while lines.nextIs("checkpoint") {
-            let lineNo = lines.lineNumber
-            guard let d = Data(base64Encoded: try take("checkpoint")), let note = String(data: d, encoding: .utf8) else { throw bad("line \(lineNo): bad checkpoint") }
+        while peek("checkpoint ") {
+            let line = nextLine()!
+            let d = try value(line, after: 11, what: "checkpoint")
+            guard let note = String(data: d, encoding: .utf8) else { throw bad("line \(lineNumber): bad checkpoint") }
             checkpoints.append(note)
         }
         var entries: [Data] = []
-        while lines.nextIs("entry") {
-            let lineNo = lines.lineNumber
-            guard let d = Data(base64Encoded: try take("entry")) else { throw bad("line \(lineNo): bad entry encoding") }
-            entries.append(d)
+        entries.reserveCapacity(b.count / 400)
+        while peek("entry ") {
+            let line = nextLine()!
+            entries.append(entries.count < firstLoaded ? Data() : try value(line, after: 6, what: "entry encoding"))
         }
-        guard lines.isEmpty else { throw bad("unexpected content at line \(lines.lineNumber)") }
-        let s = LogSnapshot(organisation: name, organisationKey: key, entries: entries, checkpoints: checkpoints)
-        guard bytes(s) == data else { throw bad("not in canonical form") }
-        return s
+        guard at == b.count else {
+            if String(validating: b, as: UTF8.self) == nil { throw bad("not UTF-8 text ending in a newline") }
+            throw bad("unexpected content at line \(lineNumber + 1)")
+        }
+        return LogSnapshot(organisation: name, organisationKey: key, entries: entries, checkpoints: checkpoints,
+                           firstLoaded: min(firstLoaded, entries.count))
     }
 }

@@ -6,14 +6,12 @@ import Foundation
 public enum MerkleTree {
     /// SHA-256(0x00 ‖ leaf).
     public static func leafHash(_ leaf: Data) -> Data {
-        var h = SHA256()
-        h.update(Data([0]))
-        h.update(leaf)
-        return h.finalize()
+        leaf.withUnsafeBytes { Digest32.leafHash($0) }.data
     }
 
     /// SHA-256(0x01 ‖ left ‖ right).
     public static func nodeHash(_ left: Data, _ right: Data) -> Data {
+        if let l = Digest32(left), let r = Digest32(right) { return Digest32.node(l, r).data }
         var h = SHA256()
         h.update(Data([1]))
         h.update(left)
@@ -24,7 +22,16 @@ public enum MerkleTree {
     /// The root over leaf hashes; SHA-256 of nothing for an empty tree. Linear time: perfect
     /// subtrees are merged on a stack, then folded right to left, which is the RFC's split.
     public static func root<C: Collection>(leafHashes: C) -> Data where C.Element == Data {
-        guard !leafHashes.isEmpty else { return Hash.sha256(Data()) }
+        var tree = Frontier()
+        for leaf in leafHashes {
+            guard let digest = Digest32(leaf) else { return slowRoot(leafHashes: leafHashes) }
+            tree.append(digest)
+        }
+        return tree.root.data
+    }
+
+    /// The same root for leaf hashes of any length (only the RFC 6962 vectors have such).
+    private static func slowRoot<C: Collection>(leafHashes: C) -> Data where C.Element == Data {
         var stack: [(hash: Data, size: Int)] = []
         for leaf in leafHashes {
             stack.append((leaf, 1))
@@ -36,6 +43,56 @@ public enum MerkleTree {
         var acc = stack.removeLast().hash
         while let left = stack.popLast() { acc = nodeHash(left.hash, acc) }
         return acc
+    }
+
+    /// The right edge of a tree built leaf by leaf: the roots of its perfect subtrees (one per
+    /// bit of the size, largest first). That is all it takes to compute the root and to keep
+    /// appending, so a log can be verified onwards from a size without its earlier leaves.
+    struct Frontier: Sendable {
+        private(set) var size: UInt64 = 0
+        /// Roots of the perfect subtrees, leftmost (largest) first.
+        private(set) var nodes: [Digest32] = []
+        /// The left siblings merged when the last leaf was appended, nearest first.
+        private var lastMerges: [Digest32] = []
+
+        init() {}
+
+        mutating func append(_ leaf: Digest32) {
+            lastMerges.removeAll(keepingCapacity: true)
+            var hash = leaf
+            var s = size
+            while s & 1 == 1 {
+                let left = nodes.removeLast()
+                lastMerges.append(left)
+                hash = Digest32.node(left, hash)
+                s >>= 1
+            }
+            nodes.append(hash)
+            size += 1
+        }
+
+        /// The tree hash of the `size` leaves appended.
+        var root: Digest32 {
+            guard var acc = nodes.last else { return Digest32.sha256(UnsafeRawBufferPointer(start: nil, count: 0)) }
+            for left in nodes.dropLast().reversed() { acc = Digest32.node(left, acc) }
+            return acc
+        }
+
+        /// PATH(size − 1, D[size]) of RFC 6962: the audit path of the last leaf, nearest first.
+        var lastLeafPath: [Digest32] { lastMerges + nodes.dropLast().reversed() }
+
+        /// The frontier of a tree of `size` leaves, from its last leaf hash and that leaf's audit
+        /// path; nil if the path has the wrong length. The caller proves the path against a root.
+        init?(size: UInt64, lastLeaf: Digest32, path: [Digest32]) {
+            guard size >= 1 else { return nil }
+            let inner = size.trailingZeroBitCount
+            guard path.count == inner + size.nonzeroBitCount - 1 else { return nil }
+            var hash = lastLeaf
+            for sibling in path[0..<inner] { hash = Digest32.node(sibling, hash) }
+            self.size = size
+            nodes = path[inner...].reversed() + [hash]
+            lastMerges = Array(path[0..<inner])
+        }
     }
 
     static func largestPowerOfTwo(below n: Int) -> Int {

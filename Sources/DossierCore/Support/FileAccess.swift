@@ -22,21 +22,45 @@ public enum FileAccess {
     public static func readSmall(path: String, limit: Int) throws(DossierError) -> Data {
         let fd = try openForReading(path: path)
         defer { close(fd) }
-        var data = Data()
-        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        func tooLarge() -> DossierError {
+            .fileUnreadable(path: path, reason: "it is larger than \(limit) bytes, too large for this kind of file")
+        }
+        // Read straight into a buffer of the file's size (one more byte shows growth): a
+        // 500 MB log export is read in a fraction of a second, not copied 16 KiB at a time.
+        var st = stat()
+        let expected = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
+        if expected > limit { throw tooLarge() }
+        var data = largeBuffer(count: expected + 1)
+        var filled = 0
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if filled == data.count {
+                if filled > limit { throw tooLarge() }
+                data.count += max(64 * 1024, data.count / 2)
+            }
+            let n = data.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .fileUnreadable(path: path, reason: String(cString: strerror(errno)))
             }
             if n == 0 { break }
-            data.append(contentsOf: buffer[0..<n])
-            if data.count > limit {
-                throw .fileUnreadable(path: path, reason: "it is larger than \(limit) bytes, too large for this kind of file")
-            }
+            filled += n
         }
+        if filled > limit { throw tooLarge() }
+        data.count = filled
         return data
+    }
+
+    /// A zeroed buffer; past 32 MiB, in transparent huge pages where the system allows (a
+    /// 500 MB export then costs a thousand page faults rather than a hundred thousand).
+    private static func largeBuffer(count: Int) -> Data {
+        let huge = 2 << 20
+        guard count >= 32 << 20 else { return Data(count: count) }
+        let size = (count + huge - 1) / huge * huge
+        var p: UnsafeMutableRawPointer?
+        guard posix_memalign(&p, huge, size) == 0, let p else { return Data(count: count) }
+        _ = madvise(p, size, 14 /* MADV_HUGEPAGE */)
+        memset(p, 0, count)
+        return Data(bytesNoCopy: p, count: count, deallocator: .free)
     }
 
     /// Opens a regular file for reading; clear errors for a missing file, a folder, no permission.

@@ -59,19 +59,17 @@ extension StaffSession {
     }
 
     func sealMetadata(_ meta: DocumentMetadata, id: String) throws(DossierError) -> Data {
-        var json: Data
-        do { json = try JSONEncoder().encode(meta) } catch { throw .invalidArgument("cannot encode the metadata") }
-        defer { secureZero(&json) }
-        return try Sealing.seal(json, purpose: .metadata, id: id, vaultKey: vaultKey, random: vault.random)
+        var plain = meta.encoded()
+        defer { plain.withUnsafeMutableBytes { secureZero($0) } }
+        return try Sealing.seal(Data(plain), purpose: .metadata, id: id, vaultKey: vaultKey, random: vault.random)
     }
 
     func openMetadata(_ sealed: Data, id: String) throws(DossierError) -> DocumentMetadata {
         let plain = try Sealing.open(sealed, purpose: .metadata, id: id, vaultKey: vaultKey)
-        do {
-            return try plain.withUnsafeBytes { b in try JSONDecoder().decode(DocumentMetadata.self, from: Data(b)) }
-        } catch {
+        guard let meta = plain.withUnsafeBytes({ DocumentMetadata.decode($0) }) else {
             throw .integrity("the metadata of \(id) is unreadable")
         }
+        return meta
     }
 
     private func makeDocument(_ row: Row) throws(DossierError) -> Document {
@@ -94,27 +92,23 @@ extension StaffSession {
 
     /// Documents matching `filter`, oldest first.
     public func list(_ filter: DocumentFilter = DocumentFilter()) throws(DossierError) -> [Document] {
-        var sql = "SELECT * FROM documents WHERE 1"
+        var sql = "SELECT \(ListingRows.columns) FROM documents WHERE 1"
         var args: [DatabaseValueConvertible] = []
         if !filter.includeRemoved { sql += " AND removed_at IS NULL" }
         if let kind = filter.kind { sql += " AND kind = ?"; args.append(kind.rawValue) }
         if let lang = filter.language { sql += " AND language = ?"; args.append(try Language.canonical(lang)) }
-        sql += " ORDER BY deposited_at, id"
-        let rows = try read { db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)) }
-        var out: [Document] = []
-        for row in rows {
-            let doc = try makeDocument(row)
-            if let wanted = filter.caseReference, doc.metadata?.caseReference != wanted { continue }
-            out.append(doc)
-        }
-        return out
+        let rows = try read { db in try ListingRows(db, sql: sql, arguments: StatementArguments(args)) }
+        let docs = try rows.documents(vaultKey: vaultKey)
+        guard let wanted = filter.caseReference else { return docs }
+        return docs.filter { $0.metadata?.caseReference == wanted }
     }
 
     /// Documents whose decrypted metadata contains every word.
     public func search(_ words: [String]) throws(DossierError) -> [Document] {
         let terms = words.flatMap { $0.split(separator: " ").map(String.init) }.filter { !$0.isEmpty }
         guard !terms.isEmpty else { throw .invalidArgument("give at least one word to search for") }
-        return try list().filter { $0.metadata?.matches(words: terms) ?? false }
+        var matcher = DocumentMetadata.Matcher(words: terms)
+        return try list().filter { d in d.metadata.map { matcher.matches($0) } ?? false }
     }
 
     /// Decrypts a document to `output`, atomically: the file appears only after the last chunk
@@ -179,5 +173,33 @@ extension StaffSession {
         }
         vault.blobs.remove(id: id)
         vault.checkpointAndTruncateWAL()
+    }
+}
+
+extension StaffSession {
+    /// Benchmarks only (`Benchmarks/DossierBench`): records `count` documents without content,
+    /// in one transaction, so that `list` and `search` can be timed over a large catalogue without
+    /// encrypting and flushing 100,000 files. Each row has a sealed key and sealed metadata exactly
+    /// as `deposit` writes them, but no blob and no log entry: `dossier doctor` reports such a
+    /// vault as damaged, which is why this is not reachable from the command line.
+    @_spi(Benchmark)
+    public func recordSyntheticDocuments(count: Int,
+                                         _ make: (Int) -> (kind: DocumentKind, language: String, size: UInt64, metadata: DocumentMetadata))
+        throws(DossierError) {
+        let start = vault.clock.now()
+        try write { db in
+            for i in 0..<count {
+                let d = make(i)
+                let id = Identifier.make(prefix: "doc", random: vault.random)
+                let key = Stream.generateKey(using: vault.random)
+                try db.execute(sql: """
+                    INSERT INTO documents(id, kind, language, size, deposited_at, deposited_by, metadata_sealed, key_sealed)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [id, d.kind.rawValue, d.language, Int64(d.size),
+                                     Timestamp.format(start.addingTimeInterval(Double(i) / 1000)), actor,
+                                     try sealMetadata(d.metadata, id: id),
+                                     try Sealing.seal(key, purpose: .documentKey, id: id, vaultKey: vaultKey, random: vault.random)])
+            }
+        }
     }
 }

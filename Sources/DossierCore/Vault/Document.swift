@@ -16,11 +16,129 @@ public struct DocumentMetadata: Codable, Sendable, Equatable {
         self.caseReference = caseReference
     }
 
-    /// Whether every word occurs (case-insensitively) in some field.
-    func matches(words: [String]) -> Bool {
-        let haystack = ([title, fileName, jurisdiction ?? "", caseReference ?? ""] + tags)
-            .joined(separator: "\n").lowercased()
-        return words.allSatisfy { haystack.contains($0.lowercased()) }
+    /// Whether every word occurs (case-insensitively) in some field of the metadata, the fields
+    /// joined by newlines. Made once per search: for ASCII (the usual case) the words are
+    /// lowered once and each document's fields into one reused buffer; otherwise Unicode
+    /// lowercasing, the same answers.
+    struct Matcher {
+        let words: [String]
+        private let asciiWords: [[UInt8]]?
+        private var haystack: [UInt8] = []
+
+        init(words: [String]) {
+            self.words = words
+            asciiWords = words.allSatisfy { $0.utf8.allSatisfy { $0 < 0x80 } } ? words.map { Array($0.utf8).map(Matcher.lower) } : nil
+        }
+
+        private static func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5a ? c | 0x20 : c }
+
+        mutating func matches(_ m: DocumentMetadata) -> Bool {
+            if let asciiWords {
+                haystack.removeAll(keepingCapacity: true)
+                var ascii = true
+                func add(_ field: String) {
+                    for c in field.utf8 {
+                        if c >= 0x80 { ascii = false }
+                        haystack.append(Matcher.lower(c))
+                    }
+                }
+                add(m.title)
+                haystack.append(0x0a); add(m.fileName)
+                haystack.append(0x0a); add(m.jurisdiction ?? "")
+                haystack.append(0x0a); add(m.caseReference ?? "")
+                for tag in m.tags {
+                    haystack.append(0x0a)
+                    add(tag)
+                }
+                if ascii { return asciiWords.allSatisfy { Matcher.contains(haystack, $0) } }
+            }
+            let text = ([m.title, m.fileName, m.jurisdiction ?? "", m.caseReference ?? ""] + m.tags).joined(separator: "\n").lowercased()
+            return words.allSatisfy { text.contains($0.lowercased()) }
+        }
+
+        private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+            guard let first = needle.first else { return true }
+            guard needle.count <= haystack.count else { return false }
+            return haystack.withUnsafeBufferPointer { h in
+                needle.withUnsafeBufferPointer { n in
+                    var i = 0
+                    while i <= h.count - n.count {
+                        if h[i] == first && memcmp(h.baseAddress! + i, n.baseAddress!, n.count) == 0 { return true }
+                        i += 1
+                    }
+                    return false
+                }
+            }
+        }
+    }
+
+    // MARK: The sealed form (docs/formats/vault.md, section 2.1)
+
+    /// First byte of the binary form. The older JSON form starts with `{`.
+    static let binaryVersion: UInt8 = 0x01
+
+    /// The binary form that `deposit` seals: version, title, file name, tags, jurisdiction and
+    /// case reference, each string as a 4-byte big-endian length and its UTF-8 bytes.
+    func encoded() -> [UInt8] {
+        var out: [UInt8] = [Self.binaryVersion]
+        func append(_ s: String) {
+            let u = Array(s.utf8)
+            withUnsafeBytes(of: UInt32(u.count).bigEndian) { out.append(contentsOf: $0) }
+            out.append(contentsOf: u)
+        }
+        func append(optional s: String?) {
+            if let s { out.append(1); append(s) } else { out.append(0) }
+        }
+        append(title)
+        append(fileName)
+        withUnsafeBytes(of: UInt32(tags.count).bigEndian) { out.append(contentsOf: $0) }
+        tags.forEach(append)
+        append(optional: jurisdiction)
+        append(optional: caseReference)
+        return out
+    }
+
+    /// Reads either form: the binary one, or the JSON object of vaults written before it. Nil if
+    /// malformed (a truncated or over-long value, trailing bytes, bad UTF-8, an empty title).
+    static func decode(_ b: UnsafeRawBufferPointer) -> DocumentMetadata? {
+        guard let first = b.first else { return nil }
+        if first == UInt8(ascii: "{") {
+            return try? JSONDecoder().decode(DocumentMetadata.self, from: Data(b))
+        }
+        guard first == binaryVersion else { return nil }
+        var at = 1
+        func u32() -> Int? {
+            guard b.count - at >= 4 else { return nil }
+            let v = Int(b[at]) << 24 | Int(b[at + 1]) << 16 | Int(b[at + 2]) << 8 | Int(b[at + 3])
+            at += 4
+            return v
+        }
+        func string() -> String? {
+            guard let n = u32(), b.count - at >= n else { return nil }
+            defer { at += n }
+            let bytes = UnsafeRawBufferPointer(rebasing: b[at..<at + n])
+            // ASCII, the usual case, needs no further check (and the generic check is slow).
+            if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes.bindMemory(to: UInt8.self), as: UTF8.self) }
+            return String(validating: bytes, as: UTF8.self)
+        }
+        func optional() -> String?? {
+            guard at < b.count else { return nil }
+            at += 1
+            switch b[at - 1] {
+            case 0: return .some(nil)
+            case 1: return string().map { .some($0) }
+            default: return nil
+            }
+        }
+        guard let title = string(), !title.isEmpty, let fileName = string(), let tagCount = u32(), tagCount <= (b.count - at) / 4 else { return nil }
+        var tags: [String] = []
+        tags.reserveCapacity(tagCount)
+        for _ in 0..<tagCount {
+            guard let t = string() else { return nil }
+            tags.append(t)
+        }
+        guard let jurisdiction = optional(), let caseReference = optional(), at == b.count else { return nil }
+        return DocumentMetadata(title: title, fileName: fileName, tags: tags, jurisdiction: jurisdiction, caseReference: caseReference)
     }
 }
 

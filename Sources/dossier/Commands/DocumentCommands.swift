@@ -28,10 +28,58 @@ struct DocumentOutput: Encodable {
 
 func printDocuments(_ docs: [Document], json: Bool) {
     if json { JSONOutput.print(docs.map(DocumentOutput.init)); return }
-    Table.print(headers: ["ID", "KIND", "LANGUAGE", "SIZE", "DEPOSITED", "TITLE"], rows: docs.map { d in
-        [d.id, d.kind.rawValue, Language.displayName(d.language), Table.size(d.size), String(d.depositedAt.prefix(10)),
-         d.metadata?.title ?? "(removed)"]
-    })
+    if Terminal.stdoutIsTerminal {
+        Table.print(headers: ["ID", "KIND", "LANGUAGE", "SIZE", "DEPOSITED", "TITLE"], rows: docs.map { d in
+            [d.id, d.kind.rawValue, Language.displayName(d.language), Table.size(d.size), String(d.depositedAt.prefix(10)),
+             d.metadata?.title ?? "(removed)"]
+        })
+        return
+    }
+    // Tab-separated lines for pipes, as Table.print writes them, formatted on all cores into
+    // one buffer per core: 100,000 rows printed one by one cost more than reading them.
+    let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, docs.count / 1024))
+    var chunks = [[UInt8]](repeating: [], count: workers)
+    chunks.withUnsafeMutableBufferPointer { c in
+        nonisolated(unsafe) let c = c
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            c[w] = tabSeparated(docs[docs.count * w / workers..<docs.count * (w + 1) / workers])
+        }
+    }
+    fflush(nil)
+    for chunk in chunks { chunk.withUnsafeBytes { FileHandle.standardOutput.write(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0.baseAddress!), count: $0.count, deallocator: .none)) } }
+}
+
+/// Ends a listing that succeeded without releasing its documents one by one: for 100,000
+/// documents (a million strings) that took a fifth of the command's time, and the system
+/// reclaims the memory at once. Output is already written (and C stdio is flushed by exit).
+func exitKeepingMemory() -> Never {
+    Foundation.exit(0)
+}
+
+/// `Table.print`'s lines for pipes (cells joined by tabs), as bytes.
+private func tabSeparated(_ docs: ArraySlice<Document>) -> [UInt8] {
+    var names: [(tag: String, name: [UInt8])] = []   // a vault has few languages
+    var out: [UInt8] = []
+    out.reserveCapacity(docs.count * 96)
+    func append(_ s: String, limit: Int = .max) {
+        var s = s
+        s.withUTF8 { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0.prefix(limit))) }
+    }
+    for d in docs {
+        append(d.id); out.append(0x09)
+        append(d.kind.rawValue); out.append(0x09)
+        if let known = names.first(where: { $0.tag == d.language }) {
+            out.append(contentsOf: known.name)
+        } else {
+            names.append((d.language, Array(Language.displayName(d.language).utf8)))
+            out.append(contentsOf: names[names.count - 1].name)
+        }
+        out.append(0x09)
+        Table.appendSize(d.size, to: &out); out.append(0x09)
+        append(d.depositedAt, limit: 10); out.append(0x09)   // the day (timestamps are ASCII)
+        append(d.metadata?.title ?? "(removed)"); out.append(0x0a)
+    }
+    return out
 }
 
 struct DepositCommand: ParsableCommand {
@@ -113,6 +161,7 @@ struct ListCommand: ParsableCommand {
         let k = try kind.map { k throws(DossierError) in try DocumentKind(parsing: k) }
         let session = try staff.session()
         printDocuments(try session.list(DocumentFilter(kind: k, caseReference: caseReference, language: lang, includeRemoved: includeRemoved)), json: json)
+        exitKeepingMemory()
     }
 }
 
@@ -128,6 +177,7 @@ struct SearchCommand: ParsableCommand {
 
     func run() throws {
         printDocuments(try staff.session().search(words), json: json)
+        exitKeepingMemory()
     }
 }
 

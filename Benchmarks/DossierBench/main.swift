@@ -1,0 +1,40 @@
+// Makes large inputs for the scale benchmarks (docs/performance.md, scripts/bench.sh). Not part
+// of the product: `swift run -c release DossierBench catalogue VAULT IDENTITY N`.
+@_spi(Benchmark) import DossierCore
+import DossierCrypto
+import Foundation
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("DossierBench: \(message)\n".utf8))
+    exit(1)
+}
+
+/// A vault at VAULT whose founder is the new passphrase-less identity IDENTITY, holding N
+/// documents without content (titles, file names, tags, cases and jurisdictions vary).
+func catalogue(vault path: String, identity identityPath: String, count: Int) throws(DossierError) {
+    let founder = SecretIdentity.generate()
+    try founder.write(to: identityPath, protection: .none)
+    let vault = try Vault.create(at: path, organisation: "example.org/bench", founder: founder, founderName: "Bench")
+    let session = try vault.unlock(founder)
+    let words = ["prison", "conditions", "assurances", "torture", "detention", "medical", "transfer", "hearing",
+                 "Tashkent", "Ankara", "Minsk", "Cairo", "appeal", "extradition", "witness", "statement"]
+    let languages = ["en", "fr", "ru", "ar", "es", "zh-Hans", "pt-BR", "und"]
+    let jurisdictions = ["UK", "Germany", "France", "Netherlands", "Spain"]
+    try session.recordSyntheticDocuments(count: count) { i in
+        let title = "\(words[i % 16]) \(words[(i / 16) % 16]) report \(i + 1)"
+        let meta = DocumentMetadata(title: title, fileName: "file-\(i + 1).pdf", tags: i % 3 == 0 ? [] : [words[(i / 7) % 16]],
+                                    jurisdiction: i % 4 == 0 ? nil : jurisdictions[i % 5],
+                                    caseReference: i % 2 == 0 ? "EXT-2026-\(String(format: "%04d", i % 500))" : nil)
+        return (DocumentKind.allCases[i % DocumentKind.allCases.count], languages[i % languages.count], UInt64(1000 + i * 37 % 5_000_000), meta)
+    }
+}
+
+let args = CommandLine.arguments
+guard args.count == 5, args[1] == "catalogue", let n = Int(args[4]), n >= 0 else {
+    fail("usage: DossierBench catalogue VAULT IDENTITY N")
+}
+do throws(DossierError) {
+    try catalogue(vault: args[2], identity: args[3], count: n)
+} catch {
+    fail("\(error)")
+}

@@ -1,0 +1,81 @@
+import DossierCrypto
+import Foundation
+
+/// What an auditor keeps after verifying a log, so that the next verification reads only the
+/// entries appended since (docs/formats/log.md, section 7): a checkpoint signed by the
+/// organisation, the audit path of its last entry, and who may sign after it.
+///
+/// The checkpoint's signature and the path are checked against the organisation key and the
+/// log, so an altered checkpoint, path or last entry is refused. The list of signers cannot be
+/// checked without reading the whole log: it is trusted as the auditor wrote it.
+public struct VerificationState: Sendable, Equatable {
+    static let header = "dossier-verification-state/1"
+
+    public let organisation: String
+    public let organisationKey: OrganisationKey
+    /// The signed note of the checkpoint the state is at.
+    public let checkpoint: String
+    /// PATH(size − 1, D[size]): the audit path of the checkpoint's last entry, nearest first.
+    let path: [Digest32]
+    /// Who may sign entry size + 1 and on, by public identity line, sorted.
+    public let signers: [String]
+
+    init(organisation: String, organisationKey: OrganisationKey, checkpoint: String, path: [Digest32], signers: [String]) {
+        self.organisation = organisation
+        self.organisationKey = organisationKey
+        self.checkpoint = checkpoint
+        self.path = path
+        self.signers = signers.sorted()
+    }
+
+    public static func == (a: VerificationState, b: VerificationState) -> Bool { a.bytes == b.bytes }
+
+    /// The number of entries the state covers: its checkpoint's size (nil if the note is malformed).
+    public var size: UInt64? { try? Checkpoint.parse(try SignedNote.split(checkpoint).text).size }
+
+    /// The file's bytes.
+    public var bytes: Data {
+        var t = "\(Self.header)\norganisation \(organisation)\norganisation-key \(organisationKey.line)\n"
+        t += "checkpoint \(Data(checkpoint.utf8).base64EncodedString())\n"
+        for p in path { t += "path \(p.data.base64EncodedString())\n" }
+        for s in signers { t += "signer \(s)\n" }
+        return Data(t.utf8)
+    }
+
+    /// Parses a state file strictly (one encoding per state). Signatures and hashes are checked
+    /// later, against the log, by `AuditVerifier.verify`.
+    public static func parse(_ data: Data, path file: String) throws(DossierError) -> VerificationState {
+        func bad(_ why: String) -> DossierError { .malformedState(path: file, reason: why) }
+        guard data.count <= 1 << 20, let text = String(data: data, encoding: .utf8), var lines = KeyedLines(text) else {
+            throw bad("not UTF-8 text ending in a newline")
+        }
+        func take(_ name: String) throws(DossierError) -> String {
+            guard let value = lines.take(name) else { throw bad("expected '\(name)' at line \(lines.lineNumber)") }
+            return value
+        }
+        guard lines.header(header) else { throw bad("unknown header (expected \(header))") }
+        let name = try take("organisation")
+        guard OrganisationName.isValid(name) else { throw bad("bad organisation name") }
+        let key: OrganisationKey
+        do { key = try OrganisationKey(line: try take("organisation-key")) } catch { throw bad("\(error)") }
+        guard let noteBytes = Data(base64Encoded: try take("checkpoint")), let note = String(data: noteBytes, encoding: .utf8) else {
+            throw bad("bad checkpoint")
+        }
+        var hashes: [Digest32] = []
+        while lines.nextIs("path") {
+            guard let d = Data(base64Encoded: try take("path")), let h = Digest32(d) else { throw bad("bad path hash at line \(lines.lineNumber - 1)") }
+            hashes.append(h)
+        }
+        guard hashes.count <= 128 else { throw bad("too many path hashes") }
+        var signers: [String] = []
+        while lines.nextIs("signer") {
+            let line = try take("signer")
+            do { _ = try PublicIdentity(line: line) } catch { throw bad("bad signer at line \(lines.lineNumber - 1)") }
+            signers.append(line)
+        }
+        guard lines.isEmpty else { throw bad("unexpected content at line \(lines.lineNumber)") }
+        let state = VerificationState(organisation: name, organisationKey: key, checkpoint: note, path: hashes, signers: signers)
+        guard state.bytes == data else { throw bad("not in canonical form") }
+        return state
+    }
+}
