@@ -116,6 +116,25 @@ extension StaffSession {
         return try makeCounsel(row)
     }
 
+    /// Several counsel by id, in the order given, read in one transaction.
+    func counsel(ids: [String]) throws(DossierError) -> [Counsel] {
+        let rows = try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM counsel WHERE id IN (SELECT value FROM json_each(?))",
+                             arguments: [String(decoding: try JSONEncoder().encode(ids), as: UTF8.self)])
+        }
+        var byID: [String: Counsel] = [:]
+        for row in rows {
+            let c = try makeCounsel(row)
+            byID[c.id] = c
+        }
+        var out: [Counsel] = []
+        for id in ids {
+            guard let c = byID[id] else { throw .unknownCounsel(id: id) }
+            out.append(c)
+        }
+        return out
+    }
+
     /// All counsel.
     public func listCounsel() throws(DossierError) -> [Counsel] {
         let rows = try read { db in try Row.fetchAll(db, sql: "SELECT * FROM counsel ORDER BY added_at, id") }

@@ -34,7 +34,7 @@ extension StaffSession {
         case .expired: throw .grantNotActive(id: grantID, state: "expired (its window ended \(g.notAfter))")
         }
         let now = vault.clock.now()
-        let recipients = try g.recipients.map { c throws(DossierError) in try counsel(c) }
+        let recipients = try counsel(ids: g.recipients)
         if let suspended = recipients.first(where: { $0.suspendedAt != nil }) {
             try write { db in
                 try AuditLog.append(db, signer: identity, action: "deny", at: now, subjects: ["grant:" + grantID, "counsel:" + suspended.id],
@@ -72,10 +72,10 @@ extension StaffSession {
             organisation: org.name, issuer: try OrganisationKey(line: org.publicKey), packageID: packageID, grantID: grantID,
             created: Timestamp.format(now), notBefore: g.notBefore, notAfter: g.notAfter, online: onlineURL,
             recipients: recipients.map(\.fingerprint), contentSizes: docs.map(\.size)).bytes
-        var stanzas = Data()
         // Online: recipient j's stanza holds K xor v_j, the vault keeps v_j (fresh, uniformly
         // random), so either share alone is independent of K.
         var vaultShares: [(counsel: Counsel, sealed: Data)] = []
+        var secrets: [(key: Data, secret: SecureBytes)] = []
         for c in recipients {
             let pub = try PublicIdentity(line: c.publicIdentity)
             var stanzaSecret = packageKey
@@ -85,7 +85,14 @@ extension StaffSession {
                 vaultShares.append((c, try Sealing.seal(vaultShare, purpose: .onlineShare, id: packageID + "/" + c.fingerprint,
                                                         vaultKey: vaultKey, random: vault.random)))
             }
-            do { stanzas.append(try SealedBox.seal(stanzaSecret, to: pub.encryptionKey)) } catch { throw .crypto(context: "cannot seal to counsel \(c.id)", error) }
+            secrets.append((pub.encryptionKey, stanzaSecret))
+        }
+        // The sealed boxes (an X25519 key pair and exchange each) on all cores, in order.
+        let sealed = KeyReleaseService.parallelMap(secrets) { try? SealedBox.seal($0.secret, to: $0.key) }
+        var stanzas = Data()
+        for (c, box) in zip(recipients, sealed) {
+            guard let box else { throw .crypto(context: "cannot seal to counsel \(c.id)", .invalidPublicKey) }
+            stanzas.append(box)
         }
         let policyLimit = docs.map { policy.rule(for: $0.kind).maxOpens }.filter { $0 > 0 }.min() ?? 0
 
