@@ -28,14 +28,9 @@ struct AuditCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check every entry's chain and signature, the Merkle root against the checkpoints, and that older checkpoints are consistent.",
             discussion: """
-            Needs no secret: only the organisation's public key (in the vault or the export) and the
-            staff public keys the log itself carries. Give --org-fingerprint to pin the organisation
-            key you compared by phone. On failure it names the first bad entry and what is wrong,
-            and exits 3.
+            Needs no secret: only the organisation's public key (in the vault or the export) and the staff public keys the log itself carries. Give --org-fingerprint to pin the organisation key you compared by phone. On failure it names the first bad entry and what is wrong, and exits 3.
 
-            To verify again later at the cost of the new entries only, keep a state file: it
-            holds the newest checkpoint verified, the Merkle path of its last entry and who may
-            sign after it (docs/formats/log.md, section 7). Keep it where only you can write it:
+            To verify again later at the cost of the new entries only, keep a state file: it holds the newest checkpoint verified, the Merkle path of its last entry and who may sign after it (docs/formats/log.md, section 7). Keep it where only you can write it:
             its list of signers is trusted as written.
 
             Examples:
@@ -116,9 +111,7 @@ struct AuditCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Sign a checkpoint of the whole log with the organisation key (staff), and keep it in the vault.",
             discussion: """
-            The checkpoint is a C2SP tlog-checkpoint in a C2SP signed note (Ed25519), so existing
-            note verifiers can check it against `dossier org show --json`'s noteKey. Auditors keep
-            copies and later pass them to `audit verify --checkpoint`.
+            The checkpoint is a C2SP tlog-checkpoint in a C2SP signed note (Ed25519), so existing note verifiers can check it against `dossier org show --json`'s noteKey. Auditors keep copies and later pass them to `audit verify --checkpoint`.
 
             Example: dossier audit checkpoint -o checkpoint-2026-11-29.note
             """
@@ -142,8 +135,7 @@ struct AuditCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Review the log, filtered; a table on a terminal, or JSON or CSV.",
             discussion: """
-            Without an identity you see ids and fingerprints only. With --resolve and a staff
-            identity, document titles and counsel names are added.
+            Without an identity you see ids and fingerprints only. With --resolve and a staff identity, document titles and counsel names are added.
 
             Example: dossier audit log --document doc-k3j4m5n6p7q2r --since 2026-11-01 --csv
             """
@@ -292,8 +284,7 @@ struct AuditCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Everything ever sealed to a counsel's key: documents, grants, packages, openings.",
             discussion: """
-            For when a counsel's laptop is seized. Works from the log alone (no secret), by counsel id
-            or key fingerprint.
+            For when a counsel's laptop is seized. Works from the log alone (no secret), by counsel id or key fingerprint.
             Example: dossier audit exposure ABCD-EFGH-JKLM-NPQR --since 2026-01-01 --json
             """
         )

@@ -80,16 +80,9 @@ struct OpenCommand: ParsableCommand {
         commandName: "open",
         abstract: "Open a package sealed to you: verify, check the window, decrypt every document.",
         discussion: """
-        Refuses a package that is not signed by a trusted organisation, outside its window, not
-        sealed to your identity, or altered in any way. Each document is written to a temporary
-        file in DIR and renamed into place only after every document authenticates; on failure
-        nothing is left.
+        Refuses a package that is not signed by a trusted organisation, outside its window, not sealed to your identity, or altered in any way. Each document is written to a temporary file in DIR and renamed into place only after every document authenticates; on failure nothing is left.
 
-        An online package (`dossier inspect` shows its service) also needs the organisation's
-        key-release service: after the checks above, open sends it a request signed with your
-        identity and receives the other half of the key, sealed to you. The service refuses
-        once the grant is revoked or expired, or its open limit is reached, and logs every
-        opening. Exit 77 when it refuses, 69 when it cannot be reached.
+        An online package (`dossier inspect` shows its service) also needs the organisation's key-release service: after the checks above, open sends it a request signed with your identity and receives the other half of the key, sealed to you. The service refuses once the grant is revoked or expired, or its open limit is reached, and logs every opening. Exit 77 when it refuses, 69 when it cannot be reached.
 
         Example: dossier open bundle.dpkg --identity ~/dossier/counsel.key -o ~/cases/ext-014
         """

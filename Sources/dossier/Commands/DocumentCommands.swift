@@ -87,10 +87,7 @@ struct DepositCommand: ParsableCommand {
         commandName: "deposit",
         abstract: "Encrypt files into the vault.",
         discussion: """
-        Each file is encrypted while it streams into the vault (memory stays bounded whatever its
-        size) under a fresh key; title, file name, tags, jurisdiction and case reference are stored
-        encrypted. Several files share the metadata and are recorded in one transaction: all or none.
-        Prints each new document id.
+        Each file is encrypted while it streams into the vault (memory stays bounded whatever its size) under a fresh key; title, file name, tags, jurisdiction and case reference are stored encrypted. Several files share the metadata and are recorded in one transaction: all or none. Prints each new document id.
 
         Kinds: expert-report, witness-testimony, assurance-rebuttal, supporting-material.
         Languages: BCP 47 tags (ar, zh-Hans, en, fr, es, ru, pt-BR, ...).
@@ -215,9 +212,7 @@ struct RetrieveCommand: ParsableCommand {
         commandName: "retrieve",
         abstract: "Decrypt a document to a file (logged).",
         discussion: """
-        Writes a temporary file next to FILE (mode 0600) and renames it into place only after the
-        last chunk authenticates; on any failure nothing is left. The retrieval is logged before
-        anything is decrypted.
+        Writes a temporary file next to FILE (mode 0600) and renames it into place only after the last chunk authenticates; on any failure nothing is left. The retrieval is logged before anything is decrypted.
 
         Example: dossier retrieve doc-k3j4m5n6p7q2r -o report.pdf
         """

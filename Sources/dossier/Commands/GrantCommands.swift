@@ -27,9 +27,7 @@ struct GrantCommand: ParsableCommand {
         commandName: "grant",
         abstract: "Grant counsel time-limited access to documents, as the policy allows.",
         discussion: """
-        The policy is checked first; a refusal names the rule and is logged. Where the policy asks
-        for more than one sign-off, the grant stays pending until other staff run `dossier approve`;
-        otherwise -o writes the package at once.
+        The policy is checked first; a refusal names the rule and is logged. Where the policy asks for more than one sign-off, the grant stays pending until other staff run `dossier approve`; otherwise -o writes the package at once.
 
         Examples:
           dossier grant doc-aaaa doc-bbbb --to counsel-cccc --for 5d --case EXT-2026-014 -o bundle.dpkg
@@ -97,8 +95,7 @@ struct PackageCommand: ParsableCommand {
         commandName: "package",
         abstract: "Write the sealed package for an active grant (logged).",
         discussion: """
-        An online grant's packages, or any package made with --online, open only through the
-        key-release service at that URL (see docs/key-release.md).
+        An online grant's packages, or any package made with --online, open only through the key-release service at that URL (see docs/key-release.md).
 
         Examples:
           dossier package grant-k3j4m5n6p7q2r -o bundle.dpkg

@@ -14,9 +14,7 @@ struct IdentityCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a new identity file, protected by a passphrase.",
             discussion: """
-            The file is written with mode 0600 and never over an existing file. Its public
-            half is printed on stdout: send that line (never the file) to the organisation,
-            and read the fingerprint to them over the phone so they can check it arrived intact.
+            The file is written with mode 0600 and never over an existing file. Its public half is printed on stdout: send that line (never the file) to the organisation, and read the fingerprint to them over the phone so they can check it arrived intact.
 
             Examples:
               dossier identity new -o ~/dossier/counsel.key
@@ -59,8 +57,7 @@ struct IdentityCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the public identity and fingerprint of an identity file or public line.",
             discussion: """
-            Accepts a secret identity file (no passphrase needed: the public half is stored in
-            the clear), a file holding a public line, or the line itself.
+            Accepts a secret identity file (no passphrase needed: the public half is stored in the clear), a file holding a public line, or the line itself.
 
             Examples:
               dossier identity show counsel.key

@@ -7,9 +7,7 @@ struct InitCommand: ParsableCommand {
         commandName: "init",
         abstract: "Create a vault, with you as its first staff member.",
         discussion: """
-        Creates the folder (which must not exist, or be empty): a SQLite catalogue, a folder of
-        encrypted blobs, a fresh organisation signing key and a random vault key sealed to your
-        identity. Afterwards, compare `dossier org show` with counsel and auditors by phone.
+        Creates the folder (which must not exist, or be empty): a SQLite catalogue, a folder of encrypted blobs, a fresh organisation signing key and a random vault key sealed to your identity. Afterwards, compare `dossier org show` with counsel and auditors by phone.
 
         Example:
           dossier init --vault /srv/dossier --org example.org/dossier --identity staff.key --name "A. Staff"

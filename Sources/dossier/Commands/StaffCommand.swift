@@ -73,11 +73,7 @@ struct DoctorCommand: ParsableCommand {
         commandName: "doctor",
         abstract: "Check the vault: blobs present and of the right size, orphans, leftovers, the log chain.",
         discussion: """
-        Without an identity the check needs no secret. With --identity (or DOSSIER_IDENTITY) and
-        --deep, every blob is also decrypted to nowhere, authenticating each chunk. Never prints
-        content. Exits 0 when nothing is damaged (leftovers from a crash are reported, not failed),
-        3 otherwise. --fix removes orphan blobs and temporary files: run it only while no other
-        dossier process uses the vault.
+        Without an identity the check needs no secret. With --identity (or DOSSIER_IDENTITY) and --deep, every blob is also decrypted to nowhere, authenticating each chunk. Never prints content. Exits 0 when nothing is damaged (leftovers from a crash are reported, not failed), 3 otherwise. --fix removes orphan blobs and temporary files: run it only while no other dossier process uses the vault.
         """
     )
     @OptionGroup var vault: VaultOptions
