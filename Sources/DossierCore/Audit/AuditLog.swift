@@ -10,14 +10,8 @@ public enum AuditLog {
     @discardableResult
     static func append(_ db: Database, signer: SecretIdentity, action: String, at time: Date,
                        subjects: [String], details: [AuditEntry.Detail] = []) throws -> AuditEntry {
-        let last = try Row.fetchOne(db, sql: "SELECT seq, entry FROM audit_log ORDER BY seq DESC LIMIT 1")
-        let seq: UInt64 = (last.map { UInt64($0["seq"] as Int64) } ?? 0) + 1
-        let previous: Data = last.map { Hash.sha256($0["entry"] as Data) } ?? Data(count: 32)
-        let entry = try AuditEntry.make(seq: seq, time: time, signer: signer.signing,
-                                        actor: signer.publicIdentity.fingerprint, action: action,
-                                        subjects: subjects, details: details, previousHash: previous)
-        try db.execute(sql: "INSERT INTO audit_log(seq, entry) VALUES (?, ?)", arguments: [Int64(seq), entry.bytes])
-        return entry
+        var log = try Appender(db)
+        return try log.append(db, signer: signer, action: action, at: time, subjects: subjects, details: details)
     }
 
     /// Appends many entries in one transaction (the key-release service's batches): reads the

@@ -28,6 +28,11 @@ public struct Policy: Sendable, Equatable {
         rules[kind]!
     }
 
+    /// The strictest `max_opens` among `kinds` (0: none of them limits openings).
+    func openLimit(for kinds: [DocumentKind]) -> Int {
+        kinds.map { rule(for: $0).maxOpens }.filter { $0 > 0 }.min() ?? 0
+    }
+
     static let keys = ["max_window", "default_window", "approvals", "max_recipients", "require_vetted", "require_online", "max_opens"]
 
     /// Parses and validates a policy; `source` names the file in errors.

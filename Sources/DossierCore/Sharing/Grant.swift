@@ -69,7 +69,7 @@ extension StaffSession {
     public func grant(_ request: GrantRequest) throws(DossierError) -> Grant {
         guard !request.documents.isEmpty else { throw .invalidArgument("name at least one document to grant") }
         guard !request.counsel.isEmpty else { throw .invalidArgument("name at least one counsel with --to") }
-        if let url = request.online, let problem = OnlineURL.problem(url) { throw .invalidArgument("--online \(url): \(problem)") }
+        try OnlineURL.check(request.online)
         if let n = request.maxOpens {
             guard request.online != nil else { throw .invalidArgument("--max-opens counts openings through the key-release service; give --online URL too") }
             guard (1...1_000_000).contains(n) else { throw .invalidArgument("--max-opens \(n) must be between 1 and 1000000") }
@@ -131,7 +131,7 @@ extension StaffSession {
 
         let needed = docs.map { policy.rule(for: $0.kind).approvals }.max() ?? 1
         // The strictest limit of the policy's, unless the grant asks for a lower one.
-        let policyLimit = docs.map { policy.rule(for: $0.kind).maxOpens }.filter { $0 > 0 }.min() ?? 0
+        let policyLimit = policy.openLimit(for: docs.map(\.kind))
         let maxOpens = request.online == nil ? 0 : (request.maxOpens ?? policyLimit)
         let id = Identifier.make(prefix: "grant", random: vault.random)
         let details = try sealJSON(GrantDetails(caseReference: request.caseReference, purpose: request.purpose), purpose: .grant, id: id)

@@ -23,6 +23,11 @@ public enum OnlineURL {
         return nil
     }
 
+    /// Refuses a URL given on the command line (`--online`), saying why.
+    static func check(_ text: String?) throws(DossierError) {
+        if let text, let problem = problem(text) { throw .invalidArgument("--online \(text): \(problem)") }
+    }
+
     /// The endpoint counsel's client posts to: the service URL followed by `/v1/open`.
     public static func openEndpoint(_ base: String) -> String {
         (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/v1/open"

@@ -124,7 +124,7 @@ public final class KeyReleaseService: @unchecked Sendable {
         let session = self.session
         let now = session.vault.clock.now()
         // 1. Parse, on all cores: no database, no secret.
-        let signed = Self.parallelMap(inputs) { input -> SignedReleaseRequest? in
+        let signed = Parallel.map(inputs) { input -> SignedReleaseRequest? in
             guard case .body(let body) = input, body.count <= Self.maximumBodyBytes else { return nil }
             return SignedReleaseRequest.parse(body: body)
         }
@@ -166,7 +166,7 @@ public final class KeyReleaseService: @unchecked Sendable {
             if case .candidate(let c) = stages[i] { return (i, c) }
             return nil
         }
-        let valid = Self.parallelMap(candidates) { $0.1.signed.verifies(with: $0.1.counsel.signingKey) }
+        let valid = Parallel.map(candidates) { $0.1.signed.verifies(with: $0.1.counsel.signingKey) }
         for (k, (i, c)) in candidates.enumerated() {
             let r = c.signed.request
             let subjects = ["package:" + r.packageID, "grant:" + r.grantID, "counsel:" + c.counselID]
@@ -240,7 +240,7 @@ public final class KeyReleaseService: @unchecked Sendable {
         }
 
         // 5. Answer, sealing on all cores. The share goes out only now that its opening is committed.
-        let answers = Self.parallelMap(stages) { stage -> ReleaseResponse in
+        let answers = Parallel.map(stages) { stage -> ReleaseResponse in
             switch stage {
             case let .refused(reason, _, _):
                 return .refused(reason)
@@ -296,23 +296,6 @@ public final class KeyReleaseService: @unchecked Sendable {
                           requireVetted: kinds.contains { DocumentKind(rawValue: $0).map { policy.rule(for: $0).requireVetted } ?? true })
     }
 
-    /// `body` applied to every element on all cores, results in order.
-    static func parallelMap<T, R>(_ items: [T], _ body: (T) -> R) -> [R] {
-        guard items.count > 1 else { return items.map(body) }
-        return withoutActuallyEscaping(body) { body in
-            let results = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
-            results.initialize(repeating: nil)
-            defer { results.deinitialize(); results.deallocate() }
-            // Each iteration writes only its own element.
-            nonisolated(unsafe) let out = results
-            nonisolated(unsafe) let work = body
-            items.withUnsafeBufferPointer { buffer in
-                nonisolated(unsafe) let input = buffer
-                DispatchQueue.concurrentPerform(iterations: input.count) { i in out[i] = work(input[i]) }
-            }
-            return results.map { $0! }
-        }
-    }
 
     /// Why the grant does not allow `counsel` to open now, or nil if it does.
     private static func refusal(_ db: Database, grant: GrantFacts, counsel: String, now: Date) throws -> ReleaseRefusal? {

@@ -23,7 +23,7 @@ extension StaffSession {
     /// recipient's share, and the vault keeps the other, which the key-release service at that
     /// URL releases only inside the window, while the grant stands, within the open limit.
     public func makePackage(grant grantID: String, to output: String, overwrite: Bool = false, online: String? = nil) throws(DossierError) -> PackageSummary {
-        if let online, let problem = OnlineURL.problem(online) { throw .invalidArgument("--online \(online): \(problem)") }
+        try OnlineURL.check(online)
         let g = try grant(grantID)
         let onlineURL = online ?? g.onlineURL
         switch g.state {
@@ -88,13 +88,13 @@ extension StaffSession {
             secrets.append((pub.encryptionKey, stanzaSecret))
         }
         // The sealed boxes (an X25519 key pair and exchange each) on all cores, in order.
-        let sealed = KeyReleaseService.parallelMap(secrets) { try? SealedBox.seal($0.secret, to: $0.key) }
+        let sealed = Parallel.map(secrets) { try? SealedBox.seal($0.secret, to: $0.key) }
         var stanzas = Data()
         for (c, box) in zip(recipients, sealed) {
             guard let box else { throw .crypto(context: "cannot seal to counsel \(c.id)", .invalidPublicKey) }
             stanzas.append(box)
         }
-        let policyLimit = docs.map { policy.rule(for: $0.kind).maxOpens }.filter { $0 > 0 }.min() ?? 0
+        let policyLimit = policy.openLimit(for: docs.map(\.kind))
 
         let out = try AtomicOutput(destination: output, overwrite: overwrite)
         var packaged: [PackagedDocument] = []
