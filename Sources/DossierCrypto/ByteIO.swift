@@ -41,7 +41,14 @@ public struct FileDescriptorSource: ByteSource {
 /// Writes an open file descriptor (not owned: the caller closes it).
 public struct FileDescriptorSink: ByteSink {
     public let fd: Int32
-    public init(fd: Int32) { self.fd = fd }
+    /// Whether large writes start their write-out to disk as they go (`WriteBehind`): for a file
+    /// that will be flushed before success is reported. Left off, written data stays in the
+    /// page cache for the system to write back, and writing runs at memory speed.
+    public let writeBehind: Bool
+    public init(fd: Int32, writeBehind: Bool = false) {
+        self.fd = fd
+        self.writeBehind = writeBehind
+    }
 
     public mutating func write(_ bytes: UnsafeRawBufferPointer) throws(CryptoError) {
         var done = 0
@@ -54,7 +61,7 @@ public struct FileDescriptorSink: ByteSink {
             done += n
         }
         #if os(Linux)
-        WriteBehind.advance(fd: fd, wrote: bytes.count)
+        if writeBehind { WriteBehind.advance(fd: fd, wrote: bytes.count) }
         #endif
     }
 }

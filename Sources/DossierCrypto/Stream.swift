@@ -108,6 +108,33 @@ public enum Stream {
         return total
     }
 
+    /// Re-encrypts a stream from `oldKey` to `newKey` without ever holding more than a batch
+    /// of plaintext: each batch is opened (all cores) into a private staging buffer and sealed
+    /// (all cores) from it, chunk for chunk, so the output is exactly `encrypt(newKey, …)` of
+    /// the plaintext. Reading, the cipher and writing overlap as in `decrypt`. Bytes reach
+    /// `sink` only after their chunks authenticate; as with `decrypt`, the output is
+    /// unverified until this function returns. Returns the plaintext length.
+    @discardableResult
+    public static func reencrypt<S: ByteSource, K: ByteSink>(
+        from oldKey: SecureBytes, to newKey: SecureBytes, source: inout S, sink: inout K
+    ) throws(CryptoError) -> UInt64 {
+        try Sodium.ensureReady()
+        for key in [oldKey, newKey] where key.count != keyBytes {
+            throw .invalidLength(what: "stream key", expected: keyBytes, actual: key.count)
+        }
+        let batchBytes = batchChunks * (chunkSize + tagBytes)
+        let staging = SecretBuffer(count: batchChunks * chunkSize)
+        var total: UInt64 = 0
+        try StreamPipeline.run(from: &source, to: &sink, inputBatch: batchBytes, outputBatch: batchBytes) { batch, sealed, last, out throws(CryptoError) in
+            let first = UInt64(batch * batchChunks)
+            let n = try openBatch(sealed, firstIndex: first, last: last, key: oldKey, into: staging.buffer)
+            staging.noteUsed(n)
+            total += UInt64(n)
+            return sealBatch(UnsafeRawBufferPointer(rebasing: staging.buffer[0..<n]), firstIndex: first, last: last, key: newKey, into: out)
+        }
+        return total
+    }
+
     /// Opens a batch of sealed chunks in parallel into `out`; returns the plaintext count. On
     /// failure `out` is wiped and the error says what it can: truncation, data after the final
     /// chunk, an empty final chunk, or which chunk failed.

@@ -110,6 +110,29 @@ public final class HashingSink<Base: ByteSink>: ByteSink {
     public func digest() -> Data { hasher.finalize() }
 }
 
+/// A source that reads from another and hashes what passes (BLAKE2b-256), on a thread of its
+/// own like `HashingSink`: `deposit` hashes the plaintext exactly as the cipher reads it.
+public final class HashingSource<Base: ByteSource>: ByteSource {
+    private var base: Base
+    private let hasher: BackgroundHasher
+    public private(set) var count: UInt64 = 0
+
+    public init(_ base: Base) {
+        self.base = base
+        hasher = BackgroundHasher()
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(CryptoError) -> Int {
+        let n = try base.read(into: buffer)
+        hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        count += UInt64(n)
+        return n
+    }
+
+    /// The digest of everything read; call once, after the last read.
+    public func digest() -> Data { hasher.finalize() }
+}
+
 /// BLAKE2b-256 on its own thread, fed copies in order. Holds at most two copies of 1 MiB (a
 /// larger write is fed in pieces); they may be plaintext and are wiped when freed.
 final class BackgroundHasher: @unchecked Sendable {

@@ -52,6 +52,56 @@ final class StreamPipelineTests: XCTestCase {
         }
     }
 
+    /// Re-encryption gives exactly the independent implementation's ciphertext under the new key.
+    func testReencryptMatchesEncryptionUnderTheNewKeyAtEveryBatchBoundary() throws {
+        let old = fixedKey("pipeline-old"), new = fixedKey("pipeline")
+        for (size, expected, _) in Self.reference {
+            let (error, out) = reencryptCapturing(try streamEncrypt(pattern(size), key: old), from: old, to: new)
+            XCTAssertNil(error, "size \(size)")
+            XCTAssertEqual(Hash.blake2b(out).hex, expected, "size \(size)")
+        }
+    }
+
+    /// Whatever is wrong with the input stream is refused as `decrypt` refuses it, and nothing
+    /// sealed from the failing batch is released.
+    func testReencryptRefusesWhatDecryptRefuses() throws {
+        let old = fixedKey("pipeline-old"), new = fixedKey("pipeline")
+        let plaintext = pattern(3 * Self.batch + 1)
+        let sealed = try streamEncrypt(plaintext, key: old)
+        let expected = try streamEncrypt(plaintext, key: new)
+        let flipped = reencryptCapturing(sealed.flippingBit(at: 35 * sealedChunk + 100), from: old, to: new)
+        XCTAssertEqual(flipped.error, .chunkAuthenticationFailed(chunk: 35))
+        XCTAssertLessThanOrEqual(flipped.written.count, 32 * sealedChunk, "the failing batch was released")
+        XCTAssertEqual(flipped.written, expected.prefix(flipped.written.count))
+        XCTAssertEqual(reencryptCapturing(sealed.prefix(32 * sealedChunk), from: old, to: new).error, .streamTruncated)
+        XCTAssertEqual(reencryptCapturing(sealed, from: new, to: old).error, .chunkAuthenticationFailed(chunk: 0))
+        XCTAssertEqual(reencryptCapturing(Data(), from: old, to: new).error, .streamTruncated)
+        // The same verdict as decrypt's for every other damage.
+        let oneBatch = try streamEncrypt(pattern(Self.batch), key: old)
+        let damaged = [sealed + Data([0]), sealed + Data(count: 17), oneBatch + sealed.prefix(sealedChunk),
+                       sealed.prefix(sealed.count - 1), sealed.prefix(5 * sealedChunk + 3), sealed.flippingBit(at: sealed.count - 1)]
+        for (i, input) in damaged.enumerated() {
+            let verdict = reencryptCapturing(input, from: old, to: new).error
+            XCTAssertNotNil(verdict, "case \(i)")
+            XCTAssertEqual(verdict, streamDecryptCapturing(input, key: old).error, "case \(i)")
+        }
+        let shortKey = SecureBytes(copying: Data(count: 16))
+        XCTAssertEqual(reencryptCapturing(sealed, from: shortKey, to: new).error, .invalidLength(what: "stream key", expected: 32, actual: 16))
+        XCTAssertEqual(reencryptCapturing(sealed, from: old, to: shortKey).error, .invalidLength(what: "stream key", expected: 32, actual: 16))
+    }
+
+    private func reencryptCapturing(_ sealed: Data, from old: SecureBytes, to new: SecureBytes) -> (error: CryptoError?, written: Data) {
+        var source = DataSource(sealed)
+        var sink = DataSink()
+        do throws(CryptoError) {
+            let n = try Stream.reencrypt(from: old, to: new, source: &source, sink: &sink)
+            XCTAssertEqual(Stream.ciphertextSize(plaintextSize: n), UInt64(sink.data.count))
+            return (nil, sink.data)
+        } catch {
+            return (error, sink.data)
+        }
+    }
+
     func testHashingSinkHashesAndForwardsEverythingInOrder() throws {
         for (size, _, expected) in Self.reference {
             let plaintext = pattern(size)
@@ -87,13 +137,13 @@ final class StreamPipelineTests: XCTestCase {
         try plaintext.write(to: plainURL)
         try withDescriptors(plainURL, sealedURL) { input, output throws(CryptoError) in
             var source = FileDescriptorSource(fd: input)
-            var sink = FileDescriptorSink(fd: output)
+            var sink = FileDescriptorSink(fd: output, writeBehind: true)
             XCTAssertEqual(try Stream.encrypt(key: key, from: &source, to: &sink), UInt64(plaintext.count))
         }
         XCTAssertEqual(try Data(contentsOf: sealedURL), try streamEncrypt(plaintext, key: key))
         try withDescriptors(sealedURL, openedURL) { input, output throws(CryptoError) in
             var source = FileDescriptorSource(fd: input)
-            var sink = FileDescriptorSink(fd: output)
+            var sink = FileDescriptorSink(fd: output, writeBehind: true)
             XCTAssertEqual(try Stream.decrypt(key: key, from: &source, to: &sink), UInt64(plaintext.count))
         }
         XCTAssertEqual(try Data(contentsOf: openedURL), plaintext)

@@ -202,6 +202,13 @@ final class CLITests: XCTestCase {
         try succeed(["retrieve", annexID, "-o", out, "--force"], env: env)
         XCTAssertEqual(try read(out), try read(annex))
         XCTAssertEqual(mode(out) & 0o077, 0, "plaintext should be written private")
+        // --sync: the same file, flushed before success.
+        let synced = dir.file("synced.txt")
+        try succeed(["retrieve", annexID, "-o", synced, "--sync"], env: env)
+        XCTAssertEqual(try read(synced), try read(annex))
+        for command in ["retrieve", "package", "open", "grant"] {
+            XCTAssertTrue(try succeed([command, "--help"]).stdout.contains("--sync"), "\(command) --help does not offer --sync")
+        }
 
         // remove: a tombstone remains.
         try succeed(["remove", testimonyID, "--reason", "withdrawn by the witness"], env: env)

@@ -105,7 +105,7 @@ public struct PackageReader {
     /// that needs no network has passed, it asks the organisation's service for the vault's
     /// share of the package key; `released` hears what the service said.
     public func open(identity: SecretIdentity, trust: TrustStore, into directory: String, overwrite: Bool = false,
-                     keyRelease: KeyReleaseClient? = nil,
+                     durability: Durability = .durable, keyRelease: KeyReleaseClient? = nil,
                      released: (KeyReleaseClient.Release) -> Void = { _ in }) throws(DossierError) -> [OpenedDocument] {
         let fd = try FileAccess.openForReading(path: path)
         defer { close(fd) }
@@ -168,7 +168,7 @@ public struct PackageReader {
                 guard lseek(fd, off_t(offset), SEEK_SET) >= 0 else { throw DossierError.fileUnreadable(path: path, reason: FileAccess.errnoText()) }
                 let length = Stream.ciphertextSize(plaintextSize: d.size)
                 var source = LimitedSource(FileDescriptorSource(fd: fd), limit: length)
-                var sink = HashingSink(FileDescriptorSink(fd: out.fd))
+                var sink = HashingSink(FileDescriptorSink(fd: out.fd, writeBehind: durability == .durable))
                 let key = try PackageLayout.documentKey(packageKey, index: i)
                 do throws(CryptoError) {
                     _ = try Stream.decrypt(key: key, from: &source, to: &sink)
@@ -185,7 +185,7 @@ public struct PackageReader {
             staged.forEach { $0.abandon() }
             throw error as? DossierError ?? .packageTampered(path: path, reason: "\(error)")
         }
-        for out in staged { try out.commit() }
+        for out in staged { try out.commit(durability) }
         return zip(docs, targets).map { OpenedDocument(id: $0.id, kind: $0.kind, language: $0.language, size: $0.size, path: $1) }
     }
 

@@ -22,7 +22,10 @@ extension StaffSession {
     /// With `online` (or a grant made with one), the package key is split: each stanza holds the
     /// recipient's share, and the vault keeps the other, which the key-release service at that
     /// URL releases only inside the window, while the grant stands, within the open limit.
-    public func makePackage(grant grantID: String, to output: String, overwrite: Bool = false, online: String? = nil) throws(DossierError) -> PackageSummary {
+    ///
+    /// `durability` says whether the file is flushed to disk before it is named (`Durability`).
+    public func makePackage(grant grantID: String, to output: String, overwrite: Bool = false, online: String? = nil,
+                            durability: Durability = .durable) throws(DossierError) -> PackageSummary {
         try OnlineURL.check(online)
         let g = try grant(grantID)
         let onlineURL = online ?? g.onlineURL
@@ -99,14 +102,15 @@ extension StaffSession {
         let out = try AtomicOutput(destination: output, overwrite: overwrite)
         var packaged: [PackagedDocument] = []
         do {
-            var sink = FileDescriptorSink(fd: out.fd)
+            let writeBehind = durability == .durable
+            var sink = FileDescriptorSink(fd: out.fd, writeBehind: writeBehind)
             var header = PackageLayout.magic
             header.append(Data.bigEndian(UInt32(manifest.count)))
             header.append(manifest)
             header.append(stanzas)
             do { try sink.write(contentsOf: header) } catch { throw DossierError.writeFailed(path: output, reason: error.description) }
             for (i, d) in docs.enumerated() {
-                let (hash, size) = try reencrypt(d, into: FileDescriptorSink(fd: out.fd), key: try PackageLayout.documentKey(packageKey, index: i), output: output)
+                let (hash, size) = try reencrypt(d, into: FileDescriptorSink(fd: out.fd, writeBehind: writeBehind), key: try PackageLayout.documentKey(packageKey, index: i), output: output)
                 guard size == d.size else { throw DossierError.integrity("document \(d.id) has \(size) bytes, the catalogue says \(d.size)") }
                 packaged.append(PackagedDocument(id: d.id, kind: d.kind.rawValue, language: d.language, size: size, hash: hash,
                                                  fileName: d.metadata?.fileName ?? d.id))
@@ -144,24 +148,35 @@ extension StaffSession {
             out.abandon()
             throw error as? DossierError ?? .writeFailed(path: output, reason: "\(error)")
         }
-        try out.commit()
+        try out.commit(durability)
         return PackageSummary(packageID: packageID, grantID: grantID, path: output, recipients: recipients.map(\.id),
                               documents: docs.map(\.id), notAfter: g.notAfter, online: onlineURL)
     }
 
     /// Decrypts a stored document and re-encrypts it under `key` into `sink`; returns the
     /// plaintext's BLAKE2b-256 and size.
+    ///
+    /// The hash recorded at deposit is used when there is one: the blob authenticates under
+    /// the document's own key, chunk by chunk and with its last chunk marked, so what it
+    /// decrypts to is exactly what was hashed then (and `doctor` checks the two agree).
+    /// Hashing again would be the most costly step of a package (BLAKE2b is sequential).
+    /// Documents deposited before the hash was recorded are hashed here.
     private func reencrypt(_ doc: Document, into sink: FileDescriptorSink, key: SecureBytes, output: String) throws(DossierError) -> (Data, UInt64) {
         guard let keySealed = try read({ db in try Data.fetchOne(db, sql: "SELECT key_sealed FROM documents WHERE id = ?", arguments: [doc.id]) }) else {
             throw .documentRemoved(id: doc.id)
         }
-        let storageKey = try Sealing.open(keySealed, purpose: .documentKey, id: doc.id, vaultKey: vaultKey)
+        let secret = try DocumentSecret.open(keySealed, id: doc.id, vaultKey: vaultKey)
+        let storageKey = secret.key, recorded = secret.contentHash
         let input = try vault.blobs.openForReading(id: doc.id)
         defer { close(input) }
         do throws(CryptoError) {
+            var source = FileDescriptorSource(fd: input)
+            if let recorded {
+                var out = sink
+                return (recorded, try Stream.reencrypt(from: storageKey, to: key, source: &source, sink: &out))
+            }
             let encryptor = try StreamEncryptor(key: key, sink: sink)
             var hashing = HashingSink(encryptor)
-            var source = FileDescriptorSource(fd: input)
             _ = try StreamCipher.decrypt(key: storageKey, from: &source, to: &hashing)
             _ = try encryptor.finish()
             return (hashing.digest(), hashing.count)

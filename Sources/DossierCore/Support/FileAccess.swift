@@ -162,6 +162,23 @@ public enum FileAccess {
     static func errnoText() -> String { String(cString: strerror(errno)) }
 }
 
+/// How far a finished output is pushed to disk before it is given its name. Every choice is
+/// atomic against failure of the command itself (an error, a kill): the name appears only
+/// when the file is complete. They differ after a power cut or a crash of the whole system.
+public enum Durability: Sendable, Equatable {
+    /// Flushed (fsync), named, and its folder flushed: the file survives a power cut whole.
+    /// For what the vault keeps and anything the user asks to be durable (`--sync`).
+    case durable
+    /// Named unflushed, folder unflushed: the caller MUST flush it (`FileAccess.flush`) before
+    /// anything that relies on it is recorded. For blobs, flushed together at the end of a deposit.
+    case deferred
+    /// Named unflushed and left to the system to write back within seconds, as `cp`, `age` and
+    /// `gpg` leave their outputs: a power cut in those seconds may leave the file short or
+    /// empty under its name. For copies whose source stays intact (a retrieved document, an
+    /// opened package, a package the vault can make again).
+    case system
+}
+
 /// A file being written: a private temporary file in the destination's folder that becomes
 /// the destination only on `commit()`. Where the file system allows (Linux: ext4, xfs, btrfs,
 /// tmpfs), the temporary file is anonymous (`O_TMPFILE`): it has no name until it is linked
@@ -221,10 +238,9 @@ public final class AtomicOutput {
         return linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 ? 0 : errno
     }
 
-    /// Flushes the file to disk and moves it into place. With `flush: false` the file is moved
-    /// into place unflushed, and its folder is not flushed either: the caller MUST make it
-    /// durable (`FileAccess.flush`) before anything that relies on it is recorded.
-    public func commit(flush: Bool = true) throws(DossierError) {
+    /// Moves the file into place, flushed first or not as `durability` says.
+    public func commit(_ durability: Durability = .durable) throws(DossierError) {
+        let flush = durability == .durable
         precondition(!finished, "AtomicOutput committed or abandoned twice")
         finished = true
         defer {

@@ -19,12 +19,13 @@ struct BlobStore {
         return root + "/" + shard + "/" + id
     }
 
-    /// Encrypts everything readable from `fd` into the blob for `id`; returns the plaintext size.
+    /// Encrypts everything readable from `fd` into the blob for `id`; returns the plaintext's
+    /// size and BLAKE2b-256 (hashed as the cipher reads it, on a thread of its own).
     /// The blob is built in an anonymous temporary file (see AtomicOutput) and linked into place
     /// complete, so an interrupted write leaves nothing; it is NOT flushed: call `makeDurable`
     /// for every blob written before the catalogue row that names it commits. (One flush for a
     /// whole deposit instead of one per file: 10,000 files took two minutes with one each.)
-    func write(id: String, key: SecureBytes, from fd: Int32, sourcePath: String) throws(DossierError) -> UInt64 {
+    func write(id: String, key: SecureBytes, from fd: Int32, sourcePath: String) throws(DossierError) -> (size: UInt64, hash: Data) {
         let destination = path(for: id)
         let shard = (destination as NSString).deletingLastPathComponent
         if !FileManager.default.fileExists(atPath: shard) {
@@ -34,10 +35,10 @@ struct BlobStore {
         }
         let out = try AtomicOutput(destination: destination)
         let size: UInt64
+        var source = HashingSource(FileDescriptorSource(fd: fd))
         do throws(CryptoError) {
-            var sink = FileDescriptorSink(fd: out.fd)
+            var sink = FileDescriptorSink(fd: out.fd, writeBehind: true)
             try sink.write(contentsOf: BlobStore.magic)
-            var source = FileDescriptorSource(fd: fd)
             size = try StreamCipher.encrypt(key: key, from: &source, to: &sink)
         } catch {
             out.abandon()
@@ -49,8 +50,8 @@ struct BlobStore {
         #if os(Linux)
         WriteBehind.start(fd: out.fd)
         #endif
-        try out.commit(flush: false)
-        return size
+        try out.commit(.deferred)
+        return (size, source.digest())
     }
 
     /// Makes blobs written by `write` durable, content and names, before a row names them.

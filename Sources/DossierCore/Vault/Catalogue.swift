@@ -29,12 +29,12 @@ extension StaffSession {
             for (path, fd) in zip(request.files, descriptors) {
                 let id = Identifier.make(prefix: "doc", random: vault.random)
                 let key = Stream.generateKey(using: vault.random)
-                let size = try vault.blobs.write(id: id, key: key, from: fd, sourcePath: path)
+                let (size, hash) = try vault.blobs.write(id: id, key: key, from: fd, sourcePath: path)
                 written.append(id)
                 let meta = DocumentMetadata(title: title, fileName: URL(fileURLWithPath: path).lastPathComponent, tags: tags,
                                             jurisdiction: blank(request.jurisdiction), caseReference: blank(request.caseReference))
                 pending.append(Pending(id: id, size: size,
-                                       keySealed: try Sealing.seal(key, purpose: .documentKey, id: id, vaultKey: vaultKey, random: vault.random),
+                                       keySealed: try DocumentSecret.seal(key: key, contentHash: hash, id: id, vaultKey: vaultKey, random: vault.random),
                                        metaSealed: try sealMetadata(meta, id: id)))
             }
             // Every blob durable before a row names it; one flush for the whole deposit.
@@ -113,12 +113,14 @@ extension StaffSession {
 
     /// Decrypts a document to `output`, atomically: the file appears only after the last chunk
     /// authenticates. The retrieval is logged first; if it cannot be logged, nothing is revealed.
-    public func retrieve(_ id: String, to output: String, overwrite: Bool = false) throws(DossierError) -> Document {
+    /// `durability` says whether the file is flushed to disk before it is named (`Durability`).
+    public func retrieve(_ id: String, to output: String, overwrite: Bool = false,
+                         durability: Durability = .durable) throws(DossierError) -> Document {
         let doc = try document(id)
         if doc.isRemoved { throw .documentRemoved(id: id) }
         let keySealed: Data? = try read { db in try Data.fetchOne(db, sql: "SELECT key_sealed FROM documents WHERE id = ?", arguments: [id]) }
         guard let keySealed else { throw .documentRemoved(id: id) }
-        let key = try Sealing.open(keySealed, purpose: .documentKey, id: id, vaultKey: vaultKey)
+        let key = try DocumentSecret.open(keySealed, id: id, vaultKey: vaultKey).key
         let atomic = try AtomicOutput(destination: output, overwrite: overwrite)
         let input: Int32
         do {
@@ -138,7 +140,7 @@ extension StaffSession {
             throw error
         }
         var source = FileDescriptorSource(fd: input)
-        var sink = FileDescriptorSink(fd: atomic.fd)
+        var sink = FileDescriptorSink(fd: atomic.fd, writeBehind: durability == .durable)
         let size: UInt64
         do throws(CryptoError) {
             size = try StreamCipher.decrypt(key: key, from: &source, to: &sink)
@@ -151,7 +153,7 @@ extension StaffSession {
             atomic.abandon()
             throw .integrity("the content of \(id) has \(size) bytes where the catalogue says \(doc.size); nothing was written")
         }
-        try atomic.commit()
+        try atomic.commit(durability)
         return doc
     }
 

@@ -30,7 +30,8 @@ public struct DoctorReport: Codable, Sendable {
 extension Vault {
     /// Checks every live document's blob (present, right size), lists orphan blobs and leftover
     /// temporary files, and verifies the log chain. With `session`, also decrypts every blob to
-    /// nowhere, authenticating each chunk. With `fix`, removes orphans and leftovers: run it only
+    /// nowhere, authenticating each chunk, and checks the plaintext against the hash recorded
+    /// at deposit (where there is one). With `fix`, removes orphans and leftovers: run it only
     /// when no other dossier process is using the vault.
     public func doctor(session: StaffSession? = nil, fix: Bool = false) throws(DossierError) -> DoctorReport {
         var report = DoctorReport()
@@ -52,15 +53,21 @@ extension Vault {
             }
             if let session {
                 do {
-                    let key = try Sealing.open(row["key_sealed"], purpose: .documentKey, id: id, vaultKey: session.vaultKey)
+                    let secret = try DocumentSecret.open(row["key_sealed"], id: id, vaultKey: session.vaultKey)
+                    let key = secret.key, recorded = secret.contentHash
                     let fd = try blobs.openForReading(id: id)
                     defer { close(fd) }
                     var source = FileDescriptorSource(fd: fd)
-                    var sink = NullSink()
+                    var sink = HashingSink(NullSink())
                     do {
                         _ = try StreamCipher.decrypt(key: key, from: &source, to: &sink)
                     } catch {
                         throw DossierError.integrity("\(error)")
+                    }
+                    let hash = sink.digest()
+                    if let recorded, recorded != hash {
+                        report.findings.append(.init(severity: .damage, subject: id, message: "its content authenticates but does not match the hash recorded at deposit; its packages would be refused by counsel", fixed: false))
+                        continue
                     }
                     report.blobsAuthenticated += 1
                 } catch {

@@ -329,3 +329,33 @@ struct UnsafeRawBufferPointerBytes: ContiguousBytes {
     init(_ buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
     func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try body(buffer) }
 }
+
+/// What `documents.key_sealed` holds (purpose `document-key`): the 32-byte document key and,
+/// for documents deposited since the hash is recorded, the 32-byte BLAKE2b-256 of the
+/// plaintext (docs/formats/vault.md, section 3.2). One sealed value, so the hash goes wherever
+/// the key goes: re-sealed on rotation, destroyed with it on removal.
+struct DocumentSecret {
+    static let keyBytes = 32, hashBytes = 32
+
+    let key: SecureBytes
+    /// Nil for documents deposited before the hash was recorded.
+    let contentHash: Data?
+
+    static func seal(key: SecureBytes, contentHash: Data, id: String, vaultKey: SecureBytes, random: any RandomSource) throws(DossierError) -> Data {
+        precondition(key.count == keyBytes && contentHash.count == hashBytes)
+        let plain = SecureBytes.concatenate([key, SecureBytes(copying: contentHash)])
+        return try Sealing.seal(plain, purpose: .documentKey, id: id, vaultKey: vaultKey, random: random)
+    }
+
+    static func open(_ sealed: Data, id: String, vaultKey: SecureBytes) throws(DossierError) -> DocumentSecret {
+        let plain = try Sealing.open(sealed, purpose: .documentKey, id: id, vaultKey: vaultKey)
+        switch plain.count {
+        case keyBytes:
+            return DocumentSecret(key: plain, contentHash: nil)
+        case keyBytes + hashBytes:
+            return DocumentSecret(key: plain.slice(0..<keyBytes), contentHash: plain.slice(keyBytes..<plain.count).unsafeCopyToData())
+        default:
+            throw .integrity("the sealed document key of \(id) has \(plain.count) bytes, neither 32 nor 64; run `dossier doctor`")
+        }
+    }
+}

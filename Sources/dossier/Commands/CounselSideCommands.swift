@@ -91,6 +91,7 @@ struct OpenCommand: ParsableCommand {
     @OptionGroup var identity: IdentityOptions
     @Option(name: .shortAndLong, help: ArgumentHelp("Folder to write the documents into (default: the current folder).", valueName: "DIR")) var output: String = "."
     @Flag(help: "Replace files that exist.") var force = false
+    @OptionGroup var sync: SyncOption
     @Flag(help: "Print a JSON array of the documents written.") var json = false
 
     func run() throws {
@@ -101,7 +102,7 @@ struct OpenCommand: ParsableCommand {
         if !inspection.signatureValid { throw DossierError.packageTampered(path: package, reason: "the signature does not verify") }
         if inspection.trustedAs == nil { throw DossierError.untrustedSigner(fingerprint: inspection.manifest.issuer.fingerprint) }
         let me = try identity.load()
-        let docs = try reader.open(identity: me, trust: trust, into: output, overwrite: force,
+        let docs = try reader.open(identity: me, trust: trust, into: output, overwrite: force, durability: sync.durability,
                                    keyRelease: KeyReleaseClient()) { release in
             Terminal.note("the key-release service released the key: opening \(release.opening)\(release.maxOpens > 0 ? " of \(release.maxOpens)" : ""), logged as entry \(release.logSeq)")
         }

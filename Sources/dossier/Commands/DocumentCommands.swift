@@ -221,10 +221,11 @@ struct RetrieveCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The document id.", valueName: "ID")) var id: String
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the plaintext.", valueName: "FILE")) var output: String
     @Flag(help: "Replace FILE if it exists.") var force = false
+    @OptionGroup var sync: SyncOption
 
     func run() throws {
         if !force && FileManager.default.fileExists(atPath: output) { throw DossierError.fileExists(path: output) }
-        let d = try staff.session().retrieve(id, to: output, overwrite: force)
+        let d = try staff.session().retrieve(id, to: output, overwrite: force, durability: sync.durability)
         Terminal.note("wrote \(output) (\(d.size) bytes)")
     }
 }

@@ -45,6 +45,7 @@ struct GrantCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the package here if the grant is active at once.", valueName: "FILE")) var output: String?
     @Option(help: ArgumentHelp("Make its packages online: they open only through the key-release service at URL (`dossier serve`), which enforces the window, revocation and the open limit.", valueName: "URL")) var online: String?
     @Option(help: ArgumentHelp("Most openings per counsel through the service (default: the policy's max_opens). Needs --online.", valueName: "N")) var maxOpens: Int?
+    @OptionGroup var sync: SyncOption
     @Flag(help: "Print the grant as JSON.") var json = false
 
     func validate() throws {
@@ -67,7 +68,7 @@ struct GrantCommand: ParsableCommand {
         if g.state == .pending {
             Terminal.note("grant \(g.id) is pending: it needs \(g.approvalsNeeded) sign-offs; another staff member must run `dossier approve \(g.id)`, then `dossier package \(g.id) -o FILE`")
         } else if let output {
-            let p = try session.makePackage(grant: g.id, to: output)
+            let p = try session.makePackage(grant: g.id, to: output, durability: sync.durability)
             Terminal.note("wrote the package \(p.packageID) to \(output); valid until \(p.notAfter)")
         } else {
             Terminal.note("grant \(g.id) is active until \(g.notAfter); write its package with `dossier package \(g.id) -o FILE`")
@@ -107,10 +108,11 @@ struct PackageCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the package.", valueName: "FILE")) var output: String
     @Option(help: ArgumentHelp("Make it an online package served by the key-release service at URL (default: the grant's).", valueName: "URL")) var online: String?
     @Flag(help: "Replace FILE if it exists.") var force = false
+    @OptionGroup var sync: SyncOption
 
     func run() throws {
         if !force && FileManager.default.fileExists(atPath: output) { throw DossierError.fileExists(path: output) }
-        let p = try staff.session().makePackage(grant: id, to: output, overwrite: force, online: online)
+        let p = try staff.session().makePackage(grant: id, to: output, overwrite: force, online: online, durability: sync.durability)
         print(p.packageID)
         Terminal.note("wrote \(output) for \(p.recipients.count) counsel; valid until \(p.notAfter)\(p.online.map { "; opens only through \($0)" } ?? "")")
     }
