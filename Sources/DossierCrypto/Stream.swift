@@ -108,6 +108,26 @@ public enum Stream {
         return total
     }
 
+    /// Decrypts all of `source` into `sink` as `decrypt` does, and hashes the plaintext
+    /// (BLAKE2b-256) on a thread of its own as it is written, from the same buffers (no copy).
+    /// The hash is of exactly the bytes written; like them, it means nothing unless this
+    /// function returns. Returns the plaintext length and its hash.
+    public static func decryptHashing<S: ByteSource, K: ByteSink>(
+        key: SecureBytes, from source: inout S, to sink: inout K
+    ) throws(CryptoError) -> (count: UInt64, blake2b: Data) {
+        try Sodium.ensureReady()
+        guard key.count == keyBytes else { throw .invalidLength(what: "stream key", expected: keyBytes, actual: key.count) }
+        let hasher = BLAKE2b()
+        var total: UInt64 = 0
+        try StreamPipeline.run(from: &source, to: &sink, inputBatch: batchChunks * (chunkSize + tagBytes),
+                               outputBatch: batchChunks * chunkSize, tap: { hasher.update($0) }) { batch, sealed, last, out throws(CryptoError) in
+            let n = try openBatch(sealed, firstIndex: UInt64(batch * batchChunks), last: last, key: key, into: out)
+            total += UInt64(n)
+            return n
+        }
+        return (total, hasher.finalize())
+    }
+
     /// Re-encrypts a stream from `oldKey` to `newKey` without ever holding more than a batch
     /// of plaintext: each batch is opened (all cores) into a private staging buffer and sealed
     /// (all cores) from it, chunk for chunk, so the output is exactly `encrypt(newKey, …)` of

@@ -16,8 +16,12 @@ enum StreamPipeline {
     /// whether it is the last batch, and a buffer of `outputBatch` bytes; it returns how many of
     /// them to write. Every batch but the last is full; the last may be empty only if it is the
     /// first. A short input (one batch) is handled on the calling thread alone.
+    ///
+    /// `tap`, if given, sees every output batch in order, on a thread of its own, at the same
+    /// time as it is written (for hashing what is written without copying it).
     static func run<S: ByteSource, K: ByteSink>(
         from source: inout S, to sink: inout K, inputBatch: Int, outputBatch: Int,
+        tap: ((UnsafeRawBufferPointer) -> Void)? = nil,
         transform: (_ batch: Int, _ input: UnsafeRawBufferPointer, _ last: Bool, _ output: UnsafeMutableRawBufferPointer) throws(CryptoError) -> Int
     ) throws(CryptoError) {
         // The first read happens here: a small input then needs no thread at all.
@@ -27,6 +31,7 @@ enum StreamPipeline {
             let out = SecretBuffer(count: outputBatch)
             let n = try transform(0, first.bytes, true, out.buffer)
             out.noteUsed(n)
+            tap?(UnsafeRawBufferPointer(rebasing: out.buffer[0..<n]))
             try sink.write(UnsafeRawBufferPointer(rebasing: out.buffer[0..<n]))
             return
         }
@@ -36,7 +41,7 @@ enum StreamPipeline {
             withUnsafeMutablePointer(to: &sink) { sinkPointer in
                 do throws(CryptoError) {
                     try threaded(source: sourcePointer, sink: sinkPointer, first: first,
-                                 inputBatch: inputBatch, outputBatch: outputBatch, transform: transform)
+                                 inputBatch: inputBatch, outputBatch: outputBatch, tap: tap, transform: transform)
                     return .success(())
                 } catch {
                     return .failure(error)
@@ -48,10 +53,11 @@ enum StreamPipeline {
 
     private static func threaded<S: ByteSource, K: ByteSink>(
         source: UnsafeMutablePointer<S>, sink: UnsafeMutablePointer<K>, first: Slot, inputBatch: Int, outputBatch: Int,
+        tap: ((UnsafeRawBufferPointer) -> Void)?,
         transform: (Int, UnsafeRawBufferPointer, Bool, UnsafeMutableRawBufferPointer) throws(CryptoError) -> Int
     ) throws(CryptoError) {
         let reader = BackgroundReader(source: source, capacity: inputBatch)
-        let writer = BackgroundWriter(sink: sink, capacity: outputBatch)
+        let writer = BackgroundWriter(sink: sink, capacity: outputBatch, tap: tap)
         do throws(CryptoError) {
             var batch = 0
             var current = first
@@ -184,10 +190,16 @@ final class BackgroundReader<S: ByteSource>: @unchecked Sendable {
     }
 }
 
-/// Writes batches to a sink on its own thread, in order, while the caller prepares the next.
+/// Writes batches to a sink on its own thread, in order, while the caller prepares the next;
+/// with a tap, also hands each batch to the tap on a second thread, and reuses a buffer only
+/// once both are done with it.
 final class BackgroundWriter<K: ByteSink>: @unchecked Sendable {
     private let sink: UnsafeMutablePointer<K>
     private let queue = DispatchQueue(label: "dossier.stream.write")
+    private let tap: ((UnsafeRawBufferPointer) -> Void)?
+    private let tapQueue = DispatchQueue(label: "dossier.stream.tap")
+    /// How many signals mean a buffer is free: the write's, and the tap's if there is one.
+    private var signals: Int { tap == nil ? 1 : 2 }
     private let capacity: Int
     private let stopFlag = StopFlag()
     private var free: [SecretBuffer] = []
@@ -203,12 +215,14 @@ final class BackgroundWriter<K: ByteSink>: @unchecked Sendable {
         set { failureLock.lock(); if firstFailure == nil { firstFailure = newValue }; failureLock.unlock() }
     }
 
-    /// Two buffers: one being written while the other is filled.
-    private let depth = 2
+    /// Two buffers: one being written while the other is filled (three with a tap, which
+    /// is the slowest stage when it hashes: it then always has the next batch waiting).
+    private var depth: Int { tap == nil ? 2 : 3 }
 
-    init(sink: UnsafeMutablePointer<K>, capacity: Int) {
+    init(sink: UnsafeMutablePointer<K>, capacity: Int, tap: ((UnsafeRawBufferPointer) -> Void)? = nil) {
         self.sink = sink
         self.capacity = capacity
+        self.tap = tap
     }
 
     /// A buffer to fill; waits for the oldest write when all buffers are in flight, and throws
@@ -220,7 +234,7 @@ final class BackgroundWriter<K: ByteSink>: @unchecked Sendable {
         }
         if free.isEmpty {
             let (buffer, done) = inFlight.removeFirst()
-            done.wait()
+            for _ in 0..<signals { done.wait() }
             free.append(buffer)
         }
         if let failure { throw failure }
@@ -233,6 +247,12 @@ final class BackgroundWriter<K: ByteSink>: @unchecked Sendable {
         let done = DispatchSemaphore(value: 0)
         inFlight.append((buffer, done))
         runLater(on: queue) { [self] in write(buffer, count: count, then: done) }
+        if let tap {
+            runLater(on: tapQueue) {
+                tap(UnsafeRawBufferPointer(rebasing: buffer.buffer[0..<count]))
+                done.signal()
+            }
+        }
     }
 
     /// On the writing thread.
@@ -262,7 +282,7 @@ final class BackgroundWriter<K: ByteSink>: @unchecked Sendable {
 
     private func drain() {
         for (buffer, done) in inFlight {
-            done.wait()
+            for _ in 0..<signals { done.wait() }
             free.append(buffer)
         }
         inFlight.removeAll()

@@ -52,6 +52,41 @@ final class StreamPipelineTests: XCTestCase {
         }
     }
 
+    /// Decrypting while hashing what is written gives the plaintext and the independent
+    /// implementation's BLAKE2b-256 of it, at every batch boundary.
+    func testDecryptHashingGivesThePlaintextAndItsHash() throws {
+        let key = fixedKey("pipeline")
+        for (size, _, expected) in Self.reference {
+            var source = DataSource(try streamEncrypt(pattern(size), key: key))
+            var sink = DataSink()
+            let result = try Stream.decryptHashing(key: key, from: &source, to: &sink)
+            XCTAssertEqual(sink.data, pattern(size), "size \(size)")
+            XCTAssertEqual(result.count, UInt64(size))
+            XCTAssertEqual(result.blake2b.hex, expected, "size \(size)")
+        }
+    }
+
+    /// The same verdicts as `decrypt`, and a failing write stops it (the hashing thread does
+    /// not keep a buffer the writer waits for).
+    func testDecryptHashingRefusesWhatDecryptRefuses() throws {
+        let key = fixedKey("pipeline")
+        let sealed = try streamEncrypt(pattern(3 * Self.batch + 1), key: key)
+        for input in [sealed.flippingBit(at: 35 * sealedChunk + 100), sealed.prefix(32 * sealedChunk), sealed + Data([0]), Data()] {
+            var source = DataSource(input)
+            var sink = DataSink()
+            var verdict: CryptoError?
+            do throws(CryptoError) { _ = try Stream.decryptHashing(key: key, from: &source, to: &sink) } catch { verdict = error }
+            XCTAssertNotNil(verdict)
+            XCTAssertEqual(verdict, streamDecryptCapturing(input, key: key).error)
+        }
+        var source = DataSource(sealed)
+        var failing = CountingSink(failOnWrite: 2)
+        assertThrows(.io(operation: "write", errno: ENOSPC)) { () throws(CryptoError) in
+            _ = try Stream.decryptHashing(key: key, from: &source, to: &failing)
+        }
+        XCTAssertEqual(failing.writes, 2)
+    }
+
     /// Re-encryption gives exactly the independent implementation's ciphertext under the new key.
     func testReencryptMatchesEncryptionUnderTheNewKeyAtEveryBatchBoundary() throws {
         let old = fixedKey("pipeline-old"), new = fixedKey("pipeline")

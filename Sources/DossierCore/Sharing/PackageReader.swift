@@ -168,15 +168,16 @@ public struct PackageReader {
                 guard lseek(fd, off_t(offset), SEEK_SET) >= 0 else { throw DossierError.fileUnreadable(path: path, reason: FileAccess.errnoText()) }
                 let length = Stream.ciphertextSize(plaintextSize: d.size)
                 var source = LimitedSource(FileDescriptorSource(fd: fd), limit: length)
-                var sink = HashingSink(FileDescriptorSink(fd: out.fd, writeBehind: durability == .durable))
+                var sink = FileDescriptorSink(fd: out.fd, writeBehind: durability == .durable)
                 let key = try PackageLayout.documentKey(packageKey, index: i)
+                let written: (count: UInt64, blake2b: Data)
                 do throws(CryptoError) {
-                    _ = try Stream.decrypt(key: key, from: &source, to: &sink)
+                    written = try Stream.decryptHashing(key: key, from: &source, to: &sink)
                 } catch {
                     if case .io(let op, _) = error, op == "write" { throw DossierError.writeFailed(path: targets[i], reason: error.description) }
                     throw DossierError.packageTampered(path: path, reason: "document \(i + 1) does not authenticate: \(error)")
                 }
-                guard sink.count == d.size, sink.digest() == d.hash else {
+                guard written.count == d.size, written.blake2b == d.hash else {
                     throw DossierError.packageTampered(path: path, reason: "document \(i + 1) does not match its signed hash")
                 }
                 offset += length

@@ -177,7 +177,7 @@ extension StaffSession {
             }
             let encryptor = try StreamEncryptor(key: key, sink: sink)
             var hashing = HashingSink(encryptor)
-            _ = try StreamCipher.decrypt(key: storageKey, from: &source, to: &hashing)
+            _ = try Stream.decrypt(key: storageKey, from: &source, to: &hashing)
             _ = try encryptor.finish()
             return (hashing.digest(), hashing.count)
         } catch {

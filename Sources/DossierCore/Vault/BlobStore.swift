@@ -39,7 +39,7 @@ struct BlobStore {
         do throws(CryptoError) {
             var sink = FileDescriptorSink(fd: out.fd, writeBehind: true)
             try sink.write(contentsOf: BlobStore.magic)
-            size = try StreamCipher.encrypt(key: key, from: &source, to: &sink)
+            size = try Stream.encrypt(key: key, from: &source, to: &sink)
         } catch {
             out.abandon()
             if case .io(let op, _) = error, op == "read" {
@@ -104,16 +104,5 @@ struct BlobStore {
         }
         temps += ((try? fm.contentsOfDirectory(atPath: temporaryFolder)) ?? []).map { temporaryFolder + "/" + $0 }
         return (blobs, temps)
-    }
-}
-
-/// The stream cipher Dossier uses for content; one name to change when it becomes parallel.
-enum StreamCipher {
-    static func encrypt<S: ByteSource, K: ByteSink>(key: SecureBytes, from source: inout S, to sink: inout K) throws(CryptoError) -> UInt64 {
-        try Stream.encrypt(key: key, from: &source, to: &sink)
-    }
-
-    static func decrypt<S: ByteSource, K: ByteSink>(key: SecureBytes, from source: inout S, to sink: inout K) throws(CryptoError) -> UInt64 {
-        try Stream.decrypt(key: key, from: &source, to: &sink)
     }
 }

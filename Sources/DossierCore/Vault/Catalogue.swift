@@ -143,7 +143,7 @@ extension StaffSession {
         var sink = FileDescriptorSink(fd: atomic.fd, writeBehind: durability == .durable)
         let size: UInt64
         do throws(CryptoError) {
-            size = try StreamCipher.decrypt(key: key, from: &source, to: &sink)
+            size = try Stream.decrypt(key: key, from: &source, to: &sink)
         } catch {
             atomic.abandon()
             if case .io(let op, _) = error, op == "write" { throw .writeFailed(path: output, reason: error.description) }

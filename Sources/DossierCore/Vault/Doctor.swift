@@ -58,13 +58,13 @@ extension Vault {
                     let fd = try blobs.openForReading(id: id)
                     defer { close(fd) }
                     var source = FileDescriptorSource(fd: fd)
-                    var sink = HashingSink(NullSink())
+                    var sink = NullSink()
+                    let hash: Data
                     do {
-                        _ = try StreamCipher.decrypt(key: key, from: &source, to: &sink)
+                        hash = try Stream.decryptHashing(key: key, from: &source, to: &sink).blake2b
                     } catch {
                         throw DossierError.integrity("\(error)")
                     }
-                    let hash = sink.digest()
                     if let recorded, recorded != hash {
                         report.findings.append(.init(severity: .damage, subject: id, message: "its content authenticates but does not match the hash recorded at deposit; its packages would be refused by counsel", fixed: false))
                         continue
