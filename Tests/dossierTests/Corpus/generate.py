@@ -448,8 +448,8 @@ def package_cases(c, d, valid, other_recipient, other_org, counsel, doc_ids, nam
     c.add("package", "resigned-list-not-rebound", "dpkg", resigned(reseal=False),
           "re-signed by another trusted key, but the list is still bound to the original manifest", inspect=OK, open=fail(3))
     c.add("package", "resigned-online", "dpkg",
-          resigned(manifest=manifest.replace(b"\nrecipient ", b"\nonline https://release.example/\nrecipient ", 1)),
-          "an online line whose service (release.example, which never resolves) cannot be reached: refused, nothing written",
+          resigned(manifest=manifest.replace(b"\nrecipient ", b"\nonline http://127.0.0.1:1/\nrecipient ", 1)),
+          "an online line whose service (a closed port on this machine) cannot be reached: refused, nothing written",
           inspect=OK, open=fail())
     expired = Package(valid)
     expired.manifest = manifest
