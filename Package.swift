@@ -67,7 +67,8 @@ let package = Package(
         // Load test of the key-release service (scripts/load-test.sh; not part of the tests).
         .executableTarget(
             name: "KeyReleaseLoad",
-            dependencies: ["DossierServer", "DossierCore", "DossierCrypto", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["DossierServer", "DossierCore", "DossierCrypto", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/KeyReleaseLoad"
         ),
         // Makes large inputs for the scale benchmarks (scripts/bench.sh); not part of the product.
@@ -88,7 +89,8 @@ let package = Package(
         ),
         .testTarget(
             name: "DossierServerTests",
-            dependencies: ["DossierServer", "DossierCore", "DossierCrypto", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["DossierServer", "DossierCore", "DossierCrypto", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "dossierTests",

@@ -2,6 +2,7 @@ import DossierCore
 import DossierCrypto
 import DossierServer
 import Foundation
+import GRDB
 import XCTest
 
 /// The key-release service, run for real on a loopback port, driven by the real client.
@@ -122,6 +123,31 @@ final class KeyReleaseServerTests: XCTestCase {
         XCTAssertEqual(second.json["error"] as? String, "replay")
         XCTAssertEqual(try w.entries("open").count, 1)
         XCTAssertEqual(try w.entries("deny").last?.detail("rule"), "online.replay")
+    }
+
+    /// Nonces are kept only while a replay could still pass the time check; a replay after
+    /// that is refused as stale, never released.
+    func testOldNoncesAreForgottenAndTheirRequestsStayRefused() throws {
+        let w = try OnlineWorld("nonces")
+        let doc = try w.document()
+        let (counselID, counsel) = try w.counsel("ian")
+        let (_, path) = try w.onlinePackage([doc], to: [counsel], days: 3)
+        let manifest = try w.manifest(path)
+        let old = SignedReleaseRequest.make(for: manifest, identity: counselID, at: w.clock.now()).body
+        XCTAssertEqual(try w.post(body: old).status, 200)
+        XCTAssertEqual(try nonceCount(w), 1)
+        w.clock.advance(KeyReleaseService.nonceLifetime + 61)
+        let fresh = SignedReleaseRequest.make(for: manifest, identity: counselID, at: w.clock.now()).body
+        XCTAssertEqual(try w.post(body: fresh).status, 200)
+        XCTAssertEqual(try nonceCount(w), 1, "the old nonce was not removed")
+        let replay = try w.post(body: old)
+        XCTAssertEqual(replay.status, 401)
+        XCTAssertEqual(replay.json["error"] as? String, "stale-request")
+        XCTAssertEqual(try w.entries("open").count, 2)
+    }
+
+    private func nonceCount(_ w: OnlineWorld) throws -> Int {
+        try DatabaseQueue(path: w.root + "/vault/vault.sqlite").read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM online_nonces") ?? -1 }
     }
 
     func testTheOpenLimitHoldsAndIsPerCounsel() throws {

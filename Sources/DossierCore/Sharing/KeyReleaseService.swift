@@ -16,6 +16,12 @@ public final class KeyReleaseService: @unchecked Sendable {
     public static let maximumSkew: TimeInterval = 300
     /// Most requests decided in one transaction.
     static let maximumBatch = 256
+    /// How long a nonce is kept. A request is accepted only within `maximumSkew` of its own
+    /// time, so its nonce can be replayed only until `2 × maximumSkew` after it was first seen;
+    /// an hour leaves room for the service's clock being set back.
+    public static let nonceLifetime: TimeInterval = 3600
+    /// When nonces past their lifetime were last removed (only on `queue`).
+    private var lastPruned = Date.distantPast
 
     // `session` is used only on `queue`; `pending` and `draining` only under `lock`.
     private var session: StaffSession
@@ -181,7 +187,13 @@ public final class KeyReleaseService: @unchecked Sendable {
         // 4. Decide and log, in order, in one transaction. Grant and counsel facts and the open
         //    counts are read once per batch inside it and kept up to date as openings are added.
         let policy = try session.vault.policy()
+        let prune = now.timeIntervalSince(lastPruned) >= 60 || now < lastPruned
         try session.write { db in
+            if prune {
+                // Timestamps are fixed-width UTC text, so they compare as strings.
+                try db.execute(sql: "DELETE FROM online_nonces WHERE seen_at < ?",
+                               arguments: [Timestamp.format(now.addingTimeInterval(-Self.nonceLifetime))])
+            }
             var log = try AuditLog.Appender(db)
             var seen = Set<String>()
             var grants: [String: GrantFacts] = [:]
@@ -238,6 +250,8 @@ public final class KeyReleaseService: @unchecked Sendable {
                 stages[i] = .released(c, opening: count + 1, maxOpens: grant.maxOpens, logSeq: entry.seq)
             }
         }
+
+        if prune { lastPruned = now }
 
         // 5. Answer, sealing on all cores. The share goes out only now that its opening is committed.
         let answers = Parallel.map(stages) { stage -> ReleaseResponse in
