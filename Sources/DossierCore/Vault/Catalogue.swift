@@ -96,14 +96,14 @@ extension StaffSession {
     }
 
     /// `list`, read on `connections` connections (tests; by default one per core for a large catalogue).
-    func list(_ filter: DocumentFilter, connections: Int?) throws(DossierError) -> [Document] {
+    func list(_ filter: DocumentFilter, connections: Int?, probe: ListingRows.Probe? = nil) throws(DossierError) -> [Document] {
         var conditions = ""
         var args: [DatabaseValueConvertible] = []
         if !filter.includeRemoved { conditions += " AND removed_at IS NULL" }
         if let kind = filter.kind { conditions += " AND kind = ?"; args.append(kind.rawValue) }
         if let lang = filter.language { conditions += " AND language = ?"; args.append(try Language.canonical(lang)) }
         return try ListingRows.documents(self, conditions: conditions, arguments: args,
-                                         keep: filter.caseReference.map { MetadataCondition(caseReference: $0) }, connections: connections)
+                                         keep: filter.caseReference.map { MetadataCondition(caseReference: $0) }, connections: connections, probe: probe)
     }
 
     /// Documents whose decrypted metadata contains every word.

@@ -40,7 +40,7 @@ enum ListingRows {
     /// with `arguments` for its `?`) and by `keep`, in deposit order. `connections` overrides
     /// how many connections read (tests); by default one per core for a large catalogue.
     static func documents(_ session: StaffSession, conditions: String, arguments: [DatabaseValueConvertible],
-                          keep: MetadataCondition?, connections: Int? = nil) throws(DossierError) -> [Document] {
+                          keep: MetadataCondition?, connections: Int? = nil, probe: Probe? = nil) throws(DossierError) -> [Document] {
         let vault = session.vault
         let databasePath = vault.path + "/" + Vault.databaseName
         let fileBytes = ((try? FileManager.default.attributesOfItem(atPath: databasePath))?[.size] as? NSNumber)?.intValue ?? 0
@@ -67,14 +67,17 @@ enum ListingRows {
                 plan.capacity = try Int.fetchOne(db, sql: "SELECT count(*) FROM documents") ?? 0
             }
             var statements = [try statement(db, sql: sql, arguments: arguments)]
+            try probe?.inSnapshot?()
             // Each extra connection joins if it sees the vault connection's snapshot.
             func join(_ i: Int) throws -> [Document] {
                 guard i < extra.count, !plan.sparse else {
+                    probe?.readers?(plan.split(statements.count).ranges.count)
                     return try read(statements: statements, plan: plan.split(statements.count), session: session, keep: keep)
                 }
                 return try extra[i].queue.read { other in
                     guard try dataVersion(other) == extra[i].version else {
                         statements.removeSubrange(1...)   // a commit came between: the vault's connection alone
+                        probe?.readers?(1)
                         return try read(statements: statements, plan: plan.split(1), session: session, keep: keep)
                     }
                     try other.execute(sql: mmap)
@@ -84,6 +87,13 @@ enum ListingRows {
             }
             return try join(0)
         }
+    }
+
+    /// Tests: `inSnapshot` runs once the vault's connection has its snapshot, before the extra
+    /// connections take theirs; `readers` is told how many connections read.
+    struct Probe {
+        var inSnapshot: (() throws -> Void)?
+        var readers: ((Int) -> Void)?
     }
 
     private static func dataVersion(_ db: Database) throws -> Int64 {
