@@ -71,8 +71,9 @@ enum ListingRows {
             // Each extra connection joins if it sees the vault connection's snapshot.
             func join(_ i: Int) throws -> [Document] {
                 guard i < extra.count, !plan.sparse else {
-                    probe?.readers?(plan.split(statements.count).ranges.count)
-                    return try read(statements: statements, plan: plan.split(statements.count), session: session, keep: keep)
+                    let shares = plan.split(statements.count)
+                    probe?.readers?(shares.ranges.count)
+                    return try read(statements: statements, plan: shares, session: session, keep: keep)
                 }
                 return try extra[i].queue.read { other in
                     guard try dataVersion(other) == extra[i].version else {
