@@ -130,16 +130,25 @@ enum Table {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// `size(bytes)` appended as UTF-8 (long listings write it per row).
+    private static let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+
+    /// `size(bytes)` appended as UTF-8 (long listings write it per row, so no allocation here).
     static func appendSize(_ bytes: UInt64, to out: inout [UInt8]) {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         func append(_ n: UInt64) {
-            if n >= 10 { append(n / 10) }
-            out.append(0x30 + UInt8(n % 10))
+            var digits = 1, power: UInt64 = 10
+            while digits < 20 && n >= power { digits += 1; power = power &* 10 }
+            let end = out.count + digits
+            out.append(contentsOf: repeatElement(0x30, count: digits))
+            var m = n
+            for i in stride(from: end - 1, through: end - digits, by: -1) {
+                out[i] = 0x30 + UInt8(m % 10)
+                m /= 10
+            }
         }
         if bytes < 1024 {
             append(bytes)
-            out.append(contentsOf: " B".utf8)
+            out.append(0x20)
+            out.append(0x42)   // "B"
             return
         }
         if bytes < 1 << 49 {

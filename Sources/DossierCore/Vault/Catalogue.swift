@@ -92,23 +92,31 @@ extension StaffSession {
 
     /// Documents matching `filter`, oldest first.
     public func list(_ filter: DocumentFilter = DocumentFilter()) throws(DossierError) -> [Document] {
-        var sql = "SELECT \(ListingRows.columns) FROM documents WHERE 1"
+        try list(filter, connections: nil)
+    }
+
+    /// `list`, read on `connections` connections (tests; by default one per core for a large catalogue).
+    func list(_ filter: DocumentFilter, connections: Int?, probe: ListingRows.Probe? = nil) throws(DossierError) -> [Document] {
+        var conditions = ""
         var args: [DatabaseValueConvertible] = []
-        if !filter.includeRemoved { sql += " AND removed_at IS NULL" }
-        if let kind = filter.kind { sql += " AND kind = ?"; args.append(kind.rawValue) }
-        if let lang = filter.language { sql += " AND language = ?"; args.append(try Language.canonical(lang)) }
-        let rows = try read { db in try ListingRows(db, sql: sql, arguments: StatementArguments(args)) }
-        let docs = try rows.documents(vaultKey: vaultKey)
-        guard let wanted = filter.caseReference else { return docs }
-        return docs.filter { $0.metadata?.caseReference == wanted }
+        if !filter.includeRemoved { conditions += " AND removed_at IS NULL" }
+        if let kind = filter.kind { conditions += " AND kind = ?"; args.append(kind.rawValue) }
+        if let lang = filter.language { conditions += " AND language = ?"; args.append(try Language.canonical(lang)) }
+        return try ListingRows.documents(self, conditions: conditions, arguments: args,
+                                         keep: filter.caseReference.map { MetadataCondition(caseReference: $0) }, connections: connections, probe: probe)
     }
 
     /// Documents whose decrypted metadata contains every word.
     public func search(_ words: [String]) throws(DossierError) -> [Document] {
+        try search(words, connections: nil)
+    }
+
+    /// `search`, read on `connections` connections (tests).
+    func search(_ words: [String], connections: Int?) throws(DossierError) -> [Document] {
         let terms = words.flatMap { $0.split(separator: " ").map(String.init) }.filter { !$0.isEmpty }
         guard !terms.isEmpty else { throw .invalidArgument("give at least one word to search for") }
-        var matcher = DocumentMetadata.Matcher(words: terms)
-        return try list().filter { d in d.metadata.map { matcher.matches($0) } ?? false }
+        return try ListingRows.documents(self, conditions: " AND removed_at IS NULL", arguments: [],
+                                         keep: MetadataCondition(words: DocumentMetadata.Matcher(words: terms)), connections: connections)
     }
 
     /// Decrypts a document to `output`, atomically: the file appears only after the last chunk

@@ -20,7 +20,7 @@ public struct DocumentMetadata: Codable, Sendable, Equatable {
     /// joined by newlines. Made once per search: for ASCII (the usual case) the words are
     /// lowered once and each document's fields into one reused buffer; otherwise Unicode
     /// lowercasing, the same answers.
-    struct Matcher {
+    struct Matcher: Sendable {
         let words: [String]
         private let asciiWords: [[UInt8]]?
         private var haystack: [UInt8] = []
@@ -54,6 +54,59 @@ public struct DocumentMetadata: Codable, Sendable, Equatable {
             }
             let text = ([m.title, m.fileName, m.jurisdiction ?? "", m.caseReference ?? ""] + m.tags).joined(separator: "\n").lowercased()
             return words.allSatisfy { text.contains($0.lowercased()) }
+        }
+
+        /// `matches` for the binary form, without making Strings (a search opens every
+        /// document and keeps few). Nil where that takes `decode` and `matches`: the JSON form,
+        /// a field or word that is not ASCII, or a malformed value (which `decode` reports).
+        mutating func matches(encoded b: UnsafeRawBufferPointer) -> Bool? {
+            guard let asciiWords, b.first == DocumentMetadata.binaryVersion else { return nil }
+            // The checks of `decode`, on byte ranges.
+            var at = 1
+            func field() -> Range<Int>? {
+                guard b.count - at >= 4 else { return nil }
+                let n = Int(b[at]) << 24 | Int(b[at + 1]) << 16 | Int(b[at + 2]) << 8 | Int(b[at + 3])
+                guard b.count - at - 4 >= n else { return nil }
+                at += 4 + n
+                return at - n..<at
+            }
+            func optional() -> Range<Int>?? {
+                guard at < b.count else { return nil }
+                at += 1
+                switch b[at - 1] {
+                case 0: return .some(nil)
+                case 1: return field().map { .some($0) }
+                default: return nil
+                }
+            }
+            guard let title = field(), !title.isEmpty, let fileName = field(), b.count - at >= 4 else { return nil }
+            let tagCount = Int(b[at]) << 24 | Int(b[at + 1]) << 16 | Int(b[at + 2]) << 8 | Int(b[at + 3])
+            at += 4
+            guard tagCount <= (b.count - at) / 4 else { return nil }
+            let tags = at
+            for _ in 0..<tagCount { guard field() != nil else { return nil } }
+            guard let jurisdiction = optional(), let caseReference = optional(), at == b.count else { return nil }
+            // The haystack of `matches`: title, file name, jurisdiction, case reference, tags.
+            haystack.removeAll(keepingCapacity: true)
+            var ascii = true
+            func add(_ r: Range<Int>?) {
+                guard let r else { return }
+                for i in r {
+                    if b[i] >= 0x80 { ascii = false }
+                    haystack.append(Matcher.lower(b[i]))
+                }
+            }
+            add(title)
+            haystack.append(0x0a); add(fileName)
+            haystack.append(0x0a); add(jurisdiction)
+            haystack.append(0x0a); add(caseReference)
+            at = tags
+            for _ in 0..<tagCount {
+                haystack.append(0x0a)
+                add(field())
+            }
+            guard ascii else { return nil }
+            return asciiWords.allSatisfy { Matcher.contains(haystack, $0) }
         }
 
         private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {

@@ -43,6 +43,16 @@ public final class Vault: @unchecked Sendable {
         return config
     }
 
+    /// Another connection to the catalogue, read-only: a listing reads on one per core
+    /// (`ListingRows`). It needs nothing of `configuration()`: it neither writes nor sets the
+    /// journal mode, which the vault's own connection has already made WAL.
+    func openReader() throws -> DatabaseQueue {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(15)
+        return try DatabaseQueue(path: path + "/" + Vault.databaseName, configuration: config)
+    }
+
     /// Opens an existing vault.
     public static func open(at path: String, clock: any Clock = SystemClock(), random: any RandomSource = SystemRandom()) throws(DossierError) -> Vault {
         let dbPath = path + "/" + databaseName

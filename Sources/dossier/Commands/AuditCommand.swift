@@ -26,6 +26,7 @@ struct AuditCommand: ParsableCommand {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Check every entry's chain and signature, the Merkle root against the checkpoints, and that older checkpoints are consistent.",
             discussion: """
             Needs no secret: only the organisation's public key (in the vault or the export) and the staff public keys the log itself carries. Give --org-fingerprint to pin the organisation key you compared by phone. On failure it names the first bad entry and what is wrong, and exits 3.
@@ -109,6 +110,7 @@ struct AuditCommand: ParsableCommand {
 
     struct Checkpoint: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "checkpoint",
             abstract: "Sign a checkpoint of the whole log with the organisation key (staff), and keep it in the vault.",
             discussion: """
             The checkpoint is a C2SP tlog-checkpoint in a C2SP signed note (Ed25519), so existing note verifiers can check it against `dossier org show --json`'s noteKey. Auditors keep copies and later pass them to `audit verify --checkpoint`.
@@ -133,6 +135,7 @@ struct AuditCommand: ParsableCommand {
 
     struct Log: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "log",
             abstract: "Review the log, filtered; a table on a terminal, or JSON or CSV.",
             discussion: """
             Without an identity you see ids and fingerprints only. With --resolve and a staff identity, document titles and counsel names are added.
@@ -199,6 +202,7 @@ struct AuditCommand: ParsableCommand {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write one self-contained file: the entries, the checkpoints and the public keys.",
             discussion: "Verify it elsewhere with: dossier audit verify --export FILE --org-fingerprint FP"
         )
@@ -214,6 +218,7 @@ struct AuditCommand: ParsableCommand {
 
     struct Prove: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "prove",
             abstract: "Print an inclusion proof for entry SEQ (or, with --from, a consistency proof) as JSON.",
             discussion: """
             The proof is against the vault's newest checkpoint, or --size N.
@@ -282,6 +287,7 @@ struct AuditCommand: ParsableCommand {
 
     struct Exposure: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "exposure",
             abstract: "Everything ever sealed to a counsel's key: documents, grants, packages, openings.",
             discussion: """
             For when a counsel's laptop is seized. Works from the log alone (no secret), by counsel id or key fingerprint.
@@ -314,6 +320,7 @@ struct AuditCommand: ParsableCommand {
 
     struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "report",
             abstract: "Write a self-contained HTML report: verification status, actions per day, access per counsel and document, denials.",
             discussion: "The page loads nothing from the network. Example: dossier audit report -o report.html --org-fingerprint FP"
         )

@@ -26,6 +26,7 @@ struct CounselCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Register counsel by their public identity (the line, or a file holding it, e.g. in keys/).",
             discussion: "Compare their fingerprint by phone first. Example: dossier counsel add keys/counsel-adams.pub --name \"J. Adams\" --jurisdiction UK"
         )
@@ -46,6 +47,7 @@ struct CounselCommand: ParsableCommand {
 
     struct Vet: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "vet",
             abstract: "Record that counsel are vetted until a date (the end of that day, UTC).",
             discussion: "Example: dossier counsel vet counsel-k3j4m5n6p7q2r --until 2027-06-30 --note \"bar membership checked\""
         )
@@ -62,7 +64,7 @@ struct CounselCommand: ParsableCommand {
     }
 
     struct Suspend: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Suspend counsel: no new grants or packages name them.")
+        static let configuration = CommandConfiguration(commandName: "suspend", abstract: "Suspend counsel: no new grants or packages name them.")
         @OptionGroup var staff: StaffOptions
         @Argument(help: ArgumentHelp("The counsel id or fingerprint.", valueName: "ID")) var id: String
         @Option(help: ArgumentHelp("Why (stored encrypted).", valueName: "TEXT")) var reason: String
@@ -74,7 +76,7 @@ struct CounselCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List counsel.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List counsel.")
         @OptionGroup var staff: StaffOptions
         @Flag(help: "Print a JSON array of objects, each with its id.") var json = false
 
@@ -87,7 +89,7 @@ struct CounselCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one counsel.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one counsel.")
         @OptionGroup var staff: StaffOptions
         @Argument(help: ArgumentHelp("The counsel id or fingerprint.", valueName: "ID")) var id: String
         @Flag(help: "Print a JSON object.") var json = false
@@ -108,7 +110,7 @@ struct PolicyCommand: ParsableCommand {
     )
 
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Validate a policy file; errors name the line. Needs no vault.")
+        static let configuration = CommandConfiguration(commandName: "check", abstract: "Validate a policy file; errors name the line. Needs no vault.")
         @Argument(help: ArgumentHelp("The policy file.", valueName: "FILE")) var file: String
 
         func run() throws {
@@ -118,13 +120,13 @@ struct PolicyCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the vault's policy (no secret needed).")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Print the vault's policy (no secret needed).")
         @OptionGroup var vault: VaultOptions
         func run() throws { print(try vault.open().policy().text, terminator: "") }
     }
 
     struct Set: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Replace the vault's policy with a validated file (logged).")
+        static let configuration = CommandConfiguration(commandName: "set", abstract: "Replace the vault's policy with a validated file (logged).")
         @OptionGroup var staff: StaffOptions
         @Argument(help: ArgumentHelp("The policy file.", valueName: "FILE")) var file: String
 

@@ -11,6 +11,7 @@ struct TrustCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Trust an organisation's public key, after comparing its fingerprint by phone.",
             discussion: "Example: dossier trust add dossierorg1… --name \"Extradition Defence Project\""
         )
@@ -25,7 +26,7 @@ struct TrustCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List trusted organisations.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List trusted organisations.")
         @Flag(help: "Print a JSON array.") var json = false
 
         func run() throws {

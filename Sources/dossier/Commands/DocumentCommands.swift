@@ -52,34 +52,78 @@ func printDocuments(_ docs: [Document], json: Bool) {
 /// Ends a listing that succeeded without releasing its documents one by one: for 100,000
 /// documents (a million strings) that took a fifth of the command's time, and the system
 /// reclaims the memory at once. Output is already written (and C stdio is flushed by exit).
-func exitKeepingMemory() -> Never {
-    Foundation.exit(0)
+/// The documents are passed in so that they stay alive until then: a temporary would be
+/// released, all of it, as soon as the printing returned.
+func exitKeepingMemory(_ docs: [Document]) -> Never {
+    withExtendedLifetime(docs) { Foundation.exit(0) }
 }
 
 /// `Table.print`'s lines for pipes (cells joined by tabs), as bytes.
 private func tabSeparated(_ docs: ArraySlice<Document>) -> [UInt8] {
     var names: [(tag: String, name: [UInt8])] = []   // a vault has few languages
-    var out: [UInt8] = []
-    out.reserveCapacity(docs.count * 96)
-    func append(_ s: String, limit: Int = .max) {
-        var s = s
-        s.withUTF8 { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0.prefix(limit))) }
-    }
-    for d in docs {
-        append(d.id); out.append(0x09)
-        append(d.kind.rawValue); out.append(0x09)
-        if let known = names.first(where: { $0.tag == d.language }) {
-            out.append(contentsOf: known.name)
+    var out = LineBytes(capacity: docs.count * 112)
+    var size: [UInt8] = []
+    for i in docs.indices {
+        out.append(docs[i].id); out.append(0x09)
+        out.append(docs[i].kind.rawValue); out.append(0x09)
+        let language = docs[i].language
+        if let known = names.firstIndex(where: { $0.tag == language }) {
+            out.append(names[known].name)
         } else {
-            names.append((d.language, Array(Language.displayName(d.language).utf8)))
-            out.append(contentsOf: names[names.count - 1].name)
+            names.append((language, Array(Language.displayName(language).utf8)))
+            out.append(names[names.count - 1].name)
         }
         out.append(0x09)
-        Table.appendSize(d.size, to: &out); out.append(0x09)
-        append(d.depositedAt, limit: 10); out.append(0x09)   // the day (timestamps are ASCII)
-        append(d.metadata?.title ?? "(removed)"); out.append(0x0a)
+        size.removeAll(keepingCapacity: true)
+        Table.appendSize(docs[i].size, to: &size)
+        out.append(size); out.append(0x09)
+        out.append(docs[i].depositedAt, limit: 10); out.append(0x09)   // the day (timestamps are ASCII)
+        out.append(docs[i].metadata?.title ?? "(removed)"); out.append(0x0a)
     }
-    return out
+    return out.finish()
+}
+
+/// Bytes appended with plain pointer writes: for 100,000 rows of six cells, Array's checks
+/// per append cost more than the copying.
+private struct LineBytes {
+    private var storage: [UInt8]
+    private var count = 0
+
+    init(capacity: Int) { storage = [UInt8](repeating: 0, count: max(capacity, 64)) }
+
+    /// The bytes appended.
+    consuming func finish() -> [UInt8] {
+        storage.removeSubrange(count...)
+        return storage
+    }
+
+    private mutating func room(_ n: Int) {
+        if storage.count - count < n { storage += [UInt8](repeating: 0, count: max(n, storage.count)) }
+    }
+
+    mutating func append(_ b: UInt8) {
+        room(1)
+        storage.withUnsafeMutableBufferPointer { $0[count] = b }
+        count += 1
+    }
+
+    mutating func append(_ b: UnsafeBufferPointer<UInt8>) {
+        guard let from = b.baseAddress, b.count > 0 else { return }
+        room(b.count)
+        let at = count
+        storage.withUnsafeMutableBufferPointer { ($0.baseAddress! + at).update(from: from, count: b.count) }
+        count += b.count
+    }
+
+    mutating func append(_ b: [UInt8]) { b.withUnsafeBufferPointer { append($0) } }
+
+    /// The first `limit` bytes of `s`'s UTF-8; strings made by the catalogue are native, so
+    /// their bytes are at hand without a copy.
+    mutating func append(_ s: String, limit: Int = .max) {
+        if s.utf8.withContiguousStorageIfAvailable({ append(UnsafeBufferPointer(rebasing: $0.prefix(limit))) }) == nil {
+            append(Array(s.utf8.prefix(limit)))
+        }
+    }
 }
 
 struct DepositCommand: ParsableCommand {
@@ -157,8 +201,9 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         let k = try kind.map { k throws(DossierError) in try DocumentKind(parsing: k) }
         let session = try staff.session()
-        printDocuments(try session.list(DocumentFilter(kind: k, caseReference: caseReference, language: lang, includeRemoved: includeRemoved)), json: json)
-        exitKeepingMemory()
+        let docs = try session.list(DocumentFilter(kind: k, caseReference: caseReference, language: lang, includeRemoved: includeRemoved))
+        printDocuments(docs, json: json)
+        exitKeepingMemory(docs)
     }
 }
 
@@ -173,8 +218,9 @@ struct SearchCommand: ParsableCommand {
     @Flag(help: "Print a JSON array of objects, each with its id.") var json = false
 
     func run() throws {
-        printDocuments(try staff.session().search(words), json: json)
-        exitKeepingMemory()
+        let docs = try staff.session().search(words)
+        printDocuments(docs, json: json)
+        exitKeepingMemory(docs)
     }
 }
 

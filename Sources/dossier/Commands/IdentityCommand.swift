@@ -12,6 +12,7 @@ struct IdentityCommand: ParsableCommand {
 
     struct New: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "new",
             abstract: "Create a new identity file, protected by a passphrase.",
             discussion: """
             The file is written with mode 0600 and never over an existing file. Its public half is printed on stdout: send that line (never the file) to the organisation, and read the fingerprint to them over the phone so they can check it arrived intact.
@@ -55,6 +56,7 @@ struct IdentityCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Print the public identity and fingerprint of an identity file or public line.",
             discussion: """
             Accepts a secret identity file (no passphrase needed: the public half is stored in the clear), a file holding a public line, or the line itself.

@@ -47,6 +47,7 @@ struct OrgCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Print the organisation's public key and fingerprint (no secret needed).",
             discussion: "Counsel and auditors compare the fingerprint by phone before trusting the key."
         )

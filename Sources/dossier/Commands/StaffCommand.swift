@@ -11,6 +11,7 @@ struct StaffCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Give a new staff member access: the vault key is sealed to their public identity.",
             discussion: "Compare their fingerprint by phone first. Example: dossier staff add dossier1… --name \"B. Staff\""
         )
@@ -26,7 +27,7 @@ struct StaffCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List staff, current and removed.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List staff, current and removed.")
         @OptionGroup var staff: StaffOptions
         @Flag(help: "Print a JSON array of objects, each with its id (the fingerprint).") var json = false
 
@@ -41,6 +42,7 @@ struct StaffCommand: ParsableCommand {
 
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "remove",
             abstract: "Remove a staff member and rotate the vault key, so their identity no longer unlocks the vault.",
             discussion: "Example: dossier staff remove ABCD-EFGH-JKLM-NPQR"
         )
