@@ -159,6 +159,9 @@ public struct PackageReader {
             throw .fileExists(path: existing)
         }
 
+        // An online opening is counted and may be limited, so what it wrote is flushed
+        // whatever was asked: a power cut must not cost counsel an opening.
+        let durability = p.manifest.online == nil ? durability : .durable
         var staged: [AtomicOutput] = []
         do {
             var offset = p.contentOffset
