@@ -44,15 +44,23 @@ public enum Stream {
     /// stays bounded: about five batches of 1 MiB.
     static let batchChunks = 16
 
-    /// Encrypts all of `source` into `sink`; `observe` sees every plaintext chunk, in order (for hashing).
-    /// Returns the plaintext length.
+    /// Checks what every stream function needs: libsodium ready, and keys of the right length.
+    private static func ready(_ keys: SecureBytes...) throws(CryptoError) {
+        try Sodium.ensureReady()
+        for key in keys where key.count != keyBytes {
+            throw .invalidLength(what: "stream key", expected: keyBytes, actual: key.count)
+        }
+    }
+
+    /// Encrypts all of `source` into `sink`; `observe` sees every plaintext chunk, in order, on
+    /// the thread that runs the cipher (to hash without slowing the cipher, wrap the source in
+    /// a `HashingSource` instead). Returns the plaintext length.
     @discardableResult
     public static func encrypt<S: ByteSource, K: ByteSink>(
         key: SecureBytes, from source: inout S, to sink: inout K,
         observe: ((UnsafeRawBufferPointer) -> Void)? = nil
     ) throws(CryptoError) -> UInt64 {
-        try Sodium.ensureReady()
-        guard key.count == keyBytes else { throw .invalidLength(what: "stream key", expected: keyBytes, actual: key.count) }
+        try ready(key)
         var total: UInt64 = 0
         try StreamPipeline.run(from: &source, to: &sink, inputBatch: batchChunks * chunkSize,
                                outputBatch: batchChunks * (chunkSize + tagBytes)) { batch, plain, last, out throws(CryptoError) in
@@ -96,16 +104,7 @@ public enum Stream {
     public static func decrypt<S: ByteSource, K: ByteSink>(
         key: SecureBytes, from source: inout S, to sink: inout K
     ) throws(CryptoError) -> UInt64 {
-        try Sodium.ensureReady()
-        guard key.count == keyBytes else { throw .invalidLength(what: "stream key", expected: keyBytes, actual: key.count) }
-        var total: UInt64 = 0
-        try StreamPipeline.run(from: &source, to: &sink, inputBatch: batchChunks * (chunkSize + tagBytes),
-                               outputBatch: batchChunks * chunkSize) { batch, sealed, last, out throws(CryptoError) in
-            let n = try openBatch(sealed, firstIndex: UInt64(batch * batchChunks), last: last, key: key, into: out)
-            total += UInt64(n)
-            return n
-        }
-        return total
+        try decrypt(key: key, from: &source, to: &sink, tap: nil)
     }
 
     /// Decrypts all of `source` into `sink` as `decrypt` does, and hashes the plaintext
@@ -115,17 +114,24 @@ public enum Stream {
     public static func decryptHashing<S: ByteSource, K: ByteSink>(
         key: SecureBytes, from source: inout S, to sink: inout K
     ) throws(CryptoError) -> (count: UInt64, blake2b: Data) {
-        try Sodium.ensureReady()
-        guard key.count == keyBytes else { throw .invalidLength(what: "stream key", expected: keyBytes, actual: key.count) }
         let hasher = BLAKE2b()
+        let count = try decrypt(key: key, from: &source, to: &sink, tap: { hasher.update($0) })
+        return (count, hasher.finalize())
+    }
+
+    /// `decrypt`, with the pipeline's `tap` seeing the plaintext as it is written.
+    private static func decrypt<S: ByteSource, K: ByteSink>(
+        key: SecureBytes, from source: inout S, to sink: inout K, tap: ((UnsafeRawBufferPointer) -> Void)?
+    ) throws(CryptoError) -> UInt64 {
+        try ready(key)
         var total: UInt64 = 0
         try StreamPipeline.run(from: &source, to: &sink, inputBatch: batchChunks * (chunkSize + tagBytes),
-                               outputBatch: batchChunks * chunkSize, tap: { hasher.update($0) }) { batch, sealed, last, out throws(CryptoError) in
+                               outputBatch: batchChunks * chunkSize, tap: tap) { batch, sealed, last, out throws(CryptoError) in
             let n = try openBatch(sealed, firstIndex: UInt64(batch * batchChunks), last: last, key: key, into: out)
             total += UInt64(n)
             return n
         }
-        return (total, hasher.finalize())
+        return total
     }
 
     /// Re-encrypts a stream from `oldKey` to `newKey` without ever holding more than a batch
@@ -138,10 +144,7 @@ public enum Stream {
     public static func reencrypt<S: ByteSource, K: ByteSink>(
         from oldKey: SecureBytes, to newKey: SecureBytes, source: inout S, sink: inout K
     ) throws(CryptoError) -> UInt64 {
-        try Sodium.ensureReady()
-        for key in [oldKey, newKey] where key.count != keyBytes {
-            throw .invalidLength(what: "stream key", expected: keyBytes, actual: key.count)
-        }
+        try ready(oldKey, newKey)
         let batchBytes = batchChunks * (chunkSize + tagBytes)
         let staging = SecretBuffer(count: batchChunks * chunkSize)
         var total: UInt64 = 0

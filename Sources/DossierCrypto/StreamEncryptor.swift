@@ -110,22 +110,19 @@ public final class HashingSink<Base: ByteSink>: ByteSink {
     public func digest() -> Data { hasher.finalize() }
 }
 
-/// A source that reads from another and hashes what passes (BLAKE2b-256), on a thread of its
-/// own like `HashingSink`: `deposit` hashes the plaintext exactly as the cipher reads it.
-public final class HashingSource<Base: ByteSource>: ByteSource {
+/// A source that reads from another and hashes what it read (BLAKE2b-256) before handing it
+/// on: `deposit` hashes the plaintext exactly as the cipher reads it. The streams read on a
+/// thread of their own (`StreamPipeline`), which has little else to do, so the hashing is done
+/// there, in place: no copy and no further thread, unlike `HashingSink`.
+public struct HashingSource<Base: ByteSource>: ByteSource {
     private var base: Base
-    private let hasher: BackgroundHasher
-    public private(set) var count: UInt64 = 0
+    private let hasher = BLAKE2b()
 
-    public init(_ base: Base) {
-        self.base = base
-        hasher = BackgroundHasher()
-    }
+    public init(_ base: Base) { self.base = base }
 
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(CryptoError) -> Int {
+    public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(CryptoError) -> Int {
         let n = try base.read(into: buffer)
         hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-        count += UInt64(n)
         return n
     }
 
