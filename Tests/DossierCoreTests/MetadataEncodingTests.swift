@@ -126,4 +126,21 @@ final class MetadataEncodingTests: XCTestCase {
         }
         assertDossierError("integrity") { try v.session.list() }
     }
+
+    /// The search's scratch copy of a document's metadata is zeroed by `wipe`, whichever path
+    /// filled it (decoded metadata or the sealed binary form).
+    func testTheMatchersScratchIsWiped() throws {
+        let meta = DocumentMetadata(title: "Secret witness W7", fileName: "w7.txt", tags: ["medical"], caseReference: "EXT-1")
+        var matcher = DocumentMetadata.Matcher(words: ["witness"])
+        XCTAssertTrue(matcher.matches(meta))
+        XCTAssertTrue(matcher.haystack.contains(0x77))
+        matcher.wipe()
+        XCTAssertTrue(matcher.haystack.allSatisfy { $0 == 0 })
+        let encoded = meta.encoded()
+        XCTAssertEqual(encoded.withUnsafeBytes { matcher.matches(encoded: $0) }, true)
+        XCTAssertFalse(matcher.haystack.allSatisfy { $0 == 0 })
+        var condition = MetadataCondition(caseReference: nil, words: matcher)
+        condition.wipe()
+        XCTAssertTrue(condition.words!.haystack.allSatisfy { $0 == 0 })
+    }
 }

@@ -171,12 +171,42 @@ final class VerificationStateTests: XCTestCase {
             }()),
             ("a space after the organisation", text.replacingOccurrences(of: "organisation \(AuditTestVault.organisation)\n", with: "organisation \(AuditTestVault.organisation) \n")),
             ("a path hash of 31 bytes", text.replacingOccurrences(of: "path ", with: "path AAAA")),
+            ("a signer listed twice", {
+                let signer = text.split(separator: "\n").first { $0.hasPrefix("signer ") }!
+                return text.replacingOccurrences(of: signer + "\n", with: signer + "\n" + signer + "\n")
+            }()),
+            // The size is used before the signature is checked: it must not crash or allocate.
+            ("a checkpoint of 2^64 − 1 entries", withCheckpointSize("18446744073709551615", in: text)),
+            ("a checkpoint of 2^40 entries", withCheckpointSize("1099511627776", in: text)),
+            ("a checkpoint of 0 entries", withCheckpointSize("0", in: text)),
         ]
         for (what, variant) in variants {
             XCTAssertNotEqual(variant, text, what)
             XCTAssertThrowsError(try VerificationState.parse(Data(variant.utf8), path: "s"), what) { error in
                 guard case DossierError.malformedState = error else { return XCTFail("\(what): wrong error \(error)") }
             }
+        }
+    }
+
+    /// `text` with its checkpoint note's size line (6) replaced; the signature no longer matters.
+    private func withCheckpointSize(_ size: String, in text: String) -> String {
+        let line = text.split(separator: "\n").first { $0.hasPrefix("checkpoint ") }!
+        let note = String(decoding: Data(base64Encoded: String(line.dropFirst(11)))!, as: UTF8.self)
+        var noteLines = note.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertEqual(noteLines[1], "6")
+        noteLines[1] = size
+        return text.replacingOccurrences(of: line, with: "checkpoint " + Data(noteLines.joined(separator: "\n").utf8).base64EncodedString())
+    }
+
+    /// Skipping entries never makes up more than the log holds, nor a negative count.
+    func testASnapshotSkipsNoMoreEntriesThanTheLogHolds() throws {
+        let (v, _) = try makeLog()
+        let all = try v.vault.logSnapshot()
+        for (asked, skipped) in [(1_000_000, 6), (-5, 0), (6, 6), (3, 3)] {
+            let snapshot = try v.vault.logSnapshot(firstLoaded: asked)
+            XCTAssertEqual(snapshot.firstLoaded, skipped, "asked \(asked)")
+            XCTAssertEqual(snapshot.entries.count, all.entries.count, "asked \(asked)")
+            XCTAssertEqual(Array(snapshot.entries[skipped...]), Array(all.entries[skipped...]), "asked \(asked)")
         }
     }
 

@@ -230,16 +230,17 @@ extension Vault {
     /// entry n + 1 are not read (empty placeholders), for a verification from a state.
     public func logSnapshot(firstLoaded: Int = 0) throws(DossierError) -> LogSnapshot {
         let org = try organisation()
-        let (entries, notes) = try read { db in
-            guard firstLoaded > 0 else {
-                return (try AuditLog.rawEntries(db).map(\.bytes), try String.fetchAll(db, sql: "SELECT note FROM checkpoints ORDER BY size"))
-            }
-            var entries = [Data](repeating: Data(), count: firstLoaded)
-            entries += try Data.fetchAll(db, sql: "SELECT entry FROM audit_log WHERE seq > ? ORDER BY seq", arguments: [firstLoaded])
-            return (entries, try String.fetchAll(db, sql: "SELECT note FROM checkpoints ORDER BY size"))
+        let (entries, notes, skipped) = try read { db in
+            // Placeholders only for entries the log has (a shorter log then reads as shorter),
+            // and none for a negative count.
+            let stored = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM audit_log") ?? 0
+            let skipped = max(0, min(firstLoaded, stored))
+            var entries = [Data](repeating: Data(), count: skipped)
+            entries += try Data.fetchAll(db, sql: "SELECT entry FROM audit_log WHERE seq > ? ORDER BY seq", arguments: [skipped])
+            return (entries, try String.fetchAll(db, sql: "SELECT note FROM checkpoints ORDER BY size"), skipped)
         }
         return LogSnapshot(organisation: org.name, organisationKey: try OrganisationKey(line: org.publicKey), entries: entries,
-                           checkpoints: notes, firstLoaded: firstLoaded)
+                           checkpoints: notes, firstLoaded: skipped)
     }
 
     /// The newest checkpoint note, if any.

@@ -74,8 +74,14 @@ public struct VerificationState: Sendable, Equatable {
             signers.append(line)
         }
         guard lines.isEmpty else { throw bad("unexpected content at line \(lines.lineNumber)") }
+        // The size is used before the signature is checked (to skip the entries it covers), so
+        // it must already make sense: at least 1, and a count this machine can hold.
+        guard let size = try? Checkpoint.parse(try SignedNote.split(note).text).size, size >= 1, size <= UInt64(Int32.max) else {
+            throw bad("its checkpoint is not a note of a log of 1 to \(Int32.max) entries")
+        }
         let state = VerificationState(organisation: name, organisationKey: key, checkpoint: note, path: hashes, signers: signers)
         guard state.bytes == data else { throw bad("not in canonical form") }
+        guard zip(state.signers, state.signers.dropFirst()).allSatisfy({ $0 != $1 }) else { throw bad("a signer is listed twice") }
         return state
     }
 }

@@ -14,6 +14,12 @@ public final class KeyReleaseService: @unchecked Sendable {
     public static let maximumBodyBytes = 8192
     /// Largest difference accepted between the request's time and the service's clock.
     public static let maximumSkew: TimeInterval = 300
+    /// What an unauthenticated request says of itself, logged as `claimed-*` details, never as
+    /// subjects: nobody can attach entries to others' views by sending requests.
+    private static func claimed(_ r: ReleaseRequest) -> [AuditEntry.Detail] {
+        [.init("claimed-package", r.packageID), .init("claimed-grant", r.grantID), .init("claimed-recipient", r.recipient)]
+    }
+
     /// Most requests decided in one transaction.
     static let maximumBatch = 256
     /// How long a nonce is kept. A request is accepted only within `maximumSkew` of its own
@@ -155,8 +161,7 @@ public final class KeyReleaseService: @unchecked Sendable {
             // Not authenticated yet: what the request claims goes into details, never into
             // subjects, so that nobody can attach entries to a package, grant or counsel in the
             // auditors' views by sending requests.
-            let claimed: [AuditEntry.Detail] = [.init("claimed-package", r.packageID), .init("claimed-grant", r.grantID),
-                                                .init("claimed-recipient", r.recipient)]
+            let claimed = Self.claimed(r)
             if found.grantID == nil {
                 stages[i] = .refused(.unknownPackage, subjects: [], details: claimed)
             } else if found.grantID != r.grantID {
@@ -177,8 +182,7 @@ public final class KeyReleaseService: @unchecked Sendable {
             let r = c.signed.request
             let subjects = ["package:" + r.packageID, "grant:" + r.grantID, "counsel:" + c.counselID]
             if !valid[k] {
-                stages[i] = .refused(.badSignature, subjects: [], details: [.init("claimed-package", r.packageID), .init("claimed-grant", r.grantID),
-                                                                             .init("claimed-recipient", r.recipient)])
+                stages[i] = .refused(.badSignature, subjects: [], details: Self.claimed(r))
             } else if let t = Timestamp.parse(r.time), abs(t.timeIntervalSince(now)) > Self.maximumSkew {
                 stages[i] = .refused(.staleRequest, subjects: subjects, details: [.init("recipient", r.recipient), .init("receipt", c.signed.receipt)])
             }

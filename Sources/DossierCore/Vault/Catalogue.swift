@@ -59,9 +59,11 @@ extension StaffSession {
     }
 
     func sealMetadata(_ meta: DocumentMetadata, id: String) throws(DossierError) -> Data {
+        // Sealed from guarded memory, and the one plain copy wiped: no unwiped copy is left.
         var plain = meta.encoded()
-        defer { plain.withUnsafeMutableBytes { secureZero($0) } }
-        return try Sealing.seal(Data(plain), purpose: .metadata, id: id, vaultKey: vaultKey, random: vault.random)
+        let secret = SecureBytes(copying: plain)
+        plain.withUnsafeMutableBytes { secureZero($0) }
+        return try Sealing.seal(secret, purpose: .metadata, id: id, vaultKey: vaultKey, random: vault.random)
     }
 
     func openMetadata(_ sealed: Data, id: String) throws(DossierError) -> DocumentMetadata {

@@ -1,3 +1,4 @@
+import DossierCrypto
 import Foundation
 
 /// What staff say about a document. Stored only sealed under the vault key.
@@ -23,7 +24,7 @@ public struct DocumentMetadata: Codable, Sendable, Equatable {
     struct Matcher: Sendable {
         let words: [String]
         private let asciiWords: [[UInt8]]?
-        private var haystack: [UInt8] = []
+        private(set) var haystack: [UInt8] = []
 
         init(words: [String]) {
             self.words = words
@@ -32,9 +33,26 @@ public struct DocumentMetadata: Codable, Sendable, Equatable {
 
         private static func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5a ? c | 0x20 : c }
 
+        /// Zeroes the haystack (it holds the last document's metadata in plaintext).
+        mutating func wipe() {
+            haystack.withUnsafeMutableBytes { secureZero($0) }
+        }
+
+        /// Empties the haystack for `count` bytes. It only grows by being replaced here, after
+        /// a wipe, so no copy of plaintext is freed unwiped by an append.
+        private mutating func clearHaystack(for count: Int) {
+            if haystack.capacity < count {
+                wipe()
+                haystack = []
+                haystack.reserveCapacity(max(count, 2 * haystack.capacity, 1024))
+            }
+            haystack.removeAll(keepingCapacity: true)
+        }
+
         mutating func matches(_ m: DocumentMetadata) -> Bool {
             if let asciiWords {
-                haystack.removeAll(keepingCapacity: true)
+                clearHaystack(for: m.title.utf8.count + m.fileName.utf8.count + (m.jurisdiction?.utf8.count ?? 0)
+                              + (m.caseReference?.utf8.count ?? 0) + m.tags.reduce(3) { $0 + $1.utf8.count + 1 })
                 var ascii = true
                 func add(_ field: String) {
                     for c in field.utf8 {
@@ -87,7 +105,7 @@ public struct DocumentMetadata: Codable, Sendable, Equatable {
             for _ in 0..<tagCount { guard field() != nil else { return nil } }
             guard let jurisdiction = optional(), let caseReference = optional(), at == b.count else { return nil }
             // The haystack of `matches`: title, file name, jurisdiction, case reference, tags.
-            haystack.removeAll(keepingCapacity: true)
+            clearHaystack(for: b.count)
             var ascii = true
             func add(_ r: Range<Int>?) {
                 guard let r else { return }
@@ -132,12 +150,15 @@ public struct DocumentMetadata: Codable, Sendable, Equatable {
 
     /// The binary form that `deposit` seals: version, title, file name, tags, jurisdiction and
     /// case reference, each string as a 4-byte big-endian length and its UTF-8 bytes.
+    /// The buffer is sized once, so it never grows (a regrown array frees a copy unwiped).
     func encoded() -> [UInt8] {
-        var out: [UInt8] = [Self.binaryVersion]
+        let strings = [title, fileName] + tags + [jurisdiction, caseReference].compactMap { $0 }
+        var out: [UInt8] = []
+        out.reserveCapacity(1 + 4 + 2 + strings.reduce(0) { $0 + 4 + $1.utf8.count })
+        out.append(Self.binaryVersion)
         func append(_ s: String) {
-            let u = Array(s.utf8)
-            withUnsafeBytes(of: UInt32(u.count).bigEndian) { out.append(contentsOf: $0) }
-            out.append(contentsOf: u)
+            withUnsafeBytes(of: UInt32(s.utf8.count).bigEndian) { out.append(contentsOf: $0) }
+            out.append(contentsOf: s.utf8)
         }
         func append(optional s: String?) {
             if let s { out.append(1); append(s) } else { out.append(0) }

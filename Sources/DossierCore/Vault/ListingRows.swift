@@ -259,7 +259,10 @@ enum ListingRows {
             prefix = ad.count
         }
 
-        mutating func wipe() { plain.withUnsafeMutableBytes { secureZero($0) } }
+        mutating func wipe() {
+            plain.withUnsafeMutableBytes { secureZero($0) }
+            keep?.wipe()
+        }
 
         /// Steps `s` to the end, writing each kept document to the next of `capacity` slots.
         mutating func read(_ s: OpaquePointer, into out: UnsafeMutablePointer<Document>, capacity: Int, share: inout Share, path: String) {
@@ -388,6 +391,9 @@ struct MetadataCondition: Sendable {
     mutating func rejects(encoded: UnsafeRawBufferPointer) -> Bool {
         words?.matches(encoded: encoded) == false
     }
+
+    /// Zeroes what the word matching kept of the last document it saw.
+    mutating func wipe() { words?.wipe() }
 
     mutating func accepts(_ m: DocumentMetadata) -> Bool {
         if let caseReference, m.caseReference != caseReference { return false }

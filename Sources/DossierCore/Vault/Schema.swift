@@ -137,6 +137,10 @@ enum Schema {
                 ) STRICT;
                 """)
         }
+        m.registerMigration("v5-nonce-index") { db in
+            // The key-release service deletes nonces by age (docs/formats/key-release.md, step 8).
+            try db.execute(sql: "CREATE INDEX online_nonces_seen ON online_nonces(seen_at)")
+        }
         return m
     }
 }

@@ -46,7 +46,9 @@ func printDocuments(_ docs: [Document], json: Bool) {
         }
     }
     fflush(nil)
-    for chunk in chunks { chunk.withUnsafeBytes { FileHandle.standardOutput.write(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0.baseAddress!), count: $0.count, deallocator: .none)) } }
+    for chunk in chunks where !chunk.isEmpty {
+        chunk.withUnsafeBytes { FileHandle.standardOutput.write(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0.baseAddress!), count: $0.count, deallocator: .none)) }
+    }
 }
 
 /// Ends a listing that succeeded without releasing its documents one by one: for 100,000
@@ -200,8 +202,8 @@ struct ListCommand: ParsableCommand {
 
     func run() throws {
         let k = try kind.map { k throws(DossierError) in try DocumentKind(parsing: k) }
-        let session = try staff.session()
-        let docs = try session.list(DocumentFilter(kind: k, caseReference: caseReference, language: lang, includeRemoved: includeRemoved))
+        // The session (and its vault key) is released before the exit below, which runs no deinitialisers.
+        let docs = try staff.session().list(DocumentFilter(kind: k, caseReference: caseReference, language: lang, includeRemoved: includeRemoved))
         printDocuments(docs, json: json)
         exitKeepingMemory(docs)
     }
