@@ -60,24 +60,13 @@ extension Vault {
     /// was staff at that point (as the log itself records). Throws naming the first bad entry.
     public func verifyLogChain() throws(DossierError) -> Int {
         let raw = try read { db in try AuditLog.rawEntries(db) }
-        let count = try LogChain.verify(raw.map(\.bytes), storedSequence: raw.map(\.seq))
+        var walk = LogWalk()
+        try walk.verify(raw.map(\.bytes), upTo: raw.count, storedSequence: raw.map(\.seq), signaturesFrom: 0)
+        let count = raw.count
         if let first = raw.first, try AuditEntry.parse(first.bytes).detail("organisation-key") != (try organisation().publicKey) {
             throw .integrity("entry 1: names a different organisation key than the vault holds: the key or the log was replaced")
         }
         return count
-    }
-}
-
-/// Verification of a sequence of entries, needing no secret.
-public enum LogChain {
-    /// Returns the number of entries verified; throws `.integrity` naming the first bad entry and what is wrong.
-    ///
-    /// With `trustedPrefix` n, the signatures of the first n entries are not checked (the caller
-    /// matches them against a checkpoint it verified earlier); they are still read and hashed.
-    public static func verify(_ entries: [Data], storedSequence: [Int64]? = nil, trustedPrefix: Int = 0) throws(DossierError) -> Int {
-        var walk = LogWalk()
-        try walk.verify(entries, upTo: entries.count, storedSequence: storedSequence, signaturesFrom: trustedPrefix)
-        return entries.count
     }
 }
 

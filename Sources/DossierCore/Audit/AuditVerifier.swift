@@ -25,7 +25,7 @@ public struct LogSnapshot: Sendable {
 }
 
 /// The result of a successful verification.
-public struct VerificationReport: Codable, Sendable {
+public struct VerificationReport: Encodable, Sendable {
     public let organisation: String
     public let organisationFingerprint: String
     public let entries: Int
@@ -42,18 +42,6 @@ public struct VerificationReport: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case organisation, organisationFingerprint, entries, root, checkpointSize, consistentCheckpoints, resumedAfter
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        organisation = try c.decode(String.self, forKey: .organisation)
-        organisationFingerprint = try c.decode(String.self, forKey: .organisationFingerprint)
-        entries = try c.decode(Int.self, forKey: .entries)
-        root = try c.decode(String.self, forKey: .root)
-        checkpointSize = try c.decodeIfPresent(UInt64.self, forKey: .checkpointSize)
-        consistentCheckpoints = try c.decode([UInt64].self, forKey: .consistentCheckpoints)
-        resumedAfter = try c.decodeIfPresent(UInt64.self, forKey: .resumedAfter)
-        state = nil
     }
 
     init(organisation: String, organisationFingerprint: String, entries: Int, root: String, checkpointSize: UInt64?,

@@ -9,11 +9,6 @@ struct Digest32: Equatable, Sendable {
 
     init() {}
 
-    init(_ bytes: UnsafeRawPointer) {
-        self.init()
-        withUnsafeMutableBytes(of: &self) { $0.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: 32)) }
-    }
-
     init?(_ data: Data) {
         guard data.count == 32 else { return nil }
         self.init()
