@@ -28,15 +28,34 @@ final class ListingTests: XCTestCase {
         }
     }
 
+    /// The fields `list` prints, from Documents.
+    private func tableFields(_ docs: [Document]) -> [String] {
+        docs.map { d in [d.id, d.kind.rawValue, d.language, String(d.size), d.depositedAt, d.metadata?.title ?? "-"].joined(separator: "/") }
+    }
+
+    /// The same, from `listRows` on `n` connections, and how many parts it gave.
+    private func tableFields(_ s: StaffSession, _ filter: DocumentFilter, connections n: Int) throws -> (fields: [String], parts: Int) {
+        let parts = try s.listRows(filter, connections: n, part: { [String]() }) { part, r in
+            let text = { (b: UnsafeBufferPointer<UInt8>) in String(decoding: b, as: UTF8.self) }
+            part.append([text(r.id), r.kind.rawValue, text(r.language), String(r.size), text(r.depositedAt), r.title.map(text) ?? "-"]
+                .joined(separator: "/"))
+        }
+        return (parts.flatMap { $0 }, parts.count)
+    }
+
     private func assertSameOnEveryConnectionCount(_ s: StaffSession, _ filter: DocumentFilter, expectedCount: Int? = nil,
                                                   file: StaticString = #filePath, line: UInt = #line) throws {
         let one = try s.list(filter, connections: 1)
         if let expectedCount { XCTAssertEqual(one.count, expectedCount, file: file, line: line) }
-        for n in [2, 3, 8] {
+        for n in [1, 2, 3, 8] {
             var readers = 0
             let many = try s.list(filter, connections: n, probe: .init(readers: { readers = $0 }))
             XCTAssertTrue(fields(many) == fields(one), "\(n) connections", file: file, line: line)
             if one.count > 0 { XCTAssertEqual(readers, n, "\(n) connections asked", file: file, line: line) }
+            // The rows `list` prints from: the same documents, fields and order.
+            let rows = try tableFields(s, filter, connections: n)
+            XCTAssertTrue(rows.fields == tableFields(one), "rows on \(n) connections", file: file, line: line)
+            if one.count > 0 { XCTAssertEqual(rows.parts, n, "one part per connection", file: file, line: line) }
         }
     }
 
@@ -118,6 +137,9 @@ final class ListingTests: XCTestCase {
         }
         for n in [1, 2, 3] {
             XCTAssertEqual(try v.session.list(DocumentFilter(), connections: n).map(\.id), expected, "\(n) connections")
+            let rows = try tableFields(v.session, DocumentFilter(), connections: n)
+            XCTAssertEqual(rows.fields.map { String($0.prefix { $0 != "/" }) }, expected, "rows on \(n) connections")
+            XCTAssertEqual(rows.parts, 1, "read again, sorted, on one connection")
         }
     }
 
@@ -150,10 +172,28 @@ final class ListingTests: XCTestCase {
         }
         for n in [1, 2] {
             assertDossierError("integrity") { try v.session.list(DocumentFilter(), connections: n) }
+            assertDossierError("integrity") { try self.tableFields(v.session, DocumentFilter(), connections: n) }
             assertDossierError("integrity") { try v.session.search(["title"], connections: n) }
             // A search that would not keep the row still refuses it.
             assertDossierError("integrity") { try v.session.search(["no such words"], connections: n) }
         }
+    }
+
+    /// A case reference is compared as Swift compares Strings: a decomposed "é" finds a
+    /// precomposed one, on the byte path as on the decoded one.
+    func testACaseReferenceMatchesCanonicallyEquivalentForms() throws {
+        let v = try makeVault()
+        defer { v.folder.remove() }
+        try v.session.recordSyntheticDocuments(count: 3) { i in
+            (.expertReport, "en", 1, DocumentMetadata(title: "t\(i)", fileName: "f", caseReference: ["EXT-\u{e9}", "EXT-E", "EXT-e"][i]))
+        }
+        for reference in ["EXT-\u{e9}", "EXT-e\u{301}"] {
+            let filter = DocumentFilter(caseReference: reference)
+            XCTAssertEqual(try v.session.list(filter).compactMap { $0.metadata?.title }, ["t0"], reference.debugDescription)
+            XCTAssertEqual(try tableFields(v.session, filter, connections: 1).fields.map { String($0.split(separator: "/").last!) }, ["t0"])
+        }
+        XCTAssertEqual(try v.session.list(DocumentFilter(caseReference: "EXT-E")).compactMap { $0.metadata?.title }, ["t1"])
+        XCTAssertEqual(try tableFields(v.session, DocumentFilter(caseReference: "EXT-e"), connections: 1).fields.count, 1)
     }
 
     /// The search's byte matcher answers as decoding and the String matcher do, or defers to them.

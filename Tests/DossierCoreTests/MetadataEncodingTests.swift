@@ -75,6 +75,15 @@ final class MetadataEncodingTests: XCTestCase {
         XCTAssertEqual(try v.session.search(["legacy"]).map(\.id), [id])
         XCTAssertEqual(try v.session.document(id).metadata, old)
         XCTAssertEqual(try v.session.list(DocumentFilter(caseReference: "EXT-1")).map(\.id), [id])
+        // The rows `list` prints from: the JSON title too, in deposit order.
+        let titles = try v.session.listRows(DocumentFilter(), part: { [String]() }) { part, row in
+            part.append(String(decoding: row.title!, as: UTF8.self))
+        }
+        XCTAssertEqual(titles.flatMap { $0 }, ["Old form", "New form"])
+        let cased = try v.session.listRows(DocumentFilter(caseReference: "EXT-1"), part: { [String]() }) { part, row in
+            part.append(String(decoding: row.id, as: UTF8.self))
+        }
+        XCTAssertEqual(cased.flatMap { $0 }, [id])
     }
 
     /// Many documents are opened on all cores; the order and every field are as one by one.

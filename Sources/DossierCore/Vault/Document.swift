@@ -24,7 +24,10 @@ public struct DocumentMetadata: Codable, Sendable, Equatable {
     struct Matcher: Sendable {
         let words: [String]
         private let asciiWords: [[UInt8]]?
+        /// The lowered fields of the last document seen, in its first `length` bytes; the rest
+        /// is zero or older plaintext, all of it zeroed by `wipe`.
         private(set) var haystack: [UInt8] = []
+        private var length = 0
 
         init(words: [String]) {
             self.words = words
@@ -38,37 +41,37 @@ public struct DocumentMetadata: Codable, Sendable, Equatable {
             haystack.withUnsafeMutableBytes { secureZero($0) }
         }
 
-        /// Empties the haystack for `count` bytes. It only grows by being replaced here, after
-        /// a wipe, so no copy of plaintext is freed unwiped by an append.
-        private mutating func clearHaystack(for count: Int) {
-            if haystack.capacity < count {
+        /// Fills the haystack with `fields` (at most `count` bytes in all), lowered and joined by
+        /// newlines; false if a byte is not ASCII. It only grows by being replaced, after a wipe,
+        /// so no copy of plaintext is freed unwiped.
+        private mutating func fill(count: Int, _ fields: ((UnsafeBufferPointer<UInt8>) -> Void) -> Void) -> Bool {
+            if haystack.count < count {
                 wipe()
-                haystack = []
-                haystack.reserveCapacity(max(count, 2 * haystack.capacity, 1024))
+                haystack = [UInt8](repeating: 0, count: max(count, 2 * haystack.count, 1024))
             }
-            haystack.removeAll(keepingCapacity: true)
+            var n = 0, high: UInt8 = 0, first = true
+            haystack.withUnsafeMutableBufferPointer { h in
+                fields { field in
+                    if !first { h[n] = 0x0a; n += 1 }
+                    first = false
+                    for c in field {
+                        high |= c
+                        h[n] = Matcher.lower(c)
+                        n += 1
+                    }
+                }
+            }
+            length = n
+            return high < 0x80
         }
 
         mutating func matches(_ m: DocumentMetadata) -> Bool {
             if let asciiWords {
-                clearHaystack(for: m.title.utf8.count + m.fileName.utf8.count + (m.jurisdiction?.utf8.count ?? 0)
-                              + (m.caseReference?.utf8.count ?? 0) + m.tags.reduce(3) { $0 + $1.utf8.count + 1 })
-                var ascii = true
-                func add(_ field: String) {
-                    for c in field.utf8 {
-                        if c >= 0x80 { ascii = false }
-                        haystack.append(Matcher.lower(c))
-                    }
+                let strings = [m.title, m.fileName, m.jurisdiction ?? "", m.caseReference ?? ""] + m.tags
+                let ascii = fill(count: strings.reduce(0) { $0 + $1.utf8.count + 1 }) { add in
+                    for var s in strings { s.withUTF8(add) }
                 }
-                add(m.title)
-                haystack.append(0x0a); add(m.fileName)
-                haystack.append(0x0a); add(m.jurisdiction ?? "")
-                haystack.append(0x0a); add(m.caseReference ?? "")
-                for tag in m.tags {
-                    haystack.append(0x0a)
-                    add(tag)
-                }
-                if ascii { return asciiWords.allSatisfy { Matcher.contains(haystack, $0) } }
+                if ascii { return asciiWords.allSatisfy { contains($0) } }
             }
             let text = ([m.title, m.fileName, m.jurisdiction ?? "", m.caseReference ?? ""] + m.tags).joined(separator: "\n").lowercased()
             return words.allSatisfy { text.contains($0.lowercased()) }
@@ -78,62 +81,31 @@ public struct DocumentMetadata: Codable, Sendable, Equatable {
         /// document and keeps few). Nil where that takes `decode` and `matches`: the JSON form,
         /// a field or word that is not ASCII, or a malformed value (which `decode` reports).
         mutating func matches(encoded b: UnsafeRawBufferPointer) -> Bool? {
-            guard let asciiWords, b.first == DocumentMetadata.binaryVersion else { return nil }
-            // The checks of `decode`, on byte ranges.
-            var at = 1
-            func field() -> Range<Int>? {
-                guard b.count - at >= 4 else { return nil }
-                let n = Int(b[at]) << 24 | Int(b[at + 1]) << 16 | Int(b[at + 2]) << 8 | Int(b[at + 3])
-                guard b.count - at - 4 >= n else { return nil }
-                at += 4 + n
-                return at - n..<at
-            }
-            func optional() -> Range<Int>?? {
-                guard at < b.count else { return nil }
-                at += 1
-                switch b[at - 1] {
-                case 0: return .some(nil)
-                case 1: return field().map { .some($0) }
-                default: return nil
-                }
-            }
-            guard let title = field(), !title.isEmpty, let fileName = field(), b.count - at >= 4 else { return nil }
-            let tagCount = Int(b[at]) << 24 | Int(b[at + 1]) << 16 | Int(b[at + 2]) << 8 | Int(b[at + 3])
-            at += 4
-            guard tagCount <= (b.count - at) / 4 else { return nil }
-            let tags = at
-            for _ in 0..<tagCount { guard field() != nil else { return nil } }
-            guard let jurisdiction = optional(), let caseReference = optional(), at == b.count else { return nil }
-            // The haystack of `matches`: title, file name, jurisdiction, case reference, tags.
-            clearHaystack(for: b.count)
-            var ascii = true
-            func add(_ r: Range<Int>?) {
-                guard let r else { return }
-                for i in r {
-                    if b[i] >= 0x80 { ascii = false }
-                    haystack.append(Matcher.lower(b[i]))
-                }
-            }
-            add(title)
-            haystack.append(0x0a); add(fileName)
-            haystack.append(0x0a); add(jurisdiction)
-            haystack.append(0x0a); add(caseReference)
-            at = tags
-            for _ in 0..<tagCount {
-                haystack.append(0x0a)
-                add(field())
-            }
-            guard ascii else { return nil }
-            return asciiWords.allSatisfy { Matcher.contains(haystack, $0) }
+            guard let fields = Fields(b) else { return nil }
+            return matches(encoded: b, fields)
         }
 
-        private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        /// `matches(encoded:)` for a value already parsed.
+        mutating func matches(encoded b: UnsafeRawBufferPointer, _ f: Fields) -> Bool? {
+            guard let asciiWords else { return nil }
+            let bytes = b.assumingMemoryBound(to: UInt8.self)
+            // The haystack of `matches`: title, file name, jurisdiction, case reference, tags.
+            let ascii = fill(count: b.count) { add in
+                for r in [f.title, f.fileName, f.jurisdiction ?? 0..<0, f.caseReference ?? 0..<0] { add(UnsafeBufferPointer(rebasing: bytes[r])) }
+                f.forEachTag(in: b) { add(UnsafeBufferPointer(rebasing: bytes[$0])) }
+            }
+            guard ascii else { return nil }
+            return asciiWords.allSatisfy { contains($0) }
+        }
+
+        /// Whether the haystack's first `length` bytes contain `needle`.
+        private func contains(_ needle: [UInt8]) -> Bool {
             guard let first = needle.first else { return true }
-            guard needle.count <= haystack.count else { return false }
+            guard needle.count <= length else { return false }
             return haystack.withUnsafeBufferPointer { h in
                 needle.withUnsafeBufferPointer { n in
                     var i = 0
-                    while i <= h.count - n.count {
+                    while i <= length - n.count {
                         if h[i] == first && memcmp(h.baseAddress! + i, n.baseAddress!, n.count) == 0 { return true }
                         i += 1
                     }
@@ -175,44 +147,79 @@ public struct DocumentMetadata: Codable, Sendable, Equatable {
     /// Reads either form: the binary one, or the JSON object of vaults written before it. Nil if
     /// malformed (a truncated or over-long value, trailing bytes, bad UTF-8, an empty title).
     static func decode(_ b: UnsafeRawBufferPointer) -> DocumentMetadata? {
-        guard let first = b.first else { return nil }
-        if first == UInt8(ascii: "{") {
+        if b.first == UInt8(ascii: "{") {
             return try? JSONDecoder().decode(DocumentMetadata.self, from: Data(b))
         }
-        guard first == binaryVersion else { return nil }
-        var at = 1
-        func u32() -> Int? {
-            guard b.count - at >= 4 else { return nil }
-            let v = Int(b[at]) << 24 | Int(b[at + 1]) << 16 | Int(b[at + 2]) << 8 | Int(b[at + 3])
-            at += 4
-            return v
+        return Fields(b).map { decode(b, $0) }
+    }
+
+    /// The metadata of a binary value already parsed (and so checked).
+    static func decode(_ b: UnsafeRawBufferPointer, _ f: Fields) -> DocumentMetadata {
+        func string(_ r: Range<Int>) -> String { String(decoding: UnsafeRawBufferPointer(rebasing: b[r]), as: UTF8.self) }
+        var tags: [String] = []
+        tags.reserveCapacity(f.tagCount)
+        f.forEachTag(in: b) { tags.append(string($0)) }
+        return DocumentMetadata(title: string(f.title), fileName: string(f.fileName), tags: tags,
+                                jurisdiction: f.jurisdiction.map(string), caseReference: f.caseReference.map(string))
+    }
+
+    /// Where each field of a binary value lies (vault.md, section 2.1): the one parser of that
+    /// form, for `decode`, the search's matching and `list`'s rows. Made only if the value is
+    /// well formed: version byte, every length within the value, nothing after the case
+    /// reference, a title that is not empty, every string valid UTF-8.
+    struct Fields {
+        let title: Range<Int>
+        let fileName: Range<Int>
+        let tagCount: Int
+        /// The tags' length-prefixed strings, one after another.
+        let tags: Range<Int>
+        let jurisdiction: Range<Int>?
+        let caseReference: Range<Int>?
+
+        init?(_ b: UnsafeRawBufferPointer) {
+            guard b.first == DocumentMetadata.binaryVersion else { return nil }
+            var at = 1
+            func u32() -> Int? {
+                guard b.count - at >= 4 else { return nil }
+                defer { at += 4 }
+                return Int(b[at]) << 24 | Int(b[at + 1]) << 16 | Int(b[at + 2]) << 8 | Int(b[at + 3])
+            }
+            func string() -> Range<Int>? {
+                guard let n = u32(), b.count - at >= n else { return nil }
+                defer { at += n }
+                let bytes = UnsafeRawBufferPointer(rebasing: b[at..<at + n])
+                // ASCII, the usual case, needs no further check (and the generic check is slow).
+                guard bytes.allSatisfy({ $0 < 0x80 }) || String(validating: bytes, as: UTF8.self) != nil else { return nil }
+                return at..<at + n
+            }
+            func optional() -> Range<Int>?? {
+                guard at < b.count else { return nil }
+                at += 1
+                switch b[at - 1] {
+                case 0: return .some(nil)
+                case 1: return string().map { .some($0) }
+                default: return nil
+                }
+            }
+            guard let title = string(), !title.isEmpty, let fileName = string(), let tagCount = u32(),
+                  tagCount <= (b.count - at) / 4 else { return nil }
+            let tagsStart = at
+            for _ in 0..<tagCount { guard string() != nil else { return nil } }
+            let tags = tagsStart..<at
+            guard let jurisdiction = optional(), let caseReference = optional(), at == b.count else { return nil }
+            (self.title, self.fileName, self.tagCount, self.tags) = (title, fileName, tagCount, tags)
+            (self.jurisdiction, self.caseReference) = (jurisdiction, caseReference)
         }
-        func string() -> String? {
-            guard let n = u32(), b.count - at >= n else { return nil }
-            defer { at += n }
-            let bytes = UnsafeRawBufferPointer(rebasing: b[at..<at + n])
-            // ASCII, the usual case, needs no further check (and the generic check is slow).
-            if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes.bindMemory(to: UInt8.self), as: UTF8.self) }
-            return String(validating: bytes, as: UTF8.self)
-        }
-        func optional() -> String?? {
-            guard at < b.count else { return nil }
-            at += 1
-            switch b[at - 1] {
-            case 0: return .some(nil)
-            case 1: return string().map { .some($0) }
-            default: return nil
+
+        /// Calls `body` with each tag's range, in order (the value was checked when parsed).
+        func forEachTag(in b: UnsafeRawBufferPointer, _ body: (Range<Int>) -> Void) {
+            var at = tags.lowerBound
+            for _ in 0..<tagCount {
+                let n = Int(b[at]) << 24 | Int(b[at + 1]) << 16 | Int(b[at + 2]) << 8 | Int(b[at + 3])
+                body(at + 4..<at + 4 + n)
+                at += 4 + n
             }
         }
-        guard let title = string(), !title.isEmpty, let fileName = string(), let tagCount = u32(), tagCount <= (b.count - at) / 4 else { return nil }
-        var tags: [String] = []
-        tags.reserveCapacity(tagCount)
-        for _ in 0..<tagCount {
-            guard let t = string() else { return nil }
-            tags.append(t)
-        }
-        guard let jurisdiction = optional(), let caseReference = optional(), at == b.count else { return nil }
-        return DocumentMetadata(title: title, fileName: fileName, tags: tags, jurisdiction: jurisdiction, caseReference: caseReference)
     }
 }
 
@@ -229,6 +236,27 @@ public struct Document: Codable, Sendable {
     public let removedBy: String?
 
     public var isRemoved: Bool { removedAt != nil }
+}
+
+/// The fields of a listed document that `list`'s table shows, as the core that read it sees
+/// them (`StaffSession.listRows`). The buffers point into the catalogue's row and the opened
+/// metadata: they are valid only during the call that receives the row, and the title, which
+/// is plaintext, is zeroed after it. Text is UTF-8.
+public struct ListingRow {
+    public let id: UnsafeBufferPointer<UInt8>
+    public let kind: DocumentKind
+    /// The BCP 47 tag, as `Document.language`.
+    public let language: UnsafeBufferPointer<UInt8>
+    public let size: UInt64
+    /// As `Document.depositedAt`.
+    public let depositedAt: UnsafeBufferPointer<UInt8>
+    /// Nil for a removed document.
+    public let title: UnsafeBufferPointer<UInt8>?
+
+    public init(id: UnsafeBufferPointer<UInt8>, kind: DocumentKind, language: UnsafeBufferPointer<UInt8>, size: UInt64,
+                depositedAt: UnsafeBufferPointer<UInt8>, title: UnsafeBufferPointer<UInt8>?) {
+        (self.id, self.kind, self.language, self.size, self.depositedAt, self.title) = (id, kind, language, size, depositedAt, title)
+    }
 }
 
 /// What `deposit` needs besides the files.

@@ -10,9 +10,8 @@ internal import GRDBSQLite
 /// For 100,000 documents SQLite's row loop alone took as long as opening every document's
 /// metadata on one core, so reading is shared too, not only opening. Each core opens the rows
 /// it reads straight from SQLite's buffers into plain scratch memory wiped after use (guarded
-/// memory costs system calls per value, and the fields become Strings anyway), and a row that
-/// a condition on its metadata rejects (search words, a case reference) never becomes a
-/// `Document`.
+/// memory costs system calls per value), and a row that a condition on its metadata rejects
+/// (search words, a case reference) is never handed on.
 ///
 /// One snapshot. A listing shows the catalogue as of one moment, even while another process
 /// deposits or removes, but each connection reads in a transaction of its own. So every extra
@@ -27,8 +26,12 @@ internal import GRDBSQLite
 ///
 /// Order. Rows are read in rowid order, which is deposit order unless clocks went back; each
 /// core checks the order of the rows it reads, the seams between ranges are checked, and only
-/// if one is out of order are the documents sorted by deposit time, then id, comparing bytes as
-/// SQLite's `ORDER BY deposited_at, id` would.
+/// if one is out of order is the listing read again on the vault's connection (the same
+/// snapshot) with SQLite sorting it: `ORDER BY deposited_at, id`.
+///
+/// What a core makes of each row is its sink's business: a `Document` (`list`, `search`), or
+/// the caller's own part through `listRows` (the `list` command's table, without a Document
+/// per row).
 enum ListingRows {
     /// The columns read, in this order.
     private static let columns = "id, kind, language, size, deposited_at, deposited_by, metadata_sealed, removed_at, removed_by"
@@ -36,11 +39,20 @@ enum ListingRows {
     /// Below this size (about 1,500 documents) one connection reads faster than opening more.
     static let parallelDatabaseBytes = 512 * 1024
 
-    /// The documents selected by `conditions` (SQL appended after `WHERE rowid BETWEEN ? AND ?`,
-    /// with `arguments` for its `?`) and by `keep`, in deposit order. `connections` overrides
-    /// how many connections read (tests); by default one per core for a large catalogue.
-    static func documents(_ session: StaffSession, conditions: String, arguments: [DatabaseValueConvertible],
-                          keep: MetadataCondition?, connections: Int? = nil, probe: Probe? = nil) throws(DossierError) -> [Document] {
+    /// What one core makes of the rows it reads (documents, or the caller's parts).
+    protocol Sink: SendableMetatype {
+        /// Takes a row that was kept; its buffers are valid only during the call.
+        mutating func take(_ row: RawRow) throws(DossierError)
+    }
+
+    /// The rows selected by `conditions` (SQL appended after `WHERE rowid BETWEEN ? AND ?`, with
+    /// `arguments` for its `?`) and by `keep`, given in deposit order to the sinks made by
+    /// `sink` (one per connection), which come back in order: their concatenation is the
+    /// listing. `connections` overrides how many connections read (tests); by default one per
+    /// core for a large catalogue.
+    static func read<S: Sink>(_ session: StaffSession, conditions: String, arguments: [DatabaseValueConvertible],
+                              keep: MetadataCondition?, connections: Int? = nil, probe: Probe? = nil,
+                              sink: () -> S) throws(DossierError) -> [S] {
         let vault = session.vault
         let databasePath = vault.path + "/" + Vault.databaseName
         let fileBytes = ((try? FileManager.default.attributesOfItem(atPath: databasePath))?[.size] as? NSNumber)?.intValue ?? 0
@@ -61,32 +73,33 @@ enum ListingRows {
             // whole table for both in one SELECT.
             let bounds = try Row.fetchOne(db, sql: "SELECT (SELECT min(rowid) FROM documents), (SELECT max(rowid) FROM documents)")
             guard let lo = bounds?[0] as Int64?, let hi = bounds?[1] as Int64? else { return [] }
-            var plan = Plan(lo: lo, hi: hi, databaseBytes: max(pageBytes, fileBytes))
-            if plan.sparse {
-                // Rowids far apart (never written so by Dossier): size the buffer by counting.
-                plan.capacity = try Int.fetchOne(db, sql: "SELECT count(*) FROM documents") ?? 0
-            }
+            let rowids = Rowids(lo: lo, hi: hi)
             var statements = [try statement(db, sql: sql, arguments: arguments)]
             try probe?.inSnapshot?()
             // Each extra connection joins if it sees the vault connection's snapshot.
-            func join(_ i: Int) throws -> [Document] {
-                guard i < extra.count, !plan.sparse else {
-                    let shares = plan.split(statements.count)
-                    probe?.readers?(shares.ranges.count)
-                    return try read(statements: statements, plan: shares, session: session, keep: keep)
+            func join(_ i: Int) throws -> (sinks: [S], ordered: Bool) {
+                guard i < extra.count else {
+                    let ranges = rowids.split(statements.count)
+                    probe?.readers?(ranges.count)
+                    return try readAll(statements: statements, ranges: ranges, session: session, keep: keep, sink: sink)
                 }
                 return try extra[i].queue.read { other in
                     guard try dataVersion(other) == extra[i].version else {
                         statements.removeSubrange(1...)   // a commit came between: the vault's connection alone
                         probe?.readers?(1)
-                        return try read(statements: statements, plan: plan.split(1), session: session, keep: keep)
+                        return try readAll(statements: statements, ranges: rowids.split(1), session: session, keep: keep, sink: sink)
                     }
                     try other.execute(sql: mmap)
                     statements.append(try statement(other, sql: sql, arguments: arguments))
                     return try join(i + 1)
                 }
             }
-            return try join(0)
+            let (sinks, ordered) = try join(0)
+            if ordered { return sinks }
+            // Deposit times went back somewhere (a clock set back): SQLite sorts, on the vault's
+            // connection, in the same snapshot.
+            let sorted = try statement(db, sql: sql + " ORDER BY deposited_at, id", arguments: arguments)
+            return try readAll(statements: [sorted], ranges: rowids.split(1), session: session, keep: keep, sink: sink).sinks
         }
     }
 
@@ -108,43 +121,29 @@ enum ListingRows {
         return statement
     }
 
-    /// Which rowids each connection reads, and where its documents go in the result.
-    private struct Plan {
+    /// The rowids in the table, from the smallest to the largest.
+    private struct Rowids {
         let lo: Int64
         /// hi − lo, exact even if rowids span the whole Int64 range.
         let span: UInt64
-        /// Room for every document read: one slot per rowid, or the row count if they are sparse.
-        var capacity: Int
-        let sparse: Bool
-        /// Per connection: first and last rowid, and the offset of its slots.
-        var ranges: [(first: Int64, last: Int64, offset: Int, capacity: Int)] = []
 
-        init(lo: Int64, hi: Int64, databaseBytes: Int) {
+        init(lo: Int64, hi: Int64) {
             self.lo = lo
             span = UInt64(bitPattern: hi &- lo)
-            // Dossier writes rowids one after another; far more rowids than the file could hold
-            // rows (each row takes well over 16 bytes) means they were written otherwise.
-            sparse = span >= UInt64(max(databaseBytes / 16, 4096))
-            capacity = sparse ? 0 : Int(span) + 1
         }
 
-        /// Consecutive ranges of about equal size for `n` connections (one if sparse).
-        func split(_ n: Int) -> Plan {
-            var plan = self
-            let n = sparse ? 1 : max(1, min(n, capacity))
+        /// Consecutive ranges of about equal width for `n` connections. Dossier writes rowids
+        /// one after another, so equal widths are about equal numbers of rows.
+        func split(_ n: Int) -> [ClosedRange<Int64>] {
+            let n = UInt64(max(1, n)) > span ? Int(span) + 1 : max(1, n)
             let cut = { (k: Int) -> UInt64 in (span / UInt64(n)) * UInt64(k) + (span % UInt64(n) + 1) * UInt64(k) / UInt64(n) }
-            plan.ranges = (0..<n).map { k in
-                let from = k == 0 ? 0 : cut(k) + 1, to = k == n - 1 ? span : cut(k + 1)
-                let rowid = { (o: UInt64) in Int64(bitPattern: UInt64(bitPattern: lo) &+ o) }
-                return (rowid(from), rowid(to), sparse ? 0 : Int(from), sparse ? capacity : Int(to - from) + 1)
-            }
-            return plan
+            let rowid = { (o: UInt64) in Int64(bitPattern: UInt64(bitPattern: lo) &+ o) }
+            return (0..<n).map { k in rowid(k == 0 ? 0 : cut(k) + 1)...rowid(k == n - 1 ? span : cut(k + 1)) }
         }
     }
 
-    /// What one connection read: its documents are slots `offset ..< offset + count`.
+    /// What one connection read, besides its sink's part.
     private struct Share {
-        var count = 0
         var failure: DossierError?
         var inOrder = true
         /// Whether any row was read, and the first and last (kept or not).
@@ -152,51 +151,35 @@ enum ListingRows {
         var first = DepositKey(), last = DepositKey()
     }
 
-    /// Runs every statement over its range, on its own core, then joins the shares in order.
-    private static func read(statements: [Statement], plan: Plan, session: StaffSession, keep: MetadataCondition?) throws -> [Document] {
+    /// Runs every statement over its range, on its own core, each into its own sink; and
+    /// whether the rows came in deposit order, within each range and across their seams.
+    private static func readAll<S: Sink>(statements: [Statement], ranges: [ClosedRange<Int64>], session: StaffSession,
+                                         keep: MetadataCondition?, sink: () -> S) throws(DossierError) -> (sinks: [S], ordered: Bool) {
         let vaultKey = session.vaultKey
         let path = session.vault.path
-        var shares = [Share](repeating: Share(), count: plan.ranges.count)
-        var failure: DossierError?
-        var docs = [Document](unsafeUninitializedCapacity: max(plan.capacity, 1)) { out, initialized in
-            for (s, r) in zip(statements, plan.ranges) {
-                sqlite3_bind_int64(s.sqliteStatement, 1, r.first)
-                sqlite3_bind_int64(s.sqliteStatement, 2, r.last)
-            }
-            shares.withUnsafeMutableBufferPointer { shares in
-                // Each iteration uses only its own statement, connection, slots and share.
-                nonisolated(unsafe) let (shares, out) = (shares, out)
+        var shares = [Share](repeating: Share(), count: ranges.count)
+        var sinks = ranges.map { _ in sink() }
+        for (s, r) in zip(statements, ranges) {
+            sqlite3_bind_int64(s.sqliteStatement, 1, r.lowerBound)
+            sqlite3_bind_int64(s.sqliteStatement, 2, r.upperBound)
+        }
+        shares.withUnsafeMutableBufferPointer { shares in
+            sinks.withUnsafeMutableBufferPointer { sinks in
+                // Each iteration uses only its own statement, connection, sink and share.
+                nonisolated(unsafe) let (shares, sinks) = (shares, sinks)
                 let handles = statements.map { UncheckedStatement(pointer: $0.sqliteStatement) }
-                DispatchQueue.concurrentPerform(iterations: plan.ranges.count) { w in
+                DispatchQueue.concurrentPerform(iterations: ranges.count) { w in
                     var reader = RowReader(vaultKey: vaultKey, keep: keep)
-                    let r = plan.ranges[w]
-                    reader.read(handles[w].pointer, into: out.baseAddress! + r.offset, capacity: r.capacity, share: &shares[w], path: path)
-                    reader.wipe()
+                    reader.read(handles[w].pointer, into: &sinks[w], share: &shares[w], path: path)
+                    reader.close()
                 }
             }
-            // Close the gaps between shares; on failure, release everything made.
-            var total = 0
-            for (share, r) in zip(shares, plan.ranges) {
-                if failure == nil, let f = share.failure { failure = f }
-                if total != r.offset { (out.baseAddress! + total).moveInitialize(from: out.baseAddress! + r.offset, count: share.count) }
-                total += share.count
-            }
-            if failure != nil { out.baseAddress!.deinitialize(count: total); total = 0 }
-            initialized = total
         }
         for s in statements { sqlite3_reset(s.sqliteStatement) }
-        if let failure { throw failure }
+        if let failure = shares.lazy.compactMap(\.failure).first { throw failure }
         let read = shares.filter(\.read)
         let ordered = read.allSatisfy(\.inOrder) && zip(read, read.dropFirst()).allSatisfy { !$1.first.precedes($0.last) }
-        if !ordered {
-            docs.sort { a, b in
-                a.depositedAt.utf8.elementsEqual(b.depositedAt.utf8)
-                    ? a.id.utf8.lexicographicallyPrecedes(b.id.utf8) : a.depositedAt.utf8.lexicographicallyPrecedes(b.depositedAt.utf8)
-            }
-        }
-        // A search keeps few of many slots: give the rest back.
-        if docs.count < docs.capacity / 2 && docs.capacity > 1024 { docs = docs.withUnsafeBufferPointer { Array($0) } }
-        return docs
+        return (sinks, ordered)
     }
 
     /// A statement pointer handed to one worker while its connection waits in its transaction.
@@ -242,15 +225,62 @@ enum ListingRows {
         }
     }
 
-    /// One core's reading: its scratch buffers, and the strings it has already made for
-    /// repeated values (one staff member deposits thousands of documents).
+    /// The current row of a statement as a sink sees it: SQLite's buffers and the opened
+    /// metadata, valid only while the sink takes it (the metadata is wiped after).
+    struct RawRow {
+        let statement: OpaquePointer
+        let id: UnsafeBufferPointer<UInt8>
+        let depositedAt: UnsafeBufferPointer<UInt8>
+        let kind: DocumentKind
+        /// The opened metadata, nil for a removed document.
+        let plain: UnsafeRawBufferPointer?
+        /// Where the fields of `plain` are, for the binary form.
+        let fields: DocumentMetadata.Fields?
+        /// The JSON form of older vaults, decoded.
+        let legacy: DocumentMetadata?
+
+        var language: UnsafeBufferPointer<UInt8> { text(2) }
+        var size: UInt64 { UInt64(clamping: sqlite3_column_int64(statement, 3)) }
+        var depositedBy: UnsafeBufferPointer<UInt8> { text(5) }
+        var removedAt: UnsafeBufferPointer<UInt8>? { optionalText(7) }
+        var removedBy: UnsafeBufferPointer<UInt8>? { optionalText(8) }
+
+        /// The metadata, decoded (nil for a removed document).
+        func metadata() -> DocumentMetadata? {
+            if let legacy { return legacy }
+            guard let plain, let fields else { return nil }
+            return DocumentMetadata.decode(plain, fields)
+        }
+
+        /// The title's UTF-8, nil for a removed document or the JSON form.
+        var binaryTitle: UnsafeBufferPointer<UInt8>? {
+            guard let plain, let fields else { return nil }
+            return UnsafeRawBufferPointer(rebasing: plain[fields.title]).assumingMemoryBound(to: UInt8.self)
+        }
+
+        /// Bytes of text column `c`; empty for NULL (the columns read this way are NOT NULL).
+        func text(_ c: Int32) -> UnsafeBufferPointer<UInt8> { ListingRows.text(statement, c) }
+
+        /// Bytes of text column `c`, or nil for NULL.
+        func optionalText(_ c: Int32) -> UnsafeBufferPointer<UInt8>? {
+            sqlite3_column_type(statement, c) == SQLITE_NULL ? nil : text(c)
+        }
+    }
+
+    /// Bytes of text column `c` of the current row of `s`; empty for NULL.
+    static func text(_ s: OpaquePointer, _ c: Int32) -> UnsafeBufferPointer<UInt8> {
+        guard let p = sqlite3_column_text(s, c) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, c)))
+    }
+
+    /// One core's reading: its scratch buffer for opened metadata, zeroed after every row and
+    /// freed by `close`.
     private struct RowReader {
         let vaultKey: SecureBytes
         var keep: MetadataCondition?
         var ad = Array("dossier/\(Sealing.Purpose.metadata.rawValue)/v1\n".utf8)
         let prefix: Int
-        var plain = [UInt8](repeating: 0, count: 4096)
-        var recent: [(bytes: [UInt8], string: String)] = []
+        var plain = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
         let kinds = DocumentKind.allCases.map { (bytes: Array($0.rawValue.utf8), kind: $0) }
 
         init(vaultKey: SecureBytes, keep: MetadataCondition?) {
@@ -259,13 +289,16 @@ enum ListingRows {
             prefix = ad.count
         }
 
-        mutating func wipe() {
-            plain.withUnsafeMutableBytes { secureZero($0) }
+        /// Zeroes and frees the scratch buffer and what the condition kept.
+        mutating func close() {
+            secureZero(plain)
+            plain.deallocate()
+            plain = UnsafeMutableRawBufferPointer(start: nil, count: 0)
             keep?.wipe()
         }
 
-        /// Steps `s` to the end, writing each kept document to the next of `capacity` slots.
-        mutating func read(_ s: OpaquePointer, into out: UnsafeMutablePointer<Document>, capacity: Int, share: inout Share, path: String) {
+        /// Steps `s` to the end, handing each kept row to `sink`.
+        mutating func read<S: Sink>(_ s: OpaquePointer, into sink: inout S, share: inout Share, path: String) {
             var previous = DepositKey()
             while true {
                 let rc = sqlite3_step(s)
@@ -284,12 +317,7 @@ enum ListingRows {
                 }
                 previous.set(time: time, id: id)
                 do throws(DossierError) {
-                    guard let doc = try document(s, id: id, time: time) else { continue }
-                    guard share.count < capacity else {
-                        throw .integrity("the catalogue has more rows than rowids in \(path)/\(Vault.databaseName)")
-                    }
-                    (out + share.count).initialize(to: doc)
-                    share.count += 1
+                    try row(s, id: id, time: time, sink: &sink)
                 } catch {
                     share.failure = error
                     return
@@ -298,20 +326,67 @@ enum ListingRows {
             share.last = previous
         }
 
-        /// Bytes of text column `c`; empty for NULL (the columns read this way are NOT NULL).
-        private func text(_ s: OpaquePointer, _ c: Int32) -> UnsafeBufferPointer<UInt8> {
-            guard let p = sqlite3_column_text(s, c) else { return UnsafeBufferPointer(start: nil, count: 0) }
-            return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, c)))
+        /// Opens the current row's metadata, checks it against `keep` and hands the row to `sink`.
+        private mutating func row<S: Sink>(_ s: OpaquePointer, id: UnsafeBufferPointer<UInt8>, time: UnsafeBufferPointer<UInt8>,
+                                           sink: inout S) throws(DossierError) {
+            let kindBytes = text(s, 1)
+            guard let kind = kinds.first(where: { k in
+                k.bytes.count == kindBytes.count && k.bytes.withUnsafeBytes { memcmp($0.baseAddress!, kindBytes.baseAddress!, kindBytes.count) == 0 }
+            })?.kind else {
+                throw .integrity("document \(string(id)) has an unknown kind")
+            }
+            guard sqlite3_column_type(s, 6) != SQLITE_NULL else {
+                // Removed: no metadata, never matched by a condition on it.
+                if keep == nil { try sink.take(RawRow(statement: s, id: id, depositedAt: time, kind: kind, plain: nil, fields: nil, legacy: nil)) }
+                return
+            }
+            let sealed = UnsafeRawBufferPointer(start: sqlite3_column_blob(s, 6), count: Int(sqlite3_column_bytes(s, 6)))
+            let n = sealed.count - AEAD.nonceBytes - AEAD.tagBytes
+            guard n >= 0 else { throw notAuthentic(id) }
+            if plain.count < n {
+                secureZero(plain)
+                plain.deallocate()
+                plain = .allocate(byteCount: n, alignment: 16)
+            }
+            let target = UnsafeMutableRawBufferPointer(rebasing: plain[0..<n])
+            defer { secureZero(target) }
+            ad.removeSubrange(prefix...)
+            ad.append(contentsOf: id)
+            let key = vaultKey
+            guard ad.withUnsafeBytes({ a in AEAD.open(sealed, key: key, additionalData: a, into: target) }) else { throw notAuthentic(id) }
+            let opened = UnsafeRawBufferPointer(target)
+            var fields: DocumentMetadata.Fields?, legacy: DocumentMetadata?
+            if opened.first == UInt8(ascii: "{") {
+                legacy = DocumentMetadata.decode(opened)
+            } else {
+                fields = DocumentMetadata.Fields(opened)
+            }
+            guard fields != nil || legacy != nil else { throw .integrity("the metadata of \(string(id)) is unreadable") }
+            if keep != nil, !keep!.accepts(opened, fields, legacy) { return }
+            try sink.take(RawRow(statement: s, id: id, depositedAt: time, kind: kind, plain: opened, fields: fields, legacy: legacy))
         }
 
-        /// Bytes of text column `c`, or nil for NULL.
-        private func optionalText(_ s: OpaquePointer, _ c: Int32) -> UnsafeBufferPointer<UInt8>? {
-            sqlite3_column_type(s, c) == SQLITE_NULL ? nil : text(s, c)
+        private func notAuthentic(_ id: UnsafeBufferPointer<UInt8>) -> DossierError {
+            .integrity("the sealed metadata of \(string(id)) does not authenticate under the vault key (altered or swapped)")
+        }
+
+        private func string(_ b: UnsafeBufferPointer<UInt8>) -> String { String(decoding: b, as: UTF8.self) }
+    }
+
+    /// Makes a `Document` of each row, with one string for each value that repeats across rows
+    /// (one staff member deposits thousands of documents).
+    struct DocumentSink: Sink {
+        var documents: [Document] = []
+        private var recent: [(bytes: [UInt8], string: String)] = []
+
+        mutating func take(_ r: RawRow) throws(DossierError) {
+            documents.append(Document(id: string(r.id), kind: r.kind, language: shared(r.language), size: r.size,
+                                      depositedAt: string(r.depositedAt), depositedBy: shared(r.depositedBy), metadata: r.metadata(),
+                                      removedAt: r.removedAt.map(string), removedBy: r.removedBy.map { shared($0) }))
         }
 
         private func string(_ b: UnsafeBufferPointer<UInt8>) -> String { String(decoding: b, as: UTF8.self) }
 
-        /// A string for a value that repeats across rows (staff fingerprint, language, removal time).
         private mutating func shared(_ b: UnsafeBufferPointer<UInt8>) -> String {
             if b.count <= 15 { return string(b) }   // small strings are stored inline anyway
             if let known = recent.first(where: { r in r.bytes.count == b.count && r.bytes.withUnsafeBytes { memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 } }) {
@@ -321,60 +396,14 @@ enum ListingRows {
             if recent.count < 16 { recent.append((Array(b), s)) }
             return s
         }
+    }
 
-        /// The document of the current row of `s`, or nil if `keep` rejects it.
-        private mutating func document(_ s: OpaquePointer, id: UnsafeBufferPointer<UInt8>, time: UnsafeBufferPointer<UInt8>) throws(DossierError) -> Document? {
-            let kindBytes = text(s, 1)
-            guard let kind = kinds.first(where: { k in
-                k.bytes.count == kindBytes.count && k.bytes.withUnsafeBytes { memcmp($0.baseAddress!, kindBytes.baseAddress!, kindBytes.count) == 0 }
-            })?.kind else {
-                throw .integrity("document \(string(id)) has an unknown kind")
-            }
-            var meta: DocumentMetadata?
-            if sqlite3_column_type(s, 6) != SQLITE_NULL {
-                let sealed = UnsafeRawBufferPointer(start: sqlite3_column_blob(s, 6), count: Int(sqlite3_column_bytes(s, 6)))
-                guard let opened = try open(sealed, id: id) else { return nil }
-                meta = opened
-            }
-            if keep != nil {
-                guard let meta, keep!.accepts(meta) else { return nil }
-            }
-            return Document(id: string(id), kind: kind, language: shared(text(s, 2)), size: UInt64(clamping: sqlite3_column_int64(s, 3)),
-                            depositedAt: string(time), depositedBy: shared(text(s, 5)),
-                            metadata: meta, removedAt: optionalText(s, 7).map(string), removedBy: optionalText(s, 8).map { shared($0) })
-        }
-
-        /// Opens one sealed metadata value (associated data: purpose `metadata`, the id); nil
-        /// if `keep` rejects its plaintext before it is decoded.
-        private mutating func open(_ sealed: UnsafeRawBufferPointer, id: UnsafeBufferPointer<UInt8>) throws(DossierError) -> DocumentMetadata? {
-            ad.removeSubrange(prefix...)
-            ad.append(contentsOf: id)
-            let n = sealed.count - AEAD.nonceBytes - AEAD.tagBytes
-            if plain.count < max(n, 0) {
-                wipe()
-                plain = [UInt8](repeating: 0, count: n)
-            }
-            var authentic = false, rejected = false
-            let key = vaultKey
-            let meta = plain.withUnsafeMutableBytes { p -> DocumentMetadata? in
-                guard n >= 0 else { return nil }
-                let target = UnsafeMutableRawBufferPointer(rebasing: p[0..<n])
-                defer { secureZero(target) }
-                authentic = ad.withUnsafeBytes { a in AEAD.open(sealed, key: key, additionalData: a, into: target) }
-                guard authentic else { return nil }
-                if keep?.rejects(encoded: UnsafeRawBufferPointer(target)) == true {
-                    rejected = true
-                    return nil
-                }
-                return DocumentMetadata.decode(UnsafeRawBufferPointer(target))
-            }
-            if rejected { return nil }
-            guard authentic else {
-                throw .integrity("the sealed metadata of \(string(id)) does not authenticate under the vault key (altered or swapped)")
-            }
-            guard let meta else { throw .integrity("the metadata of \(string(id)) is unreadable") }
-            return meta
-        }
+    /// The documents selected, in deposit order (see `read`).
+    static func documents(_ session: StaffSession, conditions: String, arguments: [DatabaseValueConvertible],
+                          keep: MetadataCondition?, connections: Int? = nil, probe: Probe? = nil) throws(DossierError) -> [Document] {
+        let sinks = try read(session, conditions: conditions, arguments: arguments, keep: keep, connections: connections,
+                             probe: probe, sink: { DocumentSink() })
+        return sinks.count == 1 ? sinks[0].documents : sinks.flatMap(\.documents)
     }
 }
 
@@ -386,14 +415,27 @@ struct MetadataCondition: Sendable {
     /// Words that must all occur, if given.
     var words: DocumentMetadata.Matcher?
 
-    /// Whether the words are surely missing from metadata in its sealed (binary) form, so that
-    /// it need not be decoded; false when only `accepts` can tell.
-    mutating func rejects(encoded: UnsafeRawBufferPointer) -> Bool {
-        words?.matches(encoded: encoded) == false
-    }
-
     /// Zeroes what the word matching kept of the last document it saw.
     mutating func wipe() { words?.wipe() }
+
+    /// Whether opened metadata is kept: `plain` with its `fields` (binary form), or `legacy`
+    /// (the JSON form, decoded). The binary form is matched on its bytes where that gives the
+    /// answer `matches` would; otherwise it is decoded first.
+    mutating func accepts(_ plain: UnsafeRawBufferPointer, _ fields: DocumentMetadata.Fields?, _ legacy: DocumentMetadata?) -> Bool {
+        guard let fields else { return legacy.map { accepts($0) } ?? false }
+        if let caseReference {
+            guard let r = fields.caseReference else { return false }
+            let bytes = UnsafeRawBufferPointer(rebasing: plain[r])
+            // Bytes decide for ASCII; otherwise Strings, which compare canonically equivalent forms equal.
+            if !bytes.elementsEqual(caseReference.utf8) {
+                if bytes.allSatisfy({ $0 < 0x80 }) && caseReference.utf8.allSatisfy({ $0 < 0x80 }) { return false }
+                if String(decoding: bytes, as: UTF8.self) != caseReference { return false }
+            }
+        }
+        guard words != nil else { return true }
+        if let answer = words!.matches(encoded: plain, fields) { return answer }
+        return words!.matches(DocumentMetadata.decode(plain, fields))
+    }
 
     mutating func accepts(_ m: DocumentMetadata) -> Bool {
         if let caseReference, m.caseReference != caseReference { return false }

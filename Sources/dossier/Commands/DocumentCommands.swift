@@ -35,20 +35,9 @@ func printDocuments(_ docs: [Document], json: Bool) {
         })
         return
     }
-    // Tab-separated lines for pipes, as Table.print writes them, formatted on all cores into
-    // one buffer per core: 100,000 rows printed one by one cost more than reading them.
-    let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, docs.count / 1024))
-    var chunks = [[UInt8]](repeating: [], count: workers)
-    chunks.withUnsafeMutableBufferPointer { c in
-        nonisolated(unsafe) let c = c
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            c[w] = tabSeparated(docs[docs.count * w / workers..<docs.count * (w + 1) / workers])
-        }
-    }
-    fflush(nil)
-    for chunk in chunks where !chunk.isEmpty {
-        chunk.withUnsafeBytes { FileHandle.standardOutput.write(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0.baseAddress!), count: $0.count, deallocator: .none)) }
-    }
+    var lines = TableLines()
+    for d in docs { d.withListingRow { lines.append($0) } }
+    lines.write()
 }
 
 /// Ends a listing that succeeded without releasing its documents one by one: for 100,000
@@ -60,56 +49,72 @@ func exitKeepingMemory(_ docs: [Document]) -> Never {
     withExtendedLifetime(docs) { Foundation.exit(0) }
 }
 
-/// `Table.print`'s lines for pipes (cells joined by tabs), as bytes.
-private func tabSeparated(_ docs: ArraySlice<Document>) -> [UInt8] {
-    var names: [(tag: String, name: [UInt8])] = []   // a vault has few languages
-    var out = LineBytes(capacity: docs.count * 112)
-    var size: [UInt8] = []
-    for i in docs.indices {
-        out.append(docs[i].id); out.append(0x09)
-        out.append(docs[i].kind.rawValue); out.append(0x09)
-        let language = docs[i].language
-        if let known = names.firstIndex(where: { $0.tag == language }) {
-            out.append(names[known].name)
-        } else {
-            names.append((language, Array(Language.displayName(language).utf8)))
-            out.append(names[names.count - 1].name)
+extension Document {
+    /// Calls `body` with the fields the table shows, so that a listing of Documents and one of
+    /// rows (`listRows`) are printed by the same code.
+    func withListingRow(_ body: (ListingRow) -> Void) {
+        var (id, language, depositedAt, title) = (id, language, depositedAt, metadata?.title)
+        id.withUTF8 { i in
+            language.withUTF8 { l in
+                depositedAt.withUTF8 { d in
+                    func row(_ t: UnsafeBufferPointer<UInt8>?) {
+                        body(ListingRow(id: i, kind: kind, language: l, size: size, depositedAt: d, title: t))
+                    }
+                    if title == nil { row(nil) } else { title!.withUTF8 { row($0) } }
+                }
+            }
         }
-        out.append(0x09)
-        size.removeAll(keepingCapacity: true)
-        Table.appendSize(docs[i].size, to: &size)
-        out.append(size); out.append(0x09)
-        out.append(docs[i].depositedAt, limit: 10); out.append(0x09)   // the day (timestamps are ASCII)
-        out.append(docs[i].metadata?.title ?? "(removed)"); out.append(0x0a)
     }
-    return out.finish()
 }
 
-/// Bytes appended with plain pointer writes: for 100,000 rows of six cells, Array's checks
-/// per append cost more than the copying.
-private struct LineBytes {
-    private var storage: [UInt8]
+/// `Table.print`'s lines for pipes (cells joined by tabs), as bytes appended with plain pointer
+/// writes: for 100,000 rows of six cells, Array's checks per append cost more than the copying.
+struct TableLines: Sendable {
+    private var storage = [UInt8](repeating: 0, count: 1 << 16)
     private var count = 0
+    /// Display names of the languages seen (a vault has few).
+    private var names: [(tag: [UInt8], name: [UInt8])] = []
+    private var size: [UInt8] = []
 
-    init(capacity: Int) { storage = [UInt8](repeating: 0, count: max(capacity, 64)) }
+    mutating func append(_ row: ListingRow) {
+        append(row.id); append(0x09)
+        append(row.kind.rawValue); append(0x09)
+        let tag = row.language
+        if let known = names.firstIndex(where: { $0.tag.elementsEqual(tag) }) {
+            append(names[known].name)
+        } else {
+            names.append((Array(tag), Array(Language.displayName(String(decoding: tag, as: UTF8.self)).utf8)))
+            append(names[names.count - 1].name)
+        }
+        append(0x09)
+        size.removeAll(keepingCapacity: true)
+        Table.appendSize(row.size, to: &size)
+        append(size); append(0x09)
+        append(UnsafeBufferPointer(rebasing: row.depositedAt.prefix(10))); append(0x09)   // the day (timestamps are ASCII)
+        if let title = row.title { append(title) } else { append("(removed)") }
+        append(0x0a)
+    }
 
-    /// The bytes appended.
-    consuming func finish() -> [UInt8] {
-        storage.removeSubrange(count...)
-        return storage
+    /// Writes the lines to standard output (after anything C stdio holds).
+    func write() {
+        guard count > 0 else { return }
+        fflush(nil)
+        storage.withUnsafeBytes { b in
+            FileHandle.standardOutput.write(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: b.baseAddress!), count: count, deallocator: .none))
+        }
     }
 
     private mutating func room(_ n: Int) {
         if storage.count - count < n { storage += [UInt8](repeating: 0, count: max(n, storage.count)) }
     }
 
-    mutating func append(_ b: UInt8) {
+    private mutating func append(_ b: UInt8) {
         room(1)
         storage.withUnsafeMutableBufferPointer { $0[count] = b }
         count += 1
     }
 
-    mutating func append(_ b: UnsafeBufferPointer<UInt8>) {
+    private mutating func append(_ b: UnsafeBufferPointer<UInt8>) {
         guard let from = b.baseAddress, b.count > 0 else { return }
         room(b.count)
         let at = count
@@ -117,14 +122,13 @@ private struct LineBytes {
         count += b.count
     }
 
-    mutating func append(_ b: [UInt8]) { b.withUnsafeBufferPointer { append($0) } }
+    private mutating func append(_ b: [UInt8]) { b.withUnsafeBufferPointer { append($0) } }
 
-    /// The first `limit` bytes of `s`'s UTF-8; strings made by the catalogue are native, so
-    /// their bytes are at hand without a copy.
-    mutating func append(_ s: String, limit: Int = .max) {
-        if s.utf8.withContiguousStorageIfAvailable({ append(UnsafeBufferPointer(rebasing: $0.prefix(limit))) }) == nil {
-            append(Array(s.utf8.prefix(limit)))
-        }
+    private mutating func append(_ s: StaticString) { append(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
+
+    private mutating func append(_ s: String) {
+        var s = s
+        s.withUTF8 { append($0) }
     }
 }
 
@@ -202,10 +206,16 @@ struct ListCommand: ParsableCommand {
 
     func run() throws {
         let k = try kind.map { k throws(DossierError) in try DocumentKind(parsing: k) }
-        // The session (and its vault key) is released before the exit below, which runs no deinitialisers.
-        let docs = try staff.session().list(DocumentFilter(kind: k, caseReference: caseReference, language: lang, includeRemoved: includeRemoved))
-        printDocuments(docs, json: json)
-        exitKeepingMemory(docs)
+        let filter = DocumentFilter(kind: k, caseReference: caseReference, language: lang, includeRemoved: includeRemoved)
+        if json || Terminal.stdoutIsTerminal {
+            // The session (and its vault key) is released before the exit below, which runs no deinitialisers.
+            let docs = try staff.session().list(filter)
+            printDocuments(docs, json: json)
+            exitKeepingMemory(docs)
+        }
+        // For pipes, each core formats the lines of the rows it reads: no Document per row.
+        let parts = try staff.session().listRows(filter, part: { TableLines() }) { lines, row in lines.append(row) }
+        parts.forEach { $0.write() }
     }
 }
 
