@@ -1,5 +1,9 @@
 # Dossier — the two commands a new user types are `make demo` and `make test`.
 SWIFT ?= swift
+## Release builds carry the Swift runtime and Foundation inside the binary: it starts faster (no
+## dynamic linking of the Swift libraries) and runs on a machine with only Debian's libsodium,
+## SQLite and libcurl, without a Swift toolchain.
+RELEASE = -c release --static-swift-stdlib
 
 .PHONY: all deps build release demo test crash-test bench load-test clean
 
@@ -12,11 +16,11 @@ build: deps
 	$(SWIFT) build
 
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build $(RELEASE)
 
 ## Build in release mode and run the whole story on a throwaway vault.
 demo: release
-	@scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/dossier"
+	@scripts/demo.sh "$$($(SWIFT) build $(RELEASE) --show-bin-path)/dossier"
 
 ## Run every test: the concurrency test, a short crash test (5 SIGKILLs), then the unit,
 ## vector and end-to-end tests (last, so that their summary closes the output).
@@ -33,8 +37,8 @@ crash-test: build
 ## Benchmarks (release build; not part of `make test`).
 bench:
 	@DOSSIER_BENCH_DEPS=1 scripts/install-deps.sh
-	$(SWIFT) build -c release
-	@scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)/dossier"
+	$(SWIFT) build $(RELEASE)
+	@scripts/bench.sh "$$($(SWIFT) build $(RELEASE) --show-bin-path)/dossier"
 
 ## Load test of the key-release service: 200 concurrent opens (release build; not in `make test`).
 load-test: deps

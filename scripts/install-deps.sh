@@ -3,8 +3,9 @@
 # Runs apt-get as root, or through sudo when available.
 set -euo pipefail
 
-# libcurl4: the HTTP client (Foundation's URLSession) `dossier open` uses for online packages.
-packages=(libsodium-dev libsqlite3-dev pkg-config libcurl4)
+# libcurl: the HTTP client (Foundation's URLSession) `dossier open` uses for online packages; the
+# -dev package because release builds link Foundation statically (Makefile, RELEASE).
+packages=(libsodium-dev libsqlite3-dev pkg-config libcurl4 libcurl4-openssl-dev)
 # Tools the benchmarks and end-to-end checks use.
 if [ "${DOSSIER_BENCH_DEPS:-0}" = 1 ]; then packages+=(age hyperfine time); fi
 

@@ -6,5 +6,5 @@
 # Usage: scripts/load-test.sh [REQUESTS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product KeyReleaseLoad >&2
-exec "$(swift build -c release --show-bin-path)/KeyReleaseLoad" "${1:-200}"
+swift build -c release --static-swift-stdlib --product KeyReleaseLoad >&2
+exec "$(swift build -c release --static-swift-stdlib --show-bin-path)/KeyReleaseLoad" "${1:-200}"
