@@ -373,6 +373,38 @@ final class CLITests: XCTestCase {
 
     /// Usage errors follow the same UI rule as every other failure: a `dossier: error:` line
     /// (STYLE.md; the rule written at the top of Dossier.swift), exit 64, nothing on stdout.
+    /// `list` to a pipe is formatted from rows, not Documents: its lines say what `list --json`
+    /// says, in the same order, across several growths of the output buffer (hundreds of KiB),
+    /// with a removed document shown as such.
+    func testListToAPipeSaysWhatJSONSays() throws {
+        let dir = try makeFolder()
+        let (_, _, doc, env) = try smallVault(dir)
+        var files: [String] = []
+        for i in 0..<1000 {
+            files.append(dir.file("m\(i).txt"))
+            try write(files[i], "n\(i)")
+        }
+        let title = String(repeating: "Expert report on prison conditions ", count: 8)
+        try succeed(["deposit"] + files + ["--kind", "supporting-material", "--title", title, "--lang", "fr"], env: env)
+        try succeed(["remove", doc, "--reason", "test"], env: env)
+        let objects = try jsonArray(try succeed(["list", "--include-removed", "--json"], env: env))
+        let out = try succeed(["list", "--include-removed"], env: env).stdout
+        XCTAssertGreaterThan(out.utf8.count, 256 * 1024)
+        let lines = out.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        XCTAssertEqual(objects.count, 1001)
+        XCTAssertEqual(lines.count, objects.count)
+        for (cells, o) in zip(lines, objects) {
+            XCTAssertEqual(cells.count, 6)
+            XCTAssertEqual(cells[0], o["id"] as? String)
+            XCTAssertEqual(cells[1], o["kind"] as? String)
+            XCTAssertEqual(cells[2], o["languageName"] as? String)
+            XCTAssertEqual(cells[4], (o["depositedAt"] as? String).map { String($0.prefix(10)) })
+            XCTAssertEqual(cells[5], (o["title"] as? String) ?? "(removed)")
+        }
+        XCTAssertEqual(lines.first?[5], "(removed)")
+        XCTAssertEqual(lines.last?[5], title.trimmingCharacters(in: .whitespaces))
+    }
+
     func testUsageErrorsUseTheErrorPrefix() throws {
         let dir = try makeFolder()
         let (_, _, doc, env) = try smallVault(dir)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DossierCore
+import DossierCrypto
 import Foundation
 
 /// JSON shape of a document in listings.
@@ -38,6 +39,7 @@ func printDocuments(_ docs: [Document], json: Bool) {
     var lines = TableLines()
     for d in docs { d.withListingRow { lines.append($0) } }
     lines.write()
+    lines.wipe()
 }
 
 /// Ends a listing that succeeded without releasing its documents one by one: for 100,000
@@ -69,6 +71,8 @@ extension Document {
 
 /// `Table.print`'s lines for pipes (cells joined by tabs), as bytes appended with plain pointer
 /// writes: for 100,000 rows of six cells, Array's checks per append cost more than the copying.
+/// The lines hold titles in plaintext: the buffer only grows by a copy that wipes the old one,
+/// and `wipe` zeroes it once written.
 struct TableLines: Sendable {
     private var storage = [UInt8](repeating: 0, count: 1 << 16)
     private var count = 0
@@ -104,8 +108,17 @@ struct TableLines: Sendable {
         }
     }
 
+    /// Zeroes the lines.
+    mutating func wipe() {
+        storage.withUnsafeMutableBytes { secureZero($0) }
+    }
+
     private mutating func room(_ n: Int) {
-        if storage.count - count < n { storage += [UInt8](repeating: 0, count: max(n, storage.count)) }
+        guard storage.count - count < n else { return }
+        var bigger = [UInt8](repeating: 0, count: storage.count + max(n, storage.count))
+        bigger.withUnsafeMutableBufferPointer { b in storage.withUnsafeBufferPointer { b.baseAddress!.update(from: $0.baseAddress!, count: count) } }
+        wipe()
+        storage = bigger
     }
 
     private mutating func append(_ b: UInt8) {
@@ -214,8 +227,11 @@ struct ListCommand: ParsableCommand {
             exitKeepingMemory(docs)
         }
         // For pipes, each core formats the lines of the rows it reads: no Document per row.
-        let parts = try staff.session().listRows(filter, part: { TableLines() }) { lines, row in lines.append(row) }
-        parts.forEach { $0.write() }
+        var parts = try staff.session().listRows(filter, part: { TableLines() }) { lines, row in lines.append(row) }
+        for i in parts.indices {
+            parts[i].write()
+            parts[i].wipe()
+        }
     }
 }
 
