@@ -108,7 +108,7 @@ extension StaffSession {
     /// parts come back in deposit order: the listing is their concatenation. `add` runs on
     /// several threads at once, each with its own part; the row's buffers are valid only
     /// during the call (`ListingRow`). For 100,000 documents, making the Documents and their
-    /// strings cost about a third of `list` (docs/performance.md).
+    /// strings, then printing from them, cost about a sixth of `list` (docs/performance.md).
     public func listRows<Part: Sendable>(_ filter: DocumentFilter, part: () -> Part,
                                          add: @escaping @Sendable (inout Part, ListingRow) -> Void) throws(DossierError) -> [Part] {
         try listRows(filter, connections: nil, part: part, add: add)
