@@ -122,24 +122,91 @@ final class ListingTests: XCTestCase {
         }
     }
 
+    /// The order of a listing, as SQLite gives it: deposit time, then the order recorded.
+    private func depositOrder(_ v: VaultFixture, _ condition: String = "") throws -> [String] {
+        try rawDatabase(v).read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM documents WHERE removed_at IS NULL\(condition) ORDER BY deposited_at, rowid")
+        }
+    }
+
     /// Deposit times that go back (a clock set back) across the ranges' seam: the listing is
-    /// still in deposit order, then id, on any number of connections.
+    /// still in deposit order on any number of connections, read again sorted, in the same
+    /// snapshot, for every kind of condition.
     func testDepositOrderAcrossRangesWhenClocksWentBack() throws {
         let v = try makeCatalogue(2000)
         defer { v.folder.remove() }
-        try rawDatabase(v).write { db in
+        let writer = try rawDatabase(v)
+        try writer.write { db in
             // Rows in the second half get times before those of the first half; some share a time.
             try db.execute(sql: "UPDATE documents SET deposited_at = '2000-01-01T00:00:00.' || printf('%03d', (rowid * 7) % 1000) || 'Z' WHERE rowid > 1000")
             try db.execute(sql: "UPDATE documents SET deposited_at = '1999-12-31T00:00:00.000Z' WHERE rowid % 97 = 0")
         }
-        let expected = try rawDatabase(v).read { db in
-            try String.fetchAll(db, sql: "SELECT id FROM documents ORDER BY deposited_at, id")
-        }
+        let expected = try depositOrder(v)
         for n in [1, 2, 3] {
-            XCTAssertEqual(try v.session.list(DocumentFilter(), connections: n).map(\.id), expected, "\(n) connections")
+            var sorted = 0
+            XCTAssertEqual(try v.session.list(DocumentFilter(), connections: n, probe: .init(beforeSorting: { sorted += 1 })).map(\.id),
+                           expected, "\(n) connections")
+            XCTAssertEqual(sorted, 1, "read again sorted")
             let rows = try tableFields(v.session, DocumentFilter(), connections: n)
             XCTAssertEqual(rows.fields.map { String($0.prefix { $0 != "/" }) }, expected, "rows on \(n) connections")
             XCTAssertEqual(rows.parts, 1, "read again, sorted, on one connection")
+            // Conditions in SQL and on the metadata keep their effect when sorted.
+            XCTAssertEqual(try v.session.list(DocumentFilter(kind: .witnessTestimony), connections: n).map(\.id),
+                           try depositOrder(v, " AND kind = 'witness-testimony'"))
+            let all = try v.session.list(DocumentFilter(), connections: n)
+            XCTAssertEqual(try v.session.list(DocumentFilter(caseReference: "EXT-3"), connections: n).map(\.id),
+                           all.filter { $0.metadata?.caseReference == "EXT-3" }.map(\.id))
+            XCTAssertEqual(try v.session.search(["odd"], connections: n).map(\.id),
+                           all.filter { $0.metadata!.tags.contains("odd") }.map(\.id))
+        }
+        // The sorted reading is the same snapshot: a removal committed just before it is not seen.
+        let before = try v.session.list(DocumentFilter(), connections: 2)
+        let during = try v.session.list(DocumentFilter(), connections: 2, probe: .init(beforeSorting: {
+            try writer.write { db in
+                try db.execute(sql: "UPDATE documents SET key_sealed = NULL, metadata_sealed = NULL, removed_at = '2030-01-01T00:00:00.000Z', removed_by = 'x' WHERE rowid = 5")
+            }
+        }))
+        XCTAssertTrue(fields(during) == fields(before), "the sorted reading saw a later commit")
+        XCTAssertEqual(try v.session.list(DocumentFilter(), connections: 2).count, before.count - 1)
+    }
+
+    /// The files of one deposit share its time and have random ids: that is deposit order, not
+    /// a clock set back, so such a catalogue is read on every connection and never again.
+    func testDepositsOfManyFilesStayOnEveryConnection() throws {
+        let v = try makeCatalogue(3000)
+        defer { v.folder.remove() }
+        try rawDatabase(v).write { db in
+            // Deposits of 1 to 50 files: each group of rows gets one time, in increasing order.
+            try db.execute(sql: "UPDATE documents SET deposited_at = '2026-01-01T00:00:' || printf('%02d', (rowid / 50) % 60) || '.' || printf('%03d', rowid / 3000) || 'Z'")
+            try db.execute(sql: "UPDATE documents SET deposited_at = '2026-01-01T00:01:' || printf('%02d', rowid / 50) || '.000Z' WHERE rowid >= 3000")
+        }
+        let expected = try depositOrder(v)
+        XCTAssertNotEqual(expected, try rawDatabase(v).read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM documents ORDER BY deposited_at, id")
+        }, "ids within a deposit must not already be in order, or the test shows nothing")
+        for n in [1, 2, 3] {
+            var sorted = 0, readers = 0
+            let docs = try v.session.list(DocumentFilter(), connections: n, probe: .init(readers: { readers = $0 }, beforeSorting: { sorted += 1 }))
+            XCTAssertEqual(docs.map(\.id), expected, "\(n) connections")
+            XCTAssertEqual(sorted, 0, "\(n) connections: read again although nothing went back")
+            XCTAssertEqual(readers, n)
+            XCTAssertEqual(try tableFields(v.session, DocumentFilter(), connections: n).parts, n)
+        }
+    }
+
+    /// Metadata larger than a core's scratch buffer (4 KiB) and than the search's first haystack
+    /// (1 KiB): both grow, and what they hold is found.
+    func testLargeMetadataIsListedAndSearched() throws {
+        let v = try makeVault()
+        defer { v.folder.remove() }
+        let long = String(repeating: "assurances ", count: 600) + "Tashkent"
+        try v.session.recordSyntheticDocuments(count: 2000) { i in
+            (.expertReport, "en", 1, DocumentMetadata(title: i % 500 == 7 ? long : "t\(i)", fileName: "f", tags: i % 500 == 7 ? [long] : []))
+        }
+        for n in [1, 2] {
+            XCTAssertEqual(try v.session.search(["tashkent"], connections: n).map { $0.metadata!.title }, Array(repeating: long, count: 4))
+            XCTAssertEqual(try v.session.list(DocumentFilter(), connections: n).filter { $0.metadata!.title == long }.count, 4)
+            XCTAssertEqual(try tableFields(v.session, DocumentFilter(), connections: n).fields.filter { $0.hasSuffix("/" + long) }.count, 4)
         }
     }
 

@@ -371,8 +371,6 @@ final class CLITests: XCTestCase {
         assertTranscriptHasNoSecrets()
     }
 
-    /// Usage errors follow the same UI rule as every other failure: a `dossier: error:` line
-    /// (STYLE.md; the rule written at the top of Dossier.swift), exit 64, nothing on stdout.
     /// `list` to a pipe is formatted from rows, not Documents: its lines say what `list --json`
     /// says, in the same order, across several growths of the output buffer (hundreds of KiB),
     /// with a removed document shown as such.
@@ -398,6 +396,7 @@ final class CLITests: XCTestCase {
             XCTAssertEqual(cells[0], o["id"] as? String)
             XCTAssertEqual(cells[1], o["kind"] as? String)
             XCTAssertEqual(cells[2], o["languageName"] as? String)
+            XCTAssertEqual(cells[3], (o["size"] as? Int).map { "\($0) B" })   // every file is under 1 KiB
             XCTAssertEqual(cells[4], (o["depositedAt"] as? String).map { String($0.prefix(10)) })
             XCTAssertEqual(cells[5], (o["title"] as? String) ?? "(removed)")
         }
@@ -405,6 +404,8 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(lines.last?[5], title.trimmingCharacters(in: .whitespaces))
     }
 
+    /// Usage errors follow the same UI rule as every other failure: a `dossier: error:` line
+    /// (STYLE.md; the rule written at the top of Dossier.swift), exit 64, nothing on stdout.
     func testUsageErrorsUseTheErrorPrefix() throws {
         let dir = try makeFolder()
         let (_, _, doc, env) = try smallVault(dir)

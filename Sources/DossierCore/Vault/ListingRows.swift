@@ -24,10 +24,12 @@ internal import GRDBSQLite
 /// connection alone. (SQLite's snapshot API would say this directly, but Debian's library is
 /// built without it.)
 ///
-/// Order. Rows are read in rowid order, which is deposit order unless clocks went back; each
-/// core checks the order of the rows it reads, the seams between ranges are checked, and only
-/// if one is out of order is the listing read again on the vault's connection (the same
-/// snapshot) with SQLite sorting it: `ORDER BY deposited_at, id`.
+/// Order. A listing is in deposit order: by deposit time, then in the order the rows were
+/// recorded (rowid; the files of one deposit share its time, in the order they were given).
+/// Rows are read in rowid order, so each core only checks that the deposit times it reads never
+/// go back, and the seams between ranges are checked; only if a time went back (a clock set
+/// back) is the listing read again on the vault's connection (the same snapshot) with SQLite
+/// sorting it: `ORDER BY deposited_at, rowid`.
 ///
 /// What a core makes of each row is its sink's business: a `Document` (`list`, `search`), or
 /// the caller's own part through `listRows` (the `list` command's table, without a Document
@@ -96,18 +98,21 @@ enum ListingRows {
             }
             let (sinks, ordered) = try join(0)
             if ordered { return sinks }
-            // Deposit times went back somewhere (a clock set back): SQLite sorts, on the vault's
-            // connection, in the same snapshot.
-            let sorted = try statement(db, sql: sql + " ORDER BY deposited_at, id", arguments: arguments)
+            // A deposit time went back somewhere (a clock set back): SQLite sorts, on the
+            // vault's connection, in the same snapshot.
+            try probe?.beforeSorting?()
+            let sorted = try statement(db, sql: sql + " ORDER BY deposited_at, rowid", arguments: arguments)
             return try readAll(statements: [sorted], ranges: rowids.split(1), session: session, keep: keep, sink: sink).sinks
         }
     }
 
     /// Tests: `inSnapshot` runs once the vault's connection has its snapshot, before the extra
-    /// connections take theirs; `readers` is told how many connections read.
+    /// connections take theirs; `readers` is told how many connections read; `beforeSorting`
+    /// runs if the rows were out of order, before they are read again sorted.
     struct Probe {
         var inSnapshot: (() throws -> Void)?
         var readers: ((Int) -> Void)?
+        var beforeSorting: (() throws -> Void)?
     }
 
     private static func dataVersion(_ db: Database) throws -> Int64 {
@@ -148,7 +153,7 @@ enum ListingRows {
         var inOrder = true
         /// Whether any row was read, and the first and last (kept or not).
         var read = false
-        var first = DepositKey(), last = DepositKey()
+        var first = DepositTime(), last = DepositTime()
     }
 
     /// Runs every statement over its range, on its own core, each into its own sink; and
@@ -178,50 +183,34 @@ enum ListingRows {
         for s in statements { sqlite3_reset(s.sqliteStatement) }
         if let failure = shares.lazy.compactMap(\.failure).first { throw failure }
         let read = shares.filter(\.read)
-        let ordered = read.allSatisfy(\.inOrder) && zip(read, read.dropFirst()).allSatisfy { !$1.first.precedes($0.last) }
+        let ordered = read.allSatisfy(\.inOrder) && zip(read, read.dropFirst()).allSatisfy { a, b in
+            b.first.bytes.withUnsafeBufferPointer { !a.last.isAfter($0) }
+        }
         return (sinks, ordered)
     }
 
     /// A statement pointer handed to one worker while its connection waits in its transaction.
     private struct UncheckedStatement: @unchecked Sendable { let pointer: OpaquePointer }
 
-    /// Deposit time and id of a row, copied (SQLite's buffers change at every step).
-    private struct DepositKey {
-        var time: [UInt8] = []
-        var id: [UInt8] = []
-
-        mutating func set(time t: UnsafeBufferPointer<UInt8>, id i: UnsafeBufferPointer<UInt8>) {
-            Self.copy(t, to: &time)
-            Self.copy(i, to: &id)
-        }
+    /// A row's deposit time, copied (SQLite's buffers change at every step).
+    private struct DepositTime {
+        var bytes: [UInt8] = []
 
         /// Once per row: a plain copy, with no generic collection code.
-        private static func copy(_ from: UnsafeBufferPointer<UInt8>, to: inout [UInt8]) {
-            if to.count != from.count { to = [UInt8](repeating: 0, count: from.count) }
+        mutating func set(_ from: UnsafeBufferPointer<UInt8>) {
+            if bytes.count != from.count { bytes = [UInt8](repeating: 0, count: from.count) }
             guard let base = from.baseAddress, from.count > 0 else { return }
-            to.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: base, count: from.count) }
+            bytes.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: base, count: from.count) }
         }
 
-        /// `ORDER BY deposited_at, id` with SQLite's BINARY collation: bytes, then length.
-        func precedes(_ other: DepositKey) -> Bool {
-            time.withUnsafeBufferPointer { t in id.withUnsafeBufferPointer { i in other.comesAfter(time: t, id: i) } }
-        }
-
-        /// Whether a row with `time` and `id` comes before this one.
-        func comesAfter(time t: UnsafeBufferPointer<UInt8>, id i: UnsafeBufferPointer<UInt8>) -> Bool {
-            time.withUnsafeBufferPointer { mt in id.withUnsafeBufferPointer { mi in Self.precedes(t, i, mt, mi) } }
-        }
-
-        static func precedes(_ t: UnsafeBufferPointer<UInt8>, _ i: UnsafeBufferPointer<UInt8>,
-                             _ ot: UnsafeBufferPointer<UInt8>, _ oi: UnsafeBufferPointer<UInt8>) -> Bool {
-            let byTime = compare(t, ot)
-            return byTime != 0 ? byTime < 0 : compare(i, oi) < 0
-        }
-
-        private static func compare(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Int {
-            let common = min(x.count, y.count)
-            let c = common == 0 ? 0 : Int(memcmp(x.baseAddress!, y.baseAddress!, common))
-            return c != 0 ? c : x.count - y.count
+        /// Whether `t` is earlier than this time, as SQLite's BINARY collation orders them
+        /// (bytes, then length).
+        func isAfter(_ t: UnsafeBufferPointer<UInt8>) -> Bool {
+            bytes.withUnsafeBufferPointer { b in
+                let common = min(b.count, t.count)
+                let c = common == 0 ? 0 : Int(memcmp(t.baseAddress!, b.baseAddress!, common))
+                return c != 0 ? c < 0 : t.count < b.count
+            }
         }
     }
 
@@ -280,7 +269,7 @@ enum ListingRows {
         var keep: MetadataCondition?
         var ad = Array("dossier/\(Sealing.Purpose.metadata.rawValue)/v1\n".utf8)
         let prefix: Int
-        var plain = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
+        var plain = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 4096)
         let kinds = DocumentKind.allCases.map { (bytes: Array($0.rawValue.utf8), kind: $0) }
 
         init(vaultKey: SecureBytes, keep: MetadataCondition?) {
@@ -291,15 +280,15 @@ enum ListingRows {
 
         /// Zeroes and frees the scratch buffer and what the condition kept.
         mutating func close() {
-            secureZero(plain)
+            secureZero(UnsafeMutableRawBufferPointer(plain))
             plain.deallocate()
-            plain = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+            plain = UnsafeMutableBufferPointer(start: nil, count: 0)
             keep?.wipe()
         }
 
         /// Steps `s` to the end, handing each kept row to `sink`.
         mutating func read<S: Sink>(_ s: OpaquePointer, into sink: inout S, share: inout Share, path: String) {
-            var previous = DepositKey()
+            var previous = DepositTime()
             while true {
                 let rc = sqlite3_step(s)
                 if rc == SQLITE_DONE { break }
@@ -310,12 +299,12 @@ enum ListingRows {
                 }
                 let time = text(s, 4), id = text(s, 0)
                 if share.read {
-                    if previous.comesAfter(time: time, id: id) { share.inOrder = false }
+                    if previous.isAfter(time) { share.inOrder = false }
                 } else {
-                    share.first.set(time: time, id: id)
+                    share.first.set(time)
                     share.read = true
                 }
-                previous.set(time: time, id: id)
+                previous.set(time)
                 do throws(DossierError) {
                     try row(s, id: id, time: time, sink: &sink)
                 } catch {
@@ -344,11 +333,11 @@ enum ListingRows {
             let n = sealed.count - AEAD.nonceBytes - AEAD.tagBytes
             guard n >= 0 else { throw notAuthentic(id) }
             if plain.count < n {
-                secureZero(plain)
+                secureZero(UnsafeMutableRawBufferPointer(plain))
                 plain.deallocate()
-                plain = .allocate(byteCount: n, alignment: 16)
+                plain = .allocate(capacity: n)
             }
-            let target = UnsafeMutableRawBufferPointer(rebasing: plain[0..<n])
+            let target = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: plain[0..<n]))
             defer { secureZero(target) }
             ad.removeSubrange(prefix...)
             ad.append(contentsOf: id)

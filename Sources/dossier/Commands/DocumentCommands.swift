@@ -36,10 +36,9 @@ func printDocuments(_ docs: [Document], json: Bool) {
         })
         return
     }
-    var lines = TableLines()
+    let lines = TableLines()
     for d in docs { d.withListingRow { lines.append($0) } }
     lines.write()
-    lines.wipe()
 }
 
 /// Ends a listing that succeeded without releasing its documents one by one: for 100,000
@@ -71,16 +70,23 @@ extension Document {
 
 /// `Table.print`'s lines for pipes (cells joined by tabs), as bytes appended with plain pointer
 /// writes: for 100,000 rows of six cells, Array's checks per append cost more than the copying.
-/// The lines hold titles in plaintext: the buffer only grows by a copy that wipes the old one,
-/// and `wipe` zeroes it once written.
-struct TableLines: Sendable {
-    private var storage = [UInt8](repeating: 0, count: 1 << 16)
+/// The lines hold titles in plaintext: the buffer grows by a copy that zeroes the old one, and
+/// is zeroed when released, whether the lines were written or dropped (a listing that fails,
+/// or one read again in order). A class, so that this holds on every path; each part belongs
+/// to one core at a time (`listRows`), hence unchecked.
+final class TableLines: @unchecked Sendable {
+    private var storage = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 1 << 16)
     private var count = 0
     /// Display names of the languages seen (a vault has few).
     private var names: [(tag: [UInt8], name: [UInt8])] = []
     private var size: [UInt8] = []
 
-    mutating func append(_ row: ListingRow) {
+    deinit {
+        secureZero(UnsafeMutableRawBufferPointer(storage))
+        storage.deallocate()
+    }
+
+    func append(_ row: ListingRow) {
         append(row.id); append(0x09)
         append(row.kind.rawValue); append(0x09)
         let tag = row.language
@@ -103,43 +109,36 @@ struct TableLines: Sendable {
     func write() {
         guard count > 0 else { return }
         fflush(nil)
-        storage.withUnsafeBytes { b in
-            FileHandle.standardOutput.write(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: b.baseAddress!), count: count, deallocator: .none))
-        }
+        FileHandle.standardOutput.write(Data(bytesNoCopy: storage.baseAddress!, count: count, deallocator: .none))
     }
 
-    /// Zeroes the lines.
-    mutating func wipe() {
-        storage.withUnsafeMutableBytes { secureZero($0) }
-    }
-
-    private mutating func room(_ n: Int) {
+    private func room(_ n: Int) {
         guard storage.count - count < n else { return }
-        var bigger = [UInt8](repeating: 0, count: storage.count + max(n, storage.count))
-        bigger.withUnsafeMutableBufferPointer { b in storage.withUnsafeBufferPointer { b.baseAddress!.update(from: $0.baseAddress!, count: count) } }
-        wipe()
+        let bigger = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: storage.count + max(n, storage.count))
+        bigger.baseAddress!.update(from: storage.baseAddress!, count: count)
+        secureZero(UnsafeMutableRawBufferPointer(storage))
+        storage.deallocate()
         storage = bigger
     }
 
-    private mutating func append(_ b: UInt8) {
+    private func append(_ b: UInt8) {
         room(1)
-        storage.withUnsafeMutableBufferPointer { $0[count] = b }
+        storage[count] = b
         count += 1
     }
 
-    private mutating func append(_ b: UnsafeBufferPointer<UInt8>) {
+    private func append(_ b: UnsafeBufferPointer<UInt8>) {
         guard let from = b.baseAddress, b.count > 0 else { return }
         room(b.count)
-        let at = count
-        storage.withUnsafeMutableBufferPointer { ($0.baseAddress! + at).update(from: from, count: b.count) }
+        (storage.baseAddress! + count).update(from: from, count: b.count)
         count += b.count
     }
 
-    private mutating func append(_ b: [UInt8]) { b.withUnsafeBufferPointer { append($0) } }
+    private func append(_ b: [UInt8]) { b.withUnsafeBufferPointer { append($0) } }
 
-    private mutating func append(_ s: StaticString) { append(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
+    private func append(_ s: StaticString) { append(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
 
-    private mutating func append(_ s: String) {
+    private func append(_ s: String) {
         var s = s
         s.withUTF8 { append($0) }
     }
@@ -202,7 +201,11 @@ struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List documents (titles are decrypted with your staff identity).",
-        discussion: "Example: dossier list --kind witness-testimony --case EXT-2026-014 --json"
+        discussion: """
+        In deposit order: oldest first, the files of one deposit in the order they were given. A table on a terminal; tab-separated lines, without the heading, for a pipe or a file.
+
+        Example: dossier list --kind witness-testimony --case EXT-2026-014 --json
+        """
     )
     @OptionGroup var staff: StaffOptions
     @Option(help: ArgumentHelp("Only this kind.", valueName: "KIND")) var kind: String?
@@ -227,11 +230,8 @@ struct ListCommand: ParsableCommand {
             exitKeepingMemory(docs)
         }
         // For pipes, each core formats the lines of the rows it reads: no Document per row.
-        var parts = try staff.session().listRows(filter, part: { TableLines() }) { lines, row in lines.append(row) }
-        for i in parts.indices {
-            parts[i].write()
-            parts[i].wipe()
-        }
+        let parts = try staff.session().listRows(filter, part: { TableLines() }) { lines, row in lines.append(row) }
+        parts.forEach { $0.write() }
     }
 }
 
