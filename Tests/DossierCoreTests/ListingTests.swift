@@ -122,6 +122,13 @@ final class ListingTests: XCTestCase {
         }
     }
 
+    /// Removes the document at `rowid` (an SQL expression) as `remove` would, through `writer`.
+    private func removeBehindTheListingsBack(_ writer: DatabaseQueue, rowid: String) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE documents SET key_sealed = NULL, metadata_sealed = NULL, removed_at = '2030-01-01T00:00:00.000Z', removed_by = 'x' WHERE rowid = \(rowid)")
+        }
+    }
+
     /// The order of a listing, as SQLite gives it: deposit time, then the order recorded.
     private func depositOrder(_ v: VaultFixture, _ condition: String = "") throws -> [String] {
         try rawDatabase(v).read { db in
@@ -162,9 +169,7 @@ final class ListingTests: XCTestCase {
         // The sorted reading is the same snapshot: a removal committed just before it is not seen.
         let before = try v.session.list(DocumentFilter(), connections: 2)
         let during = try v.session.list(DocumentFilter(), connections: 2, probe: .init(beforeSorting: {
-            try writer.write { db in
-                try db.execute(sql: "UPDATE documents SET key_sealed = NULL, metadata_sealed = NULL, removed_at = '2030-01-01T00:00:00.000Z', removed_by = 'x' WHERE rowid = 5")
-            }
+            try self.removeBehindTheListingsBack(writer, rowid: "5")
         }))
         XCTAssertTrue(fields(during) == fields(before), "the sorted reading saw a later commit")
         XCTAssertEqual(try v.session.list(DocumentFilter(), connections: 2).count, before.count - 1)
@@ -176,9 +181,8 @@ final class ListingTests: XCTestCase {
         let v = try makeCatalogue(3000)
         defer { v.folder.remove() }
         try rawDatabase(v).write { db in
-            // Deposits of 1 to 50 files: each group of rows gets one time, in increasing order.
-            try db.execute(sql: "UPDATE documents SET deposited_at = '2026-01-01T00:00:' || printf('%02d', (rowid / 50) % 60) || '.' || printf('%03d', rowid / 3000) || 'Z'")
-            try db.execute(sql: "UPDATE documents SET deposited_at = '2026-01-01T00:01:' || printf('%02d', rowid / 50) || '.000Z' WHERE rowid >= 3000")
+            // Deposits of up to 50 files: each group of rows gets one time, in increasing order.
+            try db.execute(sql: "UPDATE documents SET deposited_at = printf('2026-01-01T00:%02d:%02d.000Z', rowid / 3000, (rowid / 50) % 60)")
         }
         let expected = try depositOrder(v)
         XCTAssertNotEqual(expected, try rawDatabase(v).read { db in
@@ -221,9 +225,7 @@ final class ListingTests: XCTestCase {
         var readers = 0
         let during = try v.session.list(DocumentFilter(), connections: 2, probe: .init(inSnapshot: {
             // Remove the last document (in the second connection's range) behind the listing's back.
-            try writer.write { db in
-                try db.execute(sql: "UPDATE documents SET key_sealed = NULL, metadata_sealed = NULL, removed_at = '2030-01-01T00:00:00.000Z', removed_by = 'x' WHERE rowid = (SELECT max(rowid) FROM documents)")
-            }
+            try self.removeBehindTheListingsBack(writer, rowid: "(SELECT max(rowid) FROM documents)")
         }, readers: { readers = $0 }))
         XCTAssertEqual(readers, 1, "the extra connection must not join a later snapshot")
         XCTAssertTrue(fields(during) == fields(before), "the listing mixes two snapshots")
