@@ -246,7 +246,7 @@ private struct RowSink<Part>: ListingRows.Sink {
     var part: Part
     let add: (inout Part, ListingRow) -> Void
 
-    mutating func take(_ r: ListingRows.RawRow) throws(DossierError) {
+    mutating func take(_ r: ListingRows.RawRow) {
         let row = { (title: UnsafeBufferPointer<UInt8>?) in
             ListingRow(id: r.id, kind: r.kind, language: r.language, size: r.size, depositedAt: r.depositedAt, title: title)
         }

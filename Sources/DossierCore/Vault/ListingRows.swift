@@ -44,7 +44,7 @@ enum ListingRows {
     /// What one core makes of the rows it reads (documents, or the caller's parts).
     protocol Sink: SendableMetatype {
         /// Takes a row that was kept; its buffers are valid only during the call.
-        mutating func take(_ row: RawRow) throws(DossierError)
+        mutating func take(_ row: RawRow)
     }
 
     /// The rows selected by `conditions` (SQL appended after `WHERE rowid BETWEEN ? AND ?`, with
@@ -326,7 +326,7 @@ enum ListingRows {
             }
             guard sqlite3_column_type(s, 6) != SQLITE_NULL else {
                 // Removed: no metadata, never matched by a condition on it.
-                if keep == nil { try sink.take(RawRow(statement: s, id: id, depositedAt: time, kind: kind, plain: nil, fields: nil, legacy: nil)) }
+                if keep == nil { sink.take(RawRow(statement: s, id: id, depositedAt: time, kind: kind, plain: nil, fields: nil, legacy: nil)) }
                 return
             }
             let sealed = UnsafeRawBufferPointer(start: sqlite3_column_blob(s, 6), count: Int(sqlite3_column_bytes(s, 6)))
@@ -352,7 +352,7 @@ enum ListingRows {
             }
             guard fields != nil || legacy != nil else { throw .integrity("the metadata of \(string(id)) is unreadable") }
             if keep != nil, !keep!.accepts(opened, fields, legacy) { return }
-            try sink.take(RawRow(statement: s, id: id, depositedAt: time, kind: kind, plain: opened, fields: fields, legacy: legacy))
+            sink.take(RawRow(statement: s, id: id, depositedAt: time, kind: kind, plain: opened, fields: fields, legacy: legacy))
         }
 
         private func notAuthentic(_ id: UnsafeBufferPointer<UInt8>) -> DossierError {
@@ -368,7 +368,7 @@ enum ListingRows {
         var documents: [Document] = []
         private var recent: [(bytes: [UInt8], string: String)] = []
 
-        mutating func take(_ r: RawRow) throws(DossierError) {
+        mutating func take(_ r: RawRow) {
             documents.append(Document(id: string(r.id), kind: r.kind, language: shared(r.language), size: r.size,
                                       depositedAt: string(r.depositedAt), depositedBy: shared(r.depositedBy), metadata: r.metadata(),
                                       removedAt: r.removedAt.map(string), removedBy: r.removedBy.map { shared($0) }))
