@@ -42,6 +42,7 @@ struct Dossier: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            StandardOutput.finish()
         } catch let error as DossierError {
             Terminal.fail(error.description, code: ExitCodes.code(for: error))
         } catch let code as ExitCode {

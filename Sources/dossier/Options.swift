@@ -67,10 +67,35 @@ enum JSONOutput {
     static func print<T: Encodable>(_ value: T) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        if let data = try? encoder.encode(value) {
-            FileHandle.standardOutput.write(data)
-            FileHandle.standardOutput.write(Data("\n".utf8))
+        if var data = try? encoder.encode(value) {
+            data.append(0x0a)
+            data.withUnsafeBytes { StandardOutput.write($0) }
         }
+    }
+}
+
+/// Standard output written in full, after whatever C stdio (`print`) holds, or a clear failure:
+/// a full disk or a closed pipe ends the command with exit 74 and a message, not a crash
+/// (Foundation's `FileHandle.write` traps on a failed write) and not a silent exit 0.
+enum StandardOutput {
+    static func write(_ bytes: UnsafeRawBufferPointer) {
+        finish()
+        var sink = FileDescriptorSink(fd: STDOUT_FILENO)
+        do throws(CryptoError) {
+            try sink.write(bytes)
+        } catch {
+            fail(error.description)
+        }
+    }
+
+    /// Flushes what `print` buffered; a command ends with this (`Dossier.main`).
+    static func finish() {
+        if fflush(nil) != 0 { fail(String(cString: strerror(errno))) }
+    }
+
+    private static func fail(_ reason: String) -> Never {
+        let error = DossierError.writeFailed(path: "standard output", reason: reason)
+        Terminal.fail(error.description, code: ExitCodes.code(for: error))
     }
 }
 

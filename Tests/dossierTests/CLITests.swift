@@ -371,6 +371,29 @@ final class CLITests: XCTestCase {
         assertTranscriptHasNoSecrets()
     }
 
+    /// A write to standard output that fails (a full disk) ends the command with exit 74 and a
+    /// message, not a crash with a stack trace, and not a silent success: for the row-formatted
+    /// listing, JSON, and lines written by `print`.
+    func testAFailedWriteToStandardOutputIsReported() throws {
+        let dir = try makeFolder()
+        let (_, _, _, env) = try smallVault(dir)
+        let binary = try XCTUnwrap(DossierBinary.path)
+        for arguments in [["list"], ["list", "--json"], ["search", "Only"], ["org", "show"]] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", #"exec "$0" "$@" > /dev/full"#, binary] + arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+            let stderr = Pipe()
+            process.standardError = stderr
+            try process.run()
+            process.waitUntilExit()
+            let text = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            XCTAssertEqual(process.terminationStatus, 74, "\(arguments): \(text)")
+            XCTAssertTrue(text.hasPrefix("dossier: error: cannot write standard output: "), "\(arguments): \(text)")
+            XCTAssertFalse(text.contains("Fatal error") || text.contains("stack trace"), "\(arguments): \(text)")
+        }
+    }
+
     /// `list` to a pipe is formatted from rows, not Documents: its lines say what `list --json`
     /// says, in the same order, across several growths of the output buffer (hundreds of KiB),
     /// with a removed document shown as such.
