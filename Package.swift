@@ -67,8 +67,7 @@ let package = Package(
         // Load test of the key-release service (scripts/load-test.sh; not part of the tests).
         .executableTarget(
             name: "KeyReleaseLoad",
-            dependencies: ["DossierServer", "DossierCore", "DossierCrypto", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["DossierServer", "DossierCore", "DossierCrypto", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/KeyReleaseLoad"
         ),
         // Makes large inputs for the scale benchmarks (scripts/bench.sh); not part of the product.

@@ -136,7 +136,7 @@ final class KeyReleaseServerTests: XCTestCase {
         let old = SignedReleaseRequest.make(for: manifest, identity: counselID, at: w.clock.now()).body
         XCTAssertEqual(try w.post(body: old).status, 200)
         XCTAssertEqual(try nonceCount(w), 1)
-        w.clock.advance(KeyReleaseService.nonceLifetime + 61)
+        w.clock.advance(KeyReleaseService.nonceLifetime + KeyReleaseService.pruneInterval + 1)
         let fresh = SignedReleaseRequest.make(for: manifest, identity: counselID, at: w.clock.now()).body
         XCTAssertEqual(try w.post(body: fresh).status, 200)
         XCTAssertEqual(try nonceCount(w), 1, "the old nonce was not removed")

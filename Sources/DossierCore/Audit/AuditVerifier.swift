@@ -43,18 +43,6 @@ public struct VerificationReport: Encodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case organisation, organisationFingerprint, entries, root, checkpointSize, consistentCheckpoints, resumedAfter
     }
-
-    init(organisation: String, organisationFingerprint: String, entries: Int, root: String, checkpointSize: UInt64?,
-         consistentCheckpoints: [UInt64], resumedAfter: UInt64?, state: VerificationState?) {
-        self.organisation = organisation
-        self.organisationFingerprint = organisationFingerprint
-        self.entries = entries
-        self.root = root
-        self.checkpointSize = checkpointSize
-        self.consistentCheckpoints = consistentCheckpoints
-        self.resumedAfter = resumedAfter
-        self.state = state
-    }
 }
 
 /// Verification of a log without any secret.

@@ -26,6 +26,8 @@ public final class KeyReleaseService: @unchecked Sendable {
     /// time, so its nonce can be replayed only until `2 × maximumSkew` after it was first seen;
     /// an hour leaves room for the service's clock being set back.
     public static let nonceLifetime: TimeInterval = 3600
+    /// How often nonces past their lifetime are removed, at most.
+    public static let pruneInterval: TimeInterval = 60
     /// When nonces past their lifetime were last removed (only on `queue`).
     private var lastPruned = Date.distantPast
 
@@ -183,15 +185,21 @@ public final class KeyReleaseService: @unchecked Sendable {
             let subjects = ["package:" + r.packageID, "grant:" + r.grantID, "counsel:" + c.counselID]
             if !valid[k] {
                 stages[i] = .refused(.badSignature, subjects: [], details: Self.claimed(r))
-            } else if let t = Timestamp.parse(r.time), abs(t.timeIntervalSince(now)) > Self.maximumSkew {
-                stages[i] = .refused(.staleRequest, subjects: subjects, details: [.init("recipient", r.recipient), .init("receipt", c.signed.receipt)])
+            } else if let t = Timestamp.parse(r.time) {
+                if abs(t.timeIntervalSince(now)) > Self.maximumSkew {
+                    stages[i] = .refused(.staleRequest, subjects: subjects, details: [.init("recipient", r.recipient), .init("receipt", c.signed.receipt)])
+                }
+            } else {
+                // Parsing refuses such a request first; refused here too, because once its nonce
+                // is pruned the time is all that stops a replay.
+                stages[i] = .refused(.malformed, subjects: [], details: Self.claimed(r) + [.init("why", "unreadable-time")])
             }
         }
 
         // 4. Decide and log, in order, in one transaction. Grant and counsel facts and the open
         //    counts are read once per batch inside it and kept up to date as openings are added.
         let policy = try session.vault.policy()
-        let prune = now.timeIntervalSince(lastPruned) >= 60 || now < lastPruned
+        let prune = now.timeIntervalSince(lastPruned) >= Self.pruneInterval || now < lastPruned
         try session.write { db in
             if prune {
                 // Timestamps are fixed-width UTC text, so they compare as strings.

@@ -256,6 +256,9 @@ enum ListingRows {
         }
     }
 
+    /// A column's or a field's bytes as a String.
+    static func string(_ b: UnsafeBufferPointer<UInt8>) -> String { String(decoding: b, as: UTF8.self) }
+
     /// Bytes of text column `c` of the current row of `s`; empty for NULL.
     static func text(_ s: OpaquePointer, _ c: Int32) -> UnsafeBufferPointer<UInt8> {
         guard let p = sqlite3_column_text(s, c) else { return UnsafeBufferPointer(start: nil, count: 0) }
@@ -359,7 +362,6 @@ enum ListingRows {
             .integrity("the sealed metadata of \(string(id)) does not authenticate under the vault key (altered or swapped)")
         }
 
-        private func string(_ b: UnsafeBufferPointer<UInt8>) -> String { String(decoding: b, as: UTF8.self) }
     }
 
     /// Makes a `Document` of each row, with one string for each value that repeats across rows
@@ -374,7 +376,6 @@ enum ListingRows {
                                       removedAt: r.removedAt.map(string), removedBy: r.removedBy.map { shared($0) }))
         }
 
-        private func string(_ b: UnsafeBufferPointer<UInt8>) -> String { String(decoding: b, as: UTF8.self) }
 
         private mutating func shared(_ b: UnsafeBufferPointer<UInt8>) -> String {
             if b.count <= 15 { return string(b) }   // small strings are stored inline anyway
