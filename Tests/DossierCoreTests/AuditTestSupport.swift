@@ -5,32 +5,22 @@ import XCTest
 @testable import DossierCore
 
 // Helpers for the audit tests (MerkleVectorTests, SignedNoteTests, AuditVerifierTests): where
-// the shared vectors are, a clock the test moves by hand, a vault with a known history, and
+// the external vectors are, a clock the test moves by hand, a vault with a known history, and
 // raw access to its SQLite file for tampering.
 
 // MARK: Shared vectors
 
 enum AuditVectors {
-    /// `shared/vectors` beside the repository: the folder holding Package.swift is the
-    /// repository root, and its parent holds `shared/` (in CI the clone sits beside a copy).
-    /// Fails the test, naming where it looked, if the folder is missing: the vectors are part
-    /// of what the tests must prove, so a missing copy is an error, never a skip.
+    /// `Vectors/external` beside this file: third-party vectors kept in the repository with
+    /// their sources and licences (`Vectors/external/README.md`), so a clone on its own runs
+    /// them. Fails the test, naming where it looked, if the folder is missing: the vectors are
+    /// part of what the tests must prove, so a missing copy is an error, never a skip.
     static func folder(file: StaticString = #filePath, line: UInt = #line) throws -> URL {
-        var dir = URL(fileURLWithPath: "\(file)").deletingLastPathComponent()
-        var root: URL?
-        while dir.path != "/" {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { root = dir; break }
-            dir = dir.deletingLastPathComponent()
-        }
-        guard let root else {
-            XCTFail("cannot find the repository root (a folder with Package.swift) above \(file)", file: file, line: line)
-            throw AuditTestFailure("no repository root")
-        }
-        let vectors = root.deletingLastPathComponent().appendingPathComponent("shared/vectors")
+        let vectors = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Vectors/external")
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: vectors.path, isDirectory: &isDir), isDir.boolValue else {
-            XCTFail("the shared test vectors are missing: expected the folder \(vectors.path) (shared/ beside the repository clone). Copy ../shared/vectors there; these tests never skip.", file: file, line: line)
-            throw AuditTestFailure("no shared vectors at \(vectors.path)")
+            XCTFail("the external test vectors are missing: expected the folder \(vectors.path)", file: file, line: line)
+            throw AuditTestFailure("no external vectors at \(vectors.path)")
         }
         return vectors
     }
@@ -39,7 +29,7 @@ enum AuditVectors {
     static func item(_ relative: String, file: StaticString = #filePath, line: UInt = #line) throws -> URL {
         let url = try folder(file: file, line: line).appendingPathComponent(relative)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            XCTFail("the shared vector \(url.path) is missing", file: file, line: line)
+            XCTFail("the external vector \(url.path) is missing", file: file, line: line)
             throw AuditTestFailure("missing \(url.path)")
         }
         return url
@@ -60,10 +50,10 @@ struct AuditTestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-// MARK: Clock and identities
+// MARK: TimeSource and identities
 
 /// A clock the test sets and moves by hand, so entries get different, known times.
-final class AuditTestClock: Clock, @unchecked Sendable {
+final class AuditTestClock: TimeSource, @unchecked Sendable {
     private let lock = NSLock()
     private var current: Date
 

@@ -4,7 +4,7 @@ import XCTest
 @testable import DossierCore
 
 /// RFC 6962 / RFC 9162 Merkle trees (issue 5, points 1, 3 and 8): the transparency-dev/merkle
-/// vectors in ../shared/vectors, and proofs for every small tree checked against a naive
+/// vectors in Vectors/external, and proofs for every small tree checked against a naive
 /// implementation written here straight from RFC 6962 section 2.1.
 final class MerkleVectorTests: XCTestCase {
     // MARK: Vector files

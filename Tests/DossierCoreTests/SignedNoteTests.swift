@@ -4,7 +4,7 @@ import XCTest
 @testable import DossierCore
 
 /// C2SP signed notes and tlog checkpoints (issue 5, points 1 and 8): the vectors in
-/// ../shared/vectors/signed-note-vectors.txt (Go's sumdb/note, the C2SP example, a real
+/// Vectors/external/signed-note-vectors.txt (Go's sumdb/note, the C2SP example, a real
 /// sum.golang.org checkpoint), and a vault's own checkpoint read as any note verifier would.
 final class SignedNoteTests: XCTestCase {
     /// The vector file: `NAME=value` lines, `-----BEGIN NOTE-----` blocks, and comments.
