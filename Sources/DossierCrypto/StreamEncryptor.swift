@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 
 /// Push-style STREAM encryption, for when plaintext arrives through writes (for example while
-/// another stream is being decrypted). Produces exactly what `Stream.encrypt` produces.
+/// another stream is being decrypted). Produces exactly what `ContentStream.encrypt` produces.
 /// Plaintext is gathered into batches, sealed on all cores, and written on a thread of its own
 /// while the next batch fills.
 public final class StreamEncryptor<Sink: ByteSink>: ByteSink {
@@ -15,14 +15,14 @@ public final class StreamEncryptor<Sink: ByteSink>: ByteSink {
     private var batches = 0
     private var finished = false
 
-    private static var batchBytes: Int { Stream.batchChunks * Stream.chunkSize }
+    private static var batchBytes: Int { ContentStream.batchChunks * ContentStream.chunkSize }
 
     public init(key: SecureBytes, sink: Sink) throws(CryptoError) {
-        guard key.count == Stream.keyBytes else { throw .invalidLength(what: "stream key", expected: Stream.keyBytes, actual: key.count) }
+        guard key.count == ContentStream.keyBytes else { throw .invalidLength(what: "stream key", expected: ContentStream.keyBytes, actual: key.count) }
         self.key = key
         self.sink = .allocate(capacity: 1)
         self.sink.initialize(to: sink)
-        writer = BackgroundWriter(sink: self.sink, capacity: Stream.batchChunks * (Stream.chunkSize + Stream.tagBytes))
+        writer = BackgroundWriter(sink: self.sink, capacity: ContentStream.batchChunks * (ContentStream.chunkSize + ContentStream.tagBytes))
         batch = SecretBuffer(count: Self.batchBytes)
     }
 
@@ -60,8 +60,8 @@ public final class StreamEncryptor<Sink: ByteSink>: ByteSink {
 
     private func emit(final: Bool) throws(CryptoError) {
         let out = try writer.nextBuffer()
-        let n = Stream.sealBatch(UnsafeRawBufferPointer(rebasing: batch.buffer[0..<filled]),
-                                 firstIndex: UInt64(batches * Stream.batchChunks), last: final, key: key, into: out.buffer)
+        let n = ContentStream.sealBatch(UnsafeRawBufferPointer(rebasing: batch.buffer[0..<filled]),
+                                 firstIndex: UInt64(batches * ContentStream.batchChunks), last: final, key: key, into: out.buffer)
         writer.submit(out, count: n)
         filled = 0
         batches += 1
@@ -135,7 +135,7 @@ public struct HashingSource<Base: ByteSource>: ByteSource {
 final class BackgroundHasher: @unchecked Sendable {
     private let hasher = BLAKE2b()
     private let queue = DispatchQueue(label: "dossier.hash")
-    private static let pieceBytes = Stream.batchChunks * Stream.chunkSize
+    private static let pieceBytes = ContentStream.batchChunks * ContentStream.chunkSize
     private var free: [SecretBuffer] = []
     private var allocated = 0
     private var inFlight: [(buffer: SecretBuffer, done: DispatchSemaphore)] = []

@@ -19,7 +19,7 @@ public struct KeyReleaseServer: Sendable {
     /// A connection that sends nothing for this long is closed (slow or idle clients).
     public var idleTimeout: TimeAmount = .seconds(10)
     /// The whole request body must arrive within this time.
-    public var bodyTimeout: Swift.Duration = .seconds(10)
+    public var bodyTimeout: Duration = .seconds(10)
 
     public init(service: KeyReleaseService, host: String, port: Int) {
         self.service = service
@@ -106,7 +106,7 @@ struct JSONErrors<Context: RequestContext>: RouterMiddleware {
 struct DeadlineExceeded: Error {}
 
 /// `operation`'s result, or DeadlineExceeded after `limit`.
-func withDeadline<T: Sendable>(_ limit: Swift.Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await operation() }
         group.addTask {

@@ -8,15 +8,15 @@ import XCTest
 /// flushed together before the catalogue names them.
 final class ContentPathTests: XCTestCase {
     /// Three 16-chunk batches and one byte.
-    static let size = 3 * 16 * Stream.chunkSize + 1
+    static let size = 3 * 16 * ContentStream.chunkSize + 1
 
     func testMultiBatchDocumentsRoundTrip() throws {
         let v = try makeVault()
-        for size in [16 * Stream.chunkSize - 1, 16 * Stream.chunkSize, Self.size] {
+        for size in [16 * ContentStream.chunkSize - 1, 16 * ContentStream.chunkSize, Self.size] {
             let input = v.folder.file("in-\(size).bin")
             let digest = try generateFile(input, size: size, seed: "batches-\(size)")
             let doc = try XCTUnwrap(try v.session.deposit(depositRequest([input])).first)
-            XCTAssertEqual(fileSize(try XCTUnwrap(blobPath(v, doc.id))), 4 + Stream.ciphertextSize(plaintextSize: UInt64(size)))
+            XCTAssertEqual(fileSize(try XCTUnwrap(blobPath(v, doc.id))), 4 + ContentStream.ciphertextSize(plaintextSize: UInt64(size)))
             let output = v.folder.file("out-\(size).bin")
             _ = try v.session.retrieve(doc.id, to: output)
             XCTAssertEqual(try sha256(ofFile: output), digest, "size \(size)")
@@ -30,7 +30,7 @@ final class ContentPathTests: XCTestCase {
         let doc = try XCTUnwrap(try v.session.deposit(depositRequest([input])).first)
         let blob = try XCTUnwrap(blobPath(v, doc.id))
         // Chunk 40, in the third batch: two batches were already decrypted and written.
-        try flipByte(in: blob, at: 4 + 40 * UInt64(Stream.chunkSize + Stream.tagBytes) + 7)
+        try flipByte(in: blob, at: 4 + 40 * UInt64(ContentStream.chunkSize + ContentStream.tagBytes) + 7)
         let outFolder = v.folder.file("out")
         try FileManager.default.createDirectory(atPath: outFolder, withIntermediateDirectories: false)
         assertDossierError("integrity") { try v.session.retrieve(doc.id, to: outFolder + "/doc.bin") }

@@ -137,7 +137,7 @@ final class PackageTests: XCTestCase {
     func testTheTotalSizeRule() throws {
         let f = try makeFixture("size-rule")
         let m = try PackageManifest.parse(Data(f.bytes[f.map.manifest]), path: "p")
-        let content = m.contentSizes.reduce(UInt64(0)) { $0 + DossierCrypto.Stream.ciphertextSize(plaintextSize: $1) }
+        let content = m.contentSizes.reduce(UInt64(0)) { $0 + DossierCrypto.ContentStream.ciphertextSize(plaintextSize: $1) }
         let manifestBytes = UInt64(f.map.manifest.count)
         let stanzaBytes: UInt64 = 80 * UInt64(m.recipients.count)
         let listBytes = UInt64(f.map.list.count)

@@ -238,16 +238,16 @@ final class PolicyTests: XCTestCase {
     // MARK: Durations
 
     func testDurations() {
-        XCTAssertEqual(Duration.parse("7d"), 7 * 86400)
-        XCTAssertEqual(Duration.parse("36h"), 36 * 3600)
-        XCTAssertEqual(Duration.parse("90m"), 90 * 60)
-        XCTAssertEqual(Duration.parse("3650d"), 3650 * 86400)
+        XCTAssertEqual(WindowDuration.parse("7d"), 7 * 86400)
+        XCTAssertEqual(WindowDuration.parse("36h"), 36 * 3600)
+        XCTAssertEqual(WindowDuration.parse("90m"), 90 * 60)
+        XCTAssertEqual(WindowDuration.parse("3650d"), 3650 * 86400)
         for bad in ["", "d", "7", "7x", "0d", "-1d", "+7d", "07d", "7D", " 7d", "7d ", "1.5d", "3651d", "7dd"] {
-            XCTAssertNil(Duration.parse(bad), "'\(bad)' was accepted")
+            XCTAssertNil(WindowDuration.parse(bad), "'\(bad)' was accepted")
         }
-        XCTAssertEqual(Duration.format(7 * 86400), "7d")
-        XCTAssertEqual(Duration.format(36 * 3600), "36h")
-        XCTAssertEqual(Duration.format(90 * 60), "90m")
+        XCTAssertEqual(WindowDuration.format(7 * 86400), "7d")
+        XCTAssertEqual(WindowDuration.format(36 * 3600), "36h")
+        XCTAssertEqual(WindowDuration.format(90 * 60), "90m")
     }
 
     // MARK: Replacing the vault's policy

@@ -34,7 +34,7 @@ final class RecordedHashTests: XCTestCase {
     func testDepositRecordsTheBlake2bOfThePlaintextWithTheKey() throws {
         let w = try ShareWorld("recorded-hash")
         // Empty, one chunk, one batch exactly, and several batches plus a byte.
-        let sizes = [0, 1000, 16 * Stream.chunkSize, 3 * 16 * Stream.chunkSize + 1]
+        let sizes = [0, 1000, 16 * ContentStream.chunkSize, 3 * 16 * ContentStream.chunkSize + 1]
         let files = sizes.map { (name: "f\($0).bin", content: ShareKit.content("hash-\($0)", count: $0)) }
         let docs = try w.deposit(files)
         for (d, f) in zip(docs, files) {
@@ -47,7 +47,7 @@ final class RecordedHashTests: XCTestCase {
     func testAPackageCarriesTheRecordedHash() throws {
         let w = try ShareWorld("recorded-hash-package")
         try w.trustOrganisation()
-        let content = ShareKit.content("recorded", count: 2 * 16 * Stream.chunkSize + 5)
+        let content = ShareKit.content("recorded", count: 2 * 16 * ContentStream.chunkSize + 5)
         let doc = try w.deposit([("a.bin", content)])[0]
         let (id, c) = try w.counsel("anna")
         let p = try w.package([doc], to: [c])
@@ -88,7 +88,7 @@ final class RecordedHashTests: XCTestCase {
     func testADocumentWithoutARecordedHashStillPackages() throws {
         let w = try ShareWorld("recorded-hash-absent")
         try w.trustOrganisation()
-        let content = ShareKit.content("old", count: 16 * Stream.chunkSize + 3)
+        let content = ShareKit.content("old", count: 16 * ContentStream.chunkSize + 3)
         let doc = try w.deposit([("old.bin", content)])[0]
         let secret = try DocumentSecret.open(try sealedKey(w, doc.id), id: doc.id, vaultKey: w.session.vaultKey)
         try reseal(w, doc.id, plain: secret.key.unsafeCopyToData())
@@ -165,10 +165,10 @@ final class RecordedHashTests: XCTestCase {
     /// A refusal leaves nothing, whatever the durability.
     func testAFailedRetrieveLeavesNothingWithoutFlushingEither() throws {
         let w = try ShareWorld("durability-failure")
-        let content = ShareKit.content("damaged", count: 3 * 16 * Stream.chunkSize)
+        let content = ShareKit.content("damaged", count: 3 * 16 * ContentStream.chunkSize)
         let doc = try w.deposit([("a.bin", content)])[0]
         let blob = w.vaultPath + "/blobs/" + String(doc.id.suffix(13).prefix(2)) + "/" + doc.id
-        try flipByte(in: blob, at: 4 + 40 * UInt64(Stream.chunkSize + Stream.tagBytes) + 3)
+        try flipByte(in: blob, at: 4 + 40 * UInt64(ContentStream.chunkSize + ContentStream.tagBytes) + 3)
         let folder = try w.folder("none")
         XCTAssertEqual(ShareKit.caught { _ = try w.session.retrieve(doc.id, to: folder + "/out", durability: .system) }.map(caseName), "integrity")
         XCTAssertEqual(ShareKit.names(in: folder), [])

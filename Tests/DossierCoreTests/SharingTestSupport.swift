@@ -107,7 +107,7 @@ final class ShareWorld {
     let trust: TrustStore
     private var counter = 0
 
-    init(_ name: String, organisation: String = "example.org/dossier", clock: any Clock = ShareKit.clock(),
+    init(_ name: String, organisation: String = "example.org/dossier", clock: any TimeSource = ShareKit.clock(),
          randomSeed: String? = nil, founder: SecretIdentity? = nil) throws {
         root = try ShareKit.makeTemporaryFolder("share-" + name.replacingOccurrences(of: "/", with: "-"))
         vaultPath = root + "/vault"
@@ -194,7 +194,7 @@ final class ShareWorld {
     }
 
     /// The same vault folder opened again with another clock, unlocked by the founder.
-    func reopened(clock: any Clock) throws -> StaffSession {
+    func reopened(clock: any TimeSource) throws -> StaffSession {
         try Vault.open(at: vaultPath, clock: clock, random: DeterministicRandom(seed: "sharing-tests/reopen/" + vaultPath)).unlock(founder)
     }
 
@@ -321,7 +321,7 @@ enum SpecReader {
                   let hash = Data(hex: f[5]), let nameBytes = Data(base64Encoded: f[6]) else { throw Failure(description: "list line") }
             var source = DataSource(Data(map.bytes[map.documents[i].range]))
             var sink = DataSink()
-            try DossierCrypto.Stream.decrypt(key: try KeyDerivation.subkey(from: packageKey, id: UInt64(i + 1), context: "DOSSPKG1"), from: &source, to: &sink)
+            try DossierCrypto.ContentStream.decrypt(key: try KeyDerivation.subkey(from: packageKey, id: UInt64(i + 1), context: "DOSSPKG1"), from: &source, to: &sink)
             guard Hash.blake2b(sink.data) == hash else { throw Failure(description: "hash of document \(i + 1)") }
             files.append((String(decoding: nameBytes, as: UTF8.self), f[2], f[3], sink.data))
         }

@@ -22,7 +22,7 @@ final class VaultTests: XCTestCase {
             XCTAssertTrue(Identifier.isWellFormed(doc.id, prefix: "doc"), doc.id)
             // The blob is the magic and a STREAM ciphertext: never the plaintext's size.
             let blob = try XCTUnwrap(blobPath(v, doc.id), "no blob for \(doc.id)")
-            XCTAssertEqual(fileSize(blob), 4 + Stream.ciphertextSize(plaintextSize: UInt64(size)))
+            XCTAssertEqual(fileSize(blob), 4 + ContentStream.ciphertextSize(plaintextSize: UInt64(size)))
 
             let output = v.folder.file("out-\(size).bin")
             let retrieved = try v.session.retrieve(doc.id, to: output)
@@ -44,7 +44,7 @@ final class VaultTests: XCTestCase {
         let doc = try XCTUnwrap(try v.session.deposit(depositRequest([input], kind: .supportingMaterial, title: "large")).first)
         XCTAssertEqual(doc.size, UInt64(size))
         let blob = try XCTUnwrap(blobPath(v, doc.id))
-        XCTAssertEqual(fileSize(blob), 4 + Stream.ciphertextSize(plaintextSize: UInt64(size)))
+        XCTAssertEqual(fileSize(blob), 4 + ContentStream.ciphertextSize(plaintextSize: UInt64(size)))
         // The blob is not the plaintext.
         XCTAssertNotEqual(try sha256(ofFile: blob), digest)
 
@@ -133,7 +133,7 @@ final class VaultTests: XCTestCase {
 
     func testRetrieveOfATruncatedBlobLeavesNoOutputAndNoTemporaryFile() throws {
         let plainSize = 200 * 1024
-        let fullChunk = UInt64(Stream.chunkSize + Stream.tagBytes)
+        let fullChunk = UInt64(ContentStream.chunkSize + ContentStream.tagBytes)
         let cuts: [(String, (UInt64) -> UInt64)] = [
             ("inside the last chunk", { $0 - 1000 }),
             ("the whole last chunk", { _ in 4 + 3 * fullChunk }),

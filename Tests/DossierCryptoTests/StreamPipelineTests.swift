@@ -59,7 +59,7 @@ final class StreamPipelineTests: XCTestCase {
         for (size, _, expected) in Self.reference {
             var source = DataSource(try streamEncrypt(pattern(size), key: key))
             var sink = DataSink()
-            let result = try Stream.decryptHashing(key: key, from: &source, to: &sink)
+            let result = try ContentStream.decryptHashing(key: key, from: &source, to: &sink)
             XCTAssertEqual(sink.data, pattern(size), "size \(size)")
             XCTAssertEqual(result.count, UInt64(size))
             XCTAssertEqual(result.blake2b.hex, expected, "size \(size)")
@@ -75,14 +75,14 @@ final class StreamPipelineTests: XCTestCase {
             var source = DataSource(input)
             var sink = DataSink()
             var verdict: CryptoError?
-            do throws(CryptoError) { _ = try Stream.decryptHashing(key: key, from: &source, to: &sink) } catch { verdict = error }
+            do throws(CryptoError) { _ = try ContentStream.decryptHashing(key: key, from: &source, to: &sink) } catch { verdict = error }
             XCTAssertNotNil(verdict)
             XCTAssertEqual(verdict, streamDecryptCapturing(input, key: key).error)
         }
         var source = DataSource(sealed)
         var failing = CountingSink(failOnWrite: 2)
         assertThrows(.io(operation: "write", errno: ENOSPC)) { () throws(CryptoError) in
-            _ = try Stream.decryptHashing(key: key, from: &source, to: &failing)
+            _ = try ContentStream.decryptHashing(key: key, from: &source, to: &failing)
         }
         XCTAssertEqual(failing.writes, 2)
     }
@@ -129,8 +129,8 @@ final class StreamPipelineTests: XCTestCase {
         var source = DataSource(sealed)
         var sink = DataSink()
         do throws(CryptoError) {
-            let n = try Stream.reencrypt(from: old, to: new, source: &source, sink: &sink)
-            XCTAssertEqual(Stream.ciphertextSize(plaintextSize: n), UInt64(sink.data.count))
+            let n = try ContentStream.reencrypt(from: old, to: new, source: &source, sink: &sink)
+            XCTAssertEqual(ContentStream.ciphertextSize(plaintextSize: n), UInt64(sink.data.count))
             return (nil, sink.data)
         } catch {
             return (error, sink.data)
@@ -173,13 +173,13 @@ final class StreamPipelineTests: XCTestCase {
         try withDescriptors(plainURL, sealedURL) { input, output throws(CryptoError) in
             var source = FileDescriptorSource(fd: input)
             var sink = FileDescriptorSink(fd: output, writeBehind: true)
-            XCTAssertEqual(try Stream.encrypt(key: key, from: &source, to: &sink), UInt64(plaintext.count))
+            XCTAssertEqual(try ContentStream.encrypt(key: key, from: &source, to: &sink), UInt64(plaintext.count))
         }
         XCTAssertEqual(try Data(contentsOf: sealedURL), try streamEncrypt(plaintext, key: key))
         try withDescriptors(sealedURL, openedURL) { input, output throws(CryptoError) in
             var source = FileDescriptorSource(fd: input)
             var sink = FileDescriptorSink(fd: output, writeBehind: true)
-            XCTAssertEqual(try Stream.decrypt(key: key, from: &source, to: &sink), UInt64(plaintext.count))
+            XCTAssertEqual(try ContentStream.decrypt(key: key, from: &source, to: &sink), UInt64(plaintext.count))
         }
         XCTAssertEqual(try Data(contentsOf: openedURL), plaintext)
     }
@@ -217,10 +217,10 @@ final class StreamPipelineTests: XCTestCase {
             var source = FailingSource(data: pattern(5 * Self.batch), failAt: failAt)
             var sink = CountingSink()
             assertThrows(.io(operation: "read", errno: EIO)) { () throws(CryptoError) in
-                try Stream.encrypt(key: key, from: &source, to: &sink)
+                try ContentStream.encrypt(key: key, from: &source, to: &sink)
             }
             // Nothing past the batch before the failure is sealed and written.
-            XCTAssertLessThanOrEqual(sink.bytes, failAt / Self.batch * (Self.batch + 16 * Stream.tagBytes), "fail at \(failAt)")
+            XCTAssertLessThanOrEqual(sink.bytes, failAt / Self.batch * (Self.batch + 16 * ContentStream.tagBytes), "fail at \(failAt)")
         }
     }
 
@@ -230,14 +230,14 @@ final class StreamPipelineTests: XCTestCase {
         var source = DataSource(plaintext)
         var sink = CountingSink(failOnWrite: 2)
         assertThrows(.io(operation: "write", errno: ENOSPC)) { () throws(CryptoError) in
-            try Stream.encrypt(key: key, from: &source, to: &sink)
+            try ContentStream.encrypt(key: key, from: &source, to: &sink)
         }
         XCTAssertEqual(sink.writes, 2, "no write after the one that failed")
 
         var sealedSource = DataSource(try streamEncrypt(plaintext, key: key))
         var plainSink = CountingSink(failOnWrite: 3)
         assertThrows(.io(operation: "write", errno: ENOSPC)) { () throws(CryptoError) in
-            try Stream.decrypt(key: key, from: &sealedSource, to: &plainSink)
+            try ContentStream.decrypt(key: key, from: &sealedSource, to: &plainSink)
         }
         XCTAssertEqual(plainSink.writes, 3)
 

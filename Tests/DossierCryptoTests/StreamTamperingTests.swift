@@ -27,7 +27,7 @@ final class StreamTamperingTests: XCTestCase {
             let start = k * sealedChunk
             let end = min(start + sealedChunk, ciphertext.count)
             // First body byte, last body byte, first and last tag byte of each chunk.
-            offsets.formUnion([start, start + 1, end - Stream.tagBytes - 1, end - Stream.tagBytes, end - 1])
+            offsets.formUnion([start, start + 1, end - ContentStream.tagBytes - 1, end - ContentStream.tagBytes, end - 1])
         }
         for offset in offsets.sorted() {
             let k = offset / sealedChunk
@@ -66,8 +66,8 @@ final class StreamTamperingTests: XCTestCase {
             (1000, .chunkAuthenticationFailed(chunk: 0)),
             (sealedChunk - 1, .chunkAuthenticationFailed(chunk: 0)),
             (sealedChunk + 1, nil),                       // less than a tag left of chunk 1
-            (sealedChunk + Stream.tagBytes - 1, nil),
-            (sealedChunk + Stream.tagBytes, .chunkAuthenticationFailed(chunk: 1)),
+            (sealedChunk + ContentStream.tagBytes - 1, nil),
+            (sealedChunk + ContentStream.tagBytes, .chunkAuthenticationFailed(chunk: 1)),
             (2 * sealedChunk + chunk / 2, .chunkAuthenticationFailed(chunk: 2)),
             (ciphertext.count - 1, .chunkAuthenticationFailed(chunk: 3)),
             (ciphertext.count - 100, .chunkAuthenticationFailed(chunk: 3)),
@@ -108,7 +108,7 @@ final class StreamTamperingTests: XCTestCase {
 
     func testGarbageAppendedIsRefused() throws {
         let fullFinal = try streamEncrypt(pattern(chunk), key: key)
-        for extra in [1, Stream.tagBytes, 100, sealedChunk] {
+        for extra in [1, ContentStream.tagBytes, 100, sealedChunk] {
             let garbage = DeterministicRandom(seed: "garbage \(extra)").bytes(extra)
             assertThrows("streamMalformed", matching: isStreamMalformed) { () throws(CryptoError) in
                 try streamDecrypt(fullFinal + garbage, key: key)
@@ -169,8 +169,8 @@ final class StreamTamperingTests: XCTestCase {
 
     func testCiphertextShorterThanATagIsRefused() throws {
         let empty = try streamEncrypt(Data(), key: key)
-        XCTAssertEqual(empty.count, Stream.tagBytes)
-        for length in 1..<Stream.tagBytes {
+        XCTAssertEqual(empty.count, ContentStream.tagBytes)
+        for length in 1..<ContentStream.tagBytes {
             assertThrows("streamMalformed", matching: isStreamMalformed) { () throws(CryptoError) in
                 try streamDecrypt(empty.prefix(length), key: key)
             }

@@ -22,11 +22,11 @@ final class StreamTests: XCTestCase {
     }
 
     func testRoundTripInMemory() throws {
-        let key = Stream.generateKey()
+        let key = ContentStream.generateKey()
         for size in Self.sizes {
             let plaintext = pattern(size)
             let ciphertext = try streamEncrypt(plaintext, key: key)
-            XCTAssertEqual(UInt64(ciphertext.count), Stream.ciphertextSize(plaintextSize: UInt64(size)), "size \(size)")
+            XCTAssertEqual(UInt64(ciphertext.count), ContentStream.ciphertextSize(plaintextSize: UInt64(size)), "size \(size)")
             if size > 0 {
                 XCTAssertNotEqual(ciphertext.prefix(size), plaintext, "size \(size): the payload is not encrypted")
             }
@@ -35,16 +35,16 @@ final class StreamTests: XCTestCase {
     }
 
     func testCiphertextSizeCountsOneTagPerChunk() {
-        let tag = UInt64(Stream.tagBytes)
-        XCTAssertEqual(Stream.ciphertextSize(plaintextSize: 0), tag)
-        XCTAssertEqual(Stream.ciphertextSize(plaintextSize: 1), 1 + tag)
-        XCTAssertEqual(Stream.ciphertextSize(plaintextSize: UInt64(chunk)), UInt64(chunk) + tag)
-        XCTAssertEqual(Stream.ciphertextSize(plaintextSize: UInt64(chunk) + 1), UInt64(chunk) + 1 + 2 * tag)
-        XCTAssertEqual(Stream.ciphertextSize(plaintextSize: UInt64(5 * chunk + 17)), UInt64(5 * chunk + 17) + 6 * tag)
+        let tag = UInt64(ContentStream.tagBytes)
+        XCTAssertEqual(ContentStream.ciphertextSize(plaintextSize: 0), tag)
+        XCTAssertEqual(ContentStream.ciphertextSize(plaintextSize: 1), 1 + tag)
+        XCTAssertEqual(ContentStream.ciphertextSize(plaintextSize: UInt64(chunk)), UInt64(chunk) + tag)
+        XCTAssertEqual(ContentStream.ciphertextSize(plaintextSize: UInt64(chunk) + 1), UInt64(chunk) + 1 + 2 * tag)
+        XCTAssertEqual(ContentStream.ciphertextSize(plaintextSize: UInt64(5 * chunk + 17)), UInt64(5 * chunk + 17) + 6 * tag)
     }
 
     func testObserveSeesEveryPlaintextChunkInOrder() throws {
-        let key = Stream.generateKey()
+        let key = ContentStream.generateKey()
         for size in Self.sizes {
             let plaintext = pattern(size)
             var source = DataSource(plaintext)
@@ -52,7 +52,7 @@ final class StreamTests: XCTestCase {
             // The observer is called synchronously; a class box keeps Swift 6 happy about capture.
             final class Seen { var bytes = Data(); var calls = 0; var largest = 0 }
             let seen = Seen()
-            try Stream.encrypt(key: key, from: &source, to: &sink) { piece in
+            try ContentStream.encrypt(key: key, from: &source, to: &sink) { piece in
                 seen.bytes.append(contentsOf: piece)
                 seen.calls += 1
                 seen.largest = max(seen.largest, piece.count)
@@ -71,17 +71,17 @@ final class StreamTests: XCTestCase {
     }
 
     func testGeneratedKeysAreFreshAndOfTheRightLength() {
-        let a = Stream.generateKey()
-        let b = Stream.generateKey()
-        XCTAssertEqual(a.count, Stream.keyBytes)
-        XCTAssertEqual(Stream.keyBytes, 32)
+        let a = ContentStream.generateKey()
+        let b = ContentStream.generateKey()
+        XCTAssertEqual(a.count, ContentStream.keyBytes)
+        XCTAssertEqual(ContentStream.keyBytes, 32)
         XCTAssertFalse(a.constantTimeEquals(b))
-        XCTAssertTrue(Stream.generateKey(using: DeterministicRandom(seed: "k"))
-            .constantTimeEquals(Stream.generateKey(using: DeterministicRandom(seed: "k"))))
+        XCTAssertTrue(ContentStream.generateKey(using: DeterministicRandom(seed: "k"))
+            .constantTimeEquals(ContentStream.generateKey(using: DeterministicRandom(seed: "k"))))
     }
 
     func testRoundTripThroughFiles() throws {
-        let key = Stream.generateKey()
+        let key = ContentStream.generateKey()
         for size in Self.sizes {
             let plainURL = directory.appendingPathComponent("plain-\(size)")
             let sealedURL = directory.appendingPathComponent("sealed-\(size)")
@@ -92,17 +92,17 @@ final class StreamTests: XCTestCase {
             try withFiles(reading: plainURL, writing: sealedURL) { input, output in
                 var source = FileDescriptorSource(fd: input)
                 var sink = FileDescriptorSink(fd: output)
-                XCTAssertEqual(try Stream.encrypt(key: key, from: &source, to: &sink), UInt64(size))
+                XCTAssertEqual(try ContentStream.encrypt(key: key, from: &source, to: &sink), UInt64(size))
             }
             let sealed = try Data(contentsOf: sealedURL)
-            XCTAssertEqual(UInt64(sealed.count), Stream.ciphertextSize(plaintextSize: UInt64(size)), "size \(size)")
+            XCTAssertEqual(UInt64(sealed.count), ContentStream.ciphertextSize(plaintextSize: UInt64(size)), "size \(size)")
             // The file holds exactly what the in-memory path produces.
             XCTAssertEqual(sealed, try streamEncrypt(plaintext, key: key), "size \(size)")
 
             try withFiles(reading: sealedURL, writing: openedURL) { input, output in
                 var source = FileDescriptorSource(fd: input)
                 var sink = FileDescriptorSink(fd: output)
-                XCTAssertEqual(try Stream.decrypt(key: key, from: &source, to: &sink), UInt64(size))
+                XCTAssertEqual(try ContentStream.decrypt(key: key, from: &source, to: &sink), UInt64(size))
             }
             XCTAssertEqual(try Data(contentsOf: openedURL), plaintext, "size \(size)")
         }
@@ -130,7 +130,7 @@ final class StreamTests: XCTestCase {
         }
         var source = FileDescriptorSource(fd: readEnd)
         var sink = DataSink()
-        let count = try Stream.encrypt(key: key, from: &source, to: &sink)
+        let count = try ContentStream.encrypt(key: key, from: &source, to: &sink)
         written.wait()
         close(readEnd)
         XCTAssertEqual(count, UInt64(plaintext.count))
@@ -143,10 +143,10 @@ final class StreamTests: XCTestCase {
         var source = FileDescriptorSource(fd: -1)
         var sink = DataSink()
         assertThrows(.io(operation: "read", errno: EBADF)) { () throws(CryptoError) in
-            try Stream.encrypt(key: key, from: &source, to: &sink)
+            try ContentStream.encrypt(key: key, from: &source, to: &sink)
         }
         assertThrows(.io(operation: "read", errno: EBADF)) { () throws(CryptoError) in
-            try Stream.decrypt(key: key, from: &source, to: &sink)
+            try ContentStream.decrypt(key: key, from: &source, to: &sink)
         }
     }
 
@@ -159,7 +159,7 @@ final class StreamTests: XCTestCase {
         var source = DataSource(pattern(10))
         var sink = FileDescriptorSink(fd: fd)
         assertThrows(.io(operation: "write", errno: EBADF)) { () throws(CryptoError) in
-            try Stream.encrypt(key: fixedKey("io"), from: &source, to: &sink)
+            try ContentStream.encrypt(key: fixedKey("io"), from: &source, to: &sink)
         }
     }
 

@@ -42,8 +42,8 @@ func pattern(_ count: Int) -> Data {
     Data((0..<count).map { UInt8($0 % 251) })
 }
 
-let chunk = Stream.chunkSize
-let sealedChunk = Stream.chunkSize + Stream.tagBytes
+let chunk = ContentStream.chunkSize
+let sealedChunk = ContentStream.chunkSize + ContentStream.tagBytes
 
 /// A fixed 32-byte key, different for each label.
 func fixedKey(_ label: String) -> SecureBytes {
@@ -90,7 +90,7 @@ func isInvalidParameters(_ error: CryptoError) -> Bool {
 func streamEncrypt(_ plaintext: Data, key: SecureBytes) throws(CryptoError) -> Data {
     var source = DataSource(plaintext)
     var sink = DataSink()
-    let count = try Stream.encrypt(key: key, from: &source, to: &sink)
+    let count = try ContentStream.encrypt(key: key, from: &source, to: &sink)
     XCTAssertEqual(count, UInt64(plaintext.count))
     return sink.data
 }
@@ -99,7 +99,7 @@ func streamEncrypt(_ plaintext: Data, key: SecureBytes) throws(CryptoError) -> D
 func streamDecrypt(_ ciphertext: Data, key: SecureBytes) throws(CryptoError) -> Data {
     var source = DataSource(ciphertext)
     var sink = DataSink()
-    let count = try Stream.decrypt(key: key, from: &source, to: &sink)
+    let count = try ContentStream.decrypt(key: key, from: &source, to: &sink)
     XCTAssertEqual(count, UInt64(sink.data.count))
     return sink.data
 }
@@ -109,7 +109,7 @@ func streamDecryptCapturing(_ ciphertext: Data, key: SecureBytes) -> (error: Cry
     var source = DataSource(ciphertext)
     var sink = DataSink()
     do {
-        try Stream.decrypt(key: key, from: &source, to: &sink)
+        try ContentStream.decrypt(key: key, from: &source, to: &sink)
         return (nil, sink.data)
     } catch {
         return (error, sink.data)

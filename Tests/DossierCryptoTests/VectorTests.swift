@@ -159,7 +159,7 @@ final class VectorTests: XCTestCase {
         let plaintext = pattern(try v.number("plaintext-length"))
         let ciphertext = try streamEncrypt(plaintext, key: key)
         XCTAssertEqual(ciphertext.count, try v.number("ciphertext-length"), v.name)
-        XCTAssertEqual(Stream.ciphertextSize(plaintextSize: UInt64(plaintext.count)), UInt64(ciphertext.count), v.name)
+        XCTAssertEqual(ContentStream.ciphertextSize(plaintextSize: UInt64(plaintext.count)), UInt64(ciphertext.count), v.name)
         switch v["body"] {
         case "ciphertext":
             let expected = try v.bytes("ciphertext")

@@ -6,7 +6,7 @@ import Logging
 import XCTest
 
 /// A clock the test moves; shared by the vault (the service) and the counsel's client.
-final class MovableClock: DossierCore.Clock, @unchecked Sendable {
+final class MovableClock: DossierCore.TimeSource, @unchecked Sendable {
     private let lock = NSLock()
     private var date: Date
     init(_ date: Date) { self.date = date }

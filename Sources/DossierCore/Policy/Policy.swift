@@ -78,7 +78,7 @@ public struct Policy: Sendable, Equatable {
             func line(_ key: String) -> Int? { locate.line(ofKey: key, inSection: section) ?? locate.line(ofSection: section) }
             func duration(_ key: String) throws(DossierError) -> Int {
                 guard let s = t[key]?.string else { throw fail(line(key), "\(key) is required in [\(section)], as a string like \"7d\"") }
-                guard let v = Duration.parse(s) else { throw fail(line(key), "\(key) = \"\(s)\" is not a duration (use a whole number with d, h or m, e.g. \"7d\")") }
+                guard let v = WindowDuration.parse(s) else { throw fail(line(key), "\(key) = \"\(s)\" is not a duration (use a whole number with d, h or m, e.g. \"7d\")") }
                 return v
             }
             func integer(_ key: String, _ range: ClosedRange<Int>) throws(DossierError) -> Int {
@@ -107,7 +107,7 @@ public struct Policy: Sendable, Equatable {
 }
 
 /// Durations as policies and the CLI write them: a whole number and a unit, d, h or m.
-public enum Duration {
+public enum WindowDuration {
     /// Seconds, or nil if malformed, zero or over ten years.
     public static func parse(_ text: String) -> Int? {
         guard let unit = text.last, let n = Int(text.dropLast()), n > 0, String(n) == String(text.dropLast()) else { return nil }

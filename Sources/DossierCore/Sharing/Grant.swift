@@ -106,7 +106,7 @@ extension StaffSession {
             let rule = policy.rule(for: d.kind)
             let section = "kinds.\(d.kind.rawValue)"
             if window > Double(rule.maxWindow) + 0.5 {
-                denial = ("\(section).max_window", "a \(d.kind.rawValue) may be shared for at most \(Duration.format(rule.maxWindow)); this grant asks for \(Duration.format(Int(window.rounded(.up)) / 60 * 60))")
+                denial = ("\(section).max_window", "a \(d.kind.rawValue) may be shared for at most \(WindowDuration.format(rule.maxWindow)); this grant asks for \(WindowDuration.format(Int(window.rounded(.up)) / 60 * 60))")
             } else if recipients.count > rule.maxRecipients {
                 denial = ("\(section).max_recipients", "a \(d.kind.rawValue) may go to at most \(rule.maxRecipients) counsel; this grant names \(recipients.count)")
             } else if rule.requireOnline && request.online == nil {

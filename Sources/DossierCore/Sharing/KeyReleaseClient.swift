@@ -14,13 +14,13 @@ public protocol KeyReleaseTransport: Sendable {
 /// manifest for the vault's share of the package key.
 public struct KeyReleaseClient: Sendable {
     public let transport: any KeyReleaseTransport
-    public let clock: any Clock
+    public let clock: any TimeSource
     public let random: any RandomSource
     public let timeout: TimeInterval
     /// Largest answer read from the service.
     static let maximumResponseBytes = 16384
 
-    public init(transport: any KeyReleaseTransport = URLSessionTransport(), clock: any Clock = SystemClock(),
+    public init(transport: any KeyReleaseTransport = URLSessionTransport(), clock: any TimeSource = SystemClock(),
                 random: any RandomSource = SystemRandom(), timeout: TimeInterval = 30) {
         self.transport = transport
         self.clock = clock

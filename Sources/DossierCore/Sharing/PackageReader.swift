@@ -23,7 +23,7 @@ public struct OpenedDocument: Codable, Sendable {
 /// the trust store.
 public struct PackageReader {
     public let path: String
-    public let clock: any Clock
+    public let clock: any TimeSource
 
     struct Parsed {
         let manifest: PackageManifest
@@ -35,7 +35,7 @@ public struct PackageReader {
         let fileSize: UInt64
     }
 
-    public init(path: String, clock: any Clock = SystemClock()) {
+    public init(path: String, clock: any TimeSource = SystemClock()) {
         self.path = path
         self.clock = clock
     }
@@ -65,7 +65,7 @@ public struct PackageReader {
         let contentOffset = stanzaOffset + UInt64(stanzas.count)
         var contentLength: UInt64 = 0
         for s in manifest.contentSizes {
-            let (sum, overflow) = contentLength.addingReportingOverflow(Stream.ciphertextSize(plaintextSize: s))
+            let (sum, overflow) = contentLength.addingReportingOverflow(ContentStream.ciphertextSize(plaintextSize: s))
             guard !overflow else { throw bad("content sizes overflow") }
             contentLength = sum
         }
@@ -169,13 +169,13 @@ public struct PackageReader {
                 let out = try AtomicOutput(destination: targets[i], overwrite: overwrite)
                 staged.append(out)
                 guard lseek(fd, off_t(offset), SEEK_SET) >= 0 else { throw DossierError.fileUnreadable(path: path, reason: FileAccess.errnoText()) }
-                let length = Stream.ciphertextSize(plaintextSize: d.size)
+                let length = ContentStream.ciphertextSize(plaintextSize: d.size)
                 var source = LimitedSource(FileDescriptorSource(fd: fd), limit: length)
                 var sink = FileDescriptorSink(fd: out.fd, writeBehind: durability == .durable)
                 let key = try PackageLayout.documentKey(packageKey, index: i)
                 let written: (count: UInt64, blake2b: Data)
                 do throws(CryptoError) {
-                    written = try Stream.decryptHashing(key: key, from: &source, to: &sink)
+                    written = try ContentStream.decryptHashing(key: key, from: &source, to: &sink)
                 } catch {
                     if case .io(let op, _) = error, op == "write" { throw DossierError.writeFailed(path: targets[i], reason: error.description) }
                     throw DossierError.packageTampered(path: path, reason: "document \(i + 1) does not authenticate: \(error)")

@@ -173,11 +173,11 @@ extension StaffSession {
             var source = FileDescriptorSource(fd: input)
             if let recorded {
                 var out = sink
-                return (recorded, try Stream.reencrypt(from: storageKey, to: key, source: &source, sink: &out))
+                return (recorded, try ContentStream.reencrypt(from: storageKey, to: key, source: &source, sink: &out))
             }
             let encryptor = try StreamEncryptor(key: key, sink: sink)
             var hashing = HashingSink(encryptor)
-            _ = try Stream.decrypt(key: storageKey, from: &source, to: &hashing)
+            _ = try ContentStream.decrypt(key: storageKey, from: &source, to: &hashing)
             _ = try encryptor.finish()
             return (hashing.digest(), hashing.count)
         } catch {

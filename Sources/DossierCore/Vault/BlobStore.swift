@@ -39,7 +39,7 @@ struct BlobStore {
         do throws(CryptoError) {
             var sink = FileDescriptorSink(fd: out.fd, writeBehind: true)
             try sink.write(contentsOf: BlobStore.magic)
-            size = try Stream.encrypt(key: key, from: &source, to: &sink)
+            size = try ContentStream.encrypt(key: key, from: &source, to: &sink)
         } catch {
             out.abandon()
             if case .io(let op, _) = error, op == "read" {
@@ -83,7 +83,7 @@ struct BlobStore {
 
     /// Expected size of the blob for a plaintext of `size` bytes.
     static func expectedSize(plaintextSize size: UInt64) -> UInt64 {
-        UInt64(magic.count) + Stream.ciphertextSize(plaintextSize: size)
+        UInt64(magic.count) + ContentStream.ciphertextSize(plaintextSize: size)
     }
 
     func remove(id: String) {

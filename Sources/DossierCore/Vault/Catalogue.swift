@@ -28,7 +28,7 @@ extension StaffSession {
         do {
             for (path, fd) in zip(request.files, descriptors) {
                 let id = Identifier.make(prefix: "doc", random: vault.random)
-                let key = Stream.generateKey(using: vault.random)
+                let key = ContentStream.generateKey(using: vault.random)
                 let (size, hash) = try vault.blobs.write(id: id, key: key, from: fd, sourcePath: path)
                 written.append(id)
                 let meta = DocumentMetadata(title: title, fileName: URL(fileURLWithPath: path).lastPathComponent, tags: tags,
@@ -177,7 +177,7 @@ extension StaffSession {
         var sink = FileDescriptorSink(fd: atomic.fd, writeBehind: durability == .durable)
         let size: UInt64
         do throws(CryptoError) {
-            size = try Stream.decrypt(key: key, from: &source, to: &sink)
+            size = try ContentStream.decrypt(key: key, from: &source, to: &sink)
         } catch {
             atomic.abandon()
             if case .io(let op, _) = error, op == "write" { throw .writeFailed(path: output, reason: error.description) }
@@ -227,7 +227,7 @@ extension StaffSession {
             for i in 0..<count {
                 let d = make(i)
                 let id = Identifier.make(prefix: "doc", random: vault.random)
-                let key = Stream.generateKey(using: vault.random)
+                let key = ContentStream.generateKey(using: vault.random)
                 try db.execute(sql: """
                     INSERT INTO documents(id, kind, language, size, deposited_at, deposited_by, metadata_sealed, key_sealed)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)

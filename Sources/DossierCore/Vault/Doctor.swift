@@ -61,7 +61,7 @@ extension Vault {
                     var sink = NullSink()
                     let hash: Data
                     do {
-                        hash = try Stream.decryptHashing(key: key, from: &source, to: &sink).blake2b
+                        hash = try ContentStream.decryptHashing(key: key, from: &source, to: &sink).blake2b
                     } catch {
                         throw DossierError.integrity("\(error)")
                     }

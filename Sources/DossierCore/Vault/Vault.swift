@@ -8,7 +8,7 @@ public final class Vault: @unchecked Sendable {
     public let path: String
     let database: DatabaseQueue
     let blobs: BlobStore
-    let clock: any Clock
+    let clock: any TimeSource
     let random: any RandomSource
 
     static let databaseName = "vault.sqlite"
@@ -20,7 +20,7 @@ public final class Vault: @unchecked Sendable {
         public let fingerprint: String
     }
 
-    private init(path: String, database: DatabaseQueue, clock: any Clock, random: any RandomSource) {
+    private init(path: String, database: DatabaseQueue, clock: any TimeSource, random: any RandomSource) {
         self.path = path
         self.database = database
         self.blobs = BlobStore(root: path + "/blobs", random: random)
@@ -54,7 +54,7 @@ public final class Vault: @unchecked Sendable {
     }
 
     /// Opens an existing vault.
-    public static func open(at path: String, clock: any Clock = SystemClock(), random: any RandomSource = SystemRandom()) throws(DossierError) -> Vault {
+    public static func open(at path: String, clock: any TimeSource = SystemClock(), random: any RandomSource = SystemRandom()) throws(DossierError) -> Vault {
         let dbPath = path + "/" + databaseName
         guard FileManager.default.fileExists(atPath: dbPath) else { throw .notAVault(path: path) }
         let queue: DatabaseQueue
@@ -82,7 +82,7 @@ public final class Vault: @unchecked Sendable {
     /// and vault key, and `founder` as its first staff member.
     public static func create(
         at path: String, organisation: String, founder: SecretIdentity, founderName: String,
-        clock: any Clock = SystemClock(), random: any RandomSource = SystemRandom()
+        clock: any TimeSource = SystemClock(), random: any RandomSource = SystemRandom()
     ) throws(DossierError) -> Vault {
         let org = organisation.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !org.isEmpty, !org.contains(where: \.isNewline) else {

@@ -52,13 +52,13 @@ struct GrantCommand: ParsableCommand {
         if documents.isEmpty { throw ValidationError("name at least one document id") }
         if counsel.isEmpty { throw ValidationError("name at least one counsel with --to COUNSEL") }
         if duration != nil && until != nil { throw ValidationError("give --for or --until, not both") }
-        if let d = duration, Duration.parse(d) == nil { throw ValidationError("--for \(d) is not a duration; write e.g. 7d, 36h or 90m") }
+        if let d = duration, WindowDuration.parse(d) == nil { throw ValidationError("--for \(d) is not a duration; write e.g. 7d, 36h or 90m") }
         if maxOpens != nil && online == nil { throw ValidationError("--max-opens counts openings through the key-release service; give --online URL too") }
     }
 
     func run() throws {
         var window = GrantRequest.Window.policyDefault
-        if let d = duration, let s = Duration.parse(d) { window = .duration(seconds: s) }
+        if let d = duration, let s = WindowDuration.parse(d) { window = .duration(seconds: s) }
         if let u = until { window = .until(try CalendarDate.endOfDay(u)) }
         if let output, FileManager.default.fileExists(atPath: output) { throw DossierError.fileExists(path: output) }
         let session = try staff.session()

@@ -1,19 +1,19 @@
 import Foundation
 
 /// Where the current time comes from. Injected so that tests can fix it.
-public protocol Clock: Sendable {
+public protocol TimeSource: Sendable {
     /// The current time.
     func now() -> Date
 }
 
 /// The system's clock.
-public struct SystemClock: Clock {
+public struct SystemClock: TimeSource {
     public init() {}
     public func now() -> Date { Date() }
 }
 
 /// A clock that always says the same time (tests, vectors).
-public struct FixedClock: Clock {
+public struct FixedClock: TimeSource {
     public let date: Date
     public init(_ date: Date) { self.date = date }
     public func now() -> Date { date }

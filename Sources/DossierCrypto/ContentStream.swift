@@ -13,7 +13,7 @@ import Dispatch
 ///
 /// Every stream key MUST be fresh and random: the nonces repeat from stream to stream.
 /// Truncation, reordering, dropping or appending chunks all fail authentication.
-public enum Stream {
+public enum ContentStream {
     public static let keyBytes = Int(crypto_aead_chacha20poly1305_ietf_KEYBYTES)
     public static let chunkSize = 64 * 1024
     public static let tagBytes = Int(crypto_aead_chacha20poly1305_ietf_ABYTES)
