@@ -162,7 +162,7 @@ final class AuditChainTests: XCTestCase {
         let base = Date(timeIntervalSince1970: 1_800_000_000)
         let count = try v.vault.write { db in
             for ms in 0..<1000 {
-                try AuditLog.append(db, signer: v.founder, action: "rotate", at: base.addingTimeInterval((Double(ms) + 0.5) / 1000),
+                try AuditLog.append(db, signer: v.founder, action: .rotate, at: base.addingTimeInterval((Double(ms) + 0.5) / 1000),
                                     subjects: [], details: [.init("rewrapped-keys", "0")])
             }
             return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log") ?? 0

@@ -23,6 +23,8 @@ public struct AuditEntry: Sendable, Equatable {
     /// Fingerprint of the identity that signed the entry.
     public let actor: String
     public let action: String
+    /// The action as this version knows it; nil for an action it does not know.
+    public var kind: AuditAction? { AuditAction(rawValue: action) }
     /// `type:id` references, e.g. `doc:doc-k3j4m5n6p7q2r`, `staff:ABCD-EFGH-JKLM-NPQR`.
     public let subjects: [String]
     public let details: [Detail]

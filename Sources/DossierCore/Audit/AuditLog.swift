@@ -8,7 +8,7 @@ import GRDB
 public enum AuditLog {
     /// Appends a signed entry chained to the last one. Must run inside a write transaction.
     @discardableResult
-    static func append(_ db: Database, signer: SecretIdentity, action: String, at time: Date,
+    static func append(_ db: Database, signer: SecretIdentity, action: AuditAction, at time: Date,
                        subjects: [String], details: [AuditEntry.Detail] = []) throws -> AuditEntry {
         var log = try Appender(db)
         return try log.append(db, signer: signer, action: action, at: time, subjects: subjects, details: details)
@@ -28,10 +28,10 @@ public enum AuditLog {
         }
 
         @discardableResult
-        mutating func append(_ db: Database, signer: SecretIdentity, action: String, at time: Date,
+        mutating func append(_ db: Database, signer: SecretIdentity, action: AuditAction, at time: Date,
                              subjects: [String], details: [AuditEntry.Detail] = []) throws -> AuditEntry {
             let entry = try AuditEntry.make(seq: seq + 1, time: time, signer: signer.signing,
-                                            actor: signer.publicIdentity.fingerprint, action: action,
+                                            actor: signer.publicIdentity.fingerprint, action: action.rawValue,
                                             subjects: subjects, details: details, previousHash: previous)
             try db.cachedStatement(sql: "INSERT INTO audit_log(seq, entry) VALUES (?, ?)").execute(arguments: [Int64(entry.seq), entry.bytes])
             seq = entry.seq
@@ -234,7 +234,7 @@ struct LogWalk {
         actorCache = nil
         let entry = try AuditEntry.parse(bytes)
         if entry.seq == 1 {
-            guard entry.action == "init", let line = entry.detail("identity"),
+            guard entry.kind == .initialise, let line = entry.detail("identity"),
                   let founder = try? PublicIdentity(line: line), founder.fingerprint == entry.actor else {
                 throw .integrity("entry 1: is not a valid vault creation entry")
             }
@@ -243,7 +243,7 @@ struct LogWalk {
         guard let signer = signers[entry.actor] else {
             throw .integrity("entry \(expected): signed by \(entry.actor), who is not staff at that point: forged")
         }
-        if entry.action == "staff-add" {
+        if entry.kind == .staffAdd {
             guard let line = entry.detail("identity"), let id = try? PublicIdentity(line: line),
                   entry.subjects(ofType: "staff") == [id.fingerprint] else {
                 throw .integrity("entry \(expected): staff-add whose subject and identity disagree or are missing: forged")
@@ -255,10 +255,10 @@ struct LogWalk {
 
     /// Who may sign from this entry on: the founder (entry 1), added and removed staff.
     private mutating func applyStaffChange(_ entry: AuditEntry) {
-        switch entry.action {
-        case "init", "staff-add":
+        switch entry.kind {
+        case .initialise?, .staffAdd?:
             if let line = entry.detail("identity"), let id = try? PublicIdentity(line: line) { signers[id.fingerprint] = id }
-        case "staff-remove":
+        case .staffRemove?:
             for fp in entry.subjects(ofType: "staff") { signers[fp] = nil }
         default:
             break

@@ -72,7 +72,7 @@ extension LogSnapshot {
         var filter = filter
         // A fingerprint also finds the entries that name the counsel by id.
         if let fp = filter.counsel.flatMap(Fingerprint.normalise) {
-            for e in parsed where e.action == "counsel-add" && e.detail("fingerprint") == fp {
+            for e in parsed where e.kind == .counselAdd && e.detail("fingerprint") == fp {
                 filter.counselIDs.formUnion(e.subjects(ofType: "counsel"))
             }
         }

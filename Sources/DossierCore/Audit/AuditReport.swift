@@ -43,7 +43,7 @@ public enum AuditReport {
 
         // Access per counsel and per document, from grants and packages.
         var fingerprintOf: [String: String] = [:]
-        for e in entries where e.action == "counsel-add" {
+        for e in entries where e.kind == .counselAdd {
             for c in e.subjects(ofType: "counsel") { fingerprintOf[c] = e.detail("fingerprint") }
         }
         struct Access {
@@ -63,25 +63,25 @@ public enum AuditReport {
         var perDocument: [String: Access] = [:]
         for e in entries {
             let docs = e.subjects(ofType: "doc"), counsel = e.subjects(ofType: "counsel")
-            switch e.action {
-            case "grant", "package":
+            switch e.kind {
+            case .grant?, .package?:
                 for c in counsel {
                     var a = perCounsel[c, default: Access()]
                     a.documents.formUnion(docs)
-                    if e.action == "grant" { a.grants.formUnion(e.subjects(ofType: "grant")) } else { a.packages.formUnion(e.subjects(ofType: "package")) }
+                    if e.kind == .grant { a.grants.formUnion(e.subjects(ofType: "grant")) } else { a.packages.formUnion(e.subjects(ofType: "package")) }
                     a.last = e.time
                     perCounsel[c] = a
                 }
                 for d in docs {
                     var a = perDocument[d, default: Access()]
                     a.counsel.formUnion(counsel)
-                    if e.action == "grant" { a.grants.formUnion(e.subjects(ofType: "grant")) } else { a.packages.formUnion(e.subjects(ofType: "package")) }
+                    if e.kind == .grant { a.grants.formUnion(e.subjects(ofType: "grant")) } else { a.packages.formUnion(e.subjects(ofType: "package")) }
                     a.last = e.time
                     perDocument[d] = a
                 }
-            case "retrieve":
+            case .retrieve?:
                 for d in docs { perDocument[d, default: Access()].retrievals += 1; perDocument[d]!.last = e.time }
-            case "open":
+            case .open?:
                 for c in counsel { perCounsel[c, default: Access()].opened(at: e.time) }
                 for d in docs { perDocument[d, default: Access()].opened(at: e.time) }
             default: break
@@ -101,7 +101,7 @@ public enum AuditReport {
         h += "</table>\n"
 
         h += "<h2>Denials</h2>\n<table><tr><th>#</th><th>Time</th><th>Signed by</th><th>Rule</th><th>Request</th><th>Subjects</th></tr>"
-        let denials = entries.filter { $0.action == "deny" }
+        let denials = entries.filter { $0.kind == .deny }
         for e in denials {
             h += "<tr><td>\(e.seq)</td><td>\(esc(e.time))</td><td><code>\(esc(e.actor))</code></td><td>\(esc(e.detail("rule") ?? ""))</td><td>\(esc(e.detail("request") ?? ""))</td><td>\(e.subjects.map { "<code>\(esc($0))</code>" }.joined(separator: " "))</td></tr>"
         }

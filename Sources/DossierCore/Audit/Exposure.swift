@@ -46,7 +46,7 @@ extension LogSnapshot {
         let wantedFP = Fingerprint.normalise(who)
         var counselIDs = Set<String>()
         var fingerprint = wantedFP
-        for e in entries where e.action == "counsel-add" {
+        for e in entries where e.kind == .counselAdd {
             let ids = e.subjects(ofType: "counsel")
             if let fp = e.detail("fingerprint"), fp == wantedFP || ids.contains(who) {
                 counselIDs.formUnion(ids)
@@ -62,7 +62,7 @@ extension LogSnapshot {
             return false
         }
         var revoked: [String: String] = [:]
-        for e in entries where e.action == "revoke" { for g in e.subjects(ofType: "grant") { revoked[g] = e.time } }
+        for e in entries where e.kind == .revoke { for g in e.subjects(ofType: "grant") { revoked[g] = e.time } }
         var grants: [Exposure.GrantRecord] = []
         var packages: [Exposure.PackageRecord] = []
         var openings: [AuditRecord] = []
@@ -73,19 +73,19 @@ extension LogSnapshot {
             guard concerns(e) else { continue }
             let docs = e.subjects(ofType: "doc")
             for d in docs where byDocument[d] == nil { byDocument[d] = ([], [], []); order.append(d) }
-            switch e.action {
-            case "grant":
+            switch e.kind {
+            case .grant?:
                 for g in e.subjects(ofType: "grant") {
                     grants.append(.init(grant: g, time: e.time, documents: docs, notAfter: e.detail("not-after"), revoked: revoked[g]))
                     for d in docs { byDocument[d]?.grants.append(g) }
                 }
-            case "package":
+            case .package?:
                 let g = e.subjects(ofType: "grant").first ?? ""
                 for p in e.subjects(ofType: "package") {
                     packages.append(.init(package: p, grant: g, time: e.time, documents: docs, notAfter: e.detail("not-after")))
                     for d in docs { byDocument[d]?.packages.append(p) }
                 }
-            case "open":
+            case .open?:
                 openings.append(AuditRecord(e))
                 for d in docs { byDocument[d]?.opened.append(e.time) }
             default:

@@ -20,7 +20,7 @@ extension StaffSession {
         let now = vault.clock.now()
         try write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('policy', ?)", arguments: [text])
-            try AuditLog.append(db, signer: identity, action: "policy-set", at: now, subjects: [],
+            try AuditLog.append(db, signer: identity, action: .policySet, at: now, subjects: [],
                                 details: [.init("sha256", Hash.sha256(Data(text.utf8)).hex)])
         }
         return policy

@@ -71,7 +71,7 @@ extension StaffSession {
             }
             try db.execute(sql: "INSERT INTO counsel(id, fingerprint, public_line, details_sealed, added_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [id, identity.fingerprint, identity.line, sealed, Timestamp.format(now)])
-            try AuditLog.append(db, signer: self.identity, action: "counsel-add", at: now,
+            try AuditLog.append(db, signer: self.identity, action: .counselAdd, at: now,
                                 subjects: ["counsel:" + id], details: [.init("fingerprint", identity.fingerprint)])
         }
         return try counsel(id)
@@ -86,7 +86,7 @@ extension StaffSession {
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM counsel WHERE id = ?", arguments: [id]) != nil else { throw DossierError.unknownCounsel(id: id) }
             try db.execute(sql: "UPDATE counsel SET vetted_until = ?, vetting_note_sealed = ?, suspended_at = NULL, suspension_reason_sealed = NULL WHERE id = ?",
                            arguments: [Timestamp.format(until), noteSealed, id])
-            try AuditLog.append(db, signer: identity, action: "counsel-vet", at: now,
+            try AuditLog.append(db, signer: identity, action: .counselVet, at: now,
                                 subjects: ["counsel:" + id], details: [.init("until", Timestamp.format(until))])
         }
         return try counsel(id)
@@ -102,7 +102,7 @@ extension StaffSession {
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM counsel WHERE id = ?", arguments: [id]) != nil else { throw DossierError.unknownCounsel(id: id) }
             try db.execute(sql: "UPDATE counsel SET suspended_at = ?, suspension_reason_sealed = ? WHERE id = ?",
                            arguments: [Timestamp.format(now), sealed, id])
-            try AuditLog.append(db, signer: identity, action: "counsel-suspend", at: now, subjects: ["counsel:" + id])
+            try AuditLog.append(db, signer: identity, action: .counselSuspend, at: now, subjects: ["counsel:" + id])
         }
         return try counsel(id)
     }

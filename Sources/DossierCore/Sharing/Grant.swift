@@ -123,7 +123,7 @@ extension StaffSession {
         let subjects = docs.map { "doc:" + $0.id } + recipients.map { "counsel:" + $0.id }
         if let denial {
             try write { db in
-                try AuditLog.append(db, signer: identity, action: "deny", at: now, subjects: subjects,
+                try AuditLog.append(db, signer: identity, action: .deny, at: now, subjects: subjects,
                                     details: [.init("rule", denial.rule), .init("request", "grant")])
             }
             throw .policyDenied(rule: denial.rule, message: denial.message)
@@ -148,7 +148,7 @@ extension StaffSession {
             for c in recipients {
                 try db.execute(sql: "INSERT INTO grant_recipients(grant_id, counsel_id) VALUES (?, ?)", arguments: [id, c.id])
             }
-            try AuditLog.append(db, signer: identity, action: "grant", at: now, subjects: ["grant:" + id] + subjects,
+            try AuditLog.append(db, signer: identity, action: .grant, at: now, subjects: ["grant:" + id] + subjects,
                                 details: [.init("not-before", stamp), .init("not-after", Timestamp.format(notAfter)),
                                           .init("approvals-needed", String(needed))]
                                     + (request.online.map { [.init("online", $0), .init("max-opens", String(maxOpens))] } ?? []))
@@ -169,7 +169,7 @@ extension StaffSession {
             let count = 1 + (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grant_approvals WHERE grant_id = ?", arguments: [id]) ?? 0)
             let done = count >= g.approvalsNeeded
             if done { try db.execute(sql: "UPDATE grants SET state = 'active' WHERE id = ? AND state = 'pending'", arguments: [id]) }
-            try AuditLog.append(db, signer: identity, action: "approve", at: now, subjects: ["grant:" + id],
+            try AuditLog.append(db, signer: identity, action: .approve, at: now, subjects: ["grant:" + id],
                                 details: [.init("approvals", "\(count)/\(g.approvalsNeeded)")])
         }
         return try grant(id)
@@ -186,7 +186,7 @@ extension StaffSession {
         try write { db in
             try db.execute(sql: "UPDATE grants SET state = 'revoked', revoked_at = ?, revoked_by = ?, reason_sealed = ? WHERE id = ?",
                            arguments: [Timestamp.format(now), actor, sealed, id])
-            try AuditLog.append(db, signer: identity, action: "revoke", at: now, subjects: ["grant:" + id])
+            try AuditLog.append(db, signer: identity, action: .revoke, at: now, subjects: ["grant:" + id])
         }
         return try grant(id)
     }

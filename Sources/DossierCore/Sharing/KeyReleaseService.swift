@@ -213,7 +213,7 @@ public final class KeyReleaseService: @unchecked Sendable {
             var opened: [String: Int] = [:]
             let stamp = Timestamp.format(now)
             func deny(_ reason: ReleaseRefusal, _ subjects: [String], _ details: [AuditEntry.Detail]) throws {
-                try log.append(db, signer: session.identity, action: "deny", at: now, subjects: subjects,
+                try log.append(db, signer: session.identity, action: .deny, at: now, subjects: subjects,
                                details: [.init("rule", "online." + reason.rawValue), .init("request", "open")] + details)
             }
             for i in stages.indices {
@@ -253,7 +253,7 @@ public final class KeyReleaseService: @unchecked Sendable {
                     try deny(.openLimitReached, subjects, evidence + [.init("opens", "\(count)/\(grant.maxOpens)")])
                     continue
                 }
-                let entry = try log.append(db, signer: session.identity, action: "open", at: now,
+                let entry = try log.append(db, signer: session.identity, action: .open, at: now,
                                            subjects: subjects + grant.documents.map { "doc:" + $0 },
                                            details: evidence + [.init("opening", grant.maxOpens > 0 ? "\(count + 1)/\(grant.maxOpens)" : "\(count + 1)")])
                 try db.cachedStatement(sql: "INSERT INTO online_opens(log_seq, grant_id, package_id, counsel_id, opened_at) VALUES (?, ?, ?, ?, ?)")

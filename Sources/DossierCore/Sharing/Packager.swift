@@ -40,7 +40,7 @@ extension StaffSession {
         let recipients = try counsel(ids: g.recipients)
         if let suspended = recipients.first(where: { $0.suspendedAt != nil }) {
             try write { db in
-                try AuditLog.append(db, signer: identity, action: "deny", at: now, subjects: ["grant:" + grantID, "counsel:" + suspended.id],
+                try AuditLog.append(db, signer: identity, action: .deny, at: now, subjects: ["grant:" + grantID, "counsel:" + suspended.id],
                                     details: [.init("rule", "counsel.suspended"), .init("request", "package")])
             }
             throw .policyDenied(rule: "counsel.suspended", message: "counsel \(suspended.id) was suspended after the grant was made")
@@ -52,7 +52,7 @@ extension StaffSession {
         if onlineURL == nil, let d = docs.first(where: { policy.rule(for: $0.kind).requireOnline }) {
             let rule = "kinds.\(d.kind.rawValue).require_online"
             try write { db in
-                try AuditLog.append(db, signer: identity, action: "deny", at: now, subjects: ["grant:" + grantID, "doc:" + d.id],
+                try AuditLog.append(db, signer: identity, action: .deny, at: now, subjects: ["grant:" + grantID, "doc:" + d.id],
                                     details: [.init("rule", rule), .init("request", "package")])
             }
             throw .policyDenied(rule: rule, message: "a \(d.kind.rawValue) may only be shared through the online key-release service; give --online URL")
@@ -61,7 +61,7 @@ extension StaffSession {
            docs.contains(where: { policy.rule(for: $0.kind).requireVetted }),
            let unvetted = recipients.first(where: { !$0.isVetted(through: end) }) {
             try write { db in
-                try AuditLog.append(db, signer: identity, action: "deny", at: now, subjects: ["grant:" + grantID, "counsel:" + unvetted.id],
+                try AuditLog.append(db, signer: identity, action: .deny, at: now, subjects: ["grant:" + grantID, "counsel:" + unvetted.id],
                                     details: [.init("rule", "require_vetted"), .init("request", "package")])
             }
             throw .policyDenied(rule: "require_vetted", message: "counsel \(unvetted.id) is \(unvetted.status(at: now)), no longer vetted until the end of the window")
@@ -138,7 +138,7 @@ extension StaffSession {
                 if onlineURL != nil && g.onlineURL == nil && policyLimit > 0 {
                     try db.execute(sql: "UPDATE grants SET max_opens = ? WHERE id = ? AND COALESCE(max_opens, 0) = 0", arguments: [policyLimit, grantID])
                 }
-                try AuditLog.append(db, signer: identity, action: "package", at: now,
+                try AuditLog.append(db, signer: identity, action: .package, at: now,
                                     subjects: ["grant:" + grantID, "package:" + packageID] + docs.map { "doc:" + $0.id } + recipients.map { "counsel:" + $0.id },
                                     details: [.init("manifest-sha256", Hash.sha256(manifest).hex), .init("not-after", g.notAfter)]
                                         + (onlineURL.map { [.init("online", $0)] } ?? [])

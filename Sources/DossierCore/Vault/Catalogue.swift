@@ -47,7 +47,7 @@ extension StaffSession {
                         INSERT INTO documents(id, kind, language, size, deposited_at, deposited_by, metadata_sealed, key_sealed)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                         """, arguments: [p.id, request.kind.rawValue, language, Int64(p.size), stamp, actor, p.metaSealed, p.keySealed])
-                    try AuditLog.append(db, signer: identity, action: "deposit", at: now, subjects: ["doc:" + p.id],
+                    try AuditLog.append(db, signer: identity, action: .deposit, at: now, subjects: ["doc:" + p.id],
                                         details: [.init("kind", request.kind.rawValue), .init("size", String(p.size))])
                 }
             }
@@ -167,7 +167,7 @@ extension StaffSession {
         let now = vault.clock.now()
         do {
             try write { db in
-                try AuditLog.append(db, signer: identity, action: "retrieve", at: now, subjects: ["doc:" + id])
+                try AuditLog.append(db, signer: identity, action: .retrieve, at: now, subjects: ["doc:" + id])
             }
         } catch {
             atomic.abandon()
@@ -205,7 +205,7 @@ extension StaffSession {
                 UPDATE documents SET key_sealed = NULL, metadata_sealed = NULL, removed_at = ?, removed_by = ?, reason_sealed = ?
                 WHERE id = ? AND removed_at IS NULL
                 """, arguments: [Timestamp.format(now), actor, reasonSealed, id])
-            try AuditLog.append(db, signer: identity, action: "remove", at: now, subjects: ["doc:" + id])
+            try AuditLog.append(db, signer: identity, action: .remove, at: now, subjects: ["doc:" + id])
         }
         vault.blobs.remove(id: id)
         vault.checkpointAndTruncateWAL()

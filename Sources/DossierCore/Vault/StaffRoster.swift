@@ -36,7 +36,7 @@ extension StaffSession {
                 throw DossierError.invalidArgument("\(fp) was staff and was removed; a removed identity cannot return: ask them to create a new identity")
             }
             try StaffRoster.insert(db, identity: member, name: trimmed, vaultKey: vaultKey, at: now, random: vault.random)
-            try AuditLog.append(db, signer: identity, action: "staff-add", at: now,
+            try AuditLog.append(db, signer: identity, action: .staffAdd, at: now,
                                 subjects: ["staff:" + fp], details: [.init("identity", member.line)])
         }
         return StaffMember(id: fp, name: trimmed, publicIdentity: member.line, addedAt: Timestamp.format(now), removedAt: nil)
@@ -84,9 +84,9 @@ extension StaffSession {
             var details: [AuditEntry.Detail] = [.init("rewrapped-keys", String(rewrapped))]
             if removed != nil { details.append(.init("reason", "staff-removed")) }
             if let removed {
-                try AuditLog.append(db, signer: identity, action: "staff-remove", at: now, subjects: ["staff:" + removed], details: details)
+                try AuditLog.append(db, signer: identity, action: .staffRemove, at: now, subjects: ["staff:" + removed], details: details)
             } else {
-                try AuditLog.append(db, signer: identity, action: "rotate", at: now, subjects: [], details: details)
+                try AuditLog.append(db, signer: identity, action: .rotate, at: now, subjects: [], details: details)
             }
             return rewrapped
         }

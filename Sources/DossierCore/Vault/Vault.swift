@@ -142,7 +142,7 @@ public final class Vault: @unchecked Sendable {
                 try db.execute(sql: "INSERT INTO settings(key, value) VALUES (?, ?)", arguments: [k, v])
             }
             try StaffRoster.insert(db, identity: founderPublic, name: founderName, vaultKey: vaultKey, at: now, random: random)
-            try AuditLog.append(db, signer: founder, action: "init", at: now,
+            try AuditLog.append(db, signer: founder, action: .initialise, at: now,
                                 subjects: ["org:" + org.fingerprint, "staff:" + founderPublic.fingerprint],
                                 details: [.init("organisation-key", org.line), .init("identity", founderPublic.line)])
         }

@@ -1,0 +1,16 @@
+/// What a log entry records (the `action` line of an entry, docs/formats/vault.md section 6.3).
+/// The writer takes only these; readers map an entry's action text to one with
+/// `AuditEntry.kind`, which is nil for an action this version does not know (the entry format
+/// allows any token, so a newer vault's log still verifies).
+public enum AuditAction: String, Sendable, CaseIterable, Codable {
+    case initialise = "init"
+    case deposit, retrieve, remove
+    case grant, approve, revoke, package, open, deny
+    case policySet = "policy-set"
+    case counselAdd = "counsel-add"
+    case counselVet = "counsel-vet"
+    case counselSuspend = "counsel-suspend"
+    case staffAdd = "staff-add"
+    case staffRemove = "staff-remove"
+    case rotate
+}
