@@ -33,7 +33,7 @@ let package = Package(
             dependencies: [
                 "DossierCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                // The SQLite C API, for the catalogue listing's row loop only (Catalogue.swift).
+                // The SQLite C API, for the catalogue listing's row loop only (Storage/SQLite/SQLiteListing.swift).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]

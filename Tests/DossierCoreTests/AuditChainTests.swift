@@ -160,12 +160,12 @@ final class AuditChainTests: XCTestCase {
         // format → parse round trip, or the log of a real vault would not verify.
         let v = try makeVault()
         let base = Date(timeIntervalSince1970: 1_800_000_000)
-        let count = try v.vault.write { db in
+        let count = try v.vault.write { tx in
             for ms in 0..<1000 {
-                try AuditLog.append(db, signer: v.founder, action: .rotate, at: base.addingTimeInterval((Double(ms) + 0.5) / 1000),
+                try AuditLog.append(tx, signer: v.founder, action: .rotate, at: base.addingTimeInterval((Double(ms) + 0.5) / 1000),
                                     subjects: [], details: [.init("rewrapped-keys", "0")])
             }
-            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log") ?? 0
+            return try tx.logSize()
         }
         XCTAssertEqual(count, 1001)
         let times = Set(try rawLog(v).dropFirst().map { try AuditEntry.parse($0.bytes).time })

@@ -1,17 +1,16 @@
 import DossierCrypto
 import Dispatch
 import Foundation
-import GRDB
 
-/// The append-only log inside the vault database. Entries are appended in the same
+/// The append-only log among the vault's records. Entries are appended in the same
 /// transaction as the change they record: if the entry cannot be written, the change rolls back.
 public enum AuditLog {
     /// Appends a signed entry chained to the last one. Must run inside a write transaction.
     @discardableResult
-    static func append(_ db: Database, signer: SecretIdentity, action: AuditAction, at time: Date,
+    static func append(_ tx: any StoreTransaction, signer: SecretIdentity, action: AuditAction, at time: Date,
                        subjects: [String], details: [AuditEntry.Detail] = []) throws -> AuditEntry {
-        var log = try Appender(db)
-        return try log.append(db, signer: signer, action: action, at: time, subjects: subjects, details: details)
+        var log = try Appender(tx)
+        return try log.append(tx, signer: signer, action: action, at: time, subjects: subjects, details: details)
     }
 
     /// Appends many entries in one transaction (the key-release service's batches): reads the
@@ -21,35 +20,31 @@ public enum AuditLog {
         private var seq: UInt64
         private var previous: Data
 
-        init(_ db: Database) throws {
-            let last = try Row.fetchOne(db, sql: "SELECT seq, entry FROM audit_log ORDER BY seq DESC LIMIT 1")
-            seq = last.map { UInt64($0["seq"] as Int64) } ?? 0
-            previous = last.map { Hash.sha256($0["entry"] as Data) } ?? Data(count: 32)
+        init(_ tx: any StoreTransaction) throws {
+            let last = try tx.lastLogEntry()
+            seq = last?.seq ?? 0
+            previous = last.map { Hash.sha256($0.bytes) } ?? Data(count: 32)
         }
 
         @discardableResult
-        mutating func append(_ db: Database, signer: SecretIdentity, action: AuditAction, at time: Date,
+        mutating func append(_ tx: any StoreTransaction, signer: SecretIdentity, action: AuditAction, at time: Date,
                              subjects: [String], details: [AuditEntry.Detail] = []) throws -> AuditEntry {
             let entry = try AuditEntry.make(seq: seq + 1, time: time, signer: signer.signing,
                                             actor: signer.publicIdentity.fingerprint, action: action.rawValue,
                                             subjects: subjects, details: details, previousHash: previous)
-            try db.cachedStatement(sql: "INSERT INTO audit_log(seq, entry) VALUES (?, ?)").execute(arguments: [Int64(entry.seq), entry.bytes])
+            try tx.insertLogEntry(seq: entry.seq, bytes: entry.bytes)
             seq = entry.seq
             previous = entry.hash
             return entry
         }
     }
 
-    /// The raw entries in sequence order (unparsed, so verification sees exactly what is stored).
-    static func rawEntries(_ db: Database) throws -> [(seq: Int64, bytes: Data)] {
-        try Row.fetchAll(db, sql: "SELECT seq, entry FROM audit_log ORDER BY seq").map { ($0["seq"], $0["entry"]) }
-    }
 }
 
 extension Vault {
     /// Every log entry, parsed, in order.
     public func auditEntries() throws(DossierError) -> [AuditEntry] {
-        let raw = try read { db in try AuditLog.rawEntries(db) }
+        let raw = try read { tx in try tx.logEntries() }
         var out: [AuditEntry] = []
         out.reserveCapacity(raw.count)
         for r in raw { out.append(try AuditEntry.parse(r.bytes)) }
@@ -59,7 +54,7 @@ extension Vault {
     /// Checks the stored log: sequence, hash chain, and that each entry is signed by someone who
     /// was staff at that point (as the log itself records). Throws naming the first bad entry.
     public func verifyLogChain() throws(DossierError) -> Int {
-        let raw = try read { db in try AuditLog.rawEntries(db) }
+        let raw = try read { tx in try tx.logEntries() }
         var walk = LogWalk()
         try walk.verify(raw.map(\.bytes), upTo: raw.count, storedSequence: raw.map(\.seq), signaturesFrom: 0)
         let count = raw.count

@@ -1,6 +1,5 @@
 import DossierCrypto
 import Foundation
-import GRDB
 
 /// Everything an auditor needs, and nothing secret: the organisation's public key, the
 /// entries (which carry the staff public keys), and the signed checkpoints.
@@ -206,14 +205,13 @@ extension Vault {
     /// entry n + 1 are not read (empty placeholders), for a verification from a state.
     public func logSnapshot(firstLoaded: Int = 0) throws(DossierError) -> LogSnapshot {
         let org = try organisation()
-        let (entries, notes, skipped) = try read { db in
+        let (entries, notes, skipped) = try read { tx in
             // Placeholders only for entries the log has (a shorter log then reads as shorter),
             // and none for a negative count.
-            let stored = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM audit_log") ?? 0
-            let skipped = max(0, min(firstLoaded, stored))
+            let skipped = max(0, min(firstLoaded, try tx.logSize()))
             var entries = [Data](repeating: Data(), count: skipped)
-            entries += try Data.fetchAll(db, sql: "SELECT entry FROM audit_log WHERE seq > ? ORDER BY seq", arguments: [skipped])
-            return (entries, try String.fetchAll(db, sql: "SELECT note FROM checkpoints ORDER BY size"), skipped)
+            entries += try tx.logEntries(after: skipped)
+            return (entries, try tx.checkpointNotes(), skipped)
         }
         return LogSnapshot(organisation: org.name, organisationKey: try OrganisationKey(line: org.publicKey), entries: entries,
                            checkpoints: notes, firstLoaded: skipped)
@@ -221,7 +219,7 @@ extension Vault {
 
     /// The newest checkpoint note, if any.
     public func newestCheckpoint() throws(DossierError) -> String? {
-        try read { db in try String.fetchOne(db, sql: "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1") }
+        try read { tx in try tx.newestCheckpointNote() }
     }
 
     /// The organisation's key in C2SP note verifier-key form.
@@ -237,12 +235,11 @@ extension StaffSession {
         let org = try vault.organisation()
         let key = try organisationSigningKey()
         let now = vault.clock.now()
-        return try write { db in
-            let entries = try AuditLog.rawEntries(db).map(\.bytes)
+        return try write { tx in
+            let entries = try tx.logEntries().map(\.bytes)
             let cp = Checkpoint(origin: org.name, size: UInt64(entries.count), root: MerkleTree.root(leafHashes: entries.map(MerkleTree.leafHash)))
             let note = SignedNote.sign(cp.text, name: org.name, key: key)
-            try db.execute(sql: "INSERT OR REPLACE INTO checkpoints(size, note, created_at) VALUES (?, ?, ?)",
-                           arguments: [Int64(cp.size), note, Timestamp.format(now)])
+            try tx.storeCheckpoint(size: cp.size, note: note, at: Timestamp.format(now))
             return note
         }
     }

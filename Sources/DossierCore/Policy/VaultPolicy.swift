@@ -1,13 +1,10 @@
 import DossierCrypto
 import Foundation
-import GRDB
 
 extension Vault {
     /// The vault's current policy.
     public func policy() throws(DossierError) -> Policy {
-        let text: String? = try read { db in
-            try String.fetchOne(db, sql: "SELECT CAST(value AS TEXT) FROM settings WHERE key = 'policy'")
-        }
+        let text: String? = try read { tx in try tx.settingText(.policy) }
         guard let text else { throw .integrity("the vault has no policy; install one with `dossier policy set FILE`") }
         return try Policy.parse(text, source: "the vault's policy")
     }
@@ -18,9 +15,9 @@ extension StaffSession {
     public func setPolicy(_ text: String, source: String) throws(DossierError) -> Policy {
         let policy = try Policy.parse(text, source: source)
         let now = vault.clock.now()
-        try write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('policy', ?)", arguments: [text])
-            try AuditLog.append(db, signer: identity, action: .policySet, at: now, subjects: [],
+        try write { tx in
+            try tx.setSetting(.policy, text: text)
+            try AuditLog.append(tx, signer: identity, action: .policySet, at: now, subjects: [],
                                 details: [.init("sha256", Hash.sha256(Data(text.utf8)).hex)])
         }
         return policy

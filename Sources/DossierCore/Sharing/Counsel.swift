@@ -1,6 +1,5 @@
 import DossierCrypto
 import Foundation
-import GRDB
 
 /// A defence lawyer registered with the vault. Contact details are stored sealed.
 public struct Counsel: Codable, Sendable {
@@ -65,13 +64,13 @@ extension StaffSession {
         let id = Identifier.make(prefix: "counsel", random: vault.random)
         let now = vault.clock.now()
         let sealed = try sealJSON(d, purpose: .counsel, id: id)
-        try write { db in
-            if let existing = try String.fetchOne(db, sql: "SELECT id FROM counsel WHERE fingerprint = ?", arguments: [identity.fingerprint]) {
-                throw DossierError.counselAlreadyRegistered(fingerprint: identity.fingerprint, id: existing)
+        try write { tx in
+            if let existing = try tx.counsel(id: identity.fingerprint, orFingerprint: identity.fingerprint) {
+                throw DossierError.counselAlreadyRegistered(fingerprint: identity.fingerprint, id: existing.id)
             }
-            try db.execute(sql: "INSERT INTO counsel(id, fingerprint, public_line, details_sealed, added_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [id, identity.fingerprint, identity.line, sealed, Timestamp.format(now)])
-            try AuditLog.append(db, signer: self.identity, action: .counselAdd, at: now,
+            try tx.insertCounsel(CounselRecord(id: id, fingerprint: identity.fingerprint, publicLine: identity.line, detailsSealed: sealed,
+                                               addedAt: Timestamp.format(now)))
+            try AuditLog.append(tx, signer: self.identity, action: .counselAdd, at: now,
                                 subjects: ["counsel:" + id], details: [.init("fingerprint", identity.fingerprint)])
         }
         return try counsel(id)
@@ -82,11 +81,10 @@ extension StaffSession {
         let now = vault.clock.now()
         guard until > now else { throw .invalidArgument("the vetting date \(Timestamp.format(until)) is in the past") }
         let noteSealed = try note.map { n throws(DossierError) in try Sealing.seal(Data(n.utf8), purpose: .counsel, id: id + "/vetting", vaultKey: vaultKey, random: vault.random) }
-        try write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM counsel WHERE id = ?", arguments: [id]) != nil else { throw DossierError.unknownCounsel(id: id) }
-            try db.execute(sql: "UPDATE counsel SET vetted_until = ?, vetting_note_sealed = ?, suspended_at = NULL, suspension_reason_sealed = NULL WHERE id = ?",
-                           arguments: [Timestamp.format(until), noteSealed, id])
-            try AuditLog.append(db, signer: identity, action: .counselVet, at: now,
+        try write { tx in
+            guard try tx.counsel(ids: [id]).isEmpty == false else { throw DossierError.unknownCounsel(id: id) }
+            try tx.setVetting(counsel: id, until: Timestamp.format(until), noteSealed: noteSealed)
+            try AuditLog.append(tx, signer: identity, action: .counselVet, at: now,
                                 subjects: ["counsel:" + id], details: [.init("until", Timestamp.format(until))])
         }
         return try counsel(id)
@@ -98,11 +96,10 @@ extension StaffSession {
         guard !trimmed.isEmpty else { throw .invalidArgument("say why with --reason TEXT (stored sealed, for staff)") }
         let now = vault.clock.now()
         let sealed = try Sealing.seal(Data(trimmed.utf8), purpose: .counsel, id: id + "/suspension", vaultKey: vaultKey, random: vault.random)
-        try write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM counsel WHERE id = ?", arguments: [id]) != nil else { throw DossierError.unknownCounsel(id: id) }
-            try db.execute(sql: "UPDATE counsel SET suspended_at = ?, suspension_reason_sealed = ? WHERE id = ?",
-                           arguments: [Timestamp.format(now), sealed, id])
-            try AuditLog.append(db, signer: identity, action: .counselSuspend, at: now, subjects: ["counsel:" + id])
+        try write { tx in
+            guard try tx.counsel(ids: [id]).isEmpty == false else { throw DossierError.unknownCounsel(id: id) }
+            try tx.setSuspension(counsel: id, at: Timestamp.format(now), reasonSealed: sealed)
+            try AuditLog.append(tx, signer: identity, action: .counselSuspend, at: now, subjects: ["counsel:" + id])
         }
         return try counsel(id)
     }
@@ -110,18 +107,15 @@ extension StaffSession {
     /// One counsel, by id or fingerprint.
     public func counsel(_ idOrFingerprint: String) throws(DossierError) -> Counsel {
         let fp = Fingerprint.normalise(idOrFingerprint) ?? ""
-        guard let row = try read({ db in
-            try Row.fetchOne(db, sql: "SELECT * FROM counsel WHERE id = ? OR fingerprint = ?", arguments: [idOrFingerprint, fp])
-        }) else { throw .unknownCounsel(id: idOrFingerprint) }
+        guard let row = try read({ tx in try tx.counsel(id: idOrFingerprint, orFingerprint: fp) }) else {
+            throw .unknownCounsel(id: idOrFingerprint)
+        }
         return try makeCounsel(row)
     }
 
     /// Several counsel by id, in the order given, read in one transaction.
     func counsel(ids: [String]) throws(DossierError) -> [Counsel] {
-        let rows = try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM counsel WHERE id IN (SELECT value FROM json_each(?))",
-                             arguments: [String(decoding: try JSONEncoder().encode(ids), as: UTF8.self)])
-        }
+        let rows = try read { tx in try tx.counsel(ids: ids) }
         var byID: [String: Counsel] = [:]
         for row in rows {
             let c = try makeCounsel(row)
@@ -137,22 +131,22 @@ extension StaffSession {
 
     /// All counsel.
     public func listCounsel() throws(DossierError) -> [Counsel] {
-        let rows = try read { db in try Row.fetchAll(db, sql: "SELECT * FROM counsel ORDER BY added_at, id") }
+        let rows = try read { tx in try tx.allCounsel() }
         var out: [Counsel] = []
         for row in rows { out.append(try makeCounsel(row)) }
         return out
     }
 
-    func makeCounsel(_ row: Row) throws(DossierError) -> Counsel {
-        let id: String = row["id"]
-        let details: Counsel.Details = try openJSON(row["details_sealed"], purpose: .counsel, id: id)
-        func text(_ column: String, _ suffix: String) throws(DossierError) -> String? {
-            guard let sealed = row[column] as Data? else { return nil }
+    func makeCounsel(_ row: CounselRecord) throws(DossierError) -> Counsel {
+        let id = row.id
+        let details: Counsel.Details = try openJSON(row.detailsSealed, purpose: .counsel, id: id)
+        func text(_ sealed: Data?, _ suffix: String) throws(DossierError) -> String? {
+            guard let sealed else { return nil }
             return String(decoding: try Sealing.open(sealed, purpose: .counsel, id: id + suffix, vaultKey: vaultKey).unsafeCopyToData(), as: UTF8.self)
         }
-        return Counsel(id: id, fingerprint: row["fingerprint"], publicIdentity: row["public_line"], details: details,
-                       addedAt: row["added_at"], vettedUntil: row["vetted_until"], vettingNote: try text("vetting_note_sealed", "/vetting"),
-                       suspendedAt: row["suspended_at"], suspensionReason: try text("suspension_reason_sealed", "/suspension"))
+        return Counsel(id: id, fingerprint: row.fingerprint, publicIdentity: row.publicLine, details: details,
+                       addedAt: row.addedAt, vettedUntil: row.vettedUntil, vettingNote: try text(row.vettingNoteSealed, "/vetting"),
+                       suspendedAt: row.suspendedAt, suspensionReason: try text(row.suspensionReasonSealed, "/suspension"))
     }
 
     func sealJSON<T: Encodable>(_ value: T, purpose: Sealing.Purpose, id: String) throws(DossierError) -> Data {

@@ -1,6 +1,5 @@
 import DossierCrypto
 import Foundation
-import GRDB
 
 /// Time-limited access to documents for named counsel.
 public struct Grant: Codable, Sendable {
@@ -122,8 +121,8 @@ extension StaffSession {
         }
         let subjects = docs.map { "doc:" + $0.id } + recipients.map { "counsel:" + $0.id }
         if let denial {
-            try write { db in
-                try AuditLog.append(db, signer: identity, action: .deny, at: now, subjects: subjects,
+            try write { tx in
+                try AuditLog.append(tx, signer: identity, action: .deny, at: now, subjects: subjects,
                                     details: [.init("rule", denial.rule), .init("request", "grant")])
             }
             throw .policyDenied(rule: denial.rule, message: denial.message)
@@ -136,19 +135,12 @@ extension StaffSession {
         let id = Identifier.make(prefix: "grant", random: vault.random)
         let details = try sealJSON(GrantDetails(caseReference: request.caseReference, purpose: request.purpose), purpose: .grant, id: id)
         let stamp = Timestamp.format(now)
-        try write { db in
-            try db.execute(sql: """
-                INSERT INTO grants(id, created_at, created_by, not_before, not_after, approvals_needed, state, details_sealed, online_url, max_opens)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [id, stamp, actor, stamp, Timestamp.format(notAfter), needed, needed > 1 ? "pending" : "active", details,
-                                 request.online, maxOpens])
-            for (i, d) in docs.enumerated() {
-                try db.execute(sql: "INSERT INTO grant_documents(grant_id, position, document_id) VALUES (?, ?, ?)", arguments: [id, i, d.id])
-            }
-            for c in recipients {
-                try db.execute(sql: "INSERT INTO grant_recipients(grant_id, counsel_id) VALUES (?, ?)", arguments: [id, c.id])
-            }
-            try AuditLog.append(db, signer: identity, action: .grant, at: now, subjects: ["grant:" + id] + subjects,
+        try write { tx in
+            try tx.insertGrant(GrantRecord(
+                id: id, createdAt: stamp, createdBy: actor, notBefore: stamp, notAfter: Timestamp.format(notAfter), approvalsNeeded: needed,
+                state: needed > 1 ? "pending" : "active", detailsSealed: details, onlineURL: request.online, maxOpens: maxOpens,
+                documents: docs.map(\.id), recipients: recipients.map(\.id), approvers: []))
+            try AuditLog.append(tx, signer: identity, action: .grant, at: now, subjects: ["grant:" + id] + subjects,
                                 details: [.init("not-before", stamp), .init("not-after", Timestamp.format(notAfter)),
                                           .init("approvals-needed", String(needed))]
                                     + (request.online.map { [.init("online", $0), .init("max-opens", String(maxOpens))] } ?? []))
@@ -163,13 +155,12 @@ extension StaffSession {
         if g.createdBy == actor { throw .selfApproval(grant: id) }
         if g.approvedBy.contains(actor) { throw .alreadyApproved(grant: id) }
         let now = vault.clock.now()
-        try write { db in
-            try db.execute(sql: "INSERT INTO grant_approvals(grant_id, staff, approved_at) VALUES (?, ?, ?)",
-                           arguments: [id, actor, Timestamp.format(now)])
-            let count = 1 + (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grant_approvals WHERE grant_id = ?", arguments: [id]) ?? 0)
+        try write { tx in
+            try tx.insertApproval(grant: id, staff: actor, at: Timestamp.format(now))
+            let count = 1 + (try tx.grant(id)?.approvers.count ?? 0)
             let done = count >= g.approvalsNeeded
-            if done { try db.execute(sql: "UPDATE grants SET state = 'active' WHERE id = ? AND state = 'pending'", arguments: [id]) }
-            try AuditLog.append(db, signer: identity, action: .approve, at: now, subjects: ["grant:" + id],
+            if done { try tx.activateGrant(id) }
+            try AuditLog.append(tx, signer: identity, action: .approve, at: now, subjects: ["grant:" + id],
                                 details: [.init("approvals", "\(count)/\(g.approvalsNeeded)")])
         }
         return try grant(id)
@@ -183,17 +174,16 @@ extension StaffSession {
         if g.state == .revoked { throw .grantNotActive(id: id, state: "already revoked") }
         let now = vault.clock.now()
         let sealed = try Sealing.seal(Data(trimmed.utf8), purpose: .grant, id: id + "/revocation", vaultKey: vaultKey, random: vault.random)
-        try write { db in
-            try db.execute(sql: "UPDATE grants SET state = 'revoked', revoked_at = ?, revoked_by = ?, reason_sealed = ? WHERE id = ?",
-                           arguments: [Timestamp.format(now), actor, sealed, id])
-            try AuditLog.append(db, signer: identity, action: .revoke, at: now, subjects: ["grant:" + id])
+        try write { tx in
+            try tx.revokeGrant(id, at: Timestamp.format(now), by: actor, reasonSealed: sealed)
+            try AuditLog.append(tx, signer: identity, action: .revoke, at: now, subjects: ["grant:" + id])
         }
         return try grant(id)
     }
 
     /// One grant.
     public func grant(_ id: String) throws(DossierError) -> Grant {
-        guard let row = try read({ db in try Row.fetchOne(db, sql: "SELECT * FROM grants WHERE id = ?", arguments: [id]) }) else {
+        guard let row = try read({ tx in try tx.grant(id) }) else {
             throw .unknownGrant(id: id)
         }
         return try makeGrant(row)
@@ -202,14 +192,7 @@ extension StaffSession {
     /// Grants, newest first; optionally only active ones, or only those naming a counsel.
     public func listGrants(activeOnly: Bool = false, counsel: String? = nil) throws(DossierError) -> [Grant] {
         let counselID = try counsel.map { c throws(DossierError) in try self.counsel(c).id }
-        let rows = try read { db in
-            if let counselID {
-                return try Row.fetchAll(db, sql: """
-                    SELECT g.* FROM grants g JOIN grant_recipients r ON r.grant_id = g.id WHERE r.counsel_id = ? ORDER BY g.created_at DESC, g.id
-                    """, arguments: [counselID])
-            }
-            return try Row.fetchAll(db, sql: "SELECT * FROM grants ORDER BY created_at DESC, id")
-        }
+        let rows = try read { tx in try tx.grants(naming: counselID) }
         var out: [Grant] = []
         for row in rows {
             let g = try makeGrant(row)
@@ -218,21 +201,15 @@ extension StaffSession {
         return out
     }
 
-    func makeGrant(_ row: Row) throws(DossierError) -> Grant {
-        let id: String = row["id"]
-        let details: GrantDetails = try openJSON(row["details_sealed"], purpose: .grant, id: id)
-        let (docs, recipients, approvals) = try read { db in
-            (try String.fetchAll(db, sql: "SELECT document_id FROM grant_documents WHERE grant_id = ? ORDER BY position", arguments: [id]),
-             try String.fetchAll(db, sql: "SELECT counsel_id FROM grant_recipients WHERE grant_id = ? ORDER BY counsel_id", arguments: [id]),
-             try String.fetchAll(db, sql: "SELECT staff FROM grant_approvals WHERE grant_id = ? ORDER BY approved_at", arguments: [id]))
-        }
-        var state = Grant.State(rawValue: row["state"]) ?? .revoked
-        let notAfter: String = row["not_after"]
-        if state != .revoked, let end = Timestamp.parse(notAfter), end < vault.clock.now() { state = .expired }
-        return Grant(id: id, createdAt: row["created_at"], createdBy: row["created_by"], notBefore: row["not_before"],
-                     notAfter: notAfter, state: state, approvalsNeeded: row["approvals_needed"],
-                     approvedBy: [row["created_by"]] + approvals, documents: docs, recipients: recipients,
-                     caseReference: details.caseReference, purpose: details.purpose, revokedAt: row["revoked_at"],
-                     onlineURL: row["online_url"], maxOpens: row["max_opens"] ?? 0)
+    func makeGrant(_ row: GrantRecord) throws(DossierError) -> Grant {
+        let id = row.id
+        let details: GrantDetails = try openJSON(row.detailsSealed, purpose: .grant, id: id)
+        var state = Grant.State(rawValue: row.state) ?? .revoked
+        if state != .revoked, let end = Timestamp.parse(row.notAfter), end < vault.clock.now() { state = .expired }
+        return Grant(id: id, createdAt: row.createdAt, createdBy: row.createdBy, notBefore: row.notBefore,
+                     notAfter: row.notAfter, state: state, approvalsNeeded: row.approvalsNeeded,
+                     approvedBy: [row.createdBy] + row.approvers, documents: row.documents, recipients: row.recipients,
+                     caseReference: details.caseReference, purpose: details.purpose, revokedAt: row.revokedAt,
+                     onlineURL: row.onlineURL, maxOpens: row.maxOpens)
     }
 }

@@ -1,6 +1,5 @@
 import DossierCrypto
 import Foundation
-import GRDB
 
 /// The decisions of the key-release service (`dossier serve`), without HTTP: a request body in,
 /// a status and JSON body out (docs/formats/key-release.md).
@@ -152,10 +151,10 @@ public final class KeyReleaseService: @unchecked Sendable {
         // 2. Look up each (package, recipient) once: the package, the recipient and the vault's
         //    share, in one read snapshot.
         var lookups: [String: Lookup] = [:]
-        try session.read { db in
+        try session.read { tx in
             for s in signed {
                 guard let r = s?.request, lookups[r.packageID + "/" + r.recipient] == nil else { continue }
-                lookups[r.packageID + "/" + r.recipient] = try Self.lookup(db, r, vaultKey: session.vaultKey)
+                lookups[r.packageID + "/" + r.recipient] = try Self.lookup(tx, r, vaultKey: session.vaultKey)
             }
         }
         for (i, s) in signed.enumerated() {
@@ -200,20 +199,19 @@ public final class KeyReleaseService: @unchecked Sendable {
         //    counts are read once per batch inside it and kept up to date as openings are added.
         let policy = try session.vault.policy()
         let prune = now.timeIntervalSince(lastPruned) >= Self.pruneInterval || now < lastPruned
-        try session.write { db in
+        try session.write { tx in
             if prune {
                 // Timestamps are fixed-width UTC text, so they compare as strings.
-                try db.execute(sql: "DELETE FROM online_nonces WHERE seen_at < ?",
-                               arguments: [Timestamp.format(now.addingTimeInterval(-Self.nonceLifetime))])
+                try tx.deleteNonces(seenBefore: Timestamp.format(now.addingTimeInterval(-Self.nonceLifetime)))
             }
-            var log = try AuditLog.Appender(db)
+            var log = try AuditLog.Appender(tx)
             var seen = Set<String>()
             var grants: [String: GrantFacts] = [:]
             var standing: [String: ReleaseRefusal?] = [:]
             var opened: [String: Int] = [:]
             let stamp = Timestamp.format(now)
             func deny(_ reason: ReleaseRefusal, _ subjects: [String], _ details: [AuditEntry.Detail]) throws {
-                try log.append(db, signer: session.identity, action: .deny, at: now, subjects: subjects,
+                try log.append(tx, signer: session.identity, action: .deny, at: now, subjects: subjects,
                                details: [.init("rule", "online." + reason.rawValue), .init("request", "open")] + details)
             }
             for i in stages.indices {
@@ -222,30 +220,29 @@ public final class KeyReleaseService: @unchecked Sendable {
                 let r = c.signed.request
                 let subjects = ["package:" + r.packageID, "grant:" + r.grantID, "counsel:" + c.counselID]
                 let evidence: [AuditEntry.Detail] = [.init("recipient", r.recipient), .init("receipt", c.signed.receipt)]
-                let known = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM online_nonces WHERE nonce = ?"), arguments: [r.nonce]) ?? false
+                let known = try tx.isKnownNonce(r.nonce)
                 if known || seen.contains(r.nonce) {
                     stages[i] = .refused(.replay, subjects: subjects, details: evidence)
                     try deny(.replay, subjects, evidence)
                     continue
                 }
                 seen.insert(r.nonce)
-                try db.cachedStatement(sql: "INSERT INTO online_nonces(nonce, seen_at) VALUES (?, ?)").execute(arguments: [r.nonce, stamp])
-                if grants[r.grantID] == nil { grants[r.grantID] = try Self.grantFacts(db, r.grantID, policy: policy) }
+                try tx.insertNonce(r.nonce, seenAt: stamp)
+                if grants[r.grantID] == nil { grants[r.grantID] = try Self.grantFacts(tx, r.grantID, policy: policy) }
                 guard let grant = grants[r.grantID] else {
                     stages[i] = .refused(.unknownPackage, subjects: subjects, details: evidence)
                     try deny(.unknownPackage, subjects, evidence)
                     continue
                 }
                 let pair = r.grantID + "/" + c.counselID
-                if standing[pair] == nil { standing[pair] = try Self.refusal(db, grant: grant, counsel: c.counselID, now: now) }
+                if standing[pair] == nil { standing[pair] = try Self.refusal(tx, grant: grant, counsel: c.counselID, now: now) }
                 if let refusal = standing[pair] ?? nil {
                     stages[i] = .refused(refusal, subjects: subjects, details: evidence)
                     try deny(refusal, subjects, evidence)
                     continue
                 }
                 if opened[pair] == nil {
-                    opened[pair] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM online_opens WHERE grant_id = ? AND counsel_id = ?",
-                                                    arguments: [r.grantID, c.counselID]) ?? 0
+                    opened[pair] = try tx.openCount(grant: r.grantID, counsel: c.counselID)
                 }
                 let count = opened[pair] ?? 0
                 if grant.maxOpens > 0 && count >= grant.maxOpens {
@@ -253,11 +250,10 @@ public final class KeyReleaseService: @unchecked Sendable {
                     try deny(.openLimitReached, subjects, evidence + [.init("opens", "\(count)/\(grant.maxOpens)")])
                     continue
                 }
-                let entry = try log.append(db, signer: session.identity, action: .open, at: now,
+                let entry = try log.append(tx, signer: session.identity, action: .open, at: now,
                                            subjects: subjects + grant.documents.map { "doc:" + $0 },
                                            details: evidence + [.init("opening", grant.maxOpens > 0 ? "\(count + 1)/\(grant.maxOpens)" : "\(count + 1)")])
-                try db.cachedStatement(sql: "INSERT INTO online_opens(log_seq, grant_id, package_id, counsel_id, opened_at) VALUES (?, ?, ?, ?, ?)")
-                    .execute(arguments: [Int64(entry.seq), r.grantID, r.packageID, c.counselID, entry.time])
+                try tx.insertOpening(logSeq: entry.seq, grant: r.grantID, package: r.packageID, counsel: c.counselID, at: entry.time)
                 opened[pair] = count + 1
                 stages[i] = .released(c, opening: count + 1, maxOpens: grant.maxOpens, logSeq: entry.seq)
             }
@@ -299,32 +295,25 @@ public final class KeyReleaseService: @unchecked Sendable {
         return answers
     }
 
-    private static func lookup(_ db: Database, _ r: ReleaseRequest, vaultKey: SecureBytes) throws -> Lookup {
-        guard let package = try Row.fetchOne(db, sql: "SELECT grant_id, online_url FROM packages WHERE id = ?", arguments: [r.packageID]),
-              (package["online_url"] as String?) != nil else { return Lookup(grantID: nil, recipient: nil) }
-        let grant: String = package["grant_id"]
-        guard let row = try Row.fetchOne(db, sql: """
-            SELECT s.counsel_id, s.share_sealed, c.public_line FROM online_shares s JOIN counsel c ON c.id = s.counsel_id
-            WHERE s.package_id = ? AND s.fingerprint = ?
-            """, arguments: [r.packageID, r.recipient]) else { return Lookup(grantID: grant, recipient: nil) }
-        let share = try Sealing.open(row["share_sealed"], purpose: .onlineShare, id: r.packageID + "/" + r.recipient, vaultKey: vaultKey)
-        return Lookup(grantID: grant, recipient: (row["counsel_id"], try PublicIdentity(line: row["public_line"]), share))
+    private static func lookup(_ tx: any StoreTransaction, _ r: ReleaseRequest, vaultKey: SecureBytes) throws -> Lookup {
+        guard let package = try tx.package(r.packageID), package.onlineURL != nil else { return Lookup(grantID: nil, recipient: nil) }
+        guard let found = try tx.onlineShare(package: r.packageID, fingerprint: r.recipient) else {
+            return Lookup(grantID: package.grantID, recipient: nil)
+        }
+        let share = try Sealing.open(found.share.shareSealed, purpose: .onlineShare, id: r.packageID + "/" + r.recipient, vaultKey: vaultKey)
+        return Lookup(grantID: package.grantID, recipient: (found.share.counselID, try PublicIdentity(line: found.publicLine), share))
     }
 
-    private static func grantFacts(_ db: Database, _ id: String, policy: Policy) throws -> GrantFacts? {
-        guard let g = try Row.fetchOne(db, sql: "SELECT state, not_before, not_after, max_opens FROM grants WHERE id = ?", arguments: [id]) else { return nil }
-        let docs = try String.fetchAll(db, sql: "SELECT document_id FROM grant_documents WHERE grant_id = ? ORDER BY position", arguments: [id])
-        let kinds = try String.fetchAll(db, sql: """
-            SELECT DISTINCT d.kind FROM grant_documents g JOIN documents d ON d.id = g.document_id WHERE g.grant_id = ?
-            """, arguments: [id])
-        return GrantFacts(state: g["state"], notBefore: Timestamp.parse(g["not_before"] as String), notAfter: Timestamp.parse(g["not_after"] as String),
-                          maxOpens: (g["max_opens"] as Int?) ?? 0, documents: docs,
+    private static func grantFacts(_ tx: any StoreTransaction, _ id: String, policy: Policy) throws -> GrantFacts? {
+        guard let g = try tx.grant(id) else { return nil }
+        let kinds = try tx.documentKinds(ofGrant: id)
+        return GrantFacts(state: g.state, notBefore: Timestamp.parse(g.notBefore), notAfter: Timestamp.parse(g.notAfter),
+                          maxOpens: g.maxOpens, documents: g.documents,
                           requireVetted: kinds.contains { DocumentKind(rawValue: $0).map { policy.rule(for: $0).requireVetted } ?? true })
     }
 
-
     /// Why the grant does not allow `counsel` to open now, or nil if it does.
-    private static func refusal(_ db: Database, grant: GrantFacts, counsel: String, now: Date) throws -> ReleaseRefusal? {
+    private static func refusal(_ tx: any StoreTransaction, grant: GrantFacts, counsel: String, now: Date) throws -> ReleaseRefusal? {
         switch grant.state {
         case "revoked": return .revoked
         case "pending": return .notApproved
@@ -332,12 +321,12 @@ public final class KeyReleaseService: @unchecked Sendable {
         }
         if let start = grant.notBefore, now < start { return .notYetValid }
         if let end = grant.notAfter, now > end { return .expired }
-        guard let c = try Row.fetchOne(db, sql: "SELECT suspended_at, vetted_until FROM counsel WHERE id = ?", arguments: [counsel]) else {
+        guard let c = try tx.counsel(ids: [counsel]).first else {
             return .notARecipient
         }
-        if (c["suspended_at"] as String?) != nil { return .suspended }
+        if c.suspendedAt != nil { return .suspended }
         if grant.requireVetted {
-            let until = (c["vetted_until"] as String?).flatMap(Timestamp.parse)
+            let until = c.vettedUntil.flatMap(Timestamp.parse)
             if until.map({ $0 < now }) ?? true { return .notVetted }
         }
         return nil

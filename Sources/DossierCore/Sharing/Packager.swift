@@ -1,6 +1,5 @@
 import DossierCrypto
 import Foundation
-import GRDB
 
 /// What `package` produced.
 public struct PackageSummary: Codable, Sendable {
@@ -39,8 +38,8 @@ extension StaffSession {
         let now = vault.clock.now()
         let recipients = try counsel(ids: g.recipients)
         if let suspended = recipients.first(where: { $0.suspendedAt != nil }) {
-            try write { db in
-                try AuditLog.append(db, signer: identity, action: .deny, at: now, subjects: ["grant:" + grantID, "counsel:" + suspended.id],
+            try write { tx in
+                try AuditLog.append(tx, signer: identity, action: .deny, at: now, subjects: ["grant:" + grantID, "counsel:" + suspended.id],
                                     details: [.init("rule", "counsel.suspended"), .init("request", "package")])
             }
             throw .policyDenied(rule: "counsel.suspended", message: "counsel \(suspended.id) was suspended after the grant was made")
@@ -51,8 +50,8 @@ extension StaffSession {
         let policy = try vault.policy()
         if onlineURL == nil, let d = docs.first(where: { policy.rule(for: $0.kind).requireOnline }) {
             let rule = "kinds.\(d.kind.rawValue).require_online"
-            try write { db in
-                try AuditLog.append(db, signer: identity, action: .deny, at: now, subjects: ["grant:" + grantID, "doc:" + d.id],
+            try write { tx in
+                try AuditLog.append(tx, signer: identity, action: .deny, at: now, subjects: ["grant:" + grantID, "doc:" + d.id],
                                     details: [.init("rule", rule), .init("request", "package")])
             }
             throw .policyDenied(rule: rule, message: "a \(d.kind.rawValue) may only be shared through the online key-release service; give --online URL")
@@ -60,8 +59,8 @@ extension StaffSession {
         if let end = Timestamp.parse(g.notAfter),
            docs.contains(where: { policy.rule(for: $0.kind).requireVetted }),
            let unvetted = recipients.first(where: { !$0.isVetted(through: end) }) {
-            try write { db in
-                try AuditLog.append(db, signer: identity, action: .deny, at: now, subjects: ["grant:" + grantID, "counsel:" + unvetted.id],
+            try write { tx in
+                try AuditLog.append(tx, signer: identity, action: .deny, at: now, subjects: ["grant:" + grantID, "counsel:" + unvetted.id],
                                     details: [.init("rule", "require_vetted"), .init("request", "package")])
             }
             throw .policyDenied(rule: "require_vetted", message: "counsel \(unvetted.id) is \(unvetted.status(at: now)), no longer vetted until the end of the window")
@@ -127,18 +126,18 @@ extension StaffSession {
             trailer.append(sealedList)
             trailer.append(signature)
             do { try sink.write(contentsOf: trailer) } catch { throw DossierError.writeFailed(path: output, reason: error.description) }
-            try write { db in
-                try db.execute(sql: "INSERT INTO packages(id, grant_id, created_at, created_by, manifest_sha256, online_url) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [packageID, grantID, Timestamp.format(now), actor, Hash.sha256(manifest).hex, onlineURL])
+            try write { tx in
+                try tx.insertPackage(PackageRecord(id: packageID, grantID: grantID, createdAt: Timestamp.format(now), createdBy: actor,
+                                                   manifestSHA256: Hash.sha256(manifest).hex, onlineURL: onlineURL))
                 for share in vaultShares {
-                    try db.execute(sql: "INSERT INTO online_shares(package_id, fingerprint, counsel_id, share_sealed) VALUES (?, ?, ?, ?)",
-                                   arguments: [packageID, share.counsel.fingerprint, share.counsel.id, share.sealed])
+                    try tx.insertOnlineShare(OnlineShareRecord(packageID: packageID, fingerprint: share.counsel.fingerprint,
+                                                               counselID: share.counsel.id, shareSealed: share.sealed))
                 }
                 // A grant made offline and packaged online gets the policy's open limit.
                 if onlineURL != nil && g.onlineURL == nil && policyLimit > 0 {
-                    try db.execute(sql: "UPDATE grants SET max_opens = ? WHERE id = ? AND COALESCE(max_opens, 0) = 0", arguments: [policyLimit, grantID])
+                    try tx.setOpenLimitIfUnset(grant: grantID, maxOpens: policyLimit)
                 }
-                try AuditLog.append(db, signer: identity, action: .package, at: now,
+                try AuditLog.append(tx, signer: identity, action: .package, at: now,
                                     subjects: ["grant:" + grantID, "package:" + packageID] + docs.map { "doc:" + $0.id } + recipients.map { "counsel:" + $0.id },
                                     details: [.init("manifest-sha256", Hash.sha256(manifest).hex), .init("not-after", g.notAfter)]
                                         + (onlineURL.map { [.init("online", $0)] } ?? [])
@@ -162,7 +161,7 @@ extension StaffSession {
     /// Hashing again would be the most costly step of a package (BLAKE2b is sequential).
     /// Documents deposited before the hash was recorded are hashed here.
     private func reencrypt(_ doc: Document, into sink: FileDescriptorSink, key: SecureBytes, output: String) throws(DossierError) -> (Data, UInt64) {
-        guard let keySealed = try read({ db in try Data.fetchOne(db, sql: "SELECT key_sealed FROM documents WHERE id = ?", arguments: [doc.id]) }) else {
+        guard let keySealed = try read({ tx in try tx.sealedDocumentKey(doc.id) }) else {
             throw .documentRemoved(id: doc.id)
         }
         let secret = try DocumentSecret.open(keySealed, id: doc.id, vaultKey: vaultKey)

@@ -1,6 +1,5 @@
 import DossierCrypto
 import Foundation
-import GRDB
 
 /// Depositing, finding, retrieving and removing documents.
 extension StaffSession {
@@ -41,13 +40,11 @@ extension StaffSession {
             try vault.blobs.makeDurable(ids: written)
             let now = vault.clock.now()
             let stamp = Timestamp.format(now)
-            try write { db in
+            try write { tx in
                 for p in pending {
-                    try db.execute(sql: """
-                        INSERT INTO documents(id, kind, language, size, deposited_at, deposited_by, metadata_sealed, key_sealed)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [p.id, request.kind.rawValue, language, Int64(p.size), stamp, actor, p.metaSealed, p.keySealed])
-                    try AuditLog.append(db, signer: identity, action: .deposit, at: now, subjects: ["doc:" + p.id],
+                    try tx.insertDocument(DocumentRecord(id: p.id, kind: request.kind.rawValue, language: language, size: p.size,
+                                                         depositedAt: stamp, depositedBy: actor, metadataSealed: p.metaSealed, keySealed: p.keySealed))
+                    try AuditLog.append(tx, signer: identity, action: .deposit, at: now, subjects: ["doc:" + p.id],
                                         details: [.init("kind", request.kind.rawValue), .init("size", String(p.size))])
                 }
             }
@@ -74,21 +71,18 @@ extension StaffSession {
         return meta
     }
 
-    private func makeDocument(_ row: Row) throws(DossierError) -> Document {
-        let id: String = row["id"]
-        let sealed: Data? = row["metadata_sealed"]
-        guard let kind = DocumentKind(rawValue: row["kind"]) else { throw .integrity("document \(id) has an unknown kind") }
-        return Document(id: id, kind: kind, language: row["language"], size: UInt64(row["size"] as Int64),
-                        depositedAt: row["deposited_at"], depositedBy: row["deposited_by"],
-                        metadata: try sealed.map { s throws(DossierError) in try openMetadata(s, id: id) },
-                        removedAt: row["removed_at"], removedBy: row["removed_by"])
+    private func makeDocument(_ row: DocumentRecord) throws(DossierError) -> Document {
+        let id = row.id
+        guard let kind = DocumentKind(rawValue: row.kind) else { throw .integrity("document \(id) has an unknown kind") }
+        return Document(id: id, kind: kind, language: row.language, size: row.size,
+                        depositedAt: row.depositedAt, depositedBy: row.depositedBy,
+                        metadata: try row.metadataSealed.map { s throws(DossierError) in try openMetadata(s, id: id) },
+                        removedAt: row.removedAt, removedBy: row.removedBy)
     }
 
     /// One document (removed ones too, as tombstones).
     public func document(_ id: String) throws(DossierError) -> Document {
-        guard let row = try read({ db in try Row.fetchOne(db, sql: "SELECT * FROM documents WHERE id = ?", arguments: [id]) }) else {
-            throw .unknownDocument(id: id)
-        }
+        guard let row = try read({ tx in try tx.document(id) }) else { throw .unknownDocument(id: id) }
         return try makeDocument(row)
     }
 
@@ -98,38 +92,44 @@ extension StaffSession {
     }
 
     /// `list`, read on `connections` connections (tests; by default one per core for a large catalogue).
-    func list(_ filter: DocumentFilter, connections: Int?, probe: ListingRows.Probe? = nil) throws(DossierError) -> [Document] {
-        let (conditions, args, keep) = try listing(filter)
-        return try ListingRows.documents(self, conditions: conditions, arguments: args, keep: keep, connections: connections, probe: probe)
+    func list(_ filter: DocumentFilter, connections: Int?, probe: ListingProbe? = nil) throws(DossierError) -> [Document] {
+        try documents(try listing(filter), connections: connections, probe: probe)
+    }
+
+    /// The documents a query selects, in deposit order.
+    private func documents(_ query: ListingQuery, connections: Int?, probe: ListingProbe? = nil) throws(DossierError) -> [Document] {
+        let sinks = try readListing(query, connections: connections, probe: probe) { DocumentSink() }
+        return sinks.count == 1 ? sinks[0].documents : sinks.flatMap(\.documents)
+    }
+
+    /// The rows a query selects, handed to sinks made by `sink`, one per part read.
+    private func readListing<S: ListingSink>(_ query: ListingQuery, connections: Int?, probe: ListingProbe? = nil,
+                                             sink: () -> S) throws(DossierError) -> [S] {
+        try vault.store.listDocuments(query, opener: MetadataOpener(vaultKey: vaultKey, condition: query.condition),
+                                      connections: connections, probe: probe, check: checkGeneration, sink: sink)
+    }
+
+    /// The lines `list` prints to a pipe or file for `filter` (tab-separated fields, docs in
+    /// `ListingLines`), formatted on the cores that read the rows, without a `Document` per
+    /// row. The parts come back in deposit order: the listing is their concatenation.
+    public func listLines(_ filter: DocumentFilter) throws(DossierError) -> [ListingLines] {
+        try listRows(filter, connections: nil, part: { ListingLines() }) { lines, row in lines.append(row) }
     }
 
     /// The documents of `list(filter)` without a `Document` for each: `add` is called with each
     /// one's table fields on the core that read it, into that core's part, made by `part`. The
     /// parts come back in deposit order: the listing is their concatenation. `add` runs on
     /// several threads at once, each with its own part; the row's buffers are valid only
-    /// during the call (`ListingRow`). For 100,000 documents, making the Documents and their
-    /// strings, then printing from them, cost about a sixth of `list` (docs/performance.md).
-    public func listRows<Part: Sendable>(_ filter: DocumentFilter, part: () -> Part,
-                                         add: @escaping @Sendable (inout Part, ListingRow) -> Void) throws(DossierError) -> [Part] {
-        try listRows(filter, connections: nil, part: part, add: add)
-    }
-
-    /// `listRows`, read on `connections` connections (tests).
-    func listRows<Part: Sendable>(_ filter: DocumentFilter, connections: Int?, part: () -> Part,
+    /// during the call (`ListingRow`). `connections` overrides how many readers (tests).
+    func listRows<Part: Sendable>(_ filter: DocumentFilter, connections: Int? = nil, part: () -> Part,
                                   add: @escaping @Sendable (inout Part, ListingRow) -> Void) throws(DossierError) -> [Part] {
-        let (conditions, args, keep) = try listing(filter)
-        return try ListingRows.read(self, conditions: conditions, arguments: args, keep: keep, connections: connections,
-                                    sink: { RowSink(part: part(), add: add) }).map(\.part)
+        try readListing(try listing(filter), connections: connections) { RowSink(part: part(), add: add) }.map(\.part)
     }
 
-    /// The SQL conditions, their arguments and the metadata condition of a filter.
-    private func listing(_ filter: DocumentFilter) throws(DossierError) -> (String, [DatabaseValueConvertible], MetadataCondition?) {
-        var conditions = ""
-        var args: [DatabaseValueConvertible] = []
-        if !filter.includeRemoved { conditions += " AND removed_at IS NULL" }
-        if let kind = filter.kind { conditions += " AND kind = ?"; args.append(kind.rawValue) }
-        if let lang = filter.language { conditions += " AND language = ?"; args.append(try Language.canonical(lang)) }
-        return (conditions, args, filter.caseReference.map { MetadataCondition(caseReference: $0) })
+    /// The listing query of a filter.
+    private func listing(_ filter: DocumentFilter) throws(DossierError) -> ListingQuery {
+        ListingQuery(includeRemoved: filter.includeRemoved, kind: filter.kind, language: try filter.language.map(Language.canonical),
+                     condition: filter.caseReference.map { MetadataCondition(caseReference: $0) })
     }
 
     /// Documents whose decrypted metadata contains every word.
@@ -141,8 +141,7 @@ extension StaffSession {
     func search(_ words: [String], connections: Int?) throws(DossierError) -> [Document] {
         let terms = words.flatMap { $0.split(separator: " ").map(String.init) }.filter { !$0.isEmpty }
         guard !terms.isEmpty else { throw .invalidArgument("give at least one word to search for") }
-        return try ListingRows.documents(self, conditions: " AND removed_at IS NULL", arguments: [],
-                                         keep: MetadataCondition(words: DocumentMetadata.Matcher(words: terms)), connections: connections)
+        return try documents(ListingQuery(condition: MetadataCondition(words: DocumentMetadata.Matcher(words: terms))), connections: connections)
     }
 
     /// Decrypts a document to `output`, atomically: the file appears only after the last chunk
@@ -152,7 +151,7 @@ extension StaffSession {
                          durability: Durability = .durable) throws(DossierError) -> Document {
         let doc = try document(id)
         if doc.isRemoved { throw .documentRemoved(id: id) }
-        let keySealed: Data? = try read { db in try Data.fetchOne(db, sql: "SELECT key_sealed FROM documents WHERE id = ?", arguments: [id]) }
+        let keySealed: Data? = try read { tx in try tx.sealedDocumentKey(id) }
         guard let keySealed else { throw .documentRemoved(id: id) }
         let key = try DocumentSecret.open(keySealed, id: id, vaultKey: vaultKey).key
         let atomic = try AtomicOutput(destination: output, overwrite: overwrite)
@@ -166,8 +165,8 @@ extension StaffSession {
         defer { close(input) }
         let now = vault.clock.now()
         do {
-            try write { db in
-                try AuditLog.append(db, signer: identity, action: .retrieve, at: now, subjects: ["doc:" + id])
+            try write { tx in
+                try AuditLog.append(tx, signer: identity, action: .retrieve, at: now, subjects: ["doc:" + id])
             }
         } catch {
             atomic.abandon()
@@ -200,15 +199,12 @@ extension StaffSession {
         if doc.isRemoved { throw .documentRemoved(id: id) }
         let now = vault.clock.now()
         let reasonSealed = try Sealing.seal(Data(trimmed.utf8), purpose: .reason, id: id, vaultKey: vaultKey, random: vault.random)
-        try write { db in
-            try db.execute(sql: """
-                UPDATE documents SET key_sealed = NULL, metadata_sealed = NULL, removed_at = ?, removed_by = ?, reason_sealed = ?
-                WHERE id = ? AND removed_at IS NULL
-                """, arguments: [Timestamp.format(now), actor, reasonSealed, id])
-            try AuditLog.append(db, signer: identity, action: .remove, at: now, subjects: ["doc:" + id])
+        try write { tx in
+            try tx.markDocumentRemoved(id, at: Timestamp.format(now), by: actor, reasonSealed: reasonSealed)
+            try AuditLog.append(tx, signer: identity, action: .remove, at: now, subjects: ["doc:" + id])
         }
         vault.blobs.remove(id: id)
-        vault.checkpointAndTruncateWAL()
+        vault.store.purgeReplacedData()
     }
 }
 
@@ -223,36 +219,17 @@ extension StaffSession {
                                          _ make: (Int) -> (kind: DocumentKind, language: String, size: UInt64, metadata: DocumentMetadata))
         throws(DossierError) {
         let start = vault.clock.now()
-        try write { db in
+        try write { tx in
             for i in 0..<count {
                 let d = make(i)
                 let id = Identifier.make(prefix: "doc", random: vault.random)
                 let key = ContentStream.generateKey(using: vault.random)
-                try db.execute(sql: """
-                    INSERT INTO documents(id, kind, language, size, deposited_at, deposited_by, metadata_sealed, key_sealed)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [id, d.kind.rawValue, d.language, Int64(d.size),
-                                     Timestamp.format(start.addingTimeInterval(Double(i) / 1000)), actor,
-                                     try sealMetadata(d.metadata, id: id),
-                                     try Sealing.seal(key, purpose: .documentKey, id: id, vaultKey: vaultKey, random: vault.random)])
+                try tx.insertDocument(DocumentRecord(
+                    id: id, kind: d.kind.rawValue, language: d.language, size: d.size,
+                    depositedAt: Timestamp.format(start.addingTimeInterval(Double(i) / 1000)), depositedBy: actor,
+                    metadataSealed: try sealMetadata(d.metadata, id: id),
+                    keySealed: try Sealing.seal(key, purpose: .documentKey, id: id, vaultKey: vaultKey, random: vault.random)))
             }
         }
-    }
-}
-
-/// Hands each row's table fields to the caller's `add`, into this core's part. The title of
-/// metadata in the JSON form of older vaults is copied to a scratch buffer, zeroed after.
-private struct RowSink<Part>: ListingRows.Sink {
-    var part: Part
-    let add: (inout Part, ListingRow) -> Void
-
-    mutating func take(_ r: ListingRows.RawRow) {
-        let row = { (title: UnsafeBufferPointer<UInt8>?) in
-            ListingRow(id: r.id, kind: r.kind, language: r.language, size: r.size, depositedAt: r.depositedAt, title: title)
-        }
-        guard let legacy = r.legacy else { return add(&part, row(r.binaryTitle)) }
-        var title = Array(legacy.title.utf8)
-        defer { title.withUnsafeMutableBytes { secureZero($0) } }
-        title.withUnsafeBufferPointer { add(&part, row($0)) }
     }
 }

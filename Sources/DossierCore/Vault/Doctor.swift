@@ -1,6 +1,5 @@
 import DossierCrypto
 import Foundation
-import GRDB
 
 /// Consistency checks of a vault folder. Never prints or returns content.
 public struct DoctorReport: Codable, Sendable {
@@ -35,25 +34,23 @@ extension Vault {
     /// when no other dossier process is using the vault.
     public func doctor(session: StaffSession? = nil, fix: Bool = false) throws(DossierError) -> DoctorReport {
         var report = DoctorReport()
-        let rows = try read { db in try Row.fetchAll(db, sql: "SELECT id, size, key_sealed FROM documents WHERE removed_at IS NULL") }
-        let removed = Set(try read { db in try String.fetchAll(db, sql: "SELECT id FROM documents WHERE removed_at IS NOT NULL") })
+        let (rows, removed) = try read { tx in (try tx.liveDocuments(), Set(try tx.removedDocumentIDs())) }
         var (files, temporaries) = blobs.inventory()
         for row in rows {
-            let id: String = row["id"]
-            let size = UInt64(row["size"] as Int64)
+            let id = row.id, size = row.size
             report.documentsChecked += 1
-            guard files.removeValue(forKey: id) != nil, let actual = blobs.fileSize(id: id) else {
+            guard files.removeValue(forKey: id) != nil, let actual = blobs.storedSize(id: id) else {
                 report.findings.append(.init(severity: .damage, subject: id, message: "its encrypted content is missing", fixed: false))
                 continue
             }
-            let expected = BlobStore.expectedSize(plaintextSize: size)
+            let expected = blobs.expectedSize(plaintextSize: size)
             if actual != expected {
                 report.findings.append(.init(severity: .damage, subject: id, message: "its encrypted content has \(actual) bytes, expected \(expected): truncated or altered", fixed: false))
                 continue
             }
             if let session {
                 do {
-                    let secret = try DocumentSecret.open(row["key_sealed"], id: id, vaultKey: session.vaultKey)
+                    let secret = try DocumentSecret.open(row.keySealed, id: id, vaultKey: session.vaultKey)
                     let key = secret.key, recorded = secret.contentHash
                     let fd = try blobs.openForReading(id: id)
                     defer { close(fd) }
@@ -78,12 +75,12 @@ extension Vault {
         for (id, path) in files.sorted(by: { $0.key < $1.key }) {
             let why = removed.contains(id) ? "left over from a removed document" : "not in the catalogue (a deposit interrupted before it committed)"
             var finding = DoctorReport.Finding(severity: .leftover, subject: path, message: "orphan encrypted blob, \(why)", fixed: false)
-            if fix { finding.fixed = unlink(path) == 0 }
+            if fix { finding.fixed = blobs.delete(leftover: path) }
             report.findings.append(finding)
         }
         for path in temporaries.sorted() {
             var finding = DoctorReport.Finding(severity: .leftover, subject: path, message: "temporary file of an interrupted write (encrypted)", fixed: false)
-            if fix { finding.fixed = unlink(path) == 0 }
+            if fix { finding.fixed = blobs.delete(leftover: path) }
             report.findings.append(finding)
         }
         do {

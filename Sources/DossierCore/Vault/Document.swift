@@ -238,27 +238,6 @@ public struct Document: Codable, Sendable {
     public var isRemoved: Bool { removedAt != nil }
 }
 
-/// The fields of a listed document that `list`'s table shows, as the core that read it sees
-/// them (`StaffSession.listRows`). The buffers point into the catalogue's row and the opened
-/// metadata: they are valid only during the call that receives the row, and the title, which
-/// is plaintext, is zeroed after it. Text is UTF-8.
-public struct ListingRow {
-    public let id: UnsafeBufferPointer<UInt8>
-    public let kind: DocumentKind
-    /// The BCP 47 tag, as `Document.language`.
-    public let language: UnsafeBufferPointer<UInt8>
-    public let size: UInt64
-    /// As `Document.depositedAt`.
-    public let depositedAt: UnsafeBufferPointer<UInt8>
-    /// Nil for a removed document.
-    public let title: UnsafeBufferPointer<UInt8>?
-
-    public init(id: UnsafeBufferPointer<UInt8>, kind: DocumentKind, language: UnsafeBufferPointer<UInt8>, size: UInt64,
-                depositedAt: UnsafeBufferPointer<UInt8>, title: UnsafeBufferPointer<UInt8>?) {
-        (self.id, self.kind, self.language, self.size, self.depositedAt, self.title) = (id, kind, language, size, depositedAt, title)
-    }
-}
-
 /// What `deposit` needs besides the files.
 public struct DepositRequest: Sendable {
     public var files: [String]

@@ -1,6 +1,5 @@
 import DossierCrypto
 import Foundation
-import GRDB
 
 /// A staff member as listed to other staff.
 public struct StaffMember: Codable, Sendable {
@@ -12,14 +11,13 @@ public struct StaffMember: Codable, Sendable {
 }
 
 enum StaffRoster {
-    static func insert(_ db: Database, identity: PublicIdentity, name: String, vaultKey: SecureBytes,
+    static func insert(_ tx: any StoreTransaction, identity: PublicIdentity, name: String, vaultKey: SecureBytes,
                        at time: Date, random: any RandomSource) throws {
         let fp = identity.fingerprint
         let sealedKey = try SealedBox.seal(vaultKey, to: identity.encryptionKey)
         let sealedName = try Sealing.seal(Data(name.utf8), purpose: .staffName, id: fp, vaultKey: vaultKey, random: random)
-        try db.execute(sql: """
-            INSERT INTO staff(fingerprint, public_line, name_sealed, vault_key_sealed, added_at) VALUES (?, ?, ?, ?, ?)
-            """, arguments: [fp, identity.line, sealedName, sealedKey, Timestamp.format(time)])
+        try tx.insertStaff(StaffRecord(fingerprint: fp, publicLine: identity.line, nameSealed: sealedName, vaultKeySealed: sealedKey,
+                                       addedAt: Timestamp.format(time), removedAt: nil))
     }
 }
 
@@ -30,13 +28,13 @@ extension StaffSession {
         guard !trimmed.isEmpty else { throw .invalidArgument("a staff member needs a name (--name NAME)") }
         let fp = member.fingerprint
         let now = vault.clock.now()
-        try write { db in
-            if let removed = try Row.fetchOne(db, sql: "SELECT removed_at FROM staff WHERE fingerprint = ?", arguments: [fp]) {
-                if (removed["removed_at"] as String?) == nil { throw DossierError.staffAlreadyPresent(fingerprint: fp) }
+        try write { tx in
+            if let existing = try tx.staffMember(fp) {
+                if existing.removedAt == nil { throw DossierError.staffAlreadyPresent(fingerprint: fp) }
                 throw DossierError.invalidArgument("\(fp) was staff and was removed; a removed identity cannot return: ask them to create a new identity")
             }
-            try StaffRoster.insert(db, identity: member, name: trimmed, vaultKey: vaultKey, at: now, random: vault.random)
-            try AuditLog.append(db, signer: identity, action: .staffAdd, at: now,
+            try StaffRoster.insert(tx, identity: member, name: trimmed, vaultKey: vaultKey, at: now, random: vault.random)
+            try AuditLog.append(tx, signer: identity, action: .staffAdd, at: now,
                                 subjects: ["staff:" + fp], details: [.init("identity", member.line)])
         }
         return StaffMember(id: fp, name: trimmed, publicIdentity: member.line, addedAt: Timestamp.format(now), removedAt: nil)
@@ -44,13 +42,13 @@ extension StaffSession {
 
     /// Every staff member, current and removed.
     public func listStaff() throws(DossierError) -> [StaffMember] {
-        let rows = try read { db in try Row.fetchAll(db, sql: "SELECT * FROM staff ORDER BY added_at, fingerprint") }
+        let rows = try read { tx in try tx.allStaff() }
         var out: [StaffMember] = []
         for row in rows {
-            let fp: String = row["fingerprint"]
-            let name = try Sealing.open(row["name_sealed"], purpose: .staffName, id: fp, vaultKey: vaultKey)
+            let fp = row.fingerprint
+            let name = try Sealing.open(row.nameSealed, purpose: .staffName, id: fp, vaultKey: vaultKey)
             out.append(StaffMember(id: fp, name: String(decoding: name.unsafeCopyToData(), as: UTF8.self),
-                                   publicIdentity: row["public_line"], addedAt: row["added_at"], removedAt: row["removed_at"]))
+                                   publicIdentity: row.publicLine, addedAt: row.addedAt, removedAt: row.removedAt))
         }
         return out
     }
@@ -69,97 +67,62 @@ extension StaffSession {
     public func rotate(removing removed: String? = nil) throws(DossierError) -> Int {
         let newKey = SecureBytes(randomCount: AEAD.keyBytes, using: vault.random)
         let now = vault.clock.now()
-        let count: Int = try write { db in
+        let count: Int = try write { tx in
             if let removed {
-                guard let row = try Row.fetchOne(db, sql: "SELECT removed_at FROM staff WHERE fingerprint = ?", arguments: [removed]),
-                      (row["removed_at"] as String?) == nil else { throw DossierError.unknownStaff(id: removed) }
-                let remaining = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM staff WHERE removed_at IS NULL AND fingerprint != ?", arguments: [removed]) ?? 0
-                guard remaining > 0 else { throw DossierError.lastStaffMember }
-                try db.execute(sql: "UPDATE staff SET vault_key_sealed = NULL, removed_at = ? WHERE fingerprint = ?",
-                               arguments: [Timestamp.format(now), removed])
+                guard let member = try tx.staffMember(removed), member.removedAt == nil else { throw DossierError.unknownStaff(id: removed) }
+                guard try tx.countCurrentStaff(excluding: removed) > 0 else { throw DossierError.lastStaffMember }
+                try tx.retireStaff(removed, at: Timestamp.format(now))
             }
-            let rewrapped = try reseal(db, newKey: newKey)
-            try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('vault_key_generation', ?)",
-                           arguments: [String(generation + 1)])
+            let rewrapped = try reseal(tx, newKey: newKey)
+            try tx.setSetting(.vaultKeyGeneration, text: String(generation + 1))
             var details: [AuditEntry.Detail] = [.init("rewrapped-keys", String(rewrapped))]
             if removed != nil { details.append(.init("reason", "staff-removed")) }
             if let removed {
-                try AuditLog.append(db, signer: identity, action: .staffRemove, at: now, subjects: ["staff:" + removed], details: details)
+                try AuditLog.append(tx, signer: identity, action: .staffRemove, at: now, subjects: ["staff:" + removed], details: details)
             } else {
-                try AuditLog.append(db, signer: identity, action: .rotate, at: now, subjects: [], details: details)
+                try AuditLog.append(tx, signer: identity, action: .rotate, at: now, subjects: [], details: details)
             }
             return rewrapped
         }
         adopt(vaultKey: newKey, generation: generation + 1)
-        vault.checkpointAndTruncateWAL()
+        vault.store.purgeReplacedData()
         return count
     }
 
     /// Re-seals everything sealed under the vault key. Runs inside the rotation's transaction.
-    private func reseal(_ db: Database, newKey: SecureBytes) throws -> Int {
+    private func reseal(_ tx: any StoreTransaction, newKey: SecureBytes) throws -> Int {
         let random = vault.random
         func move(_ sealed: Data, _ purpose: Sealing.Purpose, _ id: String) throws -> Data {
             let plain = try Sealing.open(sealed, purpose: purpose, id: id, vaultKey: vaultKey)
             return try Sealing.seal(plain, purpose: purpose, id: id, vaultKey: newKey, random: random)
         }
         var count = 0
-        for row in try Row.fetchAll(db, sql: "SELECT id, metadata_sealed, key_sealed, reason_sealed FROM documents") {
-            let id: String = row["id"]
-            let key: Data? = row["key_sealed"]
-            let meta: Data? = row["metadata_sealed"]
-            let reason: Data? = row["reason_sealed"]
-            try db.execute(sql: "UPDATE documents SET key_sealed = ?, metadata_sealed = ?, reason_sealed = ? WHERE id = ?", arguments: [
-                try key.map { try move($0, .documentKey, id) },
-                try meta.map { try move($0, .metadata, id) },
-                try reason.map { try move($0, .reason, id) },
-                id,
-            ])
-            if key != nil { count += 1 }
+        for d in try tx.allDocumentSeals() {
+            try tx.resealDocument(DocumentSeals(id: d.id,
+                                                keySealed: try d.keySealed.map { try move($0, .documentKey, d.id) },
+                                                metadataSealed: try d.metadataSealed.map { try move($0, .metadata, d.id) },
+                                                reasonSealed: try d.reasonSealed.map { try move($0, .reason, d.id) }))
+            if d.keySealed != nil { count += 1 }
         }
-        for row in try Row.fetchAll(db, sql: "SELECT fingerprint, public_line, name_sealed, removed_at FROM staff") {
-            let fp: String = row["fingerprint"]
-            let name = try move(row["name_sealed"], .staffName, fp)
-            if (row["removed_at"] as String?) == nil {
-                let pub = try PublicIdentity(line: row["public_line"])
-                try db.execute(sql: "UPDATE staff SET name_sealed = ?, vault_key_sealed = ? WHERE fingerprint = ?",
-                               arguments: [name, try SealedBox.seal(newKey, to: pub.encryptionKey), fp])
-            } else {
-                try db.execute(sql: "UPDATE staff SET name_sealed = ? WHERE fingerprint = ?", arguments: [name, fp])
-            }
+        for member in try tx.allStaff() {
+            let name = try move(member.nameSealed, .staffName, member.fingerprint)
+            let key = member.removedAt == nil ? try SealedBox.seal(newKey, to: try PublicIdentity(line: member.publicLine).encryptionKey) : nil
+            try tx.resealStaff(member.fingerprint, nameSealed: name, vaultKeySealed: key)
         }
-        let orgSealed = try Data.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'organisation_secret_sealed'") ?? Data()
-        try db.execute(sql: "UPDATE settings SET value = ? WHERE key = 'organisation_secret_sealed'",
-                       arguments: [try move(orgSealed, .organisationKey, "")])
-        try ResealHooks.resealExtra(db, move: move)
+        try tx.setSetting(.organisationSecretSealed, data: try move(try tx.settingData(.organisationSecretSealed) ?? Data(), .organisationKey, ""))
+        for c in try tx.allCounsel() {
+            try tx.resealCounsel(id: c.id, detailsSealed: try move(c.detailsSealed, .counsel, c.id),
+                                 vettingNoteSealed: try c.vettingNoteSealed.map { try move($0, .counsel, c.id + "/vetting") },
+                                 suspensionReasonSealed: try c.suspensionReasonSealed.map { try move($0, .counsel, c.id + "/suspension") })
+        }
+        for g in try tx.allGrantSeals() {
+            try tx.resealGrant(id: g.id, detailsSealed: try move(g.detailsSealed, .grant, g.id),
+                               reasonSealed: try g.reasonSealed.map { try move($0, .grant, g.id + "/revocation") })
+        }
+        for s in try tx.allOnlineShares() {
+            try tx.resealOnlineShare(package: s.packageID, fingerprint: s.fingerprint,
+                                     shareSealed: try move(s.shareSealed, .onlineShare, s.packageID + "/" + s.fingerprint))
+        }
         return count
-    }
-}
-
-/// The sharing tables' sealed columns, moved to a new vault key during rotation.
-enum ResealHooks {
-    static func resealExtra(_ db: Database, move: (Data, Sealing.Purpose, String) throws -> Data) throws {
-        for row in try Row.fetchAll(db, sql: "SELECT id, details_sealed, vetting_note_sealed, suspension_reason_sealed FROM counsel") {
-            let id: String = row["id"]
-            try db.execute(sql: "UPDATE counsel SET details_sealed = ?, vetting_note_sealed = ?, suspension_reason_sealed = ? WHERE id = ?", arguments: [
-                try move(row["details_sealed"], .counsel, id),
-                try (row["vetting_note_sealed"] as Data?).map { try move($0, .counsel, id + "/vetting") },
-                try (row["suspension_reason_sealed"] as Data?).map { try move($0, .counsel, id + "/suspension") },
-                id,
-            ])
-        }
-        for row in try Row.fetchAll(db, sql: "SELECT id, details_sealed, reason_sealed FROM grants") {
-            let id: String = row["id"]
-            try db.execute(sql: "UPDATE grants SET details_sealed = ?, reason_sealed = ? WHERE id = ?", arguments: [
-                try move(row["details_sealed"], .grant, id),
-                try (row["reason_sealed"] as Data?).map { try move($0, .grant, id + "/revocation") },
-                id,
-            ])
-        }
-        for row in try Row.fetchAll(db, sql: "SELECT package_id, fingerprint, share_sealed FROM online_shares") {
-            let package: String = row["package_id"], fingerprint: String = row["fingerprint"]
-            try db.execute(sql: "UPDATE online_shares SET share_sealed = ? WHERE package_id = ? AND fingerprint = ?", arguments: [
-                try move(row["share_sealed"], .onlineShare, package + "/" + fingerprint), package, fingerprint,
-            ])
-        }
     }
 }

@@ -1,17 +1,16 @@
 import DossierCrypto
 import Foundation
-import GRDB
 
-/// A vault folder: the SQLite catalogue (`vault.sqlite`) and the encrypted blobs (`blobs/`).
-/// Opening a vault needs no secret; reading or changing documents needs a `StaffSession`.
+/// A vault: the catalogue, grants, counsel, staff and log records, and the encrypted content,
+/// held by a `VaultStore` (today the vault folder, `SQLiteStore`). Opening a vault needs no
+/// secret; reading or changing documents needs a `StaffSession`.
 public final class Vault: @unchecked Sendable {
-    public let path: String
-    let database: DatabaseQueue
-    let blobs: BlobStore
+    /// Where the vault is, as the user named it.
+    public var path: String { store.location }
+    let store: any VaultStore
+    var blobs: any ContentStore { store.content }
     let clock: any TimeSource
     let random: any RandomSource
-
-    static let databaseName = "vault.sqlite"
 
     /// The organisation's public facts.
     public struct Organisation: Sendable, Codable {
@@ -20,62 +19,15 @@ public final class Vault: @unchecked Sendable {
         public let fingerprint: String
     }
 
-    private init(path: String, database: DatabaseQueue, clock: any TimeSource, random: any RandomSource) {
-        self.path = path
-        self.database = database
-        self.blobs = BlobStore(root: path + "/blobs", random: random)
+    private init(store: any VaultStore, clock: any TimeSource, random: any RandomSource) {
+        self.store = store
         self.clock = clock
         self.random = random
     }
 
-    static func configuration() -> Configuration {
-        var config = Configuration()
-        config.foreignKeysEnabled = true
-        config.journalMode = .wal
-        // Several processes may use one vault; a writer waits this long before "busy".
-        config.busyMode = .timeout(15)
-        config.prepareDatabase { db in
-            // Freed pages are zeroed, so crypto-shredded keys do not linger in the file.
-            try db.execute(sql: "PRAGMA secure_delete = ON")
-            // Durable against power loss, not only process crashes.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
-        return config
-    }
-
-    /// Another connection to the catalogue, read-only: a listing reads on one per core
-    /// (`ListingRows`). It needs nothing of `configuration()`: it neither writes nor sets the
-    /// journal mode, which the vault's own connection has already made WAL.
-    func openReader() throws -> DatabaseQueue {
-        var config = Configuration()
-        config.readonly = true
-        config.busyMode = .timeout(15)
-        return try DatabaseQueue(path: path + "/" + Vault.databaseName, configuration: config)
-    }
-
     /// Opens an existing vault.
     public static func open(at path: String, clock: any TimeSource = SystemClock(), random: any RandomSource = SystemRandom()) throws(DossierError) -> Vault {
-        let dbPath = path + "/" + databaseName
-        guard FileManager.default.fileExists(atPath: dbPath) else { throw .notAVault(path: path) }
-        let queue: DatabaseQueue
-        do {
-            queue = try DatabaseQueue(path: dbPath, configuration: configuration())
-        } catch {
-            throw Vault.translate(error, path: path)
-        }
-        let vault = Vault(path: path, database: queue, clock: clock, random: random)
-        let version: Int? = try vault.read { db in
-            guard try db.tableExists("settings") else { return nil }
-            return try String.fetchOne(db, sql: "SELECT CAST(value AS TEXT) FROM settings WHERE key = 'format_version'").flatMap(Int.init)
-        }
-        guard let version else { throw .notAVault(path: path) }
-        guard version <= Schema.formatVersion else { throw .unsupportedVaultVersion(found: version, supported: Schema.formatVersion) }
-        do {
-            if try !queue.read({ try Schema.migrator.hasCompletedMigrations($0) }) { try Schema.migrator.migrate(queue) }
-        } catch {
-            throw Vault.translate(error, path: path)
-        }
-        return vault
+        Vault(store: try SQLiteStore.open(at: path, random: random), clock: clock, random: random)
     }
 
     /// Creates a vault at `path` (a new or empty folder), with a fresh organisation signing key
@@ -100,17 +52,7 @@ public final class Vault: @unchecked Sendable {
         }
         do throws(DossierError) {
             try FileAccess.makePrivateDirectory(path)
-            try FileAccess.makePrivateDirectory(path + "/blobs")
-            let queue: DatabaseQueue
-            do {
-                // Create the file private first: SQLite gives the -wal and -shm files its mode.
-                try FileAccess.createPrivateFile(path + "/" + Vault.databaseName)
-                queue = try DatabaseQueue(path: path + "/" + databaseName, configuration: configuration())
-                try Schema.migrator.migrate(queue)
-            } catch {
-                throw Vault.translate(error, path: path)
-            }
-            let vault = Vault(path: path, database: queue, clock: clock, random: random)
+            let vault = Vault(store: try SQLiteStore.create(at: path, random: random), clock: clock, random: random)
             try vault.initialise(organisation: org, founder: founder, founderName: founderName)
             return vault
         } catch {
@@ -129,20 +71,16 @@ public final class Vault: @unchecked Sendable {
         let orgKey = SigningKeyPair.generate(using: random)
         let now = clock.now()
         let founderPublic = founder.publicIdentity
-        try write { db in
-            let org = try OrganisationKey(signingKey: orgKey.publicKey)
-            let settings: [(String, DatabaseValueConvertible)] = [
-                ("format_version", String(Schema.formatVersion)),
-                ("organisation_name", organisation),
-                ("organisation_key", org.line),
-                ("organisation_secret_sealed", try Sealing.seal(orgKey.seed, purpose: .organisationKey, id: "", vaultKey: vaultKey, random: random)),
-                ("created_at", Timestamp.format(now)),
-            ]
-            for (k, v) in settings {
-                try db.execute(sql: "INSERT INTO settings(key, value) VALUES (?, ?)", arguments: [k, v])
-            }
-            try StaffRoster.insert(db, identity: founderPublic, name: founderName, vaultKey: vaultKey, at: now, random: random)
-            try AuditLog.append(db, signer: founder, action: .initialise, at: now,
+        let org = try OrganisationKey(signingKey: orgKey.publicKey)
+        let orgSealed = try Sealing.seal(orgKey.seed, purpose: .organisationKey, id: "", vaultKey: vaultKey, random: random)
+        try write { tx in
+            try tx.setSetting(.formatVersion, text: String(SQLiteStore.formatVersion))
+            try tx.setSetting(.organisationName, text: organisation)
+            try tx.setSetting(.organisationKey, text: org.line)
+            try tx.setSetting(.organisationSecretSealed, data: orgSealed)
+            try tx.setSetting(.createdAt, text: Timestamp.format(now))
+            try StaffRoster.insert(tx, identity: founderPublic, name: founderName, vaultKey: vaultKey, at: now, random: random)
+            try AuditLog.append(tx, signer: founder, action: .initialise, at: now,
                                 subjects: ["org:" + org.fingerprint, "staff:" + founderPublic.fingerprint],
                                 details: [.init("organisation-key", org.line), .init("identity", founderPublic.line)])
         }
@@ -150,10 +88,9 @@ public final class Vault: @unchecked Sendable {
 
     /// The organisation's name and public key.
     public func organisation() throws(DossierError) -> Organisation {
-        try read { db in
-            let name = try String.fetchOne(db, sql: "SELECT CAST(value AS TEXT) FROM settings WHERE key = 'organisation_name'") ?? ""
-            let line = try String.fetchOne(db, sql: "SELECT CAST(value AS TEXT) FROM settings WHERE key = 'organisation_key'") ?? ""
-            let key = try OrganisationKey(line: line)
+        try read { tx in
+            let name = try tx.settingText(.organisationName) ?? ""
+            let key = try OrganisationKey(line: try tx.settingText(.organisationKey) ?? "")
             return Organisation(name: name, publicKey: key.line, fingerprint: key.fingerprint)
         }
     }
@@ -162,10 +99,8 @@ public final class Vault: @unchecked Sendable {
     public func unlock(_ identity: SecretIdentity) throws(DossierError) -> StaffSession {
         let fp = identity.publicIdentity.fingerprint
         // The sealed key and the key generation are read in one snapshot.
-        let (sealed, generation): (Data?, Int64) = try read { db in
-            (try Data.fetchOne(db, sql: "SELECT vault_key_sealed FROM staff WHERE fingerprint = ? AND public_line = ?",
-                               arguments: [fp, identity.publicIdentity.line]),
-             try Vault.keyGeneration(db))
+        let (sealed, generation): (Data?, Int64) = try read { tx in
+            (try tx.sealedVaultKey(fingerprint: fp, publicLine: identity.publicIdentity.line), try Vault.keyGeneration(tx))
         }
         guard let sealed else { throw .notStaff(fingerprint: fp) }
         let key: SecureBytes
@@ -178,54 +113,21 @@ public final class Vault: @unchecked Sendable {
     }
 
     /// Incremented by every rotation of the vault key (absent: 0).
-    static func keyGeneration(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'vault_key_generation'") ?? 0
+    static func keyGeneration(_ tx: any StoreTransaction) throws -> Int64 {
+        try tx.settingText(.vaultKeyGeneration).flatMap { Int64($0) } ?? 0
     }
 
-    // MARK: Database access
+    // MARK: Transactions
 
-    /// Runs `body` in an IMMEDIATE transaction: all of it commits, or none of it.
+    /// Runs `body` in a write transaction: all of it commits, or none of it.
     @discardableResult
-    func write<T>(_ body: (Database) throws -> T) throws(DossierError) -> T {
-        do {
-            return try database.writeWithoutTransaction { db in
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(db)
-                    return .commit
-                }
-                return result!
-            }
-        } catch {
-            throw Vault.translate(error, path: path)
-        }
+    func write<T>(_ body: (any StoreTransaction) throws -> T) throws(DossierError) -> T {
+        try store.write(body)
     }
 
-    func read<T>(_ body: (Database) throws -> T) throws(DossierError) -> T {
-        do {
-            return try database.read(body)
-        } catch {
-            throw Vault.translate(error, path: path)
-        }
-    }
-
-    /// Moves the write-ahead log into the database and empties it, so that overwritten secrets
-    /// (shredded keys, an old vault key) do not linger in the WAL file.
-    func checkpointAndTruncateWAL() {
-        _ = try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
-    }
-
-    static func translate(_ error: any Error, path: String) -> DossierError {
-        if let e = error as? DossierError { return e }
-        if let e = error as? DatabaseError {
-            switch e.resultCode {
-            case .SQLITE_BUSY, .SQLITE_LOCKED: return .vaultBusy(path: path)
-            case .SQLITE_NOTADB, .SQLITE_CORRUPT: return .integrity("the vault database \(path)/\(databaseName) is damaged (\(e.resultCode))")
-            case .SQLITE_CANTOPEN: return .notAVault(path: path)
-            default: return .database("\(e.resultCode): \(e.message ?? "unknown")")
-            }
-        }
-        return .database("\(error)")
+    /// Runs `body` in a read transaction (one snapshot).
+    func read<T>(_ body: (any StoreTransaction) throws -> T) throws(DossierError) -> T {
+        try store.read(body)
     }
 }
 
@@ -255,23 +157,23 @@ public final class StaffSession: @unchecked Sendable {
     /// the current one: another process may have rotated it since this session unlocked the
     /// vault, and anything sealed under the old key would be lost.
     @discardableResult
-    func write<T>(_ body: (Database) throws -> T) throws(DossierError) -> T {
-        try vault.write { db in
-            try checkGeneration(db)
-            return try body(db)
+    func write<T>(_ body: (any StoreTransaction) throws -> T) throws(DossierError) -> T {
+        try vault.write { tx in
+            try checkGeneration(tx)
+            return try body(tx)
         }
     }
 
     /// A read transaction with the same check, so that sealed values are opened with the right key.
-    func read<T>(_ body: (Database) throws -> T) throws(DossierError) -> T {
-        try vault.read { db in
-            try checkGeneration(db)
-            return try body(db)
+    func read<T>(_ body: (any StoreTransaction) throws -> T) throws(DossierError) -> T {
+        try vault.read { tx in
+            try checkGeneration(tx)
+            return try body(tx)
         }
     }
 
-    private func checkGeneration(_ db: Database) throws {
-        if try Vault.keyGeneration(db) != generation { throw DossierError.vaultKeyRotated(path: vault.path) }
+    func checkGeneration(_ tx: any StoreTransaction) throws {
+        if try Vault.keyGeneration(tx) != generation { throw DossierError.vaultKeyRotated(path: vault.path) }
     }
 
     /// The acting staff member's fingerprint.
@@ -279,9 +181,7 @@ public final class StaffSession: @unchecked Sendable {
 
     /// The organisation's signing key (never leaves the vault).
     func organisationSigningKey() throws(DossierError) -> SigningKeyPair {
-        let sealed: Data? = try read { db in
-            try Data.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'organisation_secret_sealed'")
-        }
+        let sealed: Data? = try read { tx in try tx.settingData(.organisationSecretSealed) }
         guard let sealed else { throw .integrity("the organisation key is missing from the vault") }
         let seed = try Sealing.open(sealed, purpose: .organisationKey, id: "", vaultKey: vaultKey)
         do { return try SigningKeyPair(seed: seed) } catch { throw .crypto(context: "the organisation key", error) }

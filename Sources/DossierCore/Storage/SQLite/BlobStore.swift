@@ -6,7 +6,7 @@ import Foundation
 /// in its folder and linked into place, and flushed (with the others of the same deposit)
 /// before the catalogue row that references it commits; a crash leaves at worst an orphan,
 /// which `doctor` reports.
-struct BlobStore {
+struct BlobStore: ContentStore {
     static let magic = Data([0x44, 0x53, 0x42, 0x01]) // "DSB" 1
     let root: String
     let random: any RandomSource
@@ -75,23 +75,25 @@ struct BlobStore {
     }
 
     /// Size of the blob file, or nil if absent.
-    func fileSize(id: String) -> UInt64? {
+    func storedSize(id: String) -> UInt64? {
         var st = stat()
         guard stat(path(for: id), &st) == 0 else { return nil }
         return UInt64(st.st_size)
     }
 
     /// Expected size of the blob for a plaintext of `size` bytes.
-    static func expectedSize(plaintextSize size: UInt64) -> UInt64 {
-        UInt64(magic.count) + ContentStream.ciphertextSize(plaintextSize: size)
+    func expectedSize(plaintextSize size: UInt64) -> UInt64 {
+        UInt64(BlobStore.magic.count) + ContentStream.ciphertextSize(plaintextSize: size)
     }
+
+    func delete(leftover path: String) -> Bool { unlink(path) == 0 }
 
     func remove(id: String) {
         unlink(path(for: id))
     }
 
     /// Every blob file (id → path) and every leftover temporary file.
-    func inventory() -> (blobs: [String: String], temporaries: [String]) {
+    func inventory() -> (objects: [String: String], leftovers: [String]) {
         let fm = FileManager.default
         var blobs: [String: String] = [:]
         var temps: [String] = []

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 
-/// The catalogue's schema, as named migrations that are never edited once shipped.
-enum Schema {
+/// The vault database's schema, as named migrations that are never edited once shipped.
+enum SQLiteSchema {
     /// The vault format this program writes and reads.
     static let formatVersion = 1
 

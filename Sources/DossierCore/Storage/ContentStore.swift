@@ -1,0 +1,31 @@
+import DossierCrypto
+import Foundation
+
+/// The documents' encrypted content, one object per document id. Content is encrypted on its
+/// way in (`ContentStream`, under the document's own key) and stays encrypted at rest.
+///
+/// Order of writes, the rule every implementation keeps: `write` stores an object that no
+/// catalogue row names yet; `makeDurable` makes it survive a power loss; only then does the
+/// transaction that names it commit. A crash in between leaves at worst an orphan object,
+/// which `doctor` lists (`inventory`) and removes, never a row without its content.
+///
+/// The folder implementation is `BlobStore`; reading hands out a file descriptor, which is
+/// what the folder has (a database backend would hand out a byte source instead).
+protocol ContentStore: Sendable {
+    /// Encrypts everything readable from `fd` into the object for `id`; returns the
+    /// plaintext's size and BLAKE2b-256. Not yet durable.
+    func write(id: String, key: SecureBytes, from fd: Int32, sourcePath: String) throws(DossierError) -> (size: UInt64, hash: Data)
+    /// Makes the objects written by `write` durable, before a row names them.
+    func makeDurable(ids: [String]) throws(DossierError)
+    /// Opens an object for reading, positioned at its ciphertext.
+    func openForReading(id: String) throws(DossierError) -> Int32
+    /// The stored size of an object, or nil if absent.
+    func storedSize(id: String) -> UInt64?
+    /// The stored size of the object for a plaintext of `size` bytes.
+    func expectedSize(plaintextSize size: UInt64) -> UInt64
+    func remove(id: String)
+    /// Every object (id → where it is) and every leftover of an interrupted write.
+    func inventory() -> (objects: [String: String], leftovers: [String])
+    /// Deletes a leftover or orphan named by `inventory`; true if it is gone.
+    func delete(leftover: String) -> Bool
+}
