@@ -3,21 +3,28 @@ import Dispatch
 /// Work spread over all cores, for the batches that have no order of their own (sealing,
 /// verifying, parsing independent items).
 enum Parallel {
-    /// `body` applied to every element on all cores, results in order.
-    static func map<T, R>(_ items: [T], _ body: (T) -> R) -> [R] {
+    /// `body` applied to every element on all cores, results in order. Elements, results and
+    /// the body cross threads, so all three are `Sendable`, checked by the compiler.
+    static func map<T: Sendable, R: Sendable>(_ items: [T], _ body: @escaping @Sendable (T) -> R) -> [R] {
         guard items.count > 1 else { return items.map(body) }
-        return withoutActuallyEscaping(body) { body in
-            let results = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
-            results.initialize(repeating: nil)
-            defer { results.deinitialize(); results.deallocate() }
-            // Each iteration writes only its own element.
-            nonisolated(unsafe) let out = results
-            nonisolated(unsafe) let work = body
-            items.withUnsafeBufferPointer { buffer in
-                nonisolated(unsafe) let input = buffer
-                DispatchQueue.concurrentPerform(iterations: input.count) { i in out[i] = work(input[i]) }
-            }
-            return results.map { $0! }
+        let results = Results<R>(count: items.count)
+        DispatchQueue.concurrentPerform(iterations: items.count) { i in results.set(i, body(items[i])) }
+        return results.values()
+    }
+
+    /// One slot per element, each written by exactly one iteration of `concurrentPerform`,
+    /// which returns only after every iteration has finished: no two threads touch a slot.
+    private final class Results<R: Sendable>: @unchecked Sendable {
+        private let slots: UnsafeMutableBufferPointer<R?>
+        init(count: Int) {
+            slots = .allocate(capacity: count)
+            slots.initialize(repeating: nil)
         }
+        deinit {
+            slots.deinitialize()
+            slots.deallocate()
+        }
+        func set(_ i: Int, _ value: R) { slots[i] = value }
+        func values() -> [R] { slots.map { $0! } }
     }
 }
