@@ -175,7 +175,7 @@ public enum ContentStream {
         let sealedBase = sealed.baseAddress!
         let outBase = out.baseAddress!
         let count = sealed.count
-        let failures = FailureFlags(count: chunks)
+        let failures = IndexFlags(count: chunks)
         parallelFor(chunks) { i in
             let start = i * sealedSize
             let length = min(sealedSize, count - start)
@@ -249,13 +249,17 @@ public enum ContentStream {
     }
 }
 
-/// Which chunks of a batch failed, written from several threads (each index by one thread).
-final class FailureFlags: @unchecked Sendable {
+/// Which items of a batch failed a check made on several threads at once (chunks that did
+/// not authenticate, log entries whose signature did not verify). Each index is set by one
+/// thread only, and read after all of them finished.
+public final class IndexFlags: @unchecked Sendable {
     private let flags: UnsafeMutableBufferPointer<Bool>
-    init(count: Int) { flags = .allocate(capacity: count); flags.initialize(repeating: false) }
+    public init(count: Int) { flags = .allocate(capacity: max(count, 1)); flags.initialize(repeating: false) }
     deinit { flags.deallocate() }
-    func set(_ i: Int) { flags[i] = true }
-    var first: Int? { flags.firstIndex(of: true) }
+    /// Marks item `i`.
+    public func set(_ i: Int) { flags[i] = true }
+    /// The first item marked, if any.
+    public var first: Int? { flags.firstIndex(of: true) }
 }
 
 /// A heap buffer for plaintext chunks, zeroed before it is freed. It is not zeroed when made

@@ -161,7 +161,7 @@ struct LogWalk {
         // 3. Signatures, on all cores.
         let from = max(0, signaturesFrom - first)
         if from < checked {
-            let failed = SignatureResults(count: checked)
+            let failed = IndexFlags(count: checked)
             keys.withUnsafeBufferPointer { k in
                 signatures.withUnsafeBytes { sg in
                     layouts.withUnsafeBufferPointer { l in
@@ -173,7 +173,7 @@ struct LogWalk {
                                 let i = from + j
                                 guard case .success(let layout) = l[i]! else { continue }
                                 let signature = Data(bytes: sg.baseAddress! + 64 * i, count: 64)
-                                if !Signature.verify(signature, of: entries[first + i].prefix(layout.bodyCount), publicKey: k[i]) { failed.fail(i) }
+                                if !Signature.verify(signature, of: entries[first + i].prefix(layout.bodyCount), publicKey: k[i]) { failed.set(i) }
                             }
                         }
                     }
@@ -259,13 +259,4 @@ struct LogWalk {
             break
         }
     }
-}
-
-/// Per-entry failure flags written from several threads, each index by one thread only.
-private final class SignatureResults: @unchecked Sendable {
-    private let failed: UnsafeMutableBufferPointer<Bool>
-    init(count: Int) { failed = .allocate(capacity: max(count, 1)); failed.initialize(repeating: false) }
-    deinit { failed.deallocate() }
-    func fail(_ i: Int) { failed[i] = true }
-    var first: Int? { failed.firstIndex(of: true) }
 }
