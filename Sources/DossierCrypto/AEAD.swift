@@ -37,8 +37,8 @@ public enum AEAD {
     }
 
     /// Decrypts a value made by `seal` into `out` (exactly `sealed.count − 40` bytes); false if
-    /// it does not authenticate. For many small values (a catalogue of 100,000 documents): no
-    /// guarded allocation per value. The caller wipes `out` when done.
+    /// it does not authenticate. For many small values (a catalogue listing): no guarded
+    /// allocation per value. The caller wipes `out` when done.
     public static func open(_ sealed: UnsafeRawBufferPointer, key: SecureBytes, additionalData: UnsafeRawBufferPointer,
                             into out: UnsafeMutableRawBufferPointer) -> Bool {
         guard Sodium.isReady, key.count == keyBytes, sealed.count >= nonceBytes + tagBytes,

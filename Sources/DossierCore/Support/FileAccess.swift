@@ -51,7 +51,7 @@ public enum FileAccess {
     }
 
     /// A zeroed buffer; past 32 MiB, in transparent huge pages where the system allows (a
-    /// 500 MB export then costs a thousand page faults rather than a hundred thousand).
+    /// large export then costs far fewer page faults).
     private static func largeBuffer(count: Int) -> Data {
         let huge = 2 << 20
         guard count >= 32 << 20 else { return Data(count: count) }

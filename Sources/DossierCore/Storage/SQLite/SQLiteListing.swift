@@ -8,8 +8,8 @@ internal import GRDBSQLite
 /// their metadata opened on all cores, each core reading its own range of rowids on its own
 /// SQLite connection.
 ///
-/// For 100,000 documents SQLite's row loop alone took as long as opening every document's
-/// metadata on one core, so reading is shared too, not only opening. Each core opens the rows
+/// SQLite's row loop costs about as much as opening the metadata (docs/performance.md), so
+/// reading is shared too, not only opening. Each core opens the rows
 /// it reads straight from SQLite's buffers into plain scratch memory wiped after use (guarded
 /// memory costs system calls per value), and a row that a condition on its metadata rejects
 /// (search words, a case reference) is never handed on.
