@@ -78,7 +78,8 @@ let package = Package(
         ),
         .testTarget(
             name: "DossierCryptoTests",
-            dependencies: ["DossierCrypto"],
+            // DossierCore for its file-descriptor sources and sinks, which some stream tests use.
+            dependencies: ["DossierCrypto", "DossierCore"],
             resources: [.copy("Vectors")]
         ),
         .testTarget(

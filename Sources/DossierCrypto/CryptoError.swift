@@ -1,6 +1,11 @@
 /// Every failure of the cryptographic layer. Messages stay coarse on purpose: a caller learns
 /// that authentication failed, never which byte was wrong or anything about a secret.
 public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Which way an I/O failure went (`io`).
+    public enum IOOperation: String, Sendable {
+        case read, write
+    }
+
     /// libsodium could not initialise (usually: no source of randomness).
     case initializationFailed
     /// A key, nonce or salt had the wrong length.
@@ -18,7 +23,7 @@ public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Argon2id failed (in practice: not enough memory).
     case keyDerivationFailed
     /// Reading or writing the underlying file failed.
-    case io(operation: String, errno: Int32)
+    case io(IOOperation, errno: Int32)
     /// A public key is not a valid curve point.
     case invalidPublicKey
 
@@ -41,7 +46,7 @@ public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
         case .keyDerivationFailed:
             return "passphrase key derivation failed (not enough memory?)"
         case let .io(operation, errno):
-            return "\(operation) failed: \(String(cString: strerror(errno)))"
+            return "\(operation.rawValue) failed: \(String(cString: strerror(errno)))"
         case .invalidPublicKey:
             return "the public key is not valid"
         }

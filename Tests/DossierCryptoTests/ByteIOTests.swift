@@ -1,3 +1,4 @@
+import DossierCore
 import DossierCrypto
 import Foundation
 import XCTest
@@ -74,15 +75,15 @@ final class ByteIOTests: XCTestCase {
 
     func testFileDescriptorErrorsAreReported() {
         var source = FileDescriptorSource(fd: -1)
-        assertThrows(.io(operation: "read", errno: EBADF)) { () throws(CryptoError) in try read(&source, 8) }
+        assertThrows(.io(.read, errno: EBADF)) { () throws(CryptoError) in try read(&source, 8) }
         var sink = FileDescriptorSink(fd: -1)
-        assertThrows(.io(operation: "write", errno: EBADF)) { () throws(CryptoError) in
+        assertThrows(.io(.write, errno: EBADF)) { () throws(CryptoError) in
             try sink.write(contentsOf: Data([1]))
         }
     }
 
     func testErrorDescriptionsSayWhatHappenedWithoutSecrets() {
-        XCTAssertTrue(CryptoError.io(operation: "read", errno: EBADF).description.hasPrefix("read failed: "))
+        XCTAssertTrue(CryptoError.io(.read, errno: EBADF).description.hasPrefix("read failed: "))
         XCTAssertTrue(CryptoError.chunkAuthenticationFailed(chunk: 7).description.contains("chunk 7"))
         XCTAssertTrue(CryptoError.invalidLength(what: "AEAD key", expected: 32, actual: 31).description.contains("AEAD key must be 32 bytes, not 31"))
         XCTAssertNotEqual(CryptoError.streamTruncated.description, CryptoError.authenticationFailed.description)

@@ -1,3 +1,4 @@
+import DossierCore
 import DossierCrypto
 import Foundation
 import XCTest
@@ -81,7 +82,7 @@ final class StreamPipelineTests: XCTestCase {
         }
         var source = DataSource(sealed)
         var failing = CountingSink(failOnWrite: 2)
-        assertThrows(.io(operation: "write", errno: ENOSPC)) { () throws(CryptoError) in
+        assertThrows(.io(.write, errno: ENOSPC)) { () throws(CryptoError) in
             _ = try ContentStream.decryptHashing(key: key, from: &source, to: &failing)
         }
         XCTAssertEqual(failing.writes, 2)
@@ -216,7 +217,7 @@ final class StreamPipelineTests: XCTestCase {
         for failAt in [Self.batch / 2, Self.batch + 10, 3 * Self.batch] {
             var source = FailingSource(data: pattern(5 * Self.batch), failAt: failAt)
             var sink = CountingSink()
-            assertThrows(.io(operation: "read", errno: EIO)) { () throws(CryptoError) in
+            assertThrows(.io(.read, errno: EIO)) { () throws(CryptoError) in
                 try ContentStream.encrypt(key: key, from: &source, to: &sink)
             }
             // Nothing past the batch before the failure is sealed and written.
@@ -229,20 +230,20 @@ final class StreamPipelineTests: XCTestCase {
         let plaintext = pattern(5 * Self.batch + 1)
         var source = DataSource(plaintext)
         var sink = CountingSink(failOnWrite: 2)
-        assertThrows(.io(operation: "write", errno: ENOSPC)) { () throws(CryptoError) in
+        assertThrows(.io(.write, errno: ENOSPC)) { () throws(CryptoError) in
             try ContentStream.encrypt(key: key, from: &source, to: &sink)
         }
         XCTAssertEqual(sink.writes, 2, "no write after the one that failed")
 
         var sealedSource = DataSource(try streamEncrypt(plaintext, key: key))
         var plainSink = CountingSink(failOnWrite: 3)
-        assertThrows(.io(operation: "write", errno: ENOSPC)) { () throws(CryptoError) in
+        assertThrows(.io(.write, errno: ENOSPC)) { () throws(CryptoError) in
             try ContentStream.decrypt(key: key, from: &sealedSource, to: &plainSink)
         }
         XCTAssertEqual(plainSink.writes, 3)
 
         let encryptor = try StreamEncryptor(key: key, sink: CountingSink(failOnWrite: 1))
-        assertThrows(.io(operation: "write", errno: ENOSPC)) { () throws(CryptoError) in
+        assertThrows(.io(.write, errno: ENOSPC)) { () throws(CryptoError) in
             try writeInPieces(plaintext, of: 4096, to: encryptor)
             _ = try encryptor.finish()
         }
@@ -291,7 +292,7 @@ struct FailingSource: ByteSource {
     var offset = 0
     mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(CryptoError) -> Int {
         let n = min(buffer.count, data.count - offset)
-        if offset + n > failAt { throw .io(operation: "read", errno: EIO) }
+        if offset + n > failAt { throw .io(.read, errno: EIO) }
         data.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
         offset += n
         return n
@@ -305,7 +306,7 @@ struct CountingSink: ByteSink {
     var bytes = 0
     mutating func write(_ bytes: UnsafeRawBufferPointer) throws(CryptoError) {
         writes += 1
-        if writes == failOnWrite { throw .io(operation: "write", errno: ENOSPC) }
+        if writes == failOnWrite { throw .io(.write, errno: ENOSPC) }
         self.bytes += bytes.count
     }
 }

@@ -1,3 +1,4 @@
+import DossierCore
 import DossierCrypto
 import Foundation
 import XCTest
@@ -142,10 +143,10 @@ final class StreamTests: XCTestCase {
         let key = fixedKey("io")
         var source = FileDescriptorSource(fd: -1)
         var sink = DataSink()
-        assertThrows(.io(operation: "read", errno: EBADF)) { () throws(CryptoError) in
+        assertThrows(.io(.read, errno: EBADF)) { () throws(CryptoError) in
             try ContentStream.encrypt(key: key, from: &source, to: &sink)
         }
-        assertThrows(.io(operation: "read", errno: EBADF)) { () throws(CryptoError) in
+        assertThrows(.io(.read, errno: EBADF)) { () throws(CryptoError) in
             try ContentStream.decrypt(key: key, from: &source, to: &sink)
         }
     }
@@ -158,7 +159,7 @@ final class StreamTests: XCTestCase {
         defer { close(fd) }
         var source = DataSource(pattern(10))
         var sink = FileDescriptorSink(fd: fd)
-        assertThrows(.io(operation: "write", errno: EBADF)) { () throws(CryptoError) in
+        assertThrows(.io(.write, errno: EBADF)) { () throws(CryptoError) in
             try ContentStream.encrypt(key: fixedKey("io"), from: &source, to: &sink)
         }
     }

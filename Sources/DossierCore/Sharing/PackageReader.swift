@@ -177,7 +177,7 @@ public struct PackageReader {
                 do throws(CryptoError) {
                     written = try ContentStream.decryptHashing(key: key, from: &source, to: &sink)
                 } catch {
-                    if case .io(let op, _) = error, op == "write" { throw DossierError.writeFailed(path: targets[i], reason: error.description) }
+                    if case .io(.write, _) = error { throw DossierError.writeFailed(path: targets[i], reason: error.description) }
                     throw DossierError.packageTampered(path: path, reason: "document \(i + 1) does not authenticate: \(error)")
                 }
                 guard written.count == d.size, written.blake2b == d.hash else {

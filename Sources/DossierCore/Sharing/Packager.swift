@@ -180,7 +180,7 @@ extension StaffSession {
             _ = try encryptor.finish()
             return (hashing.digest(), hashing.count)
         } catch {
-            if case .io(let op, _) = error, op == "write" { throw .writeFailed(path: output, reason: error.description) }
+            if case .io(.write, _) = error { throw .writeFailed(path: output, reason: error.description) }
             throw .integrity("the stored content of \(doc.id) does not authenticate (\(error)); run `dossier doctor`")
         }
     }

@@ -179,7 +179,7 @@ extension StaffSession {
             size = try ContentStream.decrypt(key: key, from: &source, to: &sink)
         } catch {
             atomic.abandon()
-            if case .io(let op, _) = error, op == "write" { throw .writeFailed(path: output, reason: error.description) }
+            if case .io(.write, _) = error { throw .writeFailed(path: output, reason: error.description) }
             throw .integrity("the encrypted content of \(id) does not authenticate (\(error)); nothing was written. Run `dossier doctor`")
         }
         guard size == doc.size else {

@@ -23,8 +23,8 @@ struct BlobStore: ContentStore {
     /// size and BLAKE2b-256 (hashed as the cipher reads it, on a thread of its own).
     /// The blob is built in an anonymous temporary file (see AtomicOutput) and linked into place
     /// complete, so an interrupted write leaves nothing; it is NOT flushed: call `makeDurable`
-    /// for every blob written before the catalogue row that names it commits. (One flush for a
-    /// whole deposit instead of one per file: 10,000 files took two minutes with one each.)
+    /// for every blob written before the catalogue row that names it commits: one flush for a
+    /// whole deposit instead of one per file (docs/performance.md has the figures).
     func write(id: String, key: SecureBytes, from fd: Int32, sourcePath: String) throws(DossierError) -> (size: UInt64, hash: Data) {
         let destination = path(for: id)
         let shard = (destination as NSString).deletingLastPathComponent
@@ -42,7 +42,7 @@ struct BlobStore: ContentStore {
             size = try ContentStream.encrypt(key: key, from: &source, to: &sink)
         } catch {
             out.abandon()
-            if case .io(let op, _) = error, op == "read" {
+            if case .io(.read, _) = error {
                 throw .fileUnreadable(path: sourcePath, reason: error.description)
             }
             throw .writeFailed(path: destination, reason: error.description)
