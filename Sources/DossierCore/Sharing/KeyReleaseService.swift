@@ -124,14 +124,12 @@ public final class KeyReleaseService: @unchecked Sendable {
         let recipient: (counselID: String, counsel: PublicIdentity, share: SecureBytes)?
     }
 
-    /// A grant's facts, read once per batch.
+    /// A grant's facts, read once per batch: what `AccessPolicy` needs, and the documents the
+    /// `open` entry names.
     private struct GrantFacts {
-        let state: String
-        let notBefore: Date?
-        let notAfter: Date?
-        let maxOpens: Int
+        let facts: AccessRequest.GrantFacts
         let documents: [String]
-        let requireVetted: Bool
+        let kinds: [AccessRequest.DocumentFacts]
     }
 
     private func decideOnce(_ inputs: [Input]) throws(DossierError) -> [ReleaseResponse] {
@@ -209,12 +207,17 @@ public final class KeyReleaseService: @unchecked Sendable {
             var log = try AuditLog.Appender(db)
             var seen = Set<String>()
             var grants: [String: GrantFacts] = [:]
-            var standing: [String: ReleaseRefusal?] = [:]
+            var counsel: [String: AccessRequest.CounselFacts?] = [:]
             var opened: [String: Int] = [:]
             let stamp = Timestamp.format(now)
-            func deny(_ reason: ReleaseRefusal, _ subjects: [String], _ details: [AuditEntry.Detail]) throws {
+            // A refusal of the protocol is logged as `online.<code>`; a refusal of the policy
+            // under its rule's name, as grant and package log it.
+            func deny(_ rule: String, _ subjects: [String], _ details: [AuditEntry.Detail]) throws {
                 try log.append(db, signer: session.identity, action: .deny, at: now, subjects: subjects,
-                               details: [.init("rule", "online." + reason.rawValue), .init("request", "open")] + details)
+                               details: [.init("rule", rule), .init("request", "open")] + details)
+            }
+            func deny(_ reason: ReleaseRefusal, _ subjects: [String], _ details: [AuditEntry.Detail]) throws {
+                try deny("online." + reason.rawValue, subjects, details)
             }
             for i in stages.indices {
                 if case let .refused(reason, subjects, details) = stages[i] { try deny(reason, subjects, details) }
@@ -230,36 +233,40 @@ public final class KeyReleaseService: @unchecked Sendable {
                 }
                 seen.insert(r.nonce)
                 try db.cachedStatement(sql: "INSERT INTO online_nonces(nonce, seen_at) VALUES (?, ?)").execute(arguments: [r.nonce, stamp])
-                if grants[r.grantID] == nil { grants[r.grantID] = try Self.grantFacts(db, r.grantID, policy: policy) }
+                if grants[r.grantID] == nil { grants[r.grantID] = try Self.grantFacts(db, r.grantID) }
                 guard let grant = grants[r.grantID] else {
                     stages[i] = .refused(.unknownPackage, subjects: subjects, details: evidence)
                     try deny(.unknownPackage, subjects, evidence)
                     continue
                 }
-                let pair = r.grantID + "/" + c.counselID
-                if standing[pair] == nil { standing[pair] = try Self.refusal(db, grant: grant, counsel: c.counselID, now: now) }
-                if let refusal = standing[pair] ?? nil {
-                    stages[i] = .refused(refusal, subjects: subjects, details: evidence)
-                    try deny(refusal, subjects, evidence)
+                if counsel[c.counselID] == nil { counsel[c.counselID] = .some(try Self.counselFacts(db, c.counselID)) }
+                guard let recipient = counsel[c.counselID] ?? nil else {
+                    stages[i] = .refused(.notARecipient, subjects: subjects, details: evidence)
+                    try deny(.notARecipient, subjects, evidence)
                     continue
                 }
+                let pair = r.grantID + "/" + c.counselID
                 if opened[pair] == nil {
                     opened[pair] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM online_opens WHERE grant_id = ? AND counsel_id = ?",
                                                     arguments: [r.grantID, c.counselID]) ?? 0
                 }
                 let count = opened[pair] ?? 0
-                if grant.maxOpens > 0 && count >= grant.maxOpens {
-                    stages[i] = .refused(.openLimitReached, subjects: subjects, details: evidence)
-                    try deny(.openLimitReached, subjects, evidence + [.init("opens", "\(count)/\(grant.maxOpens)")])
+                let maxOpens = grant.facts.maxOpens
+                let request = AccessRequest.release(now: now, policy: policy, grant: grant.facts, documents: grant.kinds, counsel: recipient, opened: count)
+                if case let .deny(denial) = AccessPolicy.decide(request) {
+                    // Every rule that refuses a release has a code (AccessRule.releaseRefusal).
+                    let reason = denial.rule.releaseRefusal ?? .revoked
+                    stages[i] = .refused(reason, subjects: subjects, details: evidence)
+                    try deny(denial.rule.name, subjects, evidence + (denial.rule == .grantMaxOpens ? [.init("opens", "\(count)/\(maxOpens)")] : []))
                     continue
                 }
                 let entry = try log.append(db, signer: session.identity, action: .open, at: now,
                                            subjects: subjects + grant.documents.map { "doc:" + $0 },
-                                           details: evidence + [.init("opening", grant.maxOpens > 0 ? "\(count + 1)/\(grant.maxOpens)" : "\(count + 1)")])
+                                           details: evidence + [.init("opening", maxOpens > 0 ? "\(count + 1)/\(maxOpens)" : "\(count + 1)")])
                 try db.cachedStatement(sql: "INSERT INTO online_opens(log_seq, grant_id, package_id, counsel_id, opened_at) VALUES (?, ?, ?, ?, ?)")
                     .execute(arguments: [Int64(entry.seq), r.grantID, r.packageID, c.counselID, entry.time])
                 opened[pair] = count + 1
-                stages[i] = .released(c, opening: count + 1, maxOpens: grant.maxOpens, logSeq: entry.seq)
+                stages[i] = .released(c, opening: count + 1, maxOpens: maxOpens, logSeq: entry.seq)
             }
         }
 
@@ -311,35 +318,22 @@ public final class KeyReleaseService: @unchecked Sendable {
         return Lookup(grantID: grant, recipient: (row["counsel_id"], try PublicIdentity(line: row["public_line"]), share))
     }
 
-    private static func grantFacts(_ db: Database, _ id: String, policy: Policy) throws -> GrantFacts? {
+    private static func grantFacts(_ db: Database, _ id: String) throws -> GrantFacts? {
         guard let g = try Row.fetchOne(db, sql: "SELECT state, not_before, not_after, max_opens FROM grants WHERE id = ?", arguments: [id]) else { return nil }
         let docs = try String.fetchAll(db, sql: "SELECT document_id FROM grant_documents WHERE grant_id = ? ORDER BY position", arguments: [id])
         let kinds = try String.fetchAll(db, sql: """
             SELECT DISTINCT d.kind FROM grant_documents g JOIN documents d ON d.id = g.document_id WHERE g.grant_id = ?
             """, arguments: [id])
-        return GrantFacts(state: g["state"], notBefore: Timestamp.parse(g["not_before"] as String), notAfter: Timestamp.parse(g["not_after"] as String),
-                          maxOpens: (g["max_opens"] as Int?) ?? 0, documents: docs,
-                          requireVetted: kinds.contains { DocumentKind(rawValue: $0).map { policy.rule(for: $0).requireVetted } ?? true })
+        let facts = AccessRequest.GrantFacts(id: id, state: g["state"], notBefore: g["not_before"], notAfter: g["not_after"],
+                                             onlineURL: nil, maxOpens: (g["max_opens"] as Int?) ?? 0)
+        // Sorted, so that when several kinds refuse, the same one is named every time.
+        return GrantFacts(facts: facts, documents: docs,
+                          kinds: kinds.sorted().map { AccessRequest.DocumentFacts(id: nil, kind: DocumentKind(rawValue: $0)) })
     }
 
-
-    /// Why the grant does not allow `counsel` to open now, or nil if it does.
-    private static func refusal(_ db: Database, grant: GrantFacts, counsel: String, now: Date) throws -> ReleaseRefusal? {
-        switch grant.state {
-        case "revoked": return .revoked
-        case "pending": return .notApproved
-        default: break
-        }
-        if let start = grant.notBefore, now < start { return .notYetValid }
-        if let end = grant.notAfter, now > end { return .expired }
-        guard let c = try Row.fetchOne(db, sql: "SELECT suspended_at, vetted_until FROM counsel WHERE id = ?", arguments: [counsel]) else {
-            return .notARecipient
-        }
-        if (c["suspended_at"] as String?) != nil { return .suspended }
-        if grant.requireVetted {
-            let until = (c["vetted_until"] as String?).flatMap(Timestamp.parse)
-            if until.map({ $0 < now }) ?? true { return .notVetted }
-        }
-        return nil
+    /// The counsel's standing as stored, or nil if there is no such counsel.
+    private static func counselFacts(_ db: Database, _ id: String) throws -> AccessRequest.CounselFacts? {
+        guard let c = try Row.fetchOne(db, sql: "SELECT suspended_at, vetted_until FROM counsel WHERE id = ?", arguments: [id]) else { return nil }
+        return AccessRequest.CounselFacts(id: id, vettedUntil: c["vetted_until"], suspendedAt: c["suspended_at"])
     }
 }
