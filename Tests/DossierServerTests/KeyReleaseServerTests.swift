@@ -89,7 +89,7 @@ final class KeyReleaseServerTests: XCTestCase {
         XCTAssertEqual(refusal(error), "revoked")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), [])
         let denials = try w.entries("deny")
-        XCTAssertEqual(denials.last?.detail("rule"), "online.revoked")
+        XCTAssertEqual(denials.last?.detail("rule"), "grant.revoked")
         XCTAssertTrue(denials.last?.subjects.contains("grant:" + grant.id) ?? false)
         // The refused request is kept as evidence too.
         XCTAssertNotNil(denials.last?.detail("receipt").flatMap(SignedReleaseRequest.parse(receipt:)))
@@ -106,7 +106,7 @@ final class KeyReleaseServerTests: XCTestCase {
         // A modified reader would skip the window check; the service does not.
         let error = caught { _ = try w.client().requestShare(for: manifest, identity: counselID) }
         XCTAssertEqual(refusal(error), "expired")
-        XCTAssertEqual(try w.entries("deny").last?.detail("rule"), "online.expired")
+        XCTAssertEqual(try w.entries("deny").last?.detail("rule"), "grant.expired")
     }
 
     func testAReplayedRequestIsRefused() throws {
@@ -168,7 +168,7 @@ final class KeyReleaseServerTests: XCTestCase {
         let opens = try w.entries("open")
         XCTAssertEqual(opens.compactMap { $0.detail("opening") }, ["1/2", "2/2", "1/2"])
         let deny = try XCTUnwrap(w.entries("deny").last)
-        XCTAssertEqual(deny.detail("rule"), "online.open-limit-reached")
+        XCTAssertEqual(deny.detail("rule"), "grant.max_opens")
         XCTAssertEqual(deny.detail("opens"), "2/2")
     }
 
@@ -189,7 +189,7 @@ final class KeyReleaseServerTests: XCTestCase {
         XCTAssertEqual(statuses.filter { $0 == 200 }.count, 3)
         XCTAssertEqual(statuses.filter { $0 == 403 }.count, 21)
         XCTAssertEqual(try w.entries("open").count, 3)
-        XCTAssertEqual(try w.entries("deny").filter { $0.detail("rule") == "online.open-limit-reached" }.count, 21)
+        XCTAssertEqual(try w.entries("deny").filter { $0.detail("rule") == "grant.max_opens" }.count, 21)
         XCTAssertEqual(Set(try w.entries("open").compactMap { $0.detail("opening") }), ["1/3", "2/3", "3/3"])
     }
 
@@ -205,6 +205,32 @@ final class KeyReleaseServerTests: XCTestCase {
         let local = caught { _ = try w.open(path, as: stranger) }
         guard case .notARecipient? = local else { return XCTFail("expected .notARecipient, got \(String(describing: local))") }
         XCTAssertEqual(try w.entries("deny").filter { $0.detail("rule") == "online.not-a-recipient" }.count, 1)
+    }
+
+    /// Lapsed vetting is refused under one rule name whether staff grant, staff package, or the
+    /// service is asked to release; counsel still receive the protocol's `not-vetted`.
+    func testGrantPackageAndReleaseLogLapsedVettingUnderOneRuleName() throws {
+        let w = try OnlineWorld("one-rule-name")
+        let doc = try w.document(.expertReport)
+        let (identity, counsel) = try w.counsel("una")
+        let (grant, path) = try w.onlinePackage([doc], to: [counsel], days: 3)
+        // Vetting now ends before the grant's window does.
+        _ = try w.session.vetCounsel(counsel.id, until: w.clock.now().addingTimeInterval(86400), note: nil)
+        let rule = "kinds.expert-report.require_vetted"
+
+        let granted = caught { _ = try w.session.grant(GrantRequest(documents: [doc.id], counsel: [counsel.id], window: .duration(seconds: 3 * 86400), online: w.url)) }
+        guard case .policyDenied(let grantRule, _)? = granted else { return XCTFail("got \(String(describing: granted))") }
+        let packaged = caught { _ = try w.session.makePackage(grant: grant.id, to: w.root + "/refused.dpkg") }
+        guard case .policyDenied(let packageRule, _)? = packaged else { return XCTFail("got \(String(describing: packaged))") }
+        w.clock.advance(2 * 86400)
+        XCTAssertEqual(refusal(caught { _ = try w.open(path, as: identity) }), "not-vetted")
+
+        XCTAssertEqual([grantRule, packageRule], [rule, rule])
+        let denials = try w.entries("deny")
+        XCTAssertEqual(denials.map { $0.detail("request") }, ["grant", "package", "open"])
+        XCTAssertEqual(denials.map { $0.detail("rule") }, [rule, rule, rule])
+        XCTAssertTrue(denials.allSatisfy { $0.subjects.contains("counsel:" + counsel.id) })
+        XCTAssertEqual(try w.entries("open").count, 0)
     }
 
     func testSuspendedOrNoLongerVettedCounselAreRefused() throws {

@@ -78,7 +78,6 @@ extension StaffSession {
         var docs: [Document] = []
         for id in request.documents {
             let d = try document(id)
-            if d.isRemoved { throw .documentRemoved(id: id) }
             if !docs.contains(where: { $0.id == d.id }) { docs.append(d) }
         }
         var recipients: [Counsel] = []
@@ -97,36 +96,9 @@ extension StaffSession {
             guard date > now else { throw .invalidArgument("the end of the window, \(Timestamp.format(date)), is in the past") }
             notAfter = date
         }
-        let window = notAfter.timeIntervalSince(now)
-
-        // Evaluate every rule; the first failure is logged and reported.
-        var denial: (rule: String, message: String)?
-        for d in docs where denial == nil {
-            let rule = policy.rule(for: d.kind)
-            let section = "kinds.\(d.kind.rawValue)"
-            if window > Double(rule.maxWindow) + 0.5 {
-                denial = ("\(section).max_window", "a \(d.kind.rawValue) may be shared for at most \(WindowDuration.format(rule.maxWindow)); this grant asks for \(WindowDuration.format(Int(window.rounded(.up)) / 60 * 60))")
-            } else if recipients.count > rule.maxRecipients {
-                denial = ("\(section).max_recipients", "a \(d.kind.rawValue) may go to at most \(rule.maxRecipients) counsel; this grant names \(recipients.count)")
-            } else if rule.requireOnline && request.online == nil {
-                denial = ("\(section).require_online", "a \(d.kind.rawValue) may only be shared through the online key-release service; give --online URL")
-            } else if rule.maxOpens > 0, request.online != nil, let n = request.maxOpens, n > rule.maxOpens {
-                denial = ("\(section).max_opens", "a \(d.kind.rawValue) may be opened at most \(rule.maxOpens) times per counsel; this grant asks for \(n)")
-            } else if rule.requireVetted, let c = recipients.first(where: { !$0.isVetted(through: notAfter) }) {
-                denial = ("\(section).require_vetted", "counsel \(c.id) is \(c.status(at: now)), and must be vetted until after the window ends (\(Timestamp.format(notAfter)))")
-            }
-        }
-        if denial == nil, let c = recipients.first(where: { $0.suspendedAt != nil }) {
-            denial = ("counsel.suspended", "counsel \(c.id) is suspended")
-        }
         let subjects = docs.map { "doc:" + $0.id } + recipients.map { "counsel:" + $0.id }
-        if let denial {
-            try write { tx in
-                try AuditLog.append(tx, signer: identity, action: .deny, at: now, subjects: subjects,
-                                    details: [.init("rule", denial.rule), .init("request", "grant")])
-            }
-            throw .policyDenied(rule: denial.rule, message: denial.message)
-        }
+        try authorise(.grant(now: now, policy: policy, documents: docs.map(\.accessFacts), recipients: recipients.map(\.accessFacts),
+                             notAfter: notAfter, online: request.online, maxOpens: request.maxOpens), subjects: subjects)
 
         let needed = docs.map { policy.rule(for: $0.kind).approvals }.max() ?? 1
         // The strictest limit of the policy's, unless the grant asks for a lower one.
@@ -148,13 +120,11 @@ extension StaffSession {
         return try grant(id)
     }
 
-    /// Approves a pending grant; the grantor cannot approve their own.
+    /// Approves a pending grant; the grantor cannot approve their own. A refusal is logged.
     public func approve(_ id: String) throws(DossierError) -> Grant {
         let g = try grant(id)
-        guard g.state == .pending else { throw .grantNotActive(id: id, state: g.state == .active ? "already active" : g.state.rawValue) }
-        if g.createdBy == actor { throw .selfApproval(grant: id) }
-        if g.approvedBy.contains(actor) { throw .alreadyApproved(grant: id) }
         let now = vault.clock.now()
+        try authorise(.approve(now: now, grant: g.accessFacts, actor: actor), subjects: ["grant:" + id])
         try write { tx in
             try tx.insertApproval(grant: id, staff: actor, at: Timestamp.format(now))
             let count = 1 + (try tx.grant(id)?.approvers.count ?? 0)

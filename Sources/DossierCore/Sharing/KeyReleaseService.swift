@@ -123,14 +123,12 @@ public final class KeyReleaseService: @unchecked Sendable {
         let recipient: (counselID: String, counsel: PublicIdentity, share: SecureBytes)?
     }
 
-    /// A grant's facts, read once per batch.
+    /// A grant's facts, read once per batch: what `AccessPolicy` needs, and the documents the
+    /// `open` entry names.
     private struct GrantFacts {
-        let state: String
-        let notBefore: Date?
-        let notAfter: Date?
-        let maxOpens: Int
+        let facts: AccessRequest.GrantFacts
         let documents: [String]
-        let requireVetted: Bool
+        let kinds: [AccessRequest.DocumentFacts]
     }
 
     private func decideOnce(_ inputs: [Input]) throws(DossierError) -> [ReleaseResponse] {
@@ -207,12 +205,17 @@ public final class KeyReleaseService: @unchecked Sendable {
             var log = try AuditLog.Appender(tx)
             var seen = Set<String>()
             var grants: [String: GrantFacts] = [:]
-            var standing: [String: ReleaseRefusal?] = [:]
+            var counsel: [String: AccessRequest.CounselFacts?] = [:]
             var opened: [String: Int] = [:]
             let stamp = Timestamp.format(now)
-            func deny(_ reason: ReleaseRefusal, _ subjects: [String], _ details: [AuditEntry.Detail]) throws {
+            // A refusal of the protocol is logged as `online.<code>`; a refusal of the policy
+            // under its rule's name, as grant and package log it.
+            func deny(_ rule: String, _ subjects: [String], _ details: [AuditEntry.Detail]) throws {
                 try log.append(tx, signer: session.identity, action: .deny, at: now, subjects: subjects,
-                               details: [.init("rule", "online." + reason.rawValue), .init("request", "open")] + details)
+                               details: [.init("rule", rule), .init("request", "open")] + details)
+            }
+            func deny(_ reason: ReleaseRefusal, _ subjects: [String], _ details: [AuditEntry.Detail]) throws {
+                try deny("online." + reason.rawValue, subjects, details)
             }
             for i in stages.indices {
                 if case let .refused(reason, subjects, details) = stages[i] { try deny(reason, subjects, details) }
@@ -228,34 +231,38 @@ public final class KeyReleaseService: @unchecked Sendable {
                 }
                 seen.insert(r.nonce)
                 try tx.insertNonce(r.nonce, seenAt: stamp)
-                if grants[r.grantID] == nil { grants[r.grantID] = try Self.grantFacts(tx, r.grantID, policy: policy) }
+                if grants[r.grantID] == nil { grants[r.grantID] = try Self.grantFacts(tx, r.grantID) }
                 guard let grant = grants[r.grantID] else {
                     stages[i] = .refused(.unknownPackage, subjects: subjects, details: evidence)
                     try deny(.unknownPackage, subjects, evidence)
                     continue
                 }
-                let pair = r.grantID + "/" + c.counselID
-                if standing[pair] == nil { standing[pair] = try Self.refusal(tx, grant: grant, counsel: c.counselID, now: now) }
-                if let refusal = standing[pair] ?? nil {
-                    stages[i] = .refused(refusal, subjects: subjects, details: evidence)
-                    try deny(refusal, subjects, evidence)
+                if counsel[c.counselID] == nil { counsel[c.counselID] = .some(try Self.counselFacts(tx, c.counselID)) }
+                guard let recipient = counsel[c.counselID] ?? nil else {
+                    stages[i] = .refused(.notARecipient, subjects: subjects, details: evidence)
+                    try deny(.notARecipient, subjects, evidence)
                     continue
                 }
+                let pair = r.grantID + "/" + c.counselID
                 if opened[pair] == nil {
                     opened[pair] = try tx.openCount(grant: r.grantID, counsel: c.counselID)
                 }
                 let count = opened[pair] ?? 0
-                if grant.maxOpens > 0 && count >= grant.maxOpens {
-                    stages[i] = .refused(.openLimitReached, subjects: subjects, details: evidence)
-                    try deny(.openLimitReached, subjects, evidence + [.init("opens", "\(count)/\(grant.maxOpens)")])
+                let maxOpens = grant.facts.maxOpens
+                let request = AccessRequest.release(now: now, policy: policy, grant: grant.facts, documents: grant.kinds, counsel: recipient, opened: count)
+                if case let .deny(denial) = AccessPolicy.decide(request) {
+                    // Every rule that refuses a release has a code (AccessRule.releaseRefusal).
+                    let reason = denial.rule.releaseRefusal ?? .revoked
+                    stages[i] = .refused(reason, subjects: subjects, details: evidence)
+                    try deny(denial.rule.name, subjects, evidence + (denial.rule == .grantMaxOpens ? [.init("opens", "\(count)/\(maxOpens)")] : []))
                     continue
                 }
                 let entry = try log.append(tx, signer: session.identity, action: .open, at: now,
                                            subjects: subjects + grant.documents.map { "doc:" + $0 },
-                                           details: evidence + [.init("opening", grant.maxOpens > 0 ? "\(count + 1)/\(grant.maxOpens)" : "\(count + 1)")])
+                                           details: evidence + [.init("opening", maxOpens > 0 ? "\(count + 1)/\(maxOpens)" : "\(count + 1)")])
                 try tx.insertOpening(logSeq: entry.seq, grant: r.grantID, package: r.packageID, counsel: c.counselID, at: entry.time)
                 opened[pair] = count + 1
-                stages[i] = .released(c, opening: count + 1, maxOpens: grant.maxOpens, logSeq: entry.seq)
+                stages[i] = .released(c, opening: count + 1, maxOpens: maxOpens, logSeq: entry.seq)
             }
         }
 
@@ -304,31 +311,26 @@ public final class KeyReleaseService: @unchecked Sendable {
         return Lookup(grantID: package.grantID, recipient: (found.share.counselID, try PublicIdentity(line: found.publicLine), share))
     }
 
-    private static func grantFacts(_ tx: any StoreTransaction, _ id: String, policy: Policy) throws -> GrantFacts? {
+    /// A grant's facts as stored: its state, window, sign-offs and limit, and each document's
+    /// kind and whether it was removed, in the grant's order (so the rule named is the one
+    /// grant and package would name).
+    private static func grantFacts(_ tx: any StoreTransaction, _ id: String) throws -> GrantFacts? {
         guard let g = try tx.grant(id) else { return nil }
-        let kinds = try tx.documentKinds(ofGrant: id)
-        return GrantFacts(state: g.state, notBefore: Timestamp.parse(g.notBefore), notAfter: Timestamp.parse(g.notAfter),
-                          maxOpens: g.maxOpens, documents: g.documents,
-                          requireVetted: kinds.contains { DocumentKind(rawValue: $0).map { policy.rule(for: $0).requireVetted } ?? true })
+        let facts = AccessRequest.GrantFacts(id: id, state: g.state, createdBy: g.createdBy, notBefore: g.notBefore, notAfter: g.notAfter,
+                                             approvalsNeeded: g.approvalsNeeded, approvedBy: [g.createdBy] + g.approvers,
+                                             onlineURL: nil, maxOpens: g.maxOpens)
+        var documents: [AccessRequest.DocumentFacts] = []
+        for d in g.documents {
+            let record = try tx.document(d)
+            documents.append(AccessRequest.DocumentFacts(id: d, kind: record.flatMap { DocumentKind(rawValue: $0.kind) },
+                                                         isRemoved: record?.removedAt != nil))
+        }
+        return GrantFacts(facts: facts, documents: g.documents, kinds: documents)
     }
 
-    /// Why the grant does not allow `counsel` to open now, or nil if it does.
-    private static func refusal(_ tx: any StoreTransaction, grant: GrantFacts, counsel: String, now: Date) throws -> ReleaseRefusal? {
-        switch grant.state {
-        case "revoked": return .revoked
-        case "pending": return .notApproved
-        default: break
-        }
-        if let start = grant.notBefore, now < start { return .notYetValid }
-        if let end = grant.notAfter, now > end { return .expired }
-        guard let c = try tx.counsel(ids: [counsel]).first else {
-            return .notARecipient
-        }
-        if c.suspendedAt != nil { return .suspended }
-        if grant.requireVetted {
-            let until = c.vettedUntil.flatMap(Timestamp.parse)
-            if until.map({ $0 < now }) ?? true { return .notVetted }
-        }
-        return nil
+    /// The counsel's standing as stored, or nil if there is no such counsel.
+    private static func counselFacts(_ tx: any StoreTransaction, _ id: String) throws -> AccessRequest.CounselFacts? {
+        guard let c = try tx.counsel(ids: [id]).first else { return nil }
+        return AccessRequest.CounselFacts(id: id, vettedUntil: c.vettedUntil, suspendedAt: c.suspendedAt)
     }
 }

@@ -28,43 +28,14 @@ extension StaffSession {
         try OnlineURL.check(online)
         let g = try grant(grantID)
         let onlineURL = online ?? g.onlineURL
-        switch g.state {
-        case .active: break
-        case .pending:
-            throw .grantNotActive(id: grantID, state: "pending approval (\(g.approvedBy.count) of \(g.approvalsNeeded) sign-offs; another staff member must run `dossier approve \(grantID)`)")
-        case .revoked: throw .grantNotActive(id: grantID, state: "revoked")
-        case .expired: throw .grantNotActive(id: grantID, state: "expired (its window ended \(g.notAfter))")
-        }
         let now = vault.clock.now()
         let recipients = try counsel(ids: g.recipients)
-        if let suspended = recipients.first(where: { $0.suspendedAt != nil }) {
-            try write { tx in
-                try AuditLog.append(tx, signer: identity, action: .deny, at: now, subjects: ["grant:" + grantID, "counsel:" + suspended.id],
-                                    details: [.init("rule", "counsel.suspended"), .init("request", "package")])
-            }
-            throw .policyDenied(rule: "counsel.suspended", message: "counsel \(suspended.id) was suspended after the grant was made")
-        }
         let docs = try g.documents.map { d throws(DossierError) in try document(d) }
-        if let removed = docs.first(where: \.isRemoved) { throw .documentRemoved(id: removed.id) }
-        // Vetting may have been shortened since the grant: check it again.
         let policy = try vault.policy()
-        if onlineURL == nil, let d = docs.first(where: { policy.rule(for: $0.kind).requireOnline }) {
-            let rule = "kinds.\(d.kind.rawValue).require_online"
-            try write { tx in
-                try AuditLog.append(tx, signer: identity, action: .deny, at: now, subjects: ["grant:" + grantID, "doc:" + d.id],
-                                    details: [.init("rule", rule), .init("request", "package")])
-            }
-            throw .policyDenied(rule: rule, message: "a \(d.kind.rawValue) may only be shared through the online key-release service; give --online URL")
-        }
-        if let end = Timestamp.parse(g.notAfter),
-           docs.contains(where: { policy.rule(for: $0.kind).requireVetted }),
-           let unvetted = recipients.first(where: { !$0.isVetted(through: end) }) {
-            try write { tx in
-                try AuditLog.append(tx, signer: identity, action: .deny, at: now, subjects: ["grant:" + grantID, "counsel:" + unvetted.id],
-                                    details: [.init("rule", "require_vetted"), .init("request", "package")])
-            }
-            throw .policyDenied(rule: "require_vetted", message: "counsel \(unvetted.id) is \(unvetted.status(at: now)), no longer vetted until the end of the window")
-        }
+        // Everything is decided again now: the grant's state and window, removals, suspension,
+        // and vetting, which may have been shortened since the grant.
+        try authorise(.package(now: now, policy: policy, grant: g.accessFacts, documents: docs.map(\.accessFacts),
+                               recipients: recipients.map(\.accessFacts), online: onlineURL), subjects: ["grant:" + grantID])
 
         let org = try vault.organisation()
         let orgKey = try organisationSigningKey()
