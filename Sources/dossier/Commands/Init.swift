@@ -2,6 +2,7 @@ import ArgumentParser
 import DossierCore
 import Foundation
 
+/// `dossier init`.
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
@@ -35,40 +36,5 @@ struct InitCommand: ParsableCommand {
         print("organisation: \(organisation.name)")
         print("public key:   \(organisation.publicKey)")
         print("fingerprint:  \(organisation.fingerprint)")
-    }
-}
-
-struct OrgCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "org",
-        abstract: "The organisation's public key.",
-        subcommands: [Show.self]
-    )
-
-    struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "show",
-            abstract: "Print the organisation's public key and fingerprint (no secret needed).",
-            discussion: "Counsel and auditors compare the fingerprint by phone before trusting the key."
-        )
-        @OptionGroup var vault: VaultOptions
-        @Flag(help: "Print a JSON object with the fields name, publicKey, fingerprint and noteKey (the C2SP note verifier key).")
-        var json = false
-
-        struct Output: Encodable { let name, publicKey, fingerprint, noteKey: String }
-
-        func run() throws {
-            let v = try vault.open()
-            let org = try v.organisation()
-            let noteKey = try v.noteKey()
-            if json {
-                JSONOutput.print(Output(name: org.name, publicKey: org.publicKey, fingerprint: org.fingerprint, noteKey: noteKey))
-            } else {
-                print("organisation: \(org.name)")
-                print("public key:   \(org.publicKey)")
-                print("fingerprint:  \(org.fingerprint)")
-                print("note key:     \(noteKey)")
-            }
-        }
     }
 }
