@@ -44,7 +44,7 @@ struct Dossier: AsyncParsableCommand {
             }
             StandardOutput.finish()
         } catch let error as DossierError {
-            Terminal.fail(error.description, code: ExitCodes.code(for: error))
+            Terminal.fail(error)
         } catch let code as ExitCode {
             // The command already said why (doctor's report, a failed verification).
             Foundation.exit(code.rawValue)

@@ -13,7 +13,7 @@ struct IdentityOptions: ParsableArguments {
     func resolvedPath() throws(DossierError) -> String {
         if let identity { return identity }
         if let env = ProcessInfo.processInfo.environment["DOSSIER_IDENTITY"], !env.isEmpty { return env }
-        throw .missingOption("no identity given; pass --identity FILE or set DOSSIER_IDENTITY")
+        throw .missingOption("no identity given", hint: "pass --identity FILE or set DOSSIER_IDENTITY")
     }
 
     func load() throws(DossierError) -> SecretIdentity {

@@ -13,7 +13,7 @@ struct VaultOptions: ParsableArguments {
     func resolvedPath() throws(DossierError) -> String {
         if let vault { return vault }
         if let env = ProcessInfo.processInfo.environment["DOSSIER_VAULT"], !env.isEmpty { return env }
-        throw .missingOption("no vault given; pass --vault DIR or set DOSSIER_VAULT")
+        throw .missingOption("no vault given", hint: "pass --vault DIR or set DOSSIER_VAULT")
     }
 
     func open() throws(DossierError) -> Vault {

@@ -22,7 +22,6 @@ enum StandardOutput {
     }
 
     private static func fail(_ reason: String) -> Never {
-        let error = DossierError.writeFailed(path: "standard output", reason: reason)
-        Terminal.fail(error.description, code: ExitCodes.code(for: error))
+        Terminal.fail(DossierError.writeFailed(path: "standard output", reason: reason))
     }
 }
