@@ -31,7 +31,7 @@ struct AuditExposureCommand: ParsableCommand {
         Table.print(headers: ["PACKAGE", "GRANT", "TIME", "VALID UNTIL"], rows: x.packages.map { [$0.package, $0.grant, $0.time, $0.notAfter ?? "?"] })
         print("openings through the key-release service: \(x.openings.count) (offline packages leave no record of opening)")
         Table.print(headers: ["SEQ", "TIME", "PACKAGE", "OPENING"], rows: x.openings.map {
-            [String($0.seq), $0.time, $0.subjects.first { $0.hasPrefix("package:") }.map { String($0.dropFirst(8)) } ?? "?", $0.details["opening"]?.first ?? "?"]
+            [String($0.seq), $0.time, $0.subjects(ofType: "package").first ?? "?", $0.details["opening"]?.first ?? "?"]
         })
     }
 }

@@ -8,7 +8,7 @@ struct AuditLogCommand: ParsableCommand {
         commandName: "log",
         abstract: "Review the log, filtered; a table on a terminal, or JSON or CSV.",
         discussion: """
-        Without an identity you see ids and fingerprints only. With --resolve and a staff identity, document titles and counsel names are added.
+        Without an identity you see ids and fingerprints only. With --resolve and a staff identity, document titles and counsel names are added; a subject the vault does not know (in an export of another vault, say) is named in a warning.
 
         Example: dossier audit log --document doc-k3j4m5n6p7q2r --since 2026-11-01 --csv
         """
@@ -37,16 +37,9 @@ struct AuditLogCommand: ParsableCommand {
         var records = try source.snapshot().records(matching: filter)
         if resolve {
             let session = try VaultOptions(vault: source.vault).open().unlock(try identity.load())
-            records = records.map { r in
-                var r = r
-                var names: [String: String] = [:]
-                for s in r.subjects {
-                    if s.hasPrefix("doc:"), let d = try? session.document(String(s.dropFirst(4))) { names[s] = d.metadata?.title ?? "(removed)" }
-                    if s.hasPrefix("counsel:"), let c = try? session.counsel(String(s.dropFirst(8))) { names[s] = c.details.name }
-                }
-                r.resolved = names
-                return r
-            }
+            let resolution = try session.resolveNames(in: records)
+            for u in resolution.unresolved { Terminal.warn("cannot resolve \(u.subject): \(u.error.message)") }
+            records = resolution.records
         }
         if json { JSONOutput.print(records); return }
         func describe(_ r: AuditRecord) -> String {

@@ -25,12 +25,7 @@ struct AuditProveCommand: ParsableCommand {
 
     func run() throws {
         let snapshot = try source.snapshot()
-        var treeSize = size
-        if treeSize == nil, let note = snapshot.checkpoints.last {
-            let (text, _) = try SignedNote.split(note)
-            treeSize = try Checkpoint.parse(text).size
-        }
-        guard let treeSize else { throw DossierError.invalidArgument("the vault has no checkpoint yet; make one with `dossier audit checkpoint` or give --size N") }
+        let treeSize = try snapshot.proofTreeSize(requested: size)
         if let seq { JSONOutput.print(try snapshot.inclusionProof(seq: seq, treeSize: treeSize)) }
         if let from { JSONOutput.print(try snapshot.consistencyProof(from: from, to: treeSize)) }
     }

@@ -21,9 +21,7 @@ struct AuditVerifyProofCommand: ParsableCommand {
     func run() throws {
         let (name, key) = try SignedNote.parseVerifierKey(noteKey)
         func load(_ path: String) throws -> Checkpoint {
-            let cp = try Checkpoint.parse(try SignedNote.verify(try FileAccess.readSmallText(path: path, limit: 1 << 20), name: name, publicKey: key))
-            guard cp.origin == name else { throw DossierError.malformedCheckpoint(reason: "\(path) is a checkpoint of another log, not of \(name)") }
-            return cp
+            try Checkpoint.verified(try FileAccess.readSmallText(path: path, limit: 1 << 20), source: path, name: name, publicKey: key)
         }
         let newCP = try load(checkpoint)
         let data = try FileAccess.readSmall(path: proof, limit: 1 << 24)
