@@ -37,11 +37,8 @@ struct DepositCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if files.isEmpty { throw ValidationError("give at least one FILE to deposit") }
-        if DocumentKind(rawValue: kind) == nil {
-            throw ValidationError("unknown kind '\(kind)'; use one of: \(DocumentKind.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        if title.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("the title is empty; give one with --title TEXT") }
+        _ = try usageCheck { () throws(DossierError) in try DocumentKind(parsing: kind) }
+        try usageCheck { () throws(DossierError) in try DepositRequest.checkTitle(title) }
     }
 
     func run() throws {

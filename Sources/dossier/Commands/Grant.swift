@@ -30,11 +30,14 @@ struct GrantCommand: ParsableCommand {
     @Flag(help: "Print the grant as JSON.") var json = false
 
     func validate() throws {
-        if documents.isEmpty { throw ValidationError("name at least one document id") }
-        if counsel.isEmpty { throw ValidationError("name at least one counsel with --to COUNSEL") }
         if duration != nil && until != nil { throw ValidationError("give --for or --until, not both") }
         if let d = duration, WindowDuration.parse(d) == nil { throw ValidationError("--for \(d) is not a duration; write e.g. 7d, 36h or 90m") }
-        if maxOpens != nil && online == nil { throw ValidationError("--max-opens counts openings through the key-release service; give --online URL too") }
+        try usageCheck { () throws(DossierError) in try request(window: .policyDefault).checkWithoutVault() }
+    }
+
+    func request(window: GrantRequest.Window) -> GrantRequest {
+        GrantRequest(documents: documents, counsel: counsel, window: window, caseReference: caseReference, purpose: purpose,
+                     online: online, maxOpens: maxOpens)
     }
 
     func run() throws {
@@ -43,8 +46,7 @@ struct GrantCommand: ParsableCommand {
         if let u = until { window = .until(try CalendarDate.endOfDay(u)) }
         if let output, FileManager.default.fileExists(atPath: output) { throw DossierError.fileExists(path: output) }
         let session = try staff.session()
-        let g = try session.grant(GrantRequest(documents: documents, counsel: counsel, window: window, caseReference: caseReference, purpose: purpose,
-                                               online: online, maxOpens: maxOpens))
+        let g = try session.grant(request(window: window))
         if json { JSONOutput.print(g) } else { print(g.id) }
         if g.state == .pending {
             Terminal.note("grant \(g.id) is pending: it needs \(g.approvalsNeeded) sign-offs; another staff member must run `dossier approve \(g.id)`, then `dossier package \(g.id) -o FILE`")

@@ -24,11 +24,6 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         let path = try vault.resolvedPath()
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir),
-           !isDir.boolValue || !((try? FileManager.default.contentsOfDirectory(atPath: path))?.isEmpty ?? false) {
-            throw DossierError.vaultExists(path: path)
-        }
         let founder = try identity.load()
         let created = try Vault.create(at: path, organisation: org, founder: founder, founderName: name)
         let organisation = try created.organisation()

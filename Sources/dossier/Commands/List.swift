@@ -21,9 +21,7 @@ struct ListCommand: ParsableCommand {
     @Flag(help: "Print a JSON array of objects, each with its id.") var json = false
 
     func validate() throws {
-        if let kind, DocumentKind(rawValue: kind) == nil {
-            throw ValidationError("unknown kind '\(kind)'; use one of: \(DocumentKind.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        if let kind { _ = try usageCheck { () throws(DossierError) in try DocumentKind(parsing: kind) } }
     }
 
     func run() throws {
