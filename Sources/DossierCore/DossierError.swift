@@ -1,8 +1,9 @@
 import DossierCrypto
 import Foundation
 
-/// Every failure the domain reports. Each message says what went wrong, which file or id it
-/// concerns, and what to do; none contains a secret, a passphrase, a title or document content.
+/// Every failure the domain reports. `message` says what went wrong and which file or id it
+/// concerns; `hint`, where there is one, says what to do about it. Neither contains a secret, a
+/// passphrase, a title or document content.
 public enum DossierError: Error, Sendable, CustomStringConvertible {
     // Files
     case fileNotFound(path: String)
@@ -33,9 +34,10 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case unknownStaff(id: String)
     case unknownDocument(id: String)
     case documentRemoved(id: String)
-    case invalidArgument(String)
+    /// An argument the operation refuses: what is wrong with it, and what to give instead.
+    case invalidArgument(String, hint: String? = nil)
     /// A required option is missing (no vault, no identity): a usage error.
-    case missingOption(String)
+    case missingOption(String, hint: String? = nil)
     case unknownKind(String)
     case invalidLanguageTag(String)
     case database(String)
@@ -72,116 +74,133 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     // Crypto, wrapped with context
     case crypto(context: String, CryptoError)
 
+    /// What went wrong, naming the file or id it concerns.
+    public var message: String { parts.message }
+
+    /// What to do about it, when there is something to do.
+    public var hint: String? { parts.hint }
+
+    /// The message and the hint as one sentence, as a log line or an HTTP error carries them.
     public var description: String {
+        guard let hint = parts.hint else { return parts.message }
+        return parts.message + parts.joiner + hint
+    }
+
+    /// Message, hint, and what joins them in `description`.
+    private var parts: (message: String, hint: String?, joiner: String) {
         switch self {
         case let .fileNotFound(path):
-            return "\(path): no such file"
+            return ("\(path): no such file", nil, "")
         case let .notARegularFile(path):
-            return "\(path) is not a regular file (a folder or a device?); give the path of a file"
+            return ("\(path) is not a regular file (a folder or a device?)", "give the path of a file", "; ")
         case let .fileUnreadable(path, reason):
-            return "cannot read \(path): \(reason)"
+            return ("cannot read \(path): \(reason)", nil, "")
         case let .fileExists(path):
-            return "\(path) already exists; choose another path or remove it first (nothing was overwritten)"
+            return ("\(path) already exists", "choose another path or remove it first (nothing was overwritten)", "; ")
         case let .writeFailed(path, reason):
-            return "cannot write \(path): \(reason)"
+            return ("cannot write \(path): \(reason)", nil, "")
         case let .insecurePermissions(path, mode):
-            return "\(path) is readable by other users (mode \(String(mode, radix: 8))); a secret file must be private: run chmod 600 \(path)"
+            return ("\(path) is readable by other users (mode \(String(mode, radix: 8)))",
+                    "a secret file must be private: run chmod 600 \(path)", "; ")
         case let .malformedIdentityFile(path, reason):
-            return "\(path) is not a valid Dossier identity file: \(reason)"
+            return ("\(path) is not a valid Dossier identity file: \(reason)", nil, "")
         case let .malformedPublicIdentity(reason):
-            return "not a valid public identity: \(reason)"
+            return ("not a valid public identity: \(reason)", nil, "")
         case let .malformedOrganisationKey(reason):
-            return "not a valid organisation key: \(reason)"
+            return ("not a valid organisation key: \(reason)", nil, "")
         case let .wrongPassphrase(path):
-            return "wrong passphrase for \(path), or the file was altered"
+            return ("wrong passphrase for \(path), or the file was altered", nil, "")
         case let .passphraseRequired(path):
-            return "\(path) is protected by a passphrase, and there is no terminal to ask for it; pass --passphrase-file FILE"
+            return ("\(path) is protected by a passphrase, and there is no terminal to ask for it", "pass --passphrase-file FILE", "; ")
         case .emptyPassphrase:
-            return "the passphrase is empty; choose one, or use --no-passphrase deliberately"
+            return ("the passphrase is empty", "choose one, or use --no-passphrase deliberately", "; ")
         case .passphraseMismatch:
-            return "the two passphrases differ; nothing was written"
+            return ("the two passphrases differ; nothing was written", nil, "")
         case let .vaultExists(path):
-            return "\(path) already holds a vault (or is not empty); refusing to initialise over it"
+            return ("\(path) already holds a vault (or is not empty); refusing to initialise over it", nil, "")
         case let .notAVault(path):
-            return "\(path) is not a Dossier vault; create one with `dossier init --vault \(path)`, or set DOSSIER_VAULT"
+            return ("\(path) is not a Dossier vault", "create one with `dossier init --vault \(path)`, or set DOSSIER_VAULT", "; ")
         case let .vaultBusy(path):
-            return "the vault \(path) is busy with another operation; retry in a moment"
+            return ("the vault \(path) is busy with another operation", "retry in a moment", "; ")
         case let .vaultKeyRotated(path):
-            return "the vault key of \(path) was rotated by another staff member while this command ran; nothing was changed: run it again"
+            return ("the vault key of \(path) was rotated by another staff member while this command ran; nothing was changed",
+                    "run it again", ": ")
         case let .unsupportedVaultVersion(found, supported):
-            return "this vault has format version \(found), newer than this program understands (\(supported)); upgrade dossier"
+            return ("this vault has format version \(found), newer than this program understands (\(supported))", "upgrade dossier", "; ")
         case let .notStaff(fingerprint):
-            return "the identity \(fingerprint) is not staff of this vault (or was removed); ask a staff member to run `dossier staff add`"
+            return ("the identity \(fingerprint) is not staff of this vault (or was removed)", "ask a staff member to run `dossier staff add`", "; ")
         case let .staffAlreadyPresent(fingerprint):
-            return "\(fingerprint) is already staff of this vault"
+            return ("\(fingerprint) is already staff of this vault", nil, "")
         case .lastStaffMember:
-            return "refusing to remove the last staff member: nobody could unlock the vault afterwards"
+            return ("refusing to remove the last staff member: nobody could unlock the vault afterwards", nil, "")
         case let .unknownStaff(id):
-            return "no staff member \(id); see `dossier staff list`"
+            return ("no staff member \(id)", "see `dossier staff list`", "; ")
         case let .unknownDocument(id):
-            return "no document \(id); see `dossier list`"
+            return ("no document \(id)", "see `dossier list`", "; ")
         case let .documentRemoved(id):
-            return "document \(id) was removed (crypto-shredded); its content no longer exists"
-        case let .invalidArgument(message):
-            return message
-        case let .missingOption(message):
-            return message
+            return ("document \(id) was removed (crypto-shredded); its content no longer exists", nil, "")
+        case let .invalidArgument(message, hint):
+            return (message, hint, "; ")
+        case let .missingOption(message, hint):
+            return (message, hint, "; ")
         case let .unknownKind(kind):
-            return "unknown document kind '\(kind)'; use one of: \(DocumentKind.allCases.map(\.rawValue).joined(separator: ", "))"
+            return ("unknown document kind '\(kind)'", "use one of: \(DocumentKind.allCases.map(\.rawValue).joined(separator: ", "))", "; ")
         case let .invalidLanguageTag(tag):
-            return "'\(tag)' is not a BCP 47 language tag (examples: en, fr, ar, zh-Hans, es-419)"
+            return ("'\(tag)' is not a BCP 47 language tag (examples: en, fr, ar, zh-Hans, es-419)", nil, "")
         case let .database(message):
-            return "vault database error: \(message)"
+            return ("vault database error: \(message)", nil, "")
         case let .integrity(message):
-            return "integrity check failed: \(message)"
+            return ("integrity check failed: \(message)", nil, "")
         case let .policyInvalid(source, line, message):
-            return "\(source)\(line.map { ":\($0)" } ?? ""): \(message)"
+            return ("\(source)\(line.map { ":\($0)" } ?? ""): \(message)", nil, "")
         case let .policyDenied(rule, message):
-            return "refused by the policy (rule \(rule)): \(message); nothing was granted"
+            return ("refused by the policy (rule \(rule)): \(message); nothing was granted", nil, "")
         case let .unknownCounsel(id):
-            return "no counsel \(id); see `dossier counsel list`"
+            return ("no counsel \(id)", "see `dossier counsel list`", "; ")
         case let .counselAlreadyRegistered(fingerprint, id):
-            return "the identity \(fingerprint) is already registered as counsel \(id)"
+            return ("the identity \(fingerprint) is already registered as counsel \(id)", nil, "")
         case let .unknownGrant(id):
-            return "no grant \(id); see `dossier grants`"
+            return ("no grant \(id)", "see `dossier grants`", "; ")
         case let .grantNotActive(id, state):
-            return "grant \(id) is \(state); only an active grant can be packaged or approved"
+            return ("grant \(id) is \(state); only an active grant can be packaged or approved", nil, "")
         case let .selfApproval(grant):
-            return "you created grant \(grant); another staff member must approve it (two-person rule)"
+            return ("you created grant \(grant)", "another staff member must approve it (two-person rule)", "; ")
         case let .alreadyApproved(grant):
-            return "you have already approved grant \(grant); another staff member must approve it"
+            return ("you have already approved grant \(grant)", "another staff member must approve it", "; ")
         case let .malformedPackage(path, reason):
-            return "\(path) is not a valid Dossier package: \(reason)"
+            return ("\(path) is not a valid Dossier package: \(reason)", nil, "")
         case let .untrustedSigner(fingerprint):
-            return "the package is signed by organisation key \(fingerprint), which you do not trust; compare the fingerprint with the organisation by phone, then `dossier trust add`"
+            return ("the package is signed by organisation key \(fingerprint), which you do not trust",
+                    "compare the fingerprint with the organisation by phone, then `dossier trust add`", "; ")
         case let .notARecipient(fingerprint):
-            return "this package was not sealed to your identity \(fingerprint); ask the organisation to grant you access"
+            return ("this package was not sealed to your identity \(fingerprint)", "ask the organisation to grant you access", "; ")
         case let .packageNotYetValid(notBefore):
-            return "this package is not valid before \(notBefore); try again then"
+            return ("this package is not valid before \(notBefore)", "try again then", "; ")
         case let .packageExpired(notAfter):
-            return "this package expired at \(notAfter); ask the organisation for a new grant"
+            return ("this package expired at \(notAfter)", "ask the organisation for a new grant", "; ")
         case let .packageTampered(path, reason):
-            return "\(path) was corrupted or tampered with (\(reason)); nothing was written"
+            return ("\(path) was corrupted or tampered with (\(reason)); nothing was written", nil, "")
         case let .onlinePackage(url):
-            return "this package can only be opened with the organisation's key-release service at \(url)"
+            return ("this package can only be opened with the organisation's key-release service at \(url)", nil, "")
         case let .keyReleaseRefused(url, reason, message):
-            return "the key-release service at \(url) refused to release the key (\(reason)): \(message); nothing was written"
+            return ("the key-release service at \(url) refused to release the key (\(reason)): \(message); nothing was written", nil, "")
         case let .keyReleaseUnavailable(url, reason):
-            return "cannot get the key from the key-release service at \(url): \(reason); check the network and retry, nothing was written"
+            return ("cannot get the key from the key-release service at \(url): \(reason)",
+                    "check the network and retry, nothing was written", "; ")
         case let .malformedCheckpoint(reason):
-            return "not a valid checkpoint: \(reason)"
+            return ("not a valid checkpoint: \(reason)", nil, "")
         case let .checkpointSignatureInvalid(name):
-            return "the checkpoint carries no valid signature by the organisation key '\(name)': forged or altered"
+            return ("the checkpoint carries no valid signature by the organisation key '\(name)': forged or altered", nil, "")
         case let .malformedExport(path, reason):
-            return "\(path) is not a valid Dossier log export: \(reason)"
+            return ("\(path) is not a valid Dossier log export: \(reason)", nil, "")
         case let .malformedState(path, reason):
-            return "\(path) is not a valid Dossier verification state: \(reason)"
+            return ("\(path) is not a valid Dossier verification state: \(reason)", nil, "")
         case let .wrongOrganisation(expected, found):
-            return "the organisation key has fingerprint \(found), not \(expected) as you expected: do not trust this log"
+            return ("the organisation key has fingerprint \(found), not \(expected) as you expected", "do not trust this log", ": ")
         case let .logVerificationFailed(message):
-            return "log verification FAILED: \(message)"
+            return ("log verification FAILED: \(message)", nil, "")
         case let .crypto(context, error):
-            return "\(context): \(error)"
+            return ("\(context): \(error)", nil, "")
         }
     }
 }

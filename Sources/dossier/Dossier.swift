@@ -44,7 +44,7 @@ struct Dossier: AsyncParsableCommand {
             }
             StandardOutput.finish()
         } catch let error as DossierError {
-            Terminal.fail(error.description, code: ExitCodes.code(for: error))
+            Terminal.fail(error)
         } catch let code as ExitCode {
             // The command already said why (doctor's report, a failed verification).
             Foundation.exit(code.rawValue)
@@ -59,44 +59,6 @@ struct Dossier: AsyncParsableCommand {
             for line in lines.dropFirst() where !line.isEmpty { text += Terminal.visible(line) + "\n" }
             FileHandle.standardError.write(Data(text.utf8))
             Foundation.exit(code.rawValue)
-        }
-    }
-}
-
-/// The documented exit codes.
-enum ExitCodes {
-    static func code(for error: DossierError) -> Int32 {
-        switch error {
-        case .fileNotFound, .unknownStaff, .unknownDocument, .notAVault, .documentRemoved:
-            return 66
-        case .missingOption:
-            return 64
-        case .fileExists, .vaultExists:
-            return 73
-        case .writeFailed, .fileUnreadable:
-            return 74
-        case .vaultBusy, .vaultKeyRotated:
-            return 75
-        case .insecurePermissions, .wrongPassphrase, .notStaff, .passphraseRequired:
-            return 77
-        case .malformedIdentityFile, .malformedPublicIdentity, .malformedOrganisationKey, .notARegularFile,
-             .unknownKind, .invalidLanguageTag, .invalidArgument, .emptyPassphrase, .passphraseMismatch:
-            return 65
-        case .integrity, .packageTampered, .logVerificationFailed, .checkpointSignatureInvalid, .wrongOrganisation:
-            return 3
-        case .policyInvalid, .malformedPackage, .malformedCheckpoint, .malformedExport, .malformedState:
-            return 65
-        case .unknownCounsel, .unknownGrant:
-            return 66
-        case .policyDenied, .selfApproval, .alreadyApproved, .untrustedSigner, .notARecipient,
-             .packageNotYetValid, .packageExpired, .grantNotActive, .keyReleaseRefused, .onlinePackage:
-            return 77
-        case .keyReleaseUnavailable:
-            return 69
-        case .counselAlreadyRegistered:
-            return 1
-        case .crypto, .database, .unsupportedVaultVersion, .staffAlreadyPresent, .lastStaffMember:
-            return 1
         }
     }
 }

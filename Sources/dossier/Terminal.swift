@@ -13,6 +13,11 @@ enum Terminal {
         FileHandle.standardError.write(Data("dossier: warning: \(visible(message))\n".utf8))
     }
 
+    /// Prints what went wrong and, on its own line, what to do; exits with the error's documented code.
+    static func fail(_ error: DossierError) -> Never {
+        fail(error.message, hint: error.hint, code: ExitCodes.code(for: error))
+    }
+
     /// Prints the error (and an optional hint) on stderr and exits with `code`.
     static func fail(_ message: String, hint: String? = nil, code: Int32) -> Never {
         FileHandle.standardError.write(Data("dossier: error: \(visible(message))\n".utf8))

@@ -54,7 +54,7 @@ final class SharingTests: XCTestCase {
         let (_, c) = try world.counsel("clark", vettedForDays: nil)
         for past in [ShareKit.start.addingTimeInterval(-ShareKit.day), ShareKit.start] {
             let e = ShareKit.caught { _ = try world.session.vetCounsel(c.id, until: past, note: nil) }
-            guard case let .invalidArgument(message)? = e else { return XCTFail("got \(String(describing: e))") }
+            guard case let .invalidArgument(message, _)? = e else { return XCTFail("got \(String(describing: e))") }
             XCTAssertTrue(message.contains("past"), message)
         }
         XCTAssertNil(try world.session.counsel(c.id).vettedUntil)

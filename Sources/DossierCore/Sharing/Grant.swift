@@ -67,10 +67,9 @@ extension StaffSession {
     /// staff approve. A denial is logged, then thrown as `.policyDenied` naming the rule.
     public func grant(_ request: GrantRequest) throws(DossierError) -> Grant {
         guard !request.documents.isEmpty else { throw .invalidArgument("name at least one document to grant") }
-        guard !request.counsel.isEmpty else { throw .invalidArgument("name at least one counsel with --to") }
+        try request.checkWithoutVault()
         try OnlineURL.check(request.online)
         if let n = request.maxOpens {
-            guard request.online != nil else { throw .invalidArgument("--max-opens counts openings through the key-release service; give --online URL too") }
             guard (1...1_000_000).contains(n) else { throw .invalidArgument("--max-opens \(n) must be between 1 and 1000000") }
         }
         let policy = try vault.policy()

@@ -6,8 +6,8 @@ extension StaffSession {
     /// Encrypts each file into the blob store, then records them all in one transaction with
     /// one log entry each. On any failure nothing is recorded and no blob is left.
     public func deposit(_ request: DepositRequest) throws(DossierError) -> [Document] {
+        try DepositRequest.checkTitle(request.title)
         let title = request.title.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !title.isEmpty else { throw .invalidArgument("the title is empty; give one with --title TEXT") }
         guard !request.files.isEmpty else { throw .invalidArgument("no file to deposit") }
         let language = try Language.canonical(request.language)
         let tags = request.tags.map { $0.trimmingCharacters(in: .whitespaces) }

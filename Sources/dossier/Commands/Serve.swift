@@ -4,6 +4,7 @@ import DossierServer
 import Foundation
 import Logging
 
+/// `dossier serve`.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",

@@ -1,0 +1,43 @@
+import ArgumentParser
+import DossierCore
+import Foundation
+
+/// `dossier inspect`.
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show a package's manifest and whether it is signed by a trusted organisation. No secret needed.",
+        discussion: "File names and kinds are sealed inside the package and appear only when it is opened."
+    )
+    @Argument(help: ArgumentHelp("The package file.", valueName: "PACKAGE")) var package: String
+    @Flag(help: "Print a JSON object.") var json = false
+
+    struct Output: Encodable {
+        let package: String, grant: String, organisation: String, issuerFingerprint: String
+        let signatureValid: Bool, trusted: Bool, trustedAs: String?
+        let created: String, notBefore: String, notAfter: String
+        let recipients: [String], documentSizes: [UInt64], fileSize: UInt64
+        let online: String?
+    }
+
+    func run() throws {
+        let i = try PackageReader(path: package).inspect(trust: TrustStore.standard())
+        let m = i.manifest
+        let out = Output(package: m.packageID, grant: m.grantID, organisation: m.organisation, issuerFingerprint: m.issuer.fingerprint,
+                         signatureValid: i.signatureValid, trusted: i.trustedAs != nil, trustedAs: i.trustedAs?.name,
+                         created: m.created, notBefore: m.notBefore, notAfter: m.notAfter,
+                         recipients: m.recipients, documentSizes: m.contentSizes, fileSize: i.fileSize, online: m.online)
+        if json {
+            JSONOutput.print(out)
+        } else {
+            print("package:      \(m.packageID) (grant \(m.grantID))")
+            print("issuer:       \(m.organisation), key fingerprint \(m.issuer.fingerprint)")
+            print("signature:    \(i.signatureValid ? "valid" : "INVALID")\(i.trustedAs.map { ", trusted as \($0.name)" } ?? ", NOT from a trusted organisation")")
+            print("window:       \(m.notBefore) to \(m.notAfter)")
+            print("recipients:   \(m.recipients.joined(separator: ", "))")
+            print("documents:    \(m.contentSizes.count) (\(m.contentSizes.map { Table.size($0) }.joined(separator: ", ")))")
+            if let url = m.online { print("online:       opens only through the key-release service at \(url)") }
+        }
+        if !i.signatureValid { throw DossierError.packageTampered(path: package, reason: "the signature does not verify") }
+    }
+}

@@ -1,0 +1,21 @@
+import ArgumentParser
+import DossierCore
+import Foundation
+
+/// `dossier search`.
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Find documents whose decrypted metadata contains every word.",
+        discussion: "Searches title, file name, tags, jurisdiction and case reference, case-insensitively. Example: dossier search assurances Tashkent"
+    )
+    @OptionGroup var staff: StaffOptions
+    @Argument(help: ArgumentHelp("Words that must all occur.", valueName: "WORD")) var words: [String]
+    @Flag(help: "Print a JSON array of objects, each with its id.") var json = false
+
+    func run() throws {
+        let docs = try staff.session().search(words)
+        printDocuments(docs, json: json)
+        exitKeepingMemory(docs)
+    }
+}

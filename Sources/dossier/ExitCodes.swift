@@ -1,0 +1,39 @@
+import DossierCore
+
+/// The documented exit codes.
+enum ExitCodes {
+    static func code(for error: DossierError) -> Int32 {
+        switch error {
+        case .fileNotFound, .unknownStaff, .unknownDocument, .notAVault, .documentRemoved:
+            return 66
+        case .missingOption:
+            return 64
+        case .fileExists, .vaultExists:
+            return 73
+        case .writeFailed, .fileUnreadable:
+            return 74
+        case .vaultBusy, .vaultKeyRotated:
+            return 75
+        case .insecurePermissions, .wrongPassphrase, .notStaff, .passphraseRequired:
+            return 77
+        case .malformedIdentityFile, .malformedPublicIdentity, .malformedOrganisationKey, .notARegularFile,
+             .unknownKind, .invalidLanguageTag, .invalidArgument, .emptyPassphrase, .passphraseMismatch:
+            return 65
+        case .integrity, .packageTampered, .logVerificationFailed, .checkpointSignatureInvalid, .wrongOrganisation:
+            return 3
+        case .policyInvalid, .malformedPackage, .malformedCheckpoint, .malformedExport, .malformedState:
+            return 65
+        case .unknownCounsel, .unknownGrant:
+            return 66
+        case .policyDenied, .selfApproval, .alreadyApproved, .untrustedSigner, .notARecipient,
+             .packageNotYetValid, .packageExpired, .grantNotActive, .keyReleaseRefused, .onlinePackage:
+            return 77
+        case .keyReleaseUnavailable:
+            return 69
+        case .counselAlreadyRegistered:
+            return 1
+        case .crypto, .database, .unsupportedVaultVersion, .staffAlreadyPresent, .lastStaffMember:
+            return 1
+        }
+    }
+}

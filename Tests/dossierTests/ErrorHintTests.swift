@@ -1,0 +1,111 @@
+import Foundation
+import XCTest
+
+/// Failures print what went wrong on a `dossier: error:` line and what to do on a separate
+/// `dossier: hint:` line (STYLE.md, docs/exit-codes.md), and never a stack trace.
+final class ErrorHintTests: XCTestCase {
+    private func makeFolder() throws -> CLIFolder {
+        let folder = try CLIFolder()
+        addTeardownBlock { folder.remove() }
+        return folder
+    }
+
+    @discardableResult
+    private func succeed(_ arguments: [String], env: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws -> CLIResult {
+        let result = try runDossier(arguments, env: env, file: file, line: line)
+        XCTAssertEqual(result.exitCode, 0, "\(result)", file: file, line: line)
+        return result
+    }
+
+    /// The lines of stderr that are not empty.
+    private func lines(_ result: CLIResult) -> [String] {
+        result.stderr.split(separator: "\n").map(String.init)
+    }
+
+    /// stderr is exactly an error line then a hint line containing `hintMentions`, and nothing that
+    /// looks like a crash report.
+    private func assertErrorThenHint(_ result: CLIResult, code: Int32, hintMentions: String,
+                                     file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(result.exitCode, code, "\(result)", file: file, line: line)
+        XCTAssertEqual(result.stdout, "", "\(result)", file: file, line: line)
+        let stderr = lines(result)
+        XCTAssertEqual(stderr.count, 2, "an error line and a hint line: \(result)", file: file, line: line)
+        XCTAssertTrue(stderr.first?.hasPrefix("dossier: error: ") ?? false, "\(result)", file: file, line: line)
+        XCTAssertTrue(stderr.last?.hasPrefix("dossier: hint: ") ?? false, "\(result)", file: file, line: line)
+        XCTAssertTrue(stderr.last?.contains(hintMentions) ?? false, "the hint should mention '\(hintMentions)': \(result)", file: file, line: line)
+        XCTAssertFalse(stderr.first?.contains(hintMentions) ?? true, "the error line repeats the hint: \(result)", file: file, line: line)
+        assertNoStackTrace(result, file: file, line: line)
+    }
+
+    private func assertNoStackTrace(_ result: CLIResult, file: StaticString = #filePath, line: UInt = #line) {
+        for text in lines(result) {
+            for marker in ["Fatal error", "Stack dump", "stack trace", "Current stack trace", "Backtrace", "0x0000"] {
+                XCTAssertFalse(text.contains(marker), "'\(marker)' in: \(result)", file: file, line: line)
+            }
+            XCTAssertNil(text.range(of: #"^\s*#?\d+\s+0x[0-9a-f]+"#, options: .regularExpression), "a stack frame in: \(result)", file: file, line: line)
+        }
+    }
+
+    func testAFolderThatIsNotAVaultGetsAHintNamingInit() throws {
+        let dir = try makeFolder()
+        let empty = dir.file("empty")
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: false)
+        let key = dir.file("staff.key")
+        try succeed(["identity", "new", "-o", key, "--no-passphrase"])
+
+        let show = try runDossier(["org", "show", "--vault", empty])
+        assertErrorThenHint(show, code: 66, hintMentions: "dossier init")
+        XCTAssertEqual(lines(show).first, "dossier: error: \(empty) is not a Dossier vault", "\(show)")
+        XCTAssertEqual(lines(show).last, "dossier: hint: create one with `dossier init --vault \(empty)`, or set DOSSIER_VAULT", "\(show)")
+
+        // The same through DOSSIER_VAULT, for a command that needs an identity too.
+        assertErrorThenHint(try runDossier(["list", "-i", key], env: ["DOSSIER_VAULT": empty]), code: 66, hintMentions: "dossier init")
+        assertErrorThenHint(try runDossier(["audit", "verify", "--vault", dir.file("nowhere")]), code: 66, hintMentions: "dossier init")
+    }
+
+    func testAMissingVaultOptionGetsAHint() throws {
+        let result = try runDossier(["org", "show"])
+        assertErrorThenHint(result, code: 64, hintMentions: "DOSSIER_VAULT")
+        XCTAssertEqual(lines(result).first, "dossier: error: no vault given", "\(result)")
+    }
+
+    func testAnUntrustedPackageGetsAHintToCompareTheFingerprint() throws {
+        let dir = try makeFolder()
+        let staffKey = dir.file("staff.key"), counselKey = dir.file("counsel.key"), vault = dir.file("vault")
+        let document = dir.file("statement.txt"), package = dir.file("bundle.dpkg")
+        try Data("a statement".utf8).write(to: URL(fileURLWithPath: document))
+        try succeed(["identity", "new", "-o", staffKey, "--no-passphrase"])
+        try succeed(["init", "--vault", vault, "--org", "example.org/dossier", "--identity", staffKey])
+        let staff = ["DOSSIER_VAULT": vault, "DOSSIER_IDENTITY": staffKey]
+        let doc = try succeed(["deposit", document, "--kind", "supporting-material", "--title", "Statement"], env: staff)
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let counselLine = try succeed(["identity", "new", "-o", counselKey, "--no-passphrase"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let counsel = try succeed(["counsel", "add", counselLine, "--name", "C. Counsel"], env: staff).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try succeed(["counsel", "vet", counsel, "--until", "2099-12-31"], env: staff)
+        try succeed(["grant", doc, "--to", counsel, "--for", "2d", "-o", package], env: staff)
+
+        // Counsel's machine trusts no organisation yet.
+        let home = dir.file("home")
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: false)
+        let counselMachine = ["HOME": home, "XDG_CONFIG_HOME": home]
+        let out = dir.file("opened")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        let open = try runDossier(["open", package, "--identity", counselKey, "-o", out], env: counselMachine)
+        assertErrorThenHint(open, code: 77, hintMentions: "dossier trust add")
+        XCTAssertTrue(lines(open).first?.contains("which you do not trust") ?? false, "\(open)")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), [], "a refused open wrote nothing")
+
+        // inspect shows the package and says it is not trusted, without failing.
+        let inspect = try succeed(["inspect", package], env: counselMachine)
+        XCTAssertTrue(inspect.stdout.contains("NOT from a trusted organisation"), "\(inspect)")
+        assertNoStackTrace(inspect)
+    }
+
+    func testAnErrorWithoutAHintIsOneLine() throws {
+        let dir = try makeFolder()
+        let result = try runDossier(["policy", "check", dir.file("missing.toml")])
+        XCTAssertEqual(result.exitCode, 66, "\(result)")
+        XCTAssertEqual(lines(result), ["dossier: error: \(dir.file("missing.toml")): no such file"], "\(result)")
+        assertNoStackTrace(result)
+    }
+}
