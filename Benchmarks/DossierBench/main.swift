@@ -20,7 +20,7 @@ func catalogue(vault path: String, identity identityPath: String, count: Int) th
                  "Tashkent", "Ankara", "Minsk", "Cairo", "appeal", "extradition", "witness", "statement"]
     let languages = ["en", "fr", "ru", "ar", "es", "zh-Hans", "pt-BR", "und"]
     let jurisdictions = ["UK", "Germany", "France", "Netherlands", "Spain"]
-    try session.recordSyntheticDocuments(count: count) { i in
+    try session.documents.recordSyntheticDocuments(count: count) { i in
         let title = "\(words[i % 16]) \(words[(i / 16) % 16]) report \(i + 1)"
         let meta = DocumentMetadata(title: title, fileName: "file-\(i + 1).pdf", tags: i % 3 == 0 ? [] : [words[(i / 7) % 16]],
                                     jurisdiction: i % 4 == 0 ? nil : jurisdictions[i % 5],

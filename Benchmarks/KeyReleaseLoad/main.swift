@@ -94,11 +94,11 @@ do {
     let vault = try Vault.create(at: root + "/vault", organisation: "example.org/load", founder: staff, founderName: "Service")
     let session = try vault.unlock(staff)
     let counsel = SecretIdentity.generate()
-    var c = try session.addCounsel(counsel.publicIdentity, details: .init(name: "Load"))
-    c = try session.vetCounsel(c.id, until: Date().addingTimeInterval(30 * 86400), note: nil)
+    var c = try session.sharing.addCounsel(counsel.publicIdentity, details: .init(name: "Load"))
+    c = try session.sharing.vetCounsel(c.id, until: Date().addingTimeInterval(30 * 86400), note: nil)
     let input = root + "/report.txt"
     guard FileManager.default.createFile(atPath: input, contents: Data(repeating: 0x61, count: 4096)) else { fail("cannot write \(input)") }
-    let doc = try session.deposit(DepositRequest(files: [input], kind: .expertReport, title: "Load", language: "en"))[0]
+    let doc = try session.documents.deposit(DepositRequest(files: [input], kind: .expertReport, title: "Load", language: "en"))[0]
 
     let service = KeyReleaseService(session: session)
     let server = KeyReleaseServer(service: service, host: "127.0.0.1", port: 0)
@@ -115,9 +115,9 @@ do {
     let url = "http://127.0.0.1:\(port)"
 
     func onlinePackage(maxOpens: Int?) throws -> PackageManifest {
-        let g = try session.grant(GrantRequest(documents: [doc.id], counsel: [c.id], window: .duration(seconds: 86400), online: url, maxOpens: maxOpens))
+        let g = try session.sharing.grant(GrantRequest(documents: [doc.id], counsel: [c.id], window: .duration(seconds: 86400), online: url, maxOpens: maxOpens))
         let path = root + "/\(g.id).dpkg"
-        _ = try session.makePackage(grant: g.id, to: path)
+        _ = try session.sharing.makePackage(grant: g.id, to: path)
         return try PackageReader(path: path).inspect(trust: TrustStore(path: root + "/trust")).manifest
     }
     func bodies(_ manifest: PackageManifest, _ n: Int) -> [Data] {

@@ -70,7 +70,7 @@ final class AuditChainTests: XCTestCase {
         let f1 = v.folder.file("Secret Title File One.txt"), f2 = v.folder.file("second-file.txt")
         try writeFile(f1, "one")
         try writeFile(f2, "two two")
-        let docs = try v.session.deposit(depositRequest([f1, f2], kind: .witnessTestimony, title: "Confidential Title Xylophone",
+        let docs = try v.session.documents.deposit(depositRequest([f1, f2], kind: .witnessTestimony, title: "Confidential Title Xylophone",
                                                          tags: ["TagMarker"], jurisdiction: "JurisMarker", caseReference: "CaseMarker-9"))
         expected += docs.map { (aliceFP, "deposit", ["doc:" + $0.id]) }
         try check("deposit of two files")
@@ -79,48 +79,48 @@ final class AuditChainTests: XCTestCase {
         XCTAssertEqual(deposits.map { $0.detail("size") }, ["3", "7"])
 
         // Reads that reveal nothing are not logged.
-        _ = try v.session.list()
-        _ = try v.session.search(["xylophone"])
-        _ = try v.session.document(docs[0].id)
-        _ = try v.session.listStaff()
+        _ = try v.session.documents.list()
+        _ = try v.session.documents.search(["xylophone"])
+        _ = try v.session.documents.document(docs[0].id)
+        _ = try v.session.staff.list()
         _ = try v.vault.organisation()
         _ = try v.vault.doctor()
         try check("reads")
 
-        _ = try v.session.retrieve(docs[0].id, to: v.folder.file("out.txt"))
+        _ = try v.session.documents.retrieve(docs[0].id, to: v.folder.file("out.txt"))
         expected.append((aliceFP, "retrieve", ["doc:" + docs[0].id]))
         try check("retrieve")
 
-        try v.session.remove(docs[1].id, reason: "Reason Marker Withdrawn")
+        try v.session.documents.remove(docs[1].id, reason: "Reason Marker Withdrawn")
         expected.append((aliceFP, "remove", ["doc:" + docs[1].id]))
         try check("remove")
 
-        _ = try v.session.addStaff(bob.publicIdentity, name: "Staffname Bobby Marker")
+        _ = try v.session.staff.add(bob.publicIdentity, name: "Staffname Bobby Marker")
         expected.append((aliceFP, "staff-add", ["staff:" + bobFP]))
         try check("staff add")
         XCTAssertEqual(try v.vault.auditEntries().last?.detail("identity"), bob.publicIdentity.line)
 
         let bobSession = try v.vault.unlock(bob)
         try writeFile(f1, "bob's")
-        let bobDoc = try XCTUnwrap(try bobSession.deposit(depositRequest([f1])).first)
+        let bobDoc = try XCTUnwrap(try bobSession.documents.deposit(depositRequest([f1])).first)
         expected.append((bobFP, "deposit", ["doc:" + bobDoc.id]))
         try check("deposit by bob")
 
-        try v.session.removeStaff(bobFP)
+        try v.session.staff.remove(bobFP)
         expected.append((aliceFP, "staff-remove", ["staff:" + bobFP]))
         try check("staff remove")
         XCTAssertEqual(try v.vault.auditEntries().last?.detail("rewrapped-keys"), "2")
         XCTAssertEqual(try v.vault.auditEntries().last?.detail("reason"), "staff-removed")
 
-        try v.vault.unlock(alice).rotate()
+        try v.vault.unlock(alice).staff.rotate()
         expected.append((aliceFP, "rotate", []))
         try check("rotate")
         XCTAssertEqual(try v.vault.auditEntries().last?.detail("rewrapped-keys"), "2")
         let alice2 = try v.vault.unlock(alice)
 
         // Refusals change nothing and log nothing.
-        assertDossierError("documentRemoved") { try alice2.retrieve(docs[1].id, to: v.folder.file("x")) }
-        assertDossierError("invalidArgument") { try alice2.remove(docs[0].id, reason: "") }
+        assertDossierError("documentRemoved") { try alice2.documents.retrieve(docs[1].id, to: v.folder.file("x")) }
+        assertDossierError("invalidArgument") { try alice2.documents.remove(docs[0].id, reason: "") }
         assertDossierError("notStaff") { try v.vault.unlock(bob) }
         try check("refusals")
 
@@ -177,14 +177,14 @@ final class AuditChainTests: XCTestCase {
         // Two processes' worth of connections depositing at once: the chain stays one chain.
         let v = try makeVault()
         let bob = TestIdentity.make("bob")
-        _ = try v.session.addStaff(bob.publicIdentity, name: "Bob")
+        _ = try v.session.staff.add(bob.publicIdentity, name: "Bob")
         let sessions = [try reopen(v).unlock(v.founder), try reopen(v).unlock(bob)]
         for i in 0..<2 { try writeFile(v.folder.file("c\(i).txt"), "concurrent \(i)") }
         let failures = FailureList()
         let paths = (0..<2).map { v.folder.file("c\($0).txt") }
         DispatchQueue.concurrentPerform(iterations: 2) { worker in
             for _ in 0..<6 {
-                do { _ = try sessions[worker].deposit(depositRequest([paths[worker]])) } catch { failures.add("\(error)") }
+                do { _ = try sessions[worker].documents.deposit(depositRequest([paths[worker]])) } catch { failures.add("\(error)") }
             }
         }
         XCTAssertEqual(failures.all, [])
@@ -202,10 +202,10 @@ final class AuditChainTests: XCTestCase {
         let f1 = v.folder.file("a.txt"), f2 = v.folder.file("b.txt")
         try writeFile(f1, "a")
         try writeFile(f2, "b")
-        var docs = try v.session.deposit(depositRequest([f1, f2]))
-        _ = try v.session.addStaff(bob.publicIdentity, name: "Bob")
-        docs += try v.vault.unlock(bob).deposit(depositRequest([f1]))
-        _ = try v.session.retrieve(docs[0].id, to: v.folder.file("out"))
+        var docs = try v.session.documents.deposit(depositRequest([f1, f2]))
+        _ = try v.session.staff.add(bob.publicIdentity, name: "Bob")
+        docs += try v.vault.unlock(bob).documents.deposit(depositRequest([f1]))
+        _ = try v.session.documents.retrieve(docs[0].id, to: v.folder.file("out"))
         XCTAssertEqual(try v.vault.verifyLogChain(), 6)
         XCTAssertEqual(try v.vault.auditEntries().map(\.action), ["init", "deposit", "deposit", "staff-add", "deposit", "retrieve"])
         return (v, bob, docs)
@@ -352,7 +352,7 @@ final class AuditChainTests: XCTestCase {
 
     func testAnEntrySignedByRemovedStaffIsDetected() throws {
         let (v, bob, docs) = try loggedVault()
-        try v.session.removeStaff(bob.publicIdentity.fingerprint)
+        try v.session.staff.remove(bob.publicIdentity.fingerprint)
         XCTAssertEqual(try v.vault.verifyLogChain(), 7)
         let last = try entry(v, 7)
         XCTAssertEqual(last.parsed.action, "staff-remove")
@@ -418,15 +418,15 @@ final class AuditChainTests: XCTestCase {
         try generateFile(f2, size: 10, seed: "b")
         let logBefore = try rawLog(v).count
         try breakTheLog(v)
-        assertDossierError("database") { try v.session.deposit(depositRequest([f1, f2])) }
+        assertDossierError("database") { try v.session.documents.deposit(depositRequest([f1, f2])) }
         XCTAssertEqual(try documentRowCount(v), 0, "a document row was committed without its log entry")
         XCTAssertEqual(blobFiles(v), [], "a blob was left behind")
         XCTAssertEqual(temporaryBlobFiles(v), [])
         XCTAssertEqual(try rawLog(v).count, logBefore)
-        XCTAssertEqual(try v.session.list().count, 0)
+        XCTAssertEqual(try v.session.documents.list().count, 0)
 
         try repairTheLog(v)
-        XCTAssertEqual(try v.session.deposit(depositRequest([f1, f2])).count, 2, "the vault works again once the log does")
+        XCTAssertEqual(try v.session.documents.deposit(depositRequest([f1, f2])).count, 2, "the vault works again once the log does")
         XCTAssertEqual(try v.vault.verifyLogChain(), logBefore + 2)
     }
 
@@ -434,11 +434,11 @@ final class AuditChainTests: XCTestCase {
         let v = try makeVault()
         let input = v.folder.file("a.txt")
         try writeFile(input, "secret content")
-        let doc = try XCTUnwrap(try v.session.deposit(depositRequest([input])).first)
+        let doc = try XCTUnwrap(try v.session.documents.deposit(depositRequest([input])).first)
         try breakTheLog(v)
         let outFolder = v.folder.file("out")
         try FileManager.default.createDirectory(atPath: outFolder, withIntermediateDirectories: false)
-        assertDossierError("database") { try v.session.retrieve(doc.id, to: outFolder + "/a.txt") }
+        assertDossierError("database") { try v.session.documents.retrieve(doc.id, to: outFolder + "/a.txt") }
         XCTAssertEqual(folderContents(outFolder), [], "content was revealed without a log entry")
     }
 
@@ -446,37 +446,37 @@ final class AuditChainTests: XCTestCase {
         let v = try makeVault()
         let input = v.folder.file("a.txt")
         try writeFile(input, "still here")
-        let doc = try XCTUnwrap(try v.session.deposit(depositRequest([input])).first)
+        let doc = try XCTUnwrap(try v.session.documents.deposit(depositRequest([input])).first)
         try breakTheLog(v)
-        assertDossierError("database") { try v.session.remove(doc.id, reason: "gone") }
-        XCTAssertFalse(try v.session.document(doc.id).isRemoved)
+        assertDossierError("database") { try v.session.documents.remove(doc.id, reason: "gone") }
+        XCTAssertFalse(try v.session.documents.document(doc.id).isRemoved)
         XCTAssertNotNil(blobPath(v, doc.id), "the blob was deleted although the removal failed")
         try repairTheLog(v)
         let out = v.folder.file("a.out")
-        _ = try v.session.retrieve(doc.id, to: out)
+        _ = try v.session.documents.retrieve(doc.id, to: out)
         XCTAssertEqual(try readFile(out), Data("still here".utf8))
     }
 
     func testStaffChangesThatCannotBeLoggedDoNotHappen() throws {
         let v = try makeVault()
         let bob = TestIdentity.make("bob"), carol = TestIdentity.make("carol")
-        _ = try v.session.addStaff(bob.publicIdentity, name: "Bob")
+        _ = try v.session.staff.add(bob.publicIdentity, name: "Bob")
         let input = v.folder.file("a.txt")
         try writeFile(input, "kept")
-        let doc = try XCTUnwrap(try v.session.deposit(depositRequest([input])).first)
+        let doc = try XCTUnwrap(try v.session.documents.deposit(depositRequest([input])).first)
         try breakTheLog(v)
 
-        assertDossierError("database") { try v.session.addStaff(carol.publicIdentity, name: "Carol") }
+        assertDossierError("database") { try v.session.staff.add(carol.publicIdentity, name: "Carol") }
         assertDossierError("notStaff") { try v.vault.unlock(carol) }
-        assertDossierError("database") { try v.session.removeStaff(bob.publicIdentity.fingerprint) }
-        assertDossierError("database") { try v.session.rotate() }
+        assertDossierError("database") { try v.session.staff.remove(bob.publicIdentity.fingerprint) }
+        assertDossierError("database") { try v.session.staff.rotate() }
         try repairTheLog(v)
 
         // Nothing changed: Bob is still staff, the vault key is the old one, content reads back.
         let bobSession = try v.vault.unlock(bob)
-        XCTAssertEqual(try bobSession.listStaff().filter { $0.removedAt == nil }.count, 2)
+        XCTAssertEqual(try bobSession.staff.list().filter { $0.removedAt == nil }.count, 2)
         let out = v.folder.file("a.out")
-        _ = try v.vault.unlock(v.founder).retrieve(doc.id, to: out)
+        _ = try v.vault.unlock(v.founder).documents.retrieve(doc.id, to: out)
         XCTAssertEqual(try readFile(out), Data("kept".utf8))
         XCTAssertEqual(try v.vault.verifyLogChain(), try rawLog(v).count)
     }

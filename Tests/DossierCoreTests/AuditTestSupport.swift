@@ -106,14 +106,14 @@ final class AuditTestVault {
         let file = folder + "/upload-\(UUID().uuidString).txt"
         try Data(content.utf8).write(to: URL(fileURLWithPath: file))
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let docs = try (staff ?? session).deposit(DepositRequest(files: [file], kind: kind, title: title, language: "en"))
+        let docs = try (staff ?? session).documents.deposit(DepositRequest(files: [file], kind: kind, title: title, language: "en"))
         return try XCTUnwrap(docs.first).id
     }
 
     /// Makes a checkpoint of the whole log (clock moves a minute first); returns the signed note.
     func checkpoint() throws -> String {
         clock.advance(60)
-        return try session.checkpoint()
+        return try session.audit.checkpoint()
     }
 
     /// A second, plain connection to the SQLite file, as a tamperer would open it.

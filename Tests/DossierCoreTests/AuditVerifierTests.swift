@@ -30,7 +30,7 @@ final class AuditVerifierTests: XCTestCase {
         var docs = [try v.deposit("first"), try v.deposit("second")]
         let bob = auditIdentity("bob")
         v.clock.advance(60)
-        _ = try v.session.addStaff(bob.publicIdentity, name: "Bob Second")
+        _ = try v.session.staff.add(bob.publicIdentity, name: "Bob Second")
         docs.append(try v.deposit("third, by Bob", by: try v.vault.unlock(bob)))
         let cp5 = try v.checkpoint()
         docs.append(try v.deposit("fourth"))
@@ -203,10 +203,10 @@ final class AuditVerifierTests: XCTestCase {
         let v = try makeAuditVault()
         let bob = auditIdentity("bob")
         v.clock.advance(60)
-        _ = try v.session.addStaff(bob.publicIdentity, name: "Bob Second")          // 2
+        _ = try v.session.staff.add(bob.publicIdentity, name: "Bob Second")          // 2
         try v.deposit("by Bob", by: try v.vault.unlock(bob))                        // 3
         v.clock.advance(60)
-        _ = try v.session.removeStaff(bob.publicIdentity.fingerprint)               // 4
+        _ = try v.session.staff.remove(bob.publicIdentity.fingerprint)               // 4
         try v.deposit("by Alice")                                                   // 5
         XCTAssertEqual(try v.vault.auditEntries().map(\.action), ["init", "staff-add", "deposit", "staff-remove", "deposit"])
         XCTAssertNoThrow(try AuditVerifier.verify(try v.vault.logSnapshot()))
@@ -497,23 +497,23 @@ final class AuditVerifierTests: XCTestCase {
         let bob = auditIdentity("bob")
         var ids: [String: String] = [:]
         v.clock.set(auditStartDate.addingTimeInterval(3600))
-        ids["docA"] = try v.session.deposit(DepositRequest(files: [try scratchFile(v, "a")], kind: .supportingMaterial, title: "A")).first!.id  // 2
+        ids["docA"] = try v.session.documents.deposit(DepositRequest(files: [try scratchFile(v, "a")], kind: .supportingMaterial, title: "A")).first!.id  // 2
         v.clock.set(auditStartDate.addingTimeInterval(2 * 3600))
-        _ = try v.session.addStaff(bob.publicIdentity, name: "Bob Second")                                                                  // 3
+        _ = try v.session.staff.add(bob.publicIdentity, name: "Bob Second")                                                                  // 3
         v.clock.set(auditStartDate.addingTimeInterval(3 * 3600))
         let bobSession = try v.vault.unlock(bob)
-        ids["docB"] = try bobSession.deposit(DepositRequest(files: [try scratchFile(v, "b")], kind: .supportingMaterial, title: "B")).first!.id // 4
+        ids["docB"] = try bobSession.documents.deposit(DepositRequest(files: [try scratchFile(v, "b")], kind: .supportingMaterial, title: "B")).first!.id // 4
         v.clock.set(auditStartDate.addingTimeInterval(4 * 3600))
         let carol = auditIdentity("counsel-carol").publicIdentity
-        ids["carol"] = try v.session.addCounsel(carol, details: Counsel.Details(name: "Carol Counsel")).id                                // 5
+        ids["carol"] = try v.session.sharing.addCounsel(carol, details: Counsel.Details(name: "Carol Counsel")).id                                // 5
         ids["carolFP"] = carol.fingerprint
         v.clock.set(auditStartDate.addingTimeInterval(5 * 3600))
-        ids["grant"] = try v.session.grant(GrantRequest(documents: [ids["docA"]!], counsel: [ids["carol"]!])).id                         // 6
+        ids["grant"] = try v.session.sharing.grant(GrantRequest(documents: [ids["docA"]!], counsel: [ids["carol"]!])).id                         // 6
         v.clock.set(auditStartDate.addingTimeInterval(6 * 3600))
-        _ = try bobSession.revoke(ids["grant"]!, reason: "no longer needed")                                                               // 7
+        _ = try bobSession.sharing.revoke(ids["grant"]!, reason: "no longer needed")                                                               // 7
         v.clock.set(auditStartDate.addingTimeInterval(7 * 3600))
         let out = v.folder + "/retrieved"
-        _ = try bobSession.retrieve(ids["docB"]!, to: out)                                                                                 // 8
+        _ = try bobSession.documents.retrieve(ids["docB"]!, to: out)                                                                                 // 8
         XCTAssertEqual(try v.vault.auditEntries().map(\.action),
                        ["init", "deposit", "staff-add", "deposit", "counsel-add", "grant", "revoke", "retrieve"])
         return (v, ids, bob)

@@ -13,8 +13,8 @@ final class DoctorTests: XCTestCase {
         try generateFile(f1, size: 100_000, seed: "doctor")
         try writeFile(f2, "DOCTOR-CONTENT-MARKER second document")
         try writeFile(f3, "to be removed")
-        let docs = try v.session.deposit(depositRequest([f1, f2, f3], title: "Doctor Title Marker"))
-        try v.session.remove(docs[2].id, reason: "removed for the test")
+        let docs = try v.session.documents.deposit(depositRequest([f1, f2, f3], title: "Doctor Title Marker"))
+        try v.session.documents.remove(docs[2].id, reason: "removed for the test")
         return (v, Array(docs.prefix(2)))
     }
 
@@ -64,7 +64,7 @@ final class DoctorTests: XCTestCase {
         XCTAssertTrue(fileExists(blob), "fix must not touch live blobs")
         XCTAssertEqual(try v.vault.doctor().findings.count, 0)
         let out = v.folder.file("out.bin")
-        _ = try v.session.retrieve(docs[0].id, to: out)
+        _ = try v.session.documents.retrieve(docs[0].id, to: out)
         XCTAssertEqual(try sha256(ofFile: out), try sha256(ofFile: v.folder.file("one.bin")))
     }
 
@@ -73,11 +73,11 @@ final class DoctorTests: XCTestCase {
         // As if the process died between committing the removal and deleting the blob.
         let input = v.folder.file("four.txt")
         try writeFile(input, "four")
-        let doc = try XCTUnwrap(try v.session.deposit(depositRequest([input])).first)
+        let doc = try XCTUnwrap(try v.session.documents.deposit(depositRequest([input])).first)
         let blob = try XCTUnwrap(blobPath(v, doc.id))
         let saved = blob + ".saved"
         try FileManager.default.copyItem(atPath: blob, toPath: saved)
-        try v.session.remove(doc.id, reason: "test")
+        try v.session.documents.remove(doc.id, reason: "test")
         XCTAssertFalse(fileExists(blob))
         try FileManager.default.moveItem(atPath: saved, toPath: blob)
 
@@ -125,7 +125,7 @@ final class DoctorTests: XCTestCase {
             XCTAssertEqual(report.findings.first?.subject, docs[1].id)
             XCTAssertEqual(report.findings.first?.fixed, false)
         }
-        XCTAssertTrue(try v.session.document(docs[1].id).isRemoved == false, "doctor must not change the catalogue")
+        XCTAssertTrue(try v.session.documents.document(docs[1].id).isRemoved == false, "doctor must not change the catalogue")
     }
 
     func testAWrongSizeBlobIsDamage() throws {
@@ -167,14 +167,14 @@ final class DoctorTests: XCTestCase {
         let f1 = v.folder.file("a.txt"), f2 = v.folder.file("b.txt")
         try writeFile(f1, "aaaa")
         try writeFile(f2, "bbbb")
-        let docs = try v.session.deposit(depositRequest([f1, f2]))
+        let docs = try v.session.documents.deposit(depositRequest([f1, f2]))
         let p1 = try XCTUnwrap(blobPath(v, docs[0].id)), p2 = try XCTUnwrap(blobPath(v, docs[1].id))
         let b1 = try readFile(p1), b2 = try readFile(p2)
         try writeFile(p1, b2)
         try writeFile(p2, b1)
         let deep = try v.vault.doctor(session: v.session)
         XCTAssertEqual(Set(deep.findings.map(\.subject)), Set(docs.map(\.id)))
-        assertDossierError("integrity") { try v.session.retrieve(docs[0].id, to: v.folder.file("out")) }
+        assertDossierError("integrity") { try v.session.documents.retrieve(docs[0].id, to: v.folder.file("out")) }
         XCTAssertFalse(fileExists(v.folder.file("out")))
     }
 }

@@ -44,7 +44,7 @@ final class ExposureAndReportTests: XCTestCase {
         _ = try world.package([doc], to: [counsel])
         let unvetted = try world.counsel("unvetted", vettedForDays: nil).counsel
         XCTAssertNotNil(ShareKit.caught {
-            _ = try world.session.grant(GrantRequest(documents: [doc.id], counsel: [unvetted.id], window: .duration(seconds: 3600)))
+            _ = try world.session.sharing.grant(GrantRequest(documents: [doc.id], counsel: [unvetted.id], window: .duration(seconds: 3600)))
         })
         let snapshot = try world.vault.logSnapshot()
         let verification = Result<VerificationReport, DossierError> { () throws(DossierError) in try AuditVerifier.verify(snapshot) }

@@ -28,7 +28,7 @@ final class FailClosedSharingTests: XCTestCase {
         let before = try logLength(world)
         try breakTheLog(world)
         XCTAssertNotNil(ShareKit.caught {
-            _ = try world.session.grant(GrantRequest(documents: [doc.id], counsel: [counsel.id], window: .duration(seconds: 86400)))
+            _ = try world.session.sharing.grant(GrantRequest(documents: [doc.id], counsel: [counsel.id], window: .duration(seconds: 86400)))
         })
         XCTAssertEqual(try count(world, "grants"), 0, "a grant was recorded without its log entry")
         XCTAssertEqual(try count(world, "grant_documents"), 0)
@@ -39,10 +39,10 @@ final class FailClosedSharingTests: XCTestCase {
         let world = try ShareWorld("failclosed-package")
         let doc = try world.document()
         let counsel = try world.counsel("a").counsel
-        let grant = try world.session.grant(GrantRequest(documents: [doc.id], counsel: [counsel.id], window: .duration(seconds: 86400)))
+        let grant = try world.session.sharing.grant(GrantRequest(documents: [doc.id], counsel: [counsel.id], window: .duration(seconds: 86400)))
         let folder = try world.folder("out")
         try breakTheLog(world)
-        XCTAssertNotNil(ShareKit.caught { _ = try world.session.makePackage(grant: grant.id, to: folder + "/p.dpkg") })
+        XCTAssertNotNil(ShareKit.caught { _ = try world.session.sharing.makePackage(grant: grant.id, to: folder + "/p.dpkg") })
         XCTAssertEqual(ShareKit.names(in: folder), [], "a package (or a temporary file) exists without its log entry")
         XCTAssertEqual(try count(world, "packages"), 0)
     }
@@ -52,14 +52,14 @@ final class FailClosedSharingTests: XCTestCase {
         let doc = try world.document(.witnessTestimony)
         let counsel = try world.counsel("a").counsel
         let second = try world.addStaff("second")
-        let grant = try world.session.grant(GrantRequest(documents: [doc.id], counsel: [counsel.id], window: .duration(seconds: 86400),
+        let grant = try world.session.sharing.grant(GrantRequest(documents: [doc.id], counsel: [counsel.id], window: .duration(seconds: 86400),
                                                          online: ShareKit.online))
         XCTAssertEqual(grant.state, .pending)
         try breakTheLog(world)
-        XCTAssertNotNil(ShareKit.caught { _ = try second.approve(grant.id) })
+        XCTAssertNotNil(ShareKit.caught { _ = try second.sharing.approve(grant.id) })
         XCTAssertEqual(try count(world, "grant_approvals"), 0)
-        XCTAssertNotNil(ShareKit.caught { _ = try world.session.revoke(grant.id, reason: "test") })
-        XCTAssertEqual(try world.session.grant(grant.id).state, .pending, "the grant changed state without a log entry")
+        XCTAssertNotNil(ShareKit.caught { _ = try world.session.sharing.revoke(grant.id, reason: "test") })
+        XCTAssertEqual(try world.session.sharing.grant(grant.id).state, .pending, "the grant changed state without a log entry")
     }
 
     func testCounselAndPolicyChangesThatCannotBeLoggedDoNotHappen() throws {
@@ -68,14 +68,14 @@ final class FailClosedSharingTests: XCTestCase {
         let newcomer = ShareKit.identity("counsel/newcomer")
         let policyBefore = try world.vault.policy().text
         try breakTheLog(world)
-        XCTAssertNotNil(ShareKit.caught { _ = try world.session.addCounsel(newcomer.publicIdentity, details: .init(name: "Newcomer")) })
+        XCTAssertNotNil(ShareKit.caught { _ = try world.session.sharing.addCounsel(newcomer.publicIdentity, details: .init(name: "Newcomer")) })
         XCTAssertEqual(try count(world, "counsel"), 1, "counsel were registered without a log entry")
-        XCTAssertNotNil(ShareKit.caught { _ = try world.session.vetCounsel(existing.id, until: Date().addingTimeInterval(86400 * 30), note: nil) })
-        XCTAssertNil(try world.session.counsel(existing.id).vettedUntil, "vetting was recorded without a log entry")
-        XCTAssertNotNil(ShareKit.caught { _ = try world.session.suspendCounsel(existing.id, reason: "test") })
-        XCTAssertNil(try world.session.counsel(existing.id).suspendedAt)
+        XCTAssertNotNil(ShareKit.caught { _ = try world.session.sharing.vetCounsel(existing.id, until: Date().addingTimeInterval(86400 * 30), note: nil) })
+        XCTAssertNil(try world.session.sharing.counsel(existing.id).vettedUntil, "vetting was recorded without a log entry")
+        XCTAssertNotNil(ShareKit.caught { _ = try world.session.sharing.suspendCounsel(existing.id, reason: "test") })
+        XCTAssertNil(try world.session.sharing.counsel(existing.id).suspendedAt)
         let stricter = try String(contentsOfFile: ShareKit.repositoryRoot.appendingPathComponent("policies/strict.toml").path, encoding: .utf8)
-        XCTAssertNotNil(ShareKit.caught { _ = try world.session.setPolicy(stricter, source: "strict.toml") })
+        XCTAssertNotNil(ShareKit.caught { _ = try world.session.sharing.setPolicy(stricter, source: "strict.toml") })
         XCTAssertEqual(try world.vault.policy().text, policyBefore, "the policy changed without a log entry")
     }
 }

@@ -10,7 +10,7 @@ final class ListingTests: XCTestCase {
     /// A catalogue of `count` documents with varied kinds, languages, cases, tags and titles.
     private func makeCatalogue(_ count: Int) throws -> VaultFixture {
         let v = try makeVault()
-        try v.session.recordSyntheticDocuments(count: count) { i in
+        try v.session.documents.recordSyntheticDocuments(count: count) { i in
             (DocumentKind.allCases[i % 4], ["en", "fr", "und", "zh-Hans"][i % 4 == 0 ? 0 : i % 3], UInt64(i * 37),
              DocumentMetadata(title: i % 11 == 0 ? "Ташкент title \(i)" : "title \(i)", fileName: "f\(i).pdf",
                               tags: i % 2 == 0 ? [] : ["odd", "t\(i % 5)"], jurisdiction: i % 3 == 0 ? "UK" : nil,
@@ -35,7 +35,7 @@ final class ListingTests: XCTestCase {
 
     /// The same, from `listRows` on `n` connections, and how many parts it gave.
     private func tableFields(_ s: StaffSession, _ filter: DocumentFilter, connections n: Int) throws -> (fields: [String], parts: Int) {
-        let parts = try s.listRows(filter, connections: n, part: { [String]() }) { part, r in
+        let parts = try s.documents.listRows(filter, connections: n, part: { [String]() }) { part, r in
             let text = { (b: UnsafeBufferPointer<UInt8>) in String(decoding: b, as: UTF8.self) }
             part.append([text(r.id), r.kind.rawValue, text(r.language), String(r.size), text(r.depositedAt), r.title.map(text) ?? "-"]
                 .joined(separator: "/"))
@@ -45,11 +45,11 @@ final class ListingTests: XCTestCase {
 
     private func assertSameOnEveryConnectionCount(_ s: StaffSession, _ filter: DocumentFilter, expectedCount: Int? = nil,
                                                   file: StaticString = #filePath, line: UInt = #line) throws {
-        let one = try s.list(filter, connections: 1)
+        let one = try s.documents.list(filter, connections: 1)
         if let expectedCount { XCTAssertEqual(one.count, expectedCount, file: file, line: line) }
         for n in [1, 2, 3, 8] {
             var readers = 0
-            let many = try s.list(filter, connections: n, probe: .init(readers: { readers = $0 }))
+            let many = try s.documents.list(filter, connections: n, probe: .init(readers: { readers = $0 }))
             XCTAssertTrue(fields(many) == fields(one), "\(n) connections", file: file, line: line)
             if one.count > 0 { XCTAssertEqual(readers, n, "\(n) connections asked", file: file, line: line) }
             // The rows `list` prints from: the same documents, fields and order.
@@ -63,8 +63,8 @@ final class ListingTests: XCTestCase {
         let v = try makeCatalogue(3000)
         defer { v.folder.remove() }
         let s = v.session
-        let removed = try s.list(DocumentFilter(), connections: 1).filter { $0.size % 7 == 0 }.prefix(40)
-        for d in removed { try s.remove(d.id, reason: "test") }
+        let removed = try s.documents.list(DocumentFilter(), connections: 1).filter { $0.size % 7 == 0 }.prefix(40)
+        for d in removed { try s.documents.remove(d.id, reason: "test") }
 
         try assertSameOnEveryConnectionCount(s, DocumentFilter(), expectedCount: 3000 - removed.count)
         try assertSameOnEveryConnectionCount(s, DocumentFilter(includeRemoved: true), expectedCount: 3000)
@@ -75,12 +75,12 @@ final class ListingTests: XCTestCase {
         try assertSameOnEveryConnectionCount(s, DocumentFilter(caseReference: "EXT-99"), expectedCount: 0)
 
         // The filters select what they say, on the parallel path too.
-        let all = try s.list(DocumentFilter(includeRemoved: true), connections: 2)
-        XCTAssertEqual(Set(try s.list(DocumentFilter(caseReference: "EXT-3"), connections: 2).map(\.id)),
+        let all = try s.documents.list(DocumentFilter(includeRemoved: true), connections: 2)
+        XCTAssertEqual(Set(try s.documents.list(DocumentFilter(caseReference: "EXT-3"), connections: 2).map(\.id)),
                        Set(all.filter { $0.metadata?.caseReference == "EXT-3" }.map(\.id)))
-        XCTAssertEqual(Set(try s.list(DocumentFilter(kind: .witnessTestimony), connections: 2).map(\.id)),
+        XCTAssertEqual(Set(try s.documents.list(DocumentFilter(kind: .witnessTestimony), connections: 2).map(\.id)),
                        Set(all.filter { $0.kind == .witnessTestimony && !$0.isRemoved }.map(\.id)))
-        XCTAssertEqual(try s.list(DocumentFilter(), connections: 2).filter(\.isRemoved).count, 0)
+        XCTAssertEqual(try s.documents.list(DocumentFilter(), connections: 2).filter(\.isRemoved).count, 0)
         XCTAssertEqual(all.filter(\.isRemoved).count, removed.count)
     }
 
@@ -88,11 +88,11 @@ final class ListingTests: XCTestCase {
         let v = try makeCatalogue(3000)
         defer { v.folder.remove() }
         let s = v.session
-        let all = try s.list(DocumentFilter(), connections: 1)
+        let all = try s.documents.list(DocumentFilter(), connections: 1)
         for words in [["title 2999"], ["ODD", "t3"], ["ташкент"], ["TASHKENT"], ["f12.pdf\nuk"], ["uk\n\nodd"], ["ext-4"], ["nothing"]] {
-            let one = try s.search(words, connections: 1)
+            let one = try s.documents.search(words, connections: 1)
             for n in [2, 3] {
-                XCTAssertTrue(fields(try s.search(words, connections: n)) == fields(one), "\(words) on \(n) connections")
+                XCTAssertTrue(fields(try s.documents.search(words, connections: n)) == fields(one), "\(words) on \(n) connections")
             }
             // The reference answer: every word in the joined, lowercased fields.
             let expected = all.filter { d in
@@ -102,23 +102,23 @@ final class ListingTests: XCTestCase {
             }
             XCTAssertEqual(one.map(\.id), expected.map(\.id), "\(words)")
         }
-        XCTAssertEqual(try s.search(["title 2999"], connections: 2).count, 1)
-        XCTAssertEqual(try s.search(["ташкент"], connections: 2).count, all.filter { $0.metadata!.title.hasPrefix("Ташкент") }.count)
+        XCTAssertEqual(try s.documents.search(["title 2999"], connections: 2).count, 1)
+        XCTAssertEqual(try s.documents.search(["ташкент"], connections: 2).count, all.filter { $0.metadata!.title.hasPrefix("Ташкент") }.count)
     }
 
     func testAnEmptyCatalogueAndOneDocument() throws {
         let v = try makeVault()
         defer { v.folder.remove() }
         for n in [1, 2, 4] {
-            XCTAssertEqual(try v.session.list(DocumentFilter(), connections: n).count, 0)
-            XCTAssertEqual(try v.session.search(["x"], connections: n).count, 0)
+            XCTAssertEqual(try v.session.documents.list(DocumentFilter(), connections: n).count, 0)
+            XCTAssertEqual(try v.session.documents.search(["x"], connections: n).count, 0)
         }
-        try v.session.recordSyntheticDocuments(count: 1) { _ in (.expertReport, "en", 5, DocumentMetadata(title: "Only one", fileName: "a.pdf")) }
+        try v.session.documents.recordSyntheticDocuments(count: 1) { _ in (.expertReport, "en", 5, DocumentMetadata(title: "Only one", fileName: "a.pdf")) }
         for n in [1, 2, 4] {
-            let docs = try v.session.list(DocumentFilter(), connections: n)
+            let docs = try v.session.documents.list(DocumentFilter(), connections: n)
             XCTAssertEqual(docs.map { $0.metadata?.title }, ["Only one"], "\(n) connections")
-            XCTAssertEqual(try v.session.search(["ONLY"], connections: n).count, 1)
-            XCTAssertEqual(try v.session.list(DocumentFilter(kind: .witnessTestimony), connections: n).count, 0)
+            XCTAssertEqual(try v.session.documents.search(["ONLY"], connections: n).count, 1)
+            XCTAssertEqual(try v.session.documents.list(DocumentFilter(kind: .witnessTestimony), connections: n).count, 0)
         }
     }
 
@@ -151,28 +151,28 @@ final class ListingTests: XCTestCase {
         let expected = try depositOrder(v)
         for n in [1, 2, 3] {
             var sorted = 0
-            XCTAssertEqual(try v.session.list(DocumentFilter(), connections: n, probe: .init(beforeSorting: { sorted += 1 })).map(\.id),
+            XCTAssertEqual(try v.session.documents.list(DocumentFilter(), connections: n, probe: .init(beforeSorting: { sorted += 1 })).map(\.id),
                            expected, "\(n) connections")
             XCTAssertEqual(sorted, 1, "read again sorted")
             let rows = try tableFields(v.session, DocumentFilter(), connections: n)
             XCTAssertEqual(rows.fields.map { String($0.prefix { $0 != "/" }) }, expected, "rows on \(n) connections")
             XCTAssertEqual(rows.parts, 1, "read again, sorted, on one connection")
             // Conditions in SQL and on the metadata keep their effect when sorted.
-            XCTAssertEqual(try v.session.list(DocumentFilter(kind: .witnessTestimony), connections: n).map(\.id),
+            XCTAssertEqual(try v.session.documents.list(DocumentFilter(kind: .witnessTestimony), connections: n).map(\.id),
                            try depositOrder(v, " AND kind = 'witness-testimony'"))
-            let all = try v.session.list(DocumentFilter(), connections: n)
-            XCTAssertEqual(try v.session.list(DocumentFilter(caseReference: "EXT-3"), connections: n).map(\.id),
+            let all = try v.session.documents.list(DocumentFilter(), connections: n)
+            XCTAssertEqual(try v.session.documents.list(DocumentFilter(caseReference: "EXT-3"), connections: n).map(\.id),
                            all.filter { $0.metadata?.caseReference == "EXT-3" }.map(\.id))
-            XCTAssertEqual(try v.session.search(["odd"], connections: n).map(\.id),
+            XCTAssertEqual(try v.session.documents.search(["odd"], connections: n).map(\.id),
                            all.filter { $0.metadata!.tags.contains("odd") }.map(\.id))
         }
         // The sorted reading is the same snapshot: a removal committed just before it is not seen.
-        let before = try v.session.list(DocumentFilter(), connections: 2)
-        let during = try v.session.list(DocumentFilter(), connections: 2, probe: .init(beforeSorting: {
+        let before = try v.session.documents.list(DocumentFilter(), connections: 2)
+        let during = try v.session.documents.list(DocumentFilter(), connections: 2, probe: .init(beforeSorting: {
             try self.removeBehindTheListingsBack(writer, rowid: "5")
         }))
         XCTAssertTrue(fields(during) == fields(before), "the sorted reading saw a later commit")
-        XCTAssertEqual(try v.session.list(DocumentFilter(), connections: 2).count, before.count - 1)
+        XCTAssertEqual(try v.session.documents.list(DocumentFilter(), connections: 2).count, before.count - 1)
     }
 
     /// The files of one deposit share its time and have random ids: that is deposit order, not
@@ -190,7 +190,7 @@ final class ListingTests: XCTestCase {
         }, "ids within a deposit must not already be in order, or the test shows nothing")
         for n in [1, 2, 3] {
             var sorted = 0, readers = 0
-            let docs = try v.session.list(DocumentFilter(), connections: n, probe: .init(readers: { readers = $0 }, beforeSorting: { sorted += 1 }))
+            let docs = try v.session.documents.list(DocumentFilter(), connections: n, probe: .init(readers: { readers = $0 }, beforeSorting: { sorted += 1 }))
             XCTAssertEqual(docs.map(\.id), expected, "\(n) connections")
             XCTAssertEqual(sorted, 0, "\(n) connections: read again although nothing went back")
             XCTAssertEqual(readers, n)
@@ -204,12 +204,12 @@ final class ListingTests: XCTestCase {
         let v = try makeVault()
         defer { v.folder.remove() }
         let long = String(repeating: "assurances ", count: 600) + "Tashkent"
-        try v.session.recordSyntheticDocuments(count: 2000) { i in
+        try v.session.documents.recordSyntheticDocuments(count: 2000) { i in
             (.expertReport, "en", 1, DocumentMetadata(title: i % 500 == 7 ? long : "t\(i)", fileName: "f", tags: i % 500 == 7 ? [long] : []))
         }
         for n in [1, 2] {
-            XCTAssertEqual(try v.session.search(["tashkent"], connections: n).map { $0.metadata!.title }, Array(repeating: long, count: 4))
-            XCTAssertEqual(try v.session.list(DocumentFilter(), connections: n).filter { $0.metadata!.title == long }.count, 4)
+            XCTAssertEqual(try v.session.documents.search(["tashkent"], connections: n).map { $0.metadata!.title }, Array(repeating: long, count: 4))
+            XCTAssertEqual(try v.session.documents.list(DocumentFilter(), connections: n).filter { $0.metadata!.title == long }.count, 4)
             XCTAssertEqual(try tableFields(v.session, DocumentFilter(), connections: n).fields.filter { $0.hasSuffix("/" + long) }.count, 4)
         }
     }
@@ -220,16 +220,16 @@ final class ListingTests: XCTestCase {
     func testACommitBetweenSnapshotsFallsBackToOneConnection() throws {
         let v = try makeCatalogue(2000)
         defer { v.folder.remove() }
-        let before = try v.session.list(DocumentFilter(), connections: 1)
+        let before = try v.session.documents.list(DocumentFilter(), connections: 1)
         let writer = try rawDatabase(v)
         var readers = 0
-        let during = try v.session.list(DocumentFilter(), connections: 2, probe: .init(inSnapshot: {
+        let during = try v.session.documents.list(DocumentFilter(), connections: 2, probe: .init(inSnapshot: {
             // Remove the last document (in the second connection's range) behind the listing's back.
             try self.removeBehindTheListingsBack(writer, rowid: "(SELECT max(rowid) FROM documents)")
         }, readers: { readers = $0 }))
         XCTAssertEqual(readers, 1, "the extra connection must not join a later snapshot")
         XCTAssertTrue(fields(during) == fields(before), "the listing mixes two snapshots")
-        XCTAssertEqual(try v.session.list(DocumentFilter(), connections: 2).count, before.count - 1)
+        XCTAssertEqual(try v.session.documents.list(DocumentFilter(), connections: 2).count, before.count - 1)
     }
 
     /// A sealed value moved to another row does not open there, whichever connection reads it.
@@ -240,11 +240,11 @@ final class ListingTests: XCTestCase {
             try db.execute(sql: "UPDATE documents SET metadata_sealed = (SELECT metadata_sealed FROM documents WHERE rowid = 1) WHERE rowid = 1990")
         }
         for n in [1, 2] {
-            assertDossierError("integrity") { try v.session.list(DocumentFilter(), connections: n) }
+            assertDossierError("integrity") { try v.session.documents.list(DocumentFilter(), connections: n) }
             assertDossierError("integrity") { try self.tableFields(v.session, DocumentFilter(), connections: n) }
-            assertDossierError("integrity") { try v.session.search(["title"], connections: n) }
+            assertDossierError("integrity") { try v.session.documents.search(["title"], connections: n) }
             // A search that would not keep the row still refuses it.
-            assertDossierError("integrity") { try v.session.search(["no such words"], connections: n) }
+            assertDossierError("integrity") { try v.session.documents.search(["no such words"], connections: n) }
         }
     }
 
@@ -253,15 +253,15 @@ final class ListingTests: XCTestCase {
     func testACaseReferenceMatchesCanonicallyEquivalentForms() throws {
         let v = try makeVault()
         defer { v.folder.remove() }
-        try v.session.recordSyntheticDocuments(count: 3) { i in
+        try v.session.documents.recordSyntheticDocuments(count: 3) { i in
             (.expertReport, "en", 1, DocumentMetadata(title: "t\(i)", fileName: "f", caseReference: ["EXT-\u{e9}", "EXT-E", "EXT-e"][i]))
         }
         for reference in ["EXT-\u{e9}", "EXT-e\u{301}"] {
             let filter = DocumentFilter(caseReference: reference)
-            XCTAssertEqual(try v.session.list(filter).compactMap { $0.metadata?.title }, ["t0"], reference.debugDescription)
+            XCTAssertEqual(try v.session.documents.list(filter).compactMap { $0.metadata?.title }, ["t0"], reference.debugDescription)
             XCTAssertEqual(try tableFields(v.session, filter, connections: 1).fields.map { String($0.split(separator: "/").last!) }, ["t0"])
         }
-        XCTAssertEqual(try v.session.list(DocumentFilter(caseReference: "EXT-E")).compactMap { $0.metadata?.title }, ["t1"])
+        XCTAssertEqual(try v.session.documents.list(DocumentFilter(caseReference: "EXT-E")).compactMap { $0.metadata?.title }, ["t1"])
         XCTAssertEqual(try tableFields(v.session, DocumentFilter(caseReference: "EXT-e"), connections: 1).fields.count, 1)
     }
 

@@ -55,7 +55,7 @@ final class MetadataEncodingTests: XCTestCase {
         defer { v.folder.remove() }
         let file = v.folder.file("new.txt")
         try writeFile(file, "new")
-        let new = try XCTUnwrap(try v.session.deposit(depositRequest([file], title: "New form")).first)
+        let new = try XCTUnwrap(try v.session.documents.deposit(depositRequest([file], title: "New form")).first)
         // A document as dossier 0.1.0 recorded it: its metadata sealed as JSON.
         let old = DocumentMetadata(title: "Old form", fileName: "old.pdf", tags: ["legacy"], jurisdiction: "UK", caseReference: "EXT-1")
         let id = "doc-aaaaaaaaaaaaa"
@@ -68,19 +68,19 @@ final class MetadataEncodingTests: XCTestCase {
                 VALUES (?, 'expert-report', 'en', 3, '2000-01-01T00:00:00.000Z', ?, ?, ?)
                 """, arguments: [id, v.session.actor, sealed, key])
         }
-        let listed = try v.session.list()
+        let listed = try v.session.documents.list()
         XCTAssertEqual(listed.map(\.id), [id, new.id])
         XCTAssertEqual(listed[0].metadata, old)
         XCTAssertEqual(listed[1].metadata?.title, "New form")
-        XCTAssertEqual(try v.session.search(["legacy"]).map(\.id), [id])
-        XCTAssertEqual(try v.session.document(id).metadata, old)
-        XCTAssertEqual(try v.session.list(DocumentFilter(caseReference: "EXT-1")).map(\.id), [id])
+        XCTAssertEqual(try v.session.documents.search(["legacy"]).map(\.id), [id])
+        XCTAssertEqual(try v.session.documents.document(id).metadata, old)
+        XCTAssertEqual(try v.session.documents.list(DocumentFilter(caseReference: "EXT-1")).map(\.id), [id])
         // The rows `list` prints from: the JSON title too, in deposit order.
-        let titles = try v.session.listRows(DocumentFilter(), part: { [String]() }) { part, row in
+        let titles = try v.session.documents.listRows(DocumentFilter(), part: { [String]() }) { part, row in
             part.append(String(decoding: row.title!, as: UTF8.self))
         }
         XCTAssertEqual(titles.flatMap { $0 }, ["Old form", "New form"])
-        let cased = try v.session.listRows(DocumentFilter(caseReference: "EXT-1"), part: { [String]() }) { part, row in
+        let cased = try v.session.documents.listRows(DocumentFilter(caseReference: "EXT-1"), part: { [String]() }) { part, row in
             part.append(String(decoding: row.id, as: UTF8.self))
         }
         XCTAssertEqual(cased.flatMap { $0 }, [id])
@@ -90,18 +90,18 @@ final class MetadataEncodingTests: XCTestCase {
     func testAListOpenedInParallelMatchesOneByOne() throws {
         let v = try makeVault()
         defer { v.folder.remove() }
-        try v.session.recordSyntheticDocuments(count: 3000) { i in
+        try v.session.documents.recordSyntheticDocuments(count: 3000) { i in
             (DocumentKind.allCases[i % 4], ["en", "fr", "und"][i % 3], UInt64(i),
              DocumentMetadata(title: "title \(i)", fileName: "f\(i).pdf", tags: i % 2 == 0 ? [] : ["odd"],
                               jurisdiction: nil, caseReference: i % 5 == 0 ? "EXT-\(i % 7)" : nil))
         }
-        let all = try v.session.list()
+        let all = try v.session.documents.list()
         XCTAssertEqual(all.count, 3000)
         for d in all.prefix(50) + all.suffix(50) {
-            XCTAssertEqual(try v.session.document(d.id).metadata, d.metadata)
+            XCTAssertEqual(try v.session.documents.document(d.id).metadata, d.metadata)
         }
-        XCTAssertEqual(try v.session.search(["ODD", "title 2999"]).count, 1)
-        XCTAssertEqual(try v.session.list(DocumentFilter(caseReference: "EXT-0")).count, all.filter { $0.metadata?.caseReference == "EXT-0" }.count)
+        XCTAssertEqual(try v.session.documents.search(["ODD", "title 2999"]).count, 1)
+        XCTAssertEqual(try v.session.documents.list(DocumentFilter(caseReference: "EXT-0")).count, all.filter { $0.metadata?.caseReference == "EXT-0" }.count)
     }
 
     /// The search matcher gives the answers of Unicode lowercasing, with its ASCII shortcut or without.
@@ -125,7 +125,7 @@ final class MetadataEncodingTests: XCTestCase {
     func testMetadataSwappedBetweenRowsIsRefused() throws {
         let v = try makeVault()
         defer { v.folder.remove() }
-        try v.session.recordSyntheticDocuments(count: 2000) { i in
+        try v.session.documents.recordSyntheticDocuments(count: 2000) { i in
             (.expertReport, "en", 1, DocumentMetadata(title: "t\(i)", fileName: "f"))
         }
         try rawDatabase(v).write { db in
@@ -133,7 +133,7 @@ final class MetadataEncodingTests: XCTestCase {
             try db.execute(sql: "UPDATE documents SET metadata_sealed = (SELECT metadata_sealed FROM documents WHERE id = ?) WHERE id = ?",
                            arguments: [ids[0], ids[1]])
         }
-        assertDossierError("integrity") { try v.session.list() }
+        assertDossierError("integrity") { try v.session.documents.list() }
     }
 
     /// The search's scratch copy of a document's metadata is zeroed by `wipe`, whichever path

@@ -258,16 +258,16 @@ final class PackageTests: XCTestCase {
     func testAnExistingPackageFileIsNotOverwritten() throws {
         let world = try ShareWorld("package-exists")
         let (_, c) = try world.counsel("echo")
-        let g = try world.session.grant(GrantRequest(documents: [try world.document().id], counsel: [c.id], window: .duration(seconds: 86400)))
+        let g = try world.session.sharing.grant(GrantRequest(documents: [try world.document().id], counsel: [c.id], window: .duration(seconds: 86400)))
         let path = world.packagePath()
         try Data("keep me".utf8).write(to: URL(fileURLWithPath: path))
-        let e = ShareKit.caught { _ = try world.session.makePackage(grant: g.id, to: path) }
+        let e = ShareKit.caught { _ = try world.session.sharing.makePackage(grant: g.id, to: path) }
         guard case .fileExists? = e else { return XCTFail("got \(String(describing: e))") }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), Data("keep me".utf8))
         XCTAssertTrue(try world.entries("package").isEmpty)
         XCTAssertEqual(ShareKit.names(in: world.root).filter { $0.contains("dossier-tmp") }, [])
         // With overwrite it is replaced by a package.
-        _ = try world.session.makePackage(grant: g.id, to: path, overwrite: true)
+        _ = try world.session.sharing.makePackage(grant: g.id, to: path, overwrite: true)
         XCTAssertNoThrow(try PackageMap(try Data(contentsOf: URL(fileURLWithPath: path))))
     }
 
@@ -277,11 +277,11 @@ final class PackageTests: XCTestCase {
                                      title: "Testimony of the second witness")
         let (_, c) = try world.counsel("delta", details: .init(name: "Delta Counsel-Name"))
         let second = try world.addStaff("second")
-        let g = try world.session.grant(GrantRequest(documents: docs.map(\.id), counsel: [c.id], window: .duration(seconds: 86400),
+        let g = try world.session.sharing.grant(GrantRequest(documents: docs.map(\.id), counsel: [c.id], window: .duration(seconds: 86400),
                                                      caseReference: "EXT-CASE-REF", purpose: "hearing-purpose", online: ShareKit.online))
-        _ = try second.approve(g.id)
+        _ = try second.sharing.approve(g.id)
         let path = world.packagePath()
-        _ = try world.session.makePackage(grant: g.id, to: path)
+        _ = try world.session.sharing.makePackage(grant: g.id, to: path)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         for visible in ["Witness-Statement-Ivanov", "Testimony", "witness-testimony", "Delta", "EXT-CASE-REF", "hearing-purpose", docs[0].id] {
             XCTAssertNil(bytes.range(of: ShareKit.utf8(visible)), "'\(visible)' is readable in the package")

@@ -46,16 +46,16 @@ final class PackageVectorTests: XCTestCase {
                 try FileManager.default.createDirectory(atPath: folder + "/in\(i)", withIntermediateDirectories: true)
                 let path = folder + "/in\(i)/" + d.name
                 try d.content.write(to: URL(fileURLWithPath: path))
-                ids += try session.deposit(DepositRequest(files: [path], kind: d.kind, title: "Vector document \(i + 1)", language: d.language)).map(\.id)
+                ids += try session.documents.deposit(DepositRequest(files: [path], kind: d.kind, title: "Vector document \(i + 1)", language: d.language)).map(\.id)
             }
             var counsel: [String] = []
             for (i, seed) in recipientSeeds.enumerated() {
-                let c = try session.addCounsel(identity(seed).publicIdentity, details: .init(name: "Vector recipient \(i + 1)"))
-                counsel.append(try session.vetCounsel(c.id, until: clock.date.addingTimeInterval(90 * 86400), note: nil).id)
+                let c = try session.sharing.addCounsel(identity(seed).publicIdentity, details: .init(name: "Vector recipient \(i + 1)"))
+                counsel.append(try session.sharing.vetCounsel(c.id, until: clock.date.addingTimeInterval(90 * 86400), note: nil).id)
             }
-            let g = try session.grant(GrantRequest(documents: ids, counsel: counsel, window: .duration(seconds: windowDays * 86400)))
+            let g = try session.sharing.grant(GrantRequest(documents: ids, counsel: counsel, window: .duration(seconds: windowDays * 86400)))
             let out = folder + "/basic.dpkg"
-            _ = try session.makePackage(grant: g.id, to: out)
+            _ = try session.sharing.makePackage(grant: g.id, to: out)
             return (try Data(contentsOf: URL(fileURLWithPath: out)), try OrganisationKey(line: try vault.organisation().publicKey))
         }
     }

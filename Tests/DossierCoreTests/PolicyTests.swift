@@ -255,7 +255,7 @@ final class PolicyTests: XCTestCase {
     func testSetPolicyReplacesAndLogsIt() throws {
         let world = try ShareWorld("policy-set")
         let strictText = try shipped("strict.toml")
-        let p = try world.session.setPolicy(strictText, source: "strict.toml")
+        let p = try world.session.sharing.setPolicy(strictText, source: "strict.toml")
         XCTAssertEqual(p.rule(for: .witnessTestimony).maxRecipients, 1)
         XCTAssertEqual(try world.vault.policy().text, strictText)
         let logged = try world.entries("policy-set")
@@ -267,7 +267,7 @@ final class PolicyTests: XCTestCase {
     func testSetPolicyRefusesAnInvalidFileAndKeepsTheOld() throws {
         let world = try ShareWorld("policy-set-bad")
         let before = try world.vault.auditEntries().count
-        let e = ShareKit.caught { _ = try world.session.setPolicy(self.text(replacing: 6, with: "approvals = 0"), source: "bad.toml") }
+        let e = ShareKit.caught { _ = try world.session.sharing.setPolicy(self.text(replacing: 6, with: "approvals = 0"), source: "bad.toml") }
         guard case let .policyInvalid(source, line, _)? = e else { return XCTFail("got \(String(describing: e))") }
         XCTAssertEqual(source, "bad.toml")
         XCTAssertEqual(line, 6)

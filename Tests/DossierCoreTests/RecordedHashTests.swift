@@ -95,7 +95,7 @@ final class RecordedHashTests: XCTestCase {
         XCTAssertNil(try DocumentSecret.open(try sealedKey(w, doc.id), id: doc.id, vaultKey: w.session.vaultKey).contentHash)
 
         let out = try w.folder("retrieved") + "/old.bin"
-        _ = try w.session.retrieve(doc.id, to: out)
+        _ = try w.session.documents.retrieve(doc.id, to: out)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), content)
         let (id, c) = try w.counsel("anna")
         let p = try w.package([doc], to: [c])
@@ -112,7 +112,7 @@ final class RecordedHashTests: XCTestCase {
         for plain in [Data(), key.prefix(31), key + Data(repeating: 7, count: 16), key + Hash.blake2b(Data()) + Data([0])] {
             try reseal(w, doc.id, plain: plain)
             let out = try w.folder("none") + "/out"
-            XCTAssertEqual(ShareKit.caught { _ = try w.session.retrieve(doc.id, to: out) }.map(caseName), "integrity", "\(plain.count) bytes")
+            XCTAssertEqual(ShareKit.caught { _ = try w.session.documents.retrieve(doc.id, to: out) }.map(caseName), "integrity", "\(plain.count) bytes")
             XCTAssertFalse(fileExists(out))
             XCTAssertEqual(ShareKit.caught { _ = try w.package([doc], to: [c]) }.map(caseName), "integrity", "\(plain.count) bytes")
             XCTAssertFalse(try w.vault.doctor(session: w.session).isHealthy)
@@ -123,7 +123,7 @@ final class RecordedHashTests: XCTestCase {
         let w = try ShareWorld("recorded-hash-swap")
         let docs = try w.deposit([("a.txt", Data("aaaa".utf8)), ("b.txt", Data("bbbb".utf8))])
         try replaceSealedKey(w, docs[1].id, with: try sealedKey(w, docs[0].id))
-        XCTAssertEqual(ShareKit.caught { _ = try w.session.retrieve(docs[1].id, to: try w.folder("x") + "/out") }.map(caseName), "integrity")
+        XCTAssertEqual(ShareKit.caught { _ = try w.session.documents.retrieve(docs[1].id, to: try w.folder("x") + "/out") }.map(caseName), "integrity")
         XCTAssertEqual(ShareKit.caught { _ = try w.package([docs[1]], to: [try w.counsel("anna").counsel]) }.map(caseName), "integrity")
     }
 
@@ -131,7 +131,7 @@ final class RecordedHashTests: XCTestCase {
         let w = try ShareWorld("recorded-hash-rotation")
         let content = Data("kept across rotation\n".utf8)
         let doc = try w.deposit([("a.txt", content)])[0]
-        _ = try w.session.rotate()
+        _ = try w.session.staff.rotate()
         let rotated = try w.vault.unlock(w.founder)
         let secret = try DocumentSecret.open(try sealedKey(w, doc.id), id: doc.id, vaultKey: rotated.vaultKey)
         XCTAssertEqual(secret.contentHash, Hash.blake2b(content))
@@ -147,12 +147,12 @@ final class RecordedHashTests: XCTestCase {
         let content = ShareKit.content("durable", count: 9 * 1024 * 1024 + 17)   // past the 8 MiB write-behind window
         let doc = try w.deposit([("big.bin", content)])[0]
         let (id, c) = try w.counsel("anna")
-        let g = try w.session.grant(GrantRequest(documents: [doc.id], counsel: [c.id], window: .duration(seconds: 7 * 86400)))
+        let g = try w.session.sharing.grant(GrantRequest(documents: [doc.id], counsel: [c.id], window: .duration(seconds: 7 * 86400)))
         for durability in [Durability.durable, .system] {
             let folder = try w.folder("out-\(durability)")
-            _ = try w.session.retrieve(doc.id, to: folder + "/retrieved.bin", durability: durability)
+            _ = try w.session.documents.retrieve(doc.id, to: folder + "/retrieved.bin", durability: durability)
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder + "/retrieved.bin")), content)
-            _ = try w.session.makePackage(grant: g.id, to: folder + "/p.dpkg", durability: durability)
+            _ = try w.session.sharing.makePackage(grant: g.id, to: folder + "/p.dpkg", durability: durability)
             let opened = try w.folder("opened-\(durability)")
             let docs = try PackageReader(path: folder + "/p.dpkg", clock: ShareKit.clock(days: 1))
                 .open(identity: id, trust: w.trust, into: opened, durability: durability)
@@ -170,7 +170,7 @@ final class RecordedHashTests: XCTestCase {
         let blob = w.vaultPath + "/blobs/" + String(doc.id.suffix(13).prefix(2)) + "/" + doc.id
         try flipByte(in: blob, at: 4 + 40 * UInt64(ContentStream.chunkSize + ContentStream.tagBytes) + 3)
         let folder = try w.folder("none")
-        XCTAssertEqual(ShareKit.caught { _ = try w.session.retrieve(doc.id, to: folder + "/out", durability: .system) }.map(caseName), "integrity")
+        XCTAssertEqual(ShareKit.caught { _ = try w.session.documents.retrieve(doc.id, to: folder + "/out", durability: .system) }.map(caseName), "integrity")
         XCTAssertEqual(ShareKit.names(in: folder), [])
     }
 }

@@ -132,7 +132,7 @@ final class ShareWorld {
             guard FileManager.default.createFile(atPath: path, contents: f.content) else { throw DossierError.writeFailed(path: path, reason: "test") }
             paths.append(path)
         }
-        return try session.deposit(DepositRequest(files: paths, kind: kind, title: title, language: language))
+        return try session.documents.deposit(DepositRequest(files: paths, kind: kind, title: title, language: language))
     }
 
     /// One small document of `kind`.
@@ -145,9 +145,9 @@ final class ShareWorld {
                  in session: StaffSession? = nil) throws -> (identity: SecretIdentity, counsel: Counsel) {
         let s = session ?? self.session
         let id = ShareKit.identity("counsel/" + name)
-        var c = try s.addCounsel(id.publicIdentity, details: details ?? .init(name: "Counsel " + name))
+        var c = try s.sharing.addCounsel(id.publicIdentity, details: details ?? .init(name: "Counsel " + name))
         if let days = vettedForDays {
-            c = try s.vetCounsel(c.id, until: s.vault.clock.now().addingTimeInterval(days * ShareKit.day), note: nil)
+            c = try s.sharing.vetCounsel(c.id, until: s.vault.clock.now().addingTimeInterval(days * ShareKit.day), note: nil)
         }
         return (id, c)
     }
@@ -155,7 +155,7 @@ final class ShareWorld {
     /// Adds a staff member and returns their unlocked session.
     func addStaff(_ name: String) throws -> StaffSession {
         let id = ShareKit.identity(name)
-        _ = try session.addStaff(id.publicIdentity, name: name)
+        _ = try session.staff.add(id.publicIdentity, name: name)
         return try vault.unlock(id)
     }
 
@@ -186,10 +186,10 @@ final class ShareWorld {
 
     /// Grants `documents` to `counsel` and writes the package; returns its path.
     func package(_ documents: [Document], to counsel: [Counsel], days: Double = 7) throws -> (grant: Grant, path: String) {
-        let g = try session.grant(GrantRequest(documents: documents.map(\.id), counsel: counsel.map(\.id),
+        let g = try session.sharing.grant(GrantRequest(documents: documents.map(\.id), counsel: counsel.map(\.id),
                                                window: .duration(seconds: Int(days * ShareKit.day))))
         let path = packagePath()
-        _ = try session.makePackage(grant: g.id, to: path)
+        _ = try session.sharing.makePackage(grant: g.id, to: path)
         return (g, path)
     }
 

@@ -12,7 +12,7 @@ final class SharingTests: XCTestCase {
     func testAddCounselRecordsTheFingerprintAndRefusesADuplicate() throws {
         let world = try ShareWorld("counsel-add")
         let adams = ShareKit.identity("counsel/adams")
-        let c = try world.session.addCounsel(adams.publicIdentity, details: .init(name: "  J. Adams  ", email: "adams@example.org",
+        let c = try world.session.sharing.addCounsel(adams.publicIdentity, details: .init(name: "  J. Adams  ", email: "adams@example.org",
                                                                                   jurisdiction: "UK", barId: "B-1"))
         XCTAssertEqual(c.fingerprint, adams.publicIdentity.fingerprint)
         XCTAssertEqual(c.publicIdentity, adams.publicIdentity.line)
@@ -21,26 +21,26 @@ final class SharingTests: XCTestCase {
         XCTAssertNil(c.vettedUntil)
         XCTAssertEqual(c.status(at: ShareKit.start), "not vetted")
 
-        let e = ShareKit.caught { _ = try world.session.addCounsel(adams.publicIdentity, details: .init(name: "Someone else")) }
+        let e = ShareKit.caught { _ = try world.session.sharing.addCounsel(adams.publicIdentity, details: .init(name: "Someone else")) }
         guard case let .counselAlreadyRegistered(fp, id)? = e else { return XCTFail("got \(String(describing: e))") }
         XCTAssertEqual(fp, adams.publicIdentity.fingerprint)
         XCTAssertEqual(id, c.id)
-        XCTAssertEqual(try world.session.listCounsel().count, 1)
+        XCTAssertEqual(try world.session.sharing.listCounsel().count, 1)
         XCTAssertEqual(try world.entries("counsel-add").count, 1, "a refused duplicate is not logged as added")
     }
 
     func testAddCounselNeedsAName() throws {
         let world = try ShareWorld("counsel-noname")
-        let e = ShareKit.caught { _ = try world.session.addCounsel(ShareKit.identity("x").publicIdentity, details: .init(name: "  ")) }
+        let e = ShareKit.caught { _ = try world.session.sharing.addCounsel(ShareKit.identity("x").publicIdentity, details: .init(name: "  ")) }
         guard case .invalidArgument? = e else { return XCTFail("got \(String(describing: e))") }
-        XCTAssertTrue(try world.session.listCounsel().isEmpty)
+        XCTAssertTrue(try world.session.sharing.listCounsel().isEmpty)
     }
 
     func testVetCounsel() throws {
         let world = try ShareWorld("counsel-vet")
         let (_, c) = try world.counsel("brown", vettedForDays: nil)
         let until = ShareKit.start.addingTimeInterval(30 * ShareKit.day)
-        let vetted = try world.session.vetCounsel(c.id, until: until, note: "bar membership checked")
+        let vetted = try world.session.sharing.vetCounsel(c.id, until: until, note: "bar membership checked")
         XCTAssertEqual(vetted.vettedUntil, Timestamp.format(until))
         XCTAssertEqual(vetted.vettingNote, "bar membership checked")
         XCTAssertTrue(vetted.isVetted(through: until))
@@ -53,13 +53,13 @@ final class SharingTests: XCTestCase {
         let world = try ShareWorld("counsel-vet-past")
         let (_, c) = try world.counsel("clark", vettedForDays: nil)
         for past in [ShareKit.start.addingTimeInterval(-ShareKit.day), ShareKit.start] {
-            let e = ShareKit.caught { _ = try world.session.vetCounsel(c.id, until: past, note: nil) }
+            let e = ShareKit.caught { _ = try world.session.sharing.vetCounsel(c.id, until: past, note: nil) }
             guard case let .invalidArgument(message, _)? = e else { return XCTFail("got \(String(describing: e))") }
             XCTAssertTrue(message.contains("past"), message)
         }
-        XCTAssertNil(try world.session.counsel(c.id).vettedUntil)
+        XCTAssertNil(try world.session.sharing.counsel(c.id).vettedUntil)
         XCTAssertTrue(try world.entries("counsel-vet").isEmpty)
-        let unknown = ShareKit.caught { _ = try world.session.vetCounsel("counsel-aaaaaaaaaaaaa", until: ShareKit.start.addingTimeInterval(ShareKit.day), note: nil) }
+        let unknown = ShareKit.caught { _ = try world.session.sharing.vetCounsel("counsel-aaaaaaaaaaaaa", until: ShareKit.start.addingTimeInterval(ShareKit.day), note: nil) }
         guard case .unknownCounsel? = unknown else { return XCTFail("got \(String(describing: unknown))") }
     }
 
@@ -75,15 +75,15 @@ final class SharingTests: XCTestCase {
         let world = try ShareWorld("counsel-suspend")
         let (_, c) = try world.counsel("davis")
         XCTAssertTrue(c.isVetted(through: ShareKit.start))
-        let s = try world.session.suspendCounsel(c.id, reason: "disbarred")
+        let s = try world.session.sharing.suspendCounsel(c.id, reason: "disbarred")
         XCTAssertEqual(s.status(at: ShareKit.start), "suspended")
         XCTAssertEqual(s.suspensionReason, "disbarred")
         XCTAssertEqual(s.suspendedAt, Timestamp.format(ShareKit.start))
         XCTAssertFalse(s.isVetted(through: ShareKit.start), "a suspended counsel is not vetted")
-        let e = ShareKit.caught { _ = try world.session.suspendCounsel(c.id, reason: " ") }
+        let e = ShareKit.caught { _ = try world.session.sharing.suspendCounsel(c.id, reason: " ") }
         guard case .invalidArgument? = e else { return XCTFail("got \(String(describing: e))") }
         // Vetting again lifts the suspension.
-        let again = try world.session.vetCounsel(c.id, until: ShareKit.start.addingTimeInterval(10 * ShareKit.day), note: nil)
+        let again = try world.session.sharing.vetCounsel(c.id, until: ShareKit.start.addingTimeInterval(10 * ShareKit.day), note: nil)
         XCTAssertNil(again.suspendedAt)
         XCTAssertTrue(again.isVetted(through: ShareKit.start))
     }
@@ -92,14 +92,14 @@ final class SharingTests: XCTestCase {
         let world = try ShareWorld("counsel-list")
         let (a, ca) = try world.counsel("evans")
         let (_, cb) = try world.counsel("fox", vettedForDays: nil)
-        let all = try world.session.listCounsel()
+        let all = try world.session.sharing.listCounsel()
         XCTAssertEqual(Set(all.map(\.id)), [ca.id, cb.id])
-        XCTAssertEqual(try world.session.counsel(ca.id).details.name, "Counsel evans")
+        XCTAssertEqual(try world.session.sharing.counsel(ca.id).details.name, "Counsel evans")
         // By fingerprint, also as a person types it.
         let fp = a.publicIdentity.fingerprint
-        XCTAssertEqual(try world.session.counsel(fp).id, ca.id)
-        XCTAssertEqual(try world.session.counsel(fp.lowercased().replacingOccurrences(of: "-", with: "")).id, ca.id)
-        let e = ShareKit.caught { _ = try world.session.counsel("counsel-nobody") }
+        XCTAssertEqual(try world.session.sharing.counsel(fp).id, ca.id)
+        XCTAssertEqual(try world.session.sharing.counsel(fp.lowercased().replacingOccurrences(of: "-", with: "")).id, ca.id)
+        let e = ShareKit.caught { _ = try world.session.sharing.counsel("counsel-nobody") }
         guard case .unknownCounsel? = e else { return XCTFail("got \(String(describing: e))") }
     }
 
@@ -108,8 +108,8 @@ final class SharingTests: XCTestCase {
         let details = Counsel.Details(name: "Zelda Quartermaine", email: "zq-unique-mail@example.net",
                                       jurisdiction: "Ruritania-Jurisdiction", barId: "BAR-QX-99172")
         let (_, c) = try world.counsel("sealed", vettedForDays: nil, details: details)
-        _ = try world.session.vetCounsel(c.id, until: ShareKit.start.addingTimeInterval(ShareKit.day), note: "NoteCheckedByTelephone")
-        _ = try world.session.suspendCounsel(c.id, reason: "ReasonOfSuspensionXYZ")
+        _ = try world.session.sharing.vetCounsel(c.id, until: ShareKit.start.addingTimeInterval(ShareKit.day), note: "NoteCheckedByTelephone")
+        _ = try world.session.sharing.suspendCounsel(c.id, reason: "ReasonOfSuspensionXYZ")
         let files = ShareKit.allBytes(under: world.vaultPath)
         XCTAssertFalse(files.isEmpty)
         XCTAssertTrue(files.contains { $0.data.range(of: ShareKit.utf8(c.fingerprint)) != nil },
@@ -128,7 +128,7 @@ final class SharingTests: XCTestCase {
     private func assertDenied(_ world: ShareWorld, rule: String, request: String = "grant",
                               file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Void) throws {
         let before = try world.vault.auditEntries().count
-        let grantsBefore = try world.session.listGrants().count
+        let grantsBefore = try world.session.sharing.listGrants().count
         let e = ShareKit.caught(file: file, line: line, body)
         XCTAssertEqual(ShareKit.deniedRule(e), rule, "got \(String(describing: e))", file: file, line: line)
         if case let .policyDenied(_, message)? = e {
@@ -143,7 +143,7 @@ final class SharingTests: XCTestCase {
         XCTAssertEqual(deny?.detail("request"), request, file: file, line: line)
         XCTAssertEqual(deny?.actor, world.session.actor, file: file, line: line)
         if request == "grant" {
-            XCTAssertEqual(try world.session.listGrants().count, grantsBefore, "a refused grant is not recorded", file: file, line: line)
+            XCTAssertEqual(try world.session.sharing.listGrants().count, grantsBefore, "a refused grant is not recorded", file: file, line: line)
         }
     }
 
@@ -151,7 +151,7 @@ final class SharingTests: XCTestCase {
         let world = try ShareWorld("grant-ok")
         let doc = try world.document()
         let (_, c) = try world.counsel("gray")
-        let g = try world.session.grant(GrantRequest(documents: [doc.id], counsel: [c.id], window: .duration(seconds: 5 * 86400),
+        let g = try world.session.sharing.grant(GrantRequest(documents: [doc.id], counsel: [c.id], window: .duration(seconds: 5 * 86400),
                                                      caseReference: "EXT-2027-001", purpose: "appeal"))
         XCTAssertEqual(g.state, .active)
         XCTAssertEqual(g.approvalsNeeded, 1)
@@ -162,15 +162,15 @@ final class SharingTests: XCTestCase {
         XCTAssertEqual(g.recipients, [c.id])
         XCTAssertEqual(g.caseReference, "EXT-2027-001")
         XCTAssertEqual(g.purpose, "appeal")
-        XCTAssertEqual(try world.session.listGrants(activeOnly: true).map(\.id), [g.id])
-        XCTAssertEqual(try world.session.listGrants(counsel: c.id).map(\.id), [g.id])
+        XCTAssertEqual(try world.session.sharing.listGrants(activeOnly: true).map(\.id), [g.id])
+        XCTAssertEqual(try world.session.sharing.listGrants(counsel: c.id).map(\.id), [g.id])
     }
 
     func testGrantWithoutAWindowUsesThePolicyDefault() throws {
         let world = try ShareWorld("grant-default-window")
         let report = try world.document(.expertReport)
         let (_, c) = try world.counsel("hale")
-        let g = try world.session.grant(GrantRequest(documents: [report.id], counsel: [c.id]))
+        let g = try world.session.sharing.grant(GrantRequest(documents: [report.id], counsel: [c.id]))
         XCTAssertEqual(g.notAfter, Timestamp.format(ShareKit.start.addingTimeInterval(14 * ShareKit.day)))
     }
 
@@ -179,17 +179,17 @@ final class SharingTests: XCTestCase {
         let report = try world.document(.expertReport)
         let (_, c) = try world.counsel("irwin", vettedForDays: 90)
         try assertDenied(world, rule: "kinds.expert-report.max_window") {
-            _ = try world.session.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .duration(seconds: 31 * 86400)))
+            _ = try world.session.sharing.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .duration(seconds: 31 * 86400)))
         }
         // Exactly the maximum is allowed.
-        XCTAssertEqual(try world.session.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .duration(seconds: 30 * 86400))).state, .active)
+        XCTAssertEqual(try world.session.sharing.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .duration(seconds: 30 * 86400))).state, .active)
         // The strictest document decides: a witness testimony next to a report caps the window at 7 days.
         let witness = try world.document(.witnessTestimony)
         try assertDenied(world, rule: "kinds.witness-testimony.max_window") {
-            _ = try world.session.grant(GrantRequest(documents: [report.id, witness.id], counsel: [c.id], window: .duration(seconds: 8 * 86400)))
+            _ = try world.session.sharing.grant(GrantRequest(documents: [report.id, witness.id], counsel: [c.id], window: .duration(seconds: 8 * 86400)))
         }
         try assertDenied(world, rule: "kinds.expert-report.max_window") {
-            _ = try world.session.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .until(ShareKit.start.addingTimeInterval(40 * ShareKit.day))))
+            _ = try world.session.sharing.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .until(ShareKit.start.addingTimeInterval(40 * ShareKit.day))))
         }
     }
 
@@ -198,10 +198,10 @@ final class SharingTests: XCTestCase {
         let witness = try world.document(.witnessTestimony)
         let counsel = try ["j1", "j2", "j3"].map { try world.counsel($0).counsel }
         try assertDenied(world, rule: "kinds.witness-testimony.max_recipients") {
-            _ = try world.session.grant(GrantRequest(documents: [witness.id], counsel: counsel.map(\.id), window: .duration(seconds: 86400)))
+            _ = try world.session.sharing.grant(GrantRequest(documents: [witness.id], counsel: counsel.map(\.id), window: .duration(seconds: 86400)))
         }
         // Naming the same counsel twice counts once.
-        let g = try world.session.grant(GrantRequest(documents: [witness.id], counsel: [counsel[0].id, counsel[0].id, counsel[1].id],
+        let g = try world.session.sharing.grant(GrantRequest(documents: [witness.id], counsel: [counsel[0].id, counsel[0].id, counsel[1].id],
                                                      window: .duration(seconds: 86400), online: ShareKit.online))
         XCTAssertEqual(g.recipients.count, 2)
     }
@@ -211,7 +211,7 @@ final class SharingTests: XCTestCase {
         let report = try world.document(.expertReport)
         let (_, c) = try world.counsel("kent", vettedForDays: nil)
         try assertDenied(world, rule: "kinds.expert-report.require_vetted") {
-            _ = try world.session.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .duration(seconds: 86400)))
+            _ = try world.session.sharing.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .duration(seconds: 86400)))
         }
         let deny = try XCTUnwrap(world.entries("deny").last)
         XCTAssertTrue(deny.subjects.contains("counsel:" + c.id))
@@ -223,17 +223,17 @@ final class SharingTests: XCTestCase {
         let report = try world.document(.expertReport)
         let (_, c) = try world.counsel("lane", vettedForDays: 2)
         try assertDenied(world, rule: "kinds.expert-report.require_vetted") {
-            _ = try world.session.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .duration(seconds: 5 * 86400)))
+            _ = try world.session.sharing.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .duration(seconds: 5 * 86400)))
         }
         // A window inside the vetting is fine.
-        XCTAssertEqual(try world.session.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .duration(seconds: 86400))).state, .active)
+        XCTAssertEqual(try world.session.sharing.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .duration(seconds: 86400))).state, .active)
     }
 
     func testRequireVettedIsNotAskedWhereThePolicySaysSo() throws {
         let world = try ShareWorld("vetting-not-needed")
         let material = try world.document(.supportingMaterial)
         let (_, c) = try world.counsel("moss", vettedForDays: nil)
-        XCTAssertEqual(try world.session.grant(GrantRequest(documents: [material.id], counsel: [c.id], window: .duration(seconds: 86400))).state, .active)
+        XCTAssertEqual(try world.session.sharing.grant(GrantRequest(documents: [material.id], counsel: [c.id], window: .duration(seconds: 86400))).state, .active)
     }
 
     func testSuspendedCounselDenial() throws {
@@ -241,14 +241,14 @@ final class SharingTests: XCTestCase {
         // Supporting material does not need vetting, so only the suspension can refuse it.
         let material = try world.document(.supportingMaterial)
         let (_, c) = try world.counsel("nash")
-        _ = try world.session.suspendCounsel(c.id, reason: "under investigation")
+        _ = try world.session.sharing.suspendCounsel(c.id, reason: "under investigation")
         try assertDenied(world, rule: "counsel.suspended") {
-            _ = try world.session.grant(GrantRequest(documents: [material.id], counsel: [c.id], window: .duration(seconds: 86400)))
+            _ = try world.session.sharing.grant(GrantRequest(documents: [material.id], counsel: [c.id], window: .duration(seconds: 86400)))
         }
         // Where vetting is required too, the suspension is what refuses (as package and key release say).
         let report = try world.document(.expertReport)
         try assertDenied(world, rule: "counsel.suspended") {
-            _ = try world.session.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .duration(seconds: 86400)))
+            _ = try world.session.sharing.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .duration(seconds: 86400)))
         }
     }
 
@@ -256,11 +256,11 @@ final class SharingTests: XCTestCase {
         let world = try ShareWorld("deny-suspended-later")
         let report = try world.document(.expertReport)
         let (_, c) = try world.counsel("owen")
-        let g = try world.session.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .duration(seconds: 86400)))
-        _ = try world.session.suspendCounsel(c.id, reason: "conflict of interest")
+        let g = try world.session.sharing.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .duration(seconds: 86400)))
+        _ = try world.session.sharing.suspendCounsel(c.id, reason: "conflict of interest")
         let out = world.packagePath()
         try assertDenied(world, rule: "counsel.suspended", request: "package") {
-            _ = try world.session.makePackage(grant: g.id, to: out)
+            _ = try world.session.sharing.makePackage(grant: g.id, to: out)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
         XCTAssertEqual(ShareKit.names(in: world.root).filter { $0.contains("dossier-tmp") }, [])
@@ -272,12 +272,12 @@ final class SharingTests: XCTestCase {
             of: "[kinds.expert-report]\nmax_window = \"30d\"\ndefault_window = \"14d\"\napprovals = 1\nmax_recipients = 5\nrequire_vetted = true\nrequire_online = false",
             with: "[kinds.expert-report]\nmax_window = \"30d\"\ndefault_window = \"14d\"\napprovals = 1\nmax_recipients = 5\nrequire_vetted = true\nrequire_online = true")
         XCTAssertNotEqual(online, DefaultPolicy.text, "the fixture did not change the policy")
-        _ = try world.session.setPolicy(online, source: "online.toml")
+        _ = try world.session.sharing.setPolicy(online, source: "online.toml")
         XCTAssertTrue(try world.vault.policy().rule(for: .expertReport).requireOnline)
         let report = try world.document(.expertReport)
         let (_, c) = try world.counsel("page")
         try assertDenied(world, rule: "kinds.expert-report.require_online") {
-            _ = try world.session.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .duration(seconds: 86400)))
+            _ = try world.session.sharing.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .duration(seconds: 86400)))
         }
     }
 
@@ -291,17 +291,17 @@ final class SharingTests: XCTestCase {
             ("window in the past", GrantRequest(documents: [doc.id], counsel: [c.id], window: .until(ShareKit.start.addingTimeInterval(-1)))),
         ]
         for (what, request) in cases {
-            let e = ShareKit.caught { _ = try world.session.grant(request) }
+            let e = ShareKit.caught { _ = try world.session.sharing.grant(request) }
             guard case .invalidArgument? = e else { XCTFail("\(what): got \(String(describing: e))"); continue }
         }
-        let unknownDoc = ShareKit.caught { _ = try world.session.grant(GrantRequest(documents: ["doc-aaaaaaaaaaaaa"], counsel: [c.id])) }
+        let unknownDoc = ShareKit.caught { _ = try world.session.sharing.grant(GrantRequest(documents: ["doc-aaaaaaaaaaaaa"], counsel: [c.id])) }
         guard case .unknownDocument? = unknownDoc else { return XCTFail("got \(String(describing: unknownDoc))") }
-        let unknownCounsel = ShareKit.caught { _ = try world.session.grant(GrantRequest(documents: [doc.id], counsel: ["counsel-aaaaaaaaaaaaa"])) }
+        let unknownCounsel = ShareKit.caught { _ = try world.session.sharing.grant(GrantRequest(documents: [doc.id], counsel: ["counsel-aaaaaaaaaaaaa"])) }
         guard case .unknownCounsel? = unknownCounsel else { return XCTFail("got \(String(describing: unknownCounsel))") }
-        try world.session.remove(doc.id, reason: "shredded")
-        let removed = ShareKit.caught { _ = try world.session.grant(GrantRequest(documents: [doc.id], counsel: [c.id])) }
+        try world.session.documents.remove(doc.id, reason: "shredded")
+        let removed = ShareKit.caught { _ = try world.session.sharing.grant(GrantRequest(documents: [doc.id], counsel: [c.id])) }
         guard case .documentRemoved? = removed else { return XCTFail("got \(String(describing: removed))") }
-        XCTAssertTrue(try world.session.listGrants().isEmpty)
+        XCTAssertTrue(try world.session.sharing.listGrants().isEmpty)
     }
 
     // MARK: The two-person rule
@@ -311,7 +311,7 @@ final class SharingTests: XCTestCase {
         let second = try world.addStaff("second-staff")
         let witness = try world.document(.witnessTestimony)
         let (_, c) = try world.counsel("reid")
-        let g = try world.session.grant(GrantRequest(documents: [witness.id], counsel: [c.id], window: .duration(seconds: 3 * 86400),
+        let g = try world.session.sharing.grant(GrantRequest(documents: [witness.id], counsel: [c.id], window: .duration(seconds: 3 * 86400),
                                                      online: ShareKit.online))
         XCTAssertEqual(g.state, .pending)
         XCTAssertEqual(g.approvalsNeeded, 2)
@@ -319,7 +319,7 @@ final class SharingTests: XCTestCase {
 
         // No package while pending.
         let out = world.packagePath()
-        let pending = ShareKit.caught { _ = try world.session.makePackage(grant: g.id, to: out) }
+        let pending = ShareKit.caught { _ = try world.session.sharing.makePackage(grant: g.id, to: out) }
         guard case let .grantNotActive(id, state)? = pending else { return XCTFail("got \(String(describing: pending))") }
         XCTAssertEqual(id, g.id)
         XCTAssertTrue(state.hasPrefix("pending"), state)
@@ -327,14 +327,14 @@ final class SharingTests: XCTestCase {
         XCTAssertTrue(try world.entries("package").isEmpty)
 
         // The grantor cannot approve their own grant.
-        let own = ShareKit.caught { _ = try world.session.approve(g.id) }
+        let own = ShareKit.caught { _ = try world.session.sharing.approve(g.id) }
         guard case let .selfApproval(grant)? = own else { return XCTFail("got \(String(describing: own))") }
         XCTAssertEqual(grant, g.id)
-        XCTAssertEqual(try world.session.grant(g.id).state, .pending)
+        XCTAssertEqual(try world.session.sharing.grant(g.id).state, .pending)
         XCTAssertTrue(try world.entries("approve").isEmpty)
 
         // A second staff member's approval activates it.
-        let approved = try second.approve(g.id)
+        let approved = try second.sharing.approve(g.id)
         XCTAssertEqual(approved.state, .active)
         XCTAssertEqual(approved.approvedBy, [world.session.actor, second.actor])
         let entry = try XCTUnwrap(world.entries("approve").last)
@@ -343,32 +343,32 @@ final class SharingTests: XCTestCase {
         XCTAssertEqual(entry.detail("approvals"), "2/2")
 
         // Approving again is refused and changes nothing.
-        let twice = ShareKit.caught { _ = try second.approve(g.id) }
+        let twice = ShareKit.caught { _ = try second.sharing.approve(g.id) }
         guard case .grantNotActive? = twice else { return XCTFail("got \(String(describing: twice))") }
         XCTAssertEqual(try world.entries("approve").count, 1)
 
         // Now it can be packaged.
-        _ = try world.session.makePackage(grant: g.id, to: out)
+        _ = try world.session.sharing.makePackage(grant: g.id, to: out)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out))
     }
 
     func testTheSameStaffMemberCannotApproveTwice() throws {
         let world = try ShareWorld("three-person")
         let strictest = DefaultPolicy.text.replacingOccurrences(of: "approvals = 2", with: "approvals = 3")
-        _ = try world.session.setPolicy(strictest, source: "three.toml")
+        _ = try world.session.sharing.setPolicy(strictest, source: "three.toml")
         let second = try world.addStaff("second")
         let third = try world.addStaff("third")
         let witness = try world.document(.witnessTestimony)
         let (_, c) = try world.counsel("shaw")
-        let g = try world.session.grant(GrantRequest(documents: [witness.id], counsel: [c.id], window: .duration(seconds: 86400),
+        let g = try world.session.sharing.grant(GrantRequest(documents: [witness.id], counsel: [c.id], window: .duration(seconds: 86400),
                                                      online: ShareKit.online))
         XCTAssertEqual(g.approvalsNeeded, 3)
-        XCTAssertEqual(try second.approve(g.id).state, .pending)
-        let again = ShareKit.caught { _ = try second.approve(g.id) }
+        XCTAssertEqual(try second.sharing.approve(g.id).state, .pending)
+        let again = ShareKit.caught { _ = try second.sharing.approve(g.id) }
         guard case let .alreadyApproved(grant)? = again else { return XCTFail("got \(String(describing: again))") }
         XCTAssertEqual(grant, g.id)
-        XCTAssertEqual(try world.session.grant(g.id).state, .pending)
-        XCTAssertEqual(try third.approve(g.id).state, .active)
+        XCTAssertEqual(try world.session.sharing.grant(g.id).state, .pending)
+        XCTAssertEqual(try third.sharing.approve(g.id).state, .active)
         XCTAssertEqual(try world.entries("approve").compactMap { $0.detail("approvals") }, ["2/3", "3/3"])
     }
 
@@ -376,8 +376,8 @@ final class SharingTests: XCTestCase {
         let world = try ShareWorld("approve-active")
         let second = try world.addStaff("second")
         let (_, c) = try world.counsel("todd")
-        let g = try world.session.grant(GrantRequest(documents: [try world.document().id], counsel: [c.id], window: .duration(seconds: 86400)))
-        let e = ShareKit.caught { _ = try second.approve(g.id) }
+        let g = try world.session.sharing.grant(GrantRequest(documents: [try world.document().id], counsel: [c.id], window: .duration(seconds: 86400)))
+        let e = ShareKit.caught { _ = try second.sharing.approve(g.id) }
         guard case .grantNotActive? = e else { return XCTFail("got \(String(describing: e))") }
     }
 
@@ -386,39 +386,39 @@ final class SharingTests: XCTestCase {
     func testRevokedGrantCannotBePackaged() throws {
         let world = try ShareWorld("revoke")
         let (_, c) = try world.counsel("upton")
-        let g = try world.session.grant(GrantRequest(documents: [try world.document().id], counsel: [c.id], window: .duration(seconds: 86400)))
-        let r = try world.session.revoke(g.id, reason: "case closed")
+        let g = try world.session.sharing.grant(GrantRequest(documents: [try world.document().id], counsel: [c.id], window: .duration(seconds: 86400)))
+        let r = try world.session.sharing.revoke(g.id, reason: "case closed")
         XCTAssertEqual(r.state, .revoked)
         XCTAssertEqual(r.revokedAt, Timestamp.format(ShareKit.start))
         let out = world.packagePath()
-        let e = ShareKit.caught { _ = try world.session.makePackage(grant: g.id, to: out) }
+        let e = ShareKit.caught { _ = try world.session.sharing.makePackage(grant: g.id, to: out) }
         guard case let .grantNotActive(_, state)? = e else { return XCTFail("got \(String(describing: e))") }
         XCTAssertEqual(state, "revoked")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
         XCTAssertTrue(try world.entries("package").isEmpty)
-        let twice = ShareKit.caught { _ = try world.session.revoke(g.id, reason: "again") }
+        let twice = ShareKit.caught { _ = try world.session.sharing.revoke(g.id, reason: "again") }
         guard case .grantNotActive? = twice else { return XCTFail("got \(String(describing: twice))") }
-        let noReason = ShareKit.caught { _ = try world.session.revoke("grant-aaaaaaaaaaaaa", reason: "") }
+        let noReason = ShareKit.caught { _ = try world.session.sharing.revoke("grant-aaaaaaaaaaaaa", reason: "") }
         guard case .invalidArgument? = noReason else { return XCTFail("got \(String(describing: noReason))") }
-        XCTAssertTrue(try world.session.listGrants(activeOnly: true).isEmpty)
+        XCTAssertTrue(try world.session.sharing.listGrants(activeOnly: true).isEmpty)
     }
 
     func testExpiredGrantCannotBePackaged() throws {
         let world = try ShareWorld("expire")
         let (_, c) = try world.counsel("vance")
-        let g = try world.session.grant(GrantRequest(documents: [try world.document().id], counsel: [c.id], window: .duration(seconds: 2 * 86400)))
+        let g = try world.session.sharing.grant(GrantRequest(documents: [try world.document().id], counsel: [c.id], window: .duration(seconds: 2 * 86400)))
         // The same vault folder, two days and a second later.
         let later = try world.reopened(clock: ShareKit.clock(days: 2, seconds: 1))
-        XCTAssertEqual(try later.grant(g.id).state, .expired)
+        XCTAssertEqual(try later.sharing.grant(g.id).state, .expired)
         let out = world.packagePath()
-        let e = ShareKit.caught { _ = try later.makePackage(grant: g.id, to: out) }
+        let e = ShareKit.caught { _ = try later.sharing.makePackage(grant: g.id, to: out) }
         guard case let .grantNotActive(_, state)? = e else { return XCTFail("got \(String(describing: e))") }
         XCTAssertTrue(state.hasPrefix("expired"), state)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
-        XCTAssertTrue(try later.listGrants(activeOnly: true).isEmpty)
+        XCTAssertTrue(try later.sharing.listGrants(activeOnly: true).isEmpty)
         // At the last instant of the window it is still active.
         let edge = try world.reopened(clock: ShareKit.clock(days: 2))
-        XCTAssertEqual(try edge.grant(g.id).state, .active)
+        XCTAssertEqual(try edge.sharing.grant(g.id).state, .active)
     }
 
     // MARK: The log
@@ -426,20 +426,20 @@ final class SharingTests: XCTestCase {
     func testEverySharingActionIsLoggedWithItsSubjectsAndNoNamesOrTitles() throws {
         let world = try ShareWorld("log")
         let second = try world.addStaff("second")
-        _ = try world.session.setPolicy(DefaultPolicy.text, source: "default.toml")
+        _ = try world.session.sharing.setPolicy(DefaultPolicy.text, source: "default.toml")
         let counselName = "Wilhelmina Counsel-Name-Secret"
         let title = "Title-Of-Testimony-Secret"
         let adams = ShareKit.identity("counsel/log-adams")
-        let c = try world.session.addCounsel(adams.publicIdentity, details: .init(name: counselName, email: "hidden@example.org"))
-        _ = try world.session.vetCounsel(c.id, until: ShareKit.start.addingTimeInterval(30 * ShareKit.day), note: "vetting-note-secret")
+        let c = try world.session.sharing.addCounsel(adams.publicIdentity, details: .init(name: counselName, email: "hidden@example.org"))
+        _ = try world.session.sharing.vetCounsel(c.id, until: ShareKit.start.addingTimeInterval(30 * ShareKit.day), note: "vetting-note-secret")
         let witness = try world.deposit([("witness-file-name.txt", Data("w".utf8))], kind: .witnessTestimony, title: title)[0]
         let report = try world.deposit([("report-file-name.pdf", Data("r".utf8))], kind: .expertReport, title: title)[0]
-        let g = try world.session.grant(GrantRequest(documents: [witness.id, report.id], counsel: [c.id], window: .duration(seconds: 86400),
+        let g = try world.session.sharing.grant(GrantRequest(documents: [witness.id, report.id], counsel: [c.id], window: .duration(seconds: 86400),
                                                      caseReference: "CASE-REF-SECRET", purpose: "purpose-secret", online: ShareKit.online))
-        _ = try second.approve(g.id)
-        let summary = try world.session.makePackage(grant: g.id, to: world.packagePath())
-        _ = try world.session.revoke(g.id, reason: "revocation-reason-secret")
-        _ = try world.session.suspendCounsel(c.id, reason: "suspension-reason-secret")
+        _ = try second.sharing.approve(g.id)
+        let summary = try world.session.sharing.makePackage(grant: g.id, to: world.packagePath())
+        _ = try world.session.sharing.revoke(g.id, reason: "revocation-reason-secret")
+        _ = try world.session.sharing.suspendCounsel(c.id, reason: "suspension-reason-secret")
 
         func one(_ action: String) throws -> AuditEntry {
             let e = try world.entries(action)

@@ -15,7 +15,7 @@ final class VaultTests: XCTestCase {
         for size in sizes {
             let input = v.folder.file("in-\(size).bin")
             let data = try generateFile(input, size: size, seed: "round-trip-\(size)")
-            let docs = try v.session.deposit(depositRequest([input], title: "size \(size)"))
+            let docs = try v.session.documents.deposit(depositRequest([input], title: "size \(size)"))
             XCTAssertEqual(docs.count, 1)
             let doc = try XCTUnwrap(docs.first)
             XCTAssertEqual(doc.size, UInt64(size))
@@ -25,13 +25,13 @@ final class VaultTests: XCTestCase {
             XCTAssertEqual(fileSize(blob), 4 + ContentStream.ciphertextSize(plaintextSize: UInt64(size)))
 
             let output = v.folder.file("out-\(size).bin")
-            let retrieved = try v.session.retrieve(doc.id, to: output)
+            let retrieved = try v.session.documents.retrieve(doc.id, to: output)
             XCTAssertEqual(retrieved.id, doc.id)
             XCTAssertEqual(fileSize(output), UInt64(size))
             XCTAssertEqual(try sha256(ofFile: output), data, "size \(size) did not round-trip")
             XCTAssertEqual(try readFile(output), try readFile(input))
         }
-        XCTAssertEqual(try v.session.list().count, sizes.count)
+        XCTAssertEqual(try v.session.documents.list().count, sizes.count)
     }
 
     func testDepositRetrieveRoundTripLargerThan64MiB() throws {
@@ -41,7 +41,7 @@ final class VaultTests: XCTestCase {
         let digest = try generateFile(input, size: size, seed: "large")
         let peakBefore = peakResidentKiB()
 
-        let doc = try XCTUnwrap(try v.session.deposit(depositRequest([input], kind: .supportingMaterial, title: "large")).first)
+        let doc = try XCTUnwrap(try v.session.documents.deposit(depositRequest([input], kind: .supportingMaterial, title: "large")).first)
         XCTAssertEqual(doc.size, UInt64(size))
         let blob = try XCTUnwrap(blobPath(v, doc.id))
         XCTAssertEqual(fileSize(blob), 4 + ContentStream.ciphertextSize(plaintextSize: UInt64(size)))
@@ -49,7 +49,7 @@ final class VaultTests: XCTestCase {
         XCTAssertNotEqual(try sha256(ofFile: blob), digest)
 
         let output = v.folder.file("large.out")
-        _ = try v.session.retrieve(doc.id, to: output)
+        _ = try v.session.documents.retrieve(doc.id, to: output)
         XCTAssertEqual(fileSize(output), UInt64(size))
         XCTAssertEqual(try sha256(ofFile: output), digest)
 
@@ -68,7 +68,7 @@ final class VaultTests: XCTestCase {
             try writeFile(v.folder.file(name), contents[name]!)
         }
         let logBefore = try rawLog(v).count
-        let docs = try v.session.deposit(depositRequest(names.map(v.folder.file), kind: .witnessTestimony,
+        let docs = try v.session.documents.deposit(depositRequest(names.map(v.folder.file), kind: .witnessTestimony,
                                                          title: "Shared title", language: "fr", tags: ["t1", "t2"],
                                                          jurisdiction: "Uzbekistan", caseReference: "EXT-1"))
         XCTAssertEqual(docs.count, 3)
@@ -84,10 +84,10 @@ final class VaultTests: XCTestCase {
             XCTAssertEqual(d.depositedBy, v.founder.publicIdentity.fingerprint)
             XCTAssertNotNil(blobPath(v, d.id), "blob of \(d.id) missing")
             let out = v.folder.file("out-" + d.id)
-            _ = try v.session.retrieve(d.id, to: out)
+            _ = try v.session.documents.retrieve(d.id, to: out)
             XCTAssertEqual(try readFile(out), contents[d.metadata!.fileName])
         }
-        XCTAssertEqual(Set(try v.session.list().map(\.id)), Set(docs.map(\.id)))
+        XCTAssertEqual(Set(try v.session.documents.list().map(\.id)), Set(docs.map(\.id)))
         XCTAssertEqual(blobFiles(v).count, 3)
         // One deposit entry per document, then one retrieve entry per retrieval.
         XCTAssertEqual(try rawLog(v).count, logBefore + 6)
@@ -97,17 +97,17 @@ final class VaultTests: XCTestCase {
         let v = try makeVault()
         let input = v.folder.file("in.txt")
         try writeFile(input, "the real content")
-        let doc = try XCTUnwrap(try v.session.deposit(depositRequest([input])).first)
+        let doc = try XCTUnwrap(try v.session.documents.deposit(depositRequest([input])).first)
         let output = v.folder.file("existing.txt")
         try writeFile(output, "precious existing file")
         let logBefore = try rawLog(v).count
 
-        assertDossierError("fileExists") { try v.session.retrieve(doc.id, to: output) }
+        assertDossierError("fileExists") { try v.session.documents.retrieve(doc.id, to: output) }
         XCTAssertEqual(try readFile(output), Data("precious existing file".utf8), "the existing file was changed")
         XCTAssertEqual(try rawLog(v).count, logBefore, "a refused retrieve revealed nothing and must not be logged as one")
         XCTAssertEqual(folderContents(v.folder.path).filter { $0.contains("dossier-tmp") }, [], "temporary file left")
 
-        _ = try v.session.retrieve(doc.id, to: output, overwrite: true)
+        _ = try v.session.documents.retrieve(doc.id, to: output, overwrite: true)
         XCTAssertEqual(try readFile(output), Data("the real content".utf8))
     }
 
@@ -118,14 +118,14 @@ final class VaultTests: XCTestCase {
             let v = try makeVault(seed: "corrupt-" + label)
             let input = v.folder.file("in.bin")
             try generateFile(input, size: 200 * 1024, seed: "corrupt")
-            let doc = try XCTUnwrap(try v.session.deposit(depositRequest([input])).first)
+            let doc = try XCTUnwrap(try v.session.documents.deposit(depositRequest([input])).first)
             let blob = try XCTUnwrap(blobPath(v, doc.id))
             let size = try XCTUnwrap(fileSize(blob))
             try flipByte(in: blob, at: offsetFromEnd.map { size - $0 } ?? 10)
 
             let outFolder = v.folder.file("out")
             try FileManager.default.createDirectory(atPath: outFolder, withIntermediateDirectories: false)
-            let error = assertDossierError("integrity", label) { try v.session.retrieve(doc.id, to: outFolder + "/doc.bin") }
+            let error = assertDossierError("integrity", label) { try v.session.documents.retrieve(doc.id, to: outFolder + "/doc.bin") }
             XCTAssertTrue(error?.description.contains(doc.id) ?? false, "the message should name the document: \(String(describing: error))")
             XCTAssertEqual(folderContents(outFolder), [], "\(label): a failed retrieve left files behind")
         }
@@ -145,13 +145,13 @@ final class VaultTests: XCTestCase {
             let v = try makeVault(seed: "truncated-" + label)
             let input = v.folder.file("in.bin")
             try generateFile(input, size: plainSize, seed: "truncated")
-            let doc = try XCTUnwrap(try v.session.deposit(depositRequest([input])).first)
+            let doc = try XCTUnwrap(try v.session.documents.deposit(depositRequest([input])).first)
             let blob = try XCTUnwrap(blobPath(v, doc.id))
             try truncateFile(blob, to: cut(try XCTUnwrap(fileSize(blob))))
 
             let outFolder = v.folder.file("out")
             try FileManager.default.createDirectory(atPath: outFolder, withIntermediateDirectories: false)
-            assertDossierError("integrity", label) { try v.session.retrieve(doc.id, to: outFolder + "/doc.bin") }
+            assertDossierError("integrity", label) { try v.session.documents.retrieve(doc.id, to: outFolder + "/doc.bin") }
             XCTAssertEqual(folderContents(outFolder), [], "\(label): a failed retrieve left files behind")
         }
     }
@@ -160,19 +160,19 @@ final class VaultTests: XCTestCase {
         let v = try makeVault()
         let input = v.folder.file("in.txt")
         try writeFile(input, "content")
-        let doc = try XCTUnwrap(try v.session.deposit(depositRequest([input])).first)
+        let doc = try XCTUnwrap(try v.session.documents.deposit(depositRequest([input])).first)
         try FileManager.default.removeItem(atPath: try XCTUnwrap(blobPath(v, doc.id)))
         let outFolder = v.folder.file("out")
         try FileManager.default.createDirectory(atPath: outFolder, withIntermediateDirectories: false)
-        assertDossierError("integrity") { try v.session.retrieve(doc.id, to: outFolder + "/doc.txt") }
+        assertDossierError("integrity") { try v.session.documents.retrieve(doc.id, to: outFolder + "/doc.txt") }
         XCTAssertEqual(folderContents(outFolder), [])
     }
 
     func testRetrieveOfAnUnknownIdIsRefused() throws {
         let v = try makeVault()
         let output = v.folder.file("out.txt")
-        assertDossierError("unknownDocument") { try v.session.retrieve("doc-aaaaaaaaaaaaa", to: output) }
-        assertDossierError("unknownDocument") { try v.session.document("nonsense") }
+        assertDossierError("unknownDocument") { try v.session.documents.retrieve("doc-aaaaaaaaaaaaa", to: output) }
+        assertDossierError("unknownDocument") { try v.session.documents.document("nonsense") }
         XCTAssertFalse(fileExists(output))
     }
 
@@ -181,7 +181,7 @@ final class VaultTests: XCTestCase {
     /// Asserts that the vault holds no document, no blob, no temporary file, and that the log
     /// has exactly `logCount` entries.
     private func assertNothingStored(_ v: VaultFixture, logCount: Int, _ label: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        XCTAssertEqual(try v.session.list(DocumentFilter(includeRemoved: true)).count, 0, "\(label): a document was listed", file: file, line: line)
+        XCTAssertEqual(try v.session.documents.list(DocumentFilter(includeRemoved: true)).count, 0, "\(label): a document was listed", file: file, line: line)
         XCTAssertEqual(try documentRowCount(v), 0, "\(label): a catalogue row was written", file: file, line: line)
         XCTAssertEqual(blobFiles(v), [], "\(label): a blob was left", file: file, line: line)
         XCTAssertEqual(temporaryBlobFiles(v), [], "\(label): a temporary file was left", file: file, line: line)
@@ -198,37 +198,37 @@ final class VaultTests: XCTestCase {
         let logCount = try rawLog(v).count
         XCTAssertEqual(logCount, 1, "a new vault has its init entry")
 
-        let e1 = assertDossierError("fileNotFound") { try v.session.deposit(depositRequest([missing])) }
+        let e1 = assertDossierError("fileNotFound") { try v.session.documents.deposit(depositRequest([missing])) }
         XCTAssertTrue(e1?.description.contains(missing) ?? false, "the message should name the file")
         try assertNothingStored(v, logCount: logCount, "missing file")
 
-        let e2 = assertDossierError("notARegularFile") { try v.session.deposit(depositRequest([folder])) }
+        let e2 = assertDossierError("notARegularFile") { try v.session.documents.deposit(depositRequest([folder])) }
         XCTAssertTrue(e2?.description.contains(folder) ?? false)
         try assertNothingStored(v, logCount: logCount, "folder")
 
-        assertDossierError("invalidArgument") { try v.session.deposit(depositRequest([""])) }
+        assertDossierError("invalidArgument") { try v.session.documents.deposit(depositRequest([""])) }
         try assertNothingStored(v, logCount: logCount, "empty path")
 
-        assertDossierError("invalidArgument") { try v.session.deposit(depositRequest([])) }
+        assertDossierError("invalidArgument") { try v.session.documents.deposit(depositRequest([])) }
         try assertNothingStored(v, logCount: logCount, "no file")
 
         for title in ["", "   ", "\n\t"] {
-            assertDossierError("invalidArgument", "title \(title.debugDescription)") { try v.session.deposit(depositRequest([good], title: title)) }
+            assertDossierError("invalidArgument", "title \(title.debugDescription)") { try v.session.documents.deposit(depositRequest([good], title: title)) }
             try assertNothingStored(v, logCount: logCount, "empty title")
         }
 
         for tag in ["en_GB", "e", "englishes", "en-", "-en", "en--GB", "zh-Hans-Hant-CN", "12", "ü", " en"] {
-            assertDossierError("invalidLanguageTag", "tag \(tag.debugDescription)") { try v.session.deposit(depositRequest([good], language: tag)) }
+            assertDossierError("invalidLanguageTag", "tag \(tag.debugDescription)") { try v.session.documents.deposit(depositRequest([good], language: tag)) }
             try assertNothingStored(v, logCount: logCount, "language \(tag)")
         }
 
-        assertDossierError("invalidArgument") { try v.session.deposit(depositRequest([good], tags: ["ok", "  "])) }
+        assertDossierError("invalidArgument") { try v.session.documents.deposit(depositRequest([good], tags: ["ok", "  "])) }
         try assertNothingStored(v, logCount: logCount, "empty tag")
 
         // Several files are all or none: a bad second file stores nothing of the first.
-        assertDossierError("fileNotFound") { try v.session.deposit(depositRequest([good, missing])) }
+        assertDossierError("fileNotFound") { try v.session.documents.deposit(depositRequest([good, missing])) }
         try assertNothingStored(v, logCount: logCount, "good file then missing file")
-        assertDossierError("notARegularFile") { try v.session.deposit(depositRequest([good, folder])) }
+        assertDossierError("notARegularFile") { try v.session.documents.deposit(depositRequest([good, folder])) }
         try assertNothingStored(v, logCount: logCount, "good file then folder")
     }
 
@@ -250,7 +250,7 @@ final class VaultTests: XCTestCase {
         let input = v.folder.file("in.txt")
         try writeFile(input, "x")
         for (given, stored) in [("zh-hans", "zh-Hans"), ("PT-br", "pt-BR"), ("es-419", "es-419"), ("AR", "ar"), ("und", "und")] {
-            let doc = try XCTUnwrap(try v.session.deposit(depositRequest([input], language: given)).first)
+            let doc = try XCTUnwrap(try v.session.documents.deposit(depositRequest([input], language: given)).first)
             XCTAssertEqual(doc.language, stored, given)
         }
         XCTAssertEqual(Language.displayName("zh-Hans"), "Chinese (Simplified) (zh-Hans)")
@@ -275,14 +275,14 @@ final class VaultTests: XCTestCase {
         let input = v.folder.file(secrets["file"]!)
         // Content repeated past one chunk, so every chunk holds the marker.
         try writeFile(input, String(repeating: secrets["content"]! + "\n", count: 3000))
-        let docs = try v.session.deposit(depositRequest([input], kind: .witnessTestimony, title: secrets["title"]!,
+        let docs = try v.session.documents.deposit(depositRequest([input], kind: .witnessTestimony, title: secrets["title"]!,
                                                          language: "ru", tags: [secrets["tag"]!],
                                                          jurisdiction: secrets["jurisdiction"]!, caseReference: secrets["case"]!))
-        let second = try XCTUnwrap(try v.session.deposit(depositRequest([input], title: secrets["title"]!)).first)
-        try v.session.remove(second.id, reason: secrets["reason"]!)
-        _ = try v.session.addStaff(TestIdentity.make("bob").publicIdentity, name: secrets["staff name"]!)
+        let second = try XCTUnwrap(try v.session.documents.deposit(depositRequest([input], title: secrets["title"]!)).first)
+        try v.session.documents.remove(second.id, reason: secrets["reason"]!)
+        _ = try v.session.staff.add(TestIdentity.make("bob").publicIdentity, name: secrets["staff name"]!)
         // The session can still read it all back: the test would be vacuous otherwise.
-        XCTAssertEqual(try v.session.search([secrets["case"]!]).map(\.id), docs.map(\.id))
+        XCTAssertEqual(try v.session.documents.search([secrets["case"]!]).map(\.id), docs.map(\.id))
 
         let files = regularFiles(under: v.path)
         XCTAssertTrue(files.contains(v.databasePath), "vault.sqlite not found among \(files)")
@@ -321,26 +321,26 @@ final class VaultTests: XCTestCase {
         let bob = TestIdentity.make("bob")
         let input = v.folder.file("old.bin")
         let digest = try generateFile(input, size: 150_000, seed: "old")
-        let old = try XCTUnwrap(try v.session.deposit(depositRequest([input], title: "Old document")).first)
+        let old = try XCTUnwrap(try v.session.documents.deposit(depositRequest([input], title: "Old document")).first)
 
         assertDossierError("notStaff") { try v.vault.unlock(bob) }
-        let added = try v.session.addStaff(bob.publicIdentity, name: "Bob")
+        let added = try v.session.staff.add(bob.publicIdentity, name: "Bob")
         XCTAssertEqual(added.id, bob.publicIdentity.fingerprint)
-        assertDossierError("staffAlreadyPresent") { try v.session.addStaff(bob.publicIdentity, name: "Bob again") }
-        assertDossierError("invalidArgument") { try v.session.addStaff(TestIdentity.make("nameless").publicIdentity, name: "  ") }
+        assertDossierError("staffAlreadyPresent") { try v.session.staff.add(bob.publicIdentity, name: "Bob again") }
+        assertDossierError("invalidArgument") { try v.session.staff.add(TestIdentity.make("nameless").publicIdentity, name: "  ") }
 
         // Bob can unlock, list, and retrieve; he deposits too.
         let bobSession = try v.vault.unlock(bob)
-        XCTAssertEqual(try bobSession.list().map(\.id), [old.id])
-        XCTAssertEqual(try bobSession.list().first?.metadata?.title, "Old document")
+        XCTAssertEqual(try bobSession.documents.list().map(\.id), [old.id])
+        XCTAssertEqual(try bobSession.documents.list().first?.metadata?.title, "Old document")
         let bobOut = v.folder.file("bob.out")
-        _ = try bobSession.retrieve(old.id, to: bobOut)
+        _ = try bobSession.documents.retrieve(old.id, to: bobOut)
         XCTAssertEqual(try sha256(ofFile: bobOut), digest)
         let bobInput = v.folder.file("bob.txt")
         try writeFile(bobInput, "deposited by bob")
-        let bobDoc = try XCTUnwrap(try bobSession.deposit(depositRequest([bobInput], title: "Bob's")).first)
+        let bobDoc = try XCTUnwrap(try bobSession.documents.deposit(depositRequest([bobInput], title: "Bob's")).first)
         XCTAssertEqual(bobDoc.depositedBy, bob.publicIdentity.fingerprint)
-        let names = try v.session.listStaff().map(\.name)
+        let names = try v.session.staff.list().map(\.name)
         XCTAssertEqual(Set(names), ["Alice Founder", "Bob"])
 
         // What Bob could have kept: his sealed copy of the current vault key.
@@ -353,7 +353,7 @@ final class VaultTests: XCTestCase {
                          "before removal, Bob's copy of the vault key opens the document key")
 
         // Remove Bob: the vault key rotates.
-        let rewrapped = try v.session.removeStaff(bob.publicIdentity.fingerprint)
+        let rewrapped = try v.session.staff.remove(bob.publicIdentity.fingerprint)
         XCTAssertEqual(rewrapped, 2)
         assertDossierError("notStaff") { try v.vault.unlock(bob) }
         assertDossierError("notStaff") { try self.reopen(v).unlock(bob) }
@@ -364,80 +364,80 @@ final class VaultTests: XCTestCase {
             XCTAssertThrowsError(try Sealing.open(current, purpose: .documentKey, id: id, vaultKey: oldVaultKey),
                                  "the removed member's old vault key still opens \(id)")
         }
-        let staff = try v.vault.unlock(v.founder).listStaff()
+        let staff = try v.vault.unlock(v.founder).staff.list()
         XCTAssertNotNil(staff.first { $0.id == bob.publicIdentity.fingerprint }?.removedAt, "Bob should be listed as removed")
         XCTAssertNil(staff.first { $0.id == v.founder.publicIdentity.fingerprint }?.removedAt)
 
         // The remaining staff still retrieve everything byte-exact, from a reopened vault too.
         let alice = try reopen(v).unlock(v.founder)
         let out = v.folder.file("alice.out")
-        _ = try alice.retrieve(old.id, to: out)
+        _ = try alice.documents.retrieve(old.id, to: out)
         XCTAssertEqual(try sha256(ofFile: out), digest)
         let out2 = v.folder.file("alice2.out")
-        _ = try alice.retrieve(bobDoc.id, to: out2)
+        _ = try alice.documents.retrieve(bobDoc.id, to: out2)
         XCTAssertEqual(try readFile(out2), Data("deposited by bob".utf8))
-        XCTAssertEqual(try alice.document(old.id).metadata?.title, "Old document")
+        XCTAssertEqual(try alice.documents.document(old.id).metadata?.title, "Old document")
 
         // A removed identity cannot come back, and cannot be removed twice.
-        assertDossierError("invalidArgument") { try alice.addStaff(bob.publicIdentity, name: "Bob") }
-        assertDossierError("unknownStaff") { try alice.removeStaff(bob.publicIdentity.fingerprint) }
+        assertDossierError("invalidArgument") { try alice.staff.add(bob.publicIdentity, name: "Bob") }
+        assertDossierError("unknownStaff") { try alice.staff.remove(bob.publicIdentity.fingerprint) }
     }
 
     func testRemovingTheLastStaffMemberIsRefused() throws {
         let v = try makeVault()
         let fp = v.founder.publicIdentity.fingerprint
         let logBefore = try rawLog(v).count
-        assertDossierError("lastStaffMember") { try v.session.removeStaff(fp) }
-        assertDossierError("lastStaffMember") { try v.session.removeStaff(fp.lowercased().replacingOccurrences(of: "-", with: "")) }
+        assertDossierError("lastStaffMember") { try v.session.staff.remove(fp) }
+        assertDossierError("lastStaffMember") { try v.session.staff.remove(fp.lowercased().replacingOccurrences(of: "-", with: "")) }
         XCTAssertNoThrow(try v.vault.unlock(v.founder))
         XCTAssertEqual(try rawLog(v).count, logBefore)
-        assertDossierError("unknownStaff") { try v.session.removeStaff("AAAA-BBBB-CCCC-DDDD") }
-        assertDossierError("unknownStaff") { try v.session.removeStaff("not a fingerprint") }
+        assertDossierError("unknownStaff") { try v.session.staff.remove("AAAA-BBBB-CCCC-DDDD") }
+        assertDossierError("unknownStaff") { try v.session.staff.remove("not a fingerprint") }
     }
 
     func testStaffCanRemoveThemselvesWhileOthersRemain() throws {
         let v = try makeVault()
         let bob = TestIdentity.make("bob")
-        _ = try v.session.addStaff(bob.publicIdentity, name: "Bob")
-        try v.session.removeStaff(v.founder.publicIdentity.fingerprint)
+        _ = try v.session.staff.add(bob.publicIdentity, name: "Bob")
+        try v.session.staff.remove(v.founder.publicIdentity.fingerprint)
         assertDossierError("notStaff") { try v.vault.unlock(v.founder) }
         let bobSession = try v.vault.unlock(bob)
-        assertDossierError("lastStaffMember") { try bobSession.removeStaff(bob.publicIdentity.fingerprint) }
+        assertDossierError("lastStaffMember") { try bobSession.staff.remove(bob.publicIdentity.fingerprint) }
     }
 
     func testRotateKeepsEverythingReadable() throws {
         let v = try makeVault()
         let bob = TestIdentity.make("bob")
-        _ = try v.session.addStaff(bob.publicIdentity, name: "Bob")
+        _ = try v.session.staff.add(bob.publicIdentity, name: "Bob")
         var digests: [String: Data] = [:]
         for i in 0..<3 {
             let input = v.folder.file("f\(i).bin")
             let digest = try generateFile(input, size: 70_000 * (i + 1), seed: "rotate-\(i)")
-            let doc = try XCTUnwrap(try v.session.deposit(depositRequest([input], title: "Doc \(i)", tags: ["r\(i)"], caseReference: "C-\(i)")).first)
+            let doc = try XCTUnwrap(try v.session.documents.deposit(depositRequest([input], title: "Doc \(i)", tags: ["r\(i)"], caseReference: "C-\(i)")).first)
             digests[doc.id] = digest
         }
-        let removed = try XCTUnwrap(try v.session.list().first)
-        try v.session.remove(removed.id, reason: "test")
+        let removed = try XCTUnwrap(try v.session.documents.list().first)
+        try v.session.documents.remove(removed.id, reason: "test")
         let organisationBefore = try v.session.organisationSigningKey().publicKey
         let keysBefore = try rawDatabase(v).read { db in try Data.fetchAll(db, sql: "SELECT key_sealed FROM documents WHERE key_sealed IS NOT NULL") }
 
-        XCTAssertEqual(try v.session.rotate(), 2, "two live documents' keys are re-wrapped")
+        XCTAssertEqual(try v.session.staff.rotate(), 2, "two live documents' keys are re-wrapped")
         let keysAfter = try rawDatabase(v).read { db in try Data.fetchAll(db, sql: "SELECT key_sealed FROM documents WHERE key_sealed IS NOT NULL") }
         XCTAssertEqual(keysAfter.count, 2)
         XCTAssertTrue(Set(keysBefore).isDisjoint(with: keysAfter), "rotation must re-wrap every document key")
 
         for identity in [v.founder, bob] {
             let s = try reopen(v).unlock(identity)
-            let docs = try s.list()
+            let docs = try s.documents.list()
             XCTAssertEqual(Set(docs.map(\.id)), Set(digests.keys).subtracting([removed.id]))
             for d in docs {
                 XCTAssertEqual(d.metadata?.title.hasPrefix("Doc "), true)
                 let out = v.folder.file("out-\(identity.publicIdentity.fingerprint)-\(d.id)")
-                _ = try s.retrieve(d.id, to: out)
+                _ = try s.documents.retrieve(d.id, to: out)
                 XCTAssertEqual(try sha256(ofFile: out), digests[d.id])
             }
-            XCTAssertEqual(try s.document(removed.id).isRemoved, true)
-            XCTAssertEqual(Set(try s.listStaff().map(\.name)), ["Alice Founder", "Bob"])
+            XCTAssertEqual(try s.documents.document(removed.id).isRemoved, true)
+            XCTAssertEqual(Set(try s.staff.list().map(\.name)), ["Alice Founder", "Bob"])
             XCTAssertEqual(try s.organisationSigningKey().publicKey, organisationBefore, "the organisation key must survive rotation")
         }
         XCTAssertEqual(try v.vault.verifyLogChain(), try rawLog(v).count)
@@ -448,23 +448,23 @@ final class VaultTests: XCTestCase {
     func testTheSessionThatRotatesKeepsWorkingUnderTheNewKey() throws {
         let v = try makeVault()
         let bob = TestIdentity.make("bob")
-        _ = try v.session.addStaff(bob.publicIdentity, name: "Bob")
+        _ = try v.session.staff.add(bob.publicIdentity, name: "Bob")
         let bobSealedKey = try XCTUnwrap(try rawDatabase(v).read { db in
             try Data.fetchOne(db, sql: "SELECT vault_key_sealed FROM staff WHERE fingerprint = ?", arguments: [bob.publicIdentity.fingerprint])
         })
         let oldVaultKey = try SealedBox.open(bobSealedKey, with: bob.encryption)
         let input = v.folder.file("in.txt")
         try writeFile(input, "before")
-        let before = try XCTUnwrap(try v.session.deposit(depositRequest([input], title: "Before")).first)
+        let before = try XCTUnwrap(try v.session.documents.deposit(depositRequest([input], title: "Before")).first)
 
-        try v.session.removeStaff(bob.publicIdentity.fingerprint)
+        try v.session.staff.remove(bob.publicIdentity.fingerprint)
 
         // The same session lists what it re-sealed…
-        XCTAssertNoThrow(try v.session.list(), "the rotating session can no longer read the vault")
-        XCTAssertEqual(try? v.session.document(before.id).metadata?.title, "Before")
+        XCTAssertNoThrow(try v.session.documents.list(), "the rotating session can no longer read the vault")
+        XCTAssertEqual(try? v.session.documents.document(before.id).metadata?.title, "Before")
         // …and what it deposits now is sealed under the new vault key, not the destroyed one.
         try writeFile(input, "after")
-        switch Result(catching: { try v.session.deposit(depositRequest([input], title: "After")) }) {
+        switch Result(catching: { try v.session.documents.deposit(depositRequest([input], title: "After")) }) {
         case .failure(let error):
             XCTFail("the rotating session cannot deposit any more: \(error)")
         case .success(let docs):
@@ -473,9 +473,9 @@ final class VaultTests: XCTestCase {
             XCTAssertThrowsError(try Sealing.open(sealed, purpose: .documentKey, id: after.id, vaultKey: oldVaultKey),
                                  "a document deposited after removing Bob is readable with Bob's old vault key")
             let fresh = try v.vault.unlock(v.founder)
-            XCTAssertEqual(try? fresh.document(after.id).metadata?.title, "After", "a fresh session cannot read the new document")
+            XCTAssertEqual(try? fresh.documents.document(after.id).metadata?.title, "After", "a fresh session cannot read the new document")
             let out = v.folder.file("after.out")
-            XCTAssertNoThrow(try fresh.retrieve(after.id, to: out))
+            XCTAssertNoThrow(try fresh.documents.retrieve(after.id, to: out))
         }
     }
 
@@ -485,16 +485,16 @@ final class VaultTests: XCTestCase {
     func testADepositBySessionOpenedBeforeAnotherRotationIsReadableOrRefused() throws {
         let v = try makeVault()
         let early = try reopen(v).unlock(v.founder)       // e.g. a long deposit in another process
-        try v.session.rotate()
+        try v.session.staff.rotate()
         let input = v.folder.file("late.txt")
         try writeFile(input, "deposited with a stale vault key")
-        switch Result(catching: { try early.deposit(depositRequest([input], title: "Late")) }) {
+        switch Result(catching: { try early.documents.deposit(depositRequest([input], title: "Late")) }) {
         case .success(let docs):
             let doc = try XCTUnwrap(docs.first)
             let fresh = try reopen(v).unlock(v.founder)
-            XCTAssertEqual(try? fresh.document(doc.id).metadata?.title, "Late", "the deposit committed a document nobody can read")
+            XCTAssertEqual(try? fresh.documents.document(doc.id).metadata?.title, "Late", "the deposit committed a document nobody can read")
             let out = v.folder.file("late.out")
-            XCTAssertNoThrow(try fresh.retrieve(doc.id, to: out))
+            XCTAssertNoThrow(try fresh.documents.retrieve(doc.id, to: out))
         case .failure:
             // Refused: then nothing at all is stored.
             XCTAssertEqual(try documentRowCount(v), 0)
@@ -507,14 +507,14 @@ final class VaultTests: XCTestCase {
     func testASessionOfRemovedStaffCannotDepositAfterTheRemoval() throws {
         let v = try makeVault()
         let bob = TestIdentity.make("bob")
-        _ = try v.session.addStaff(bob.publicIdentity, name: "Bob")
+        _ = try v.session.staff.add(bob.publicIdentity, name: "Bob")
         let bobSession = try reopen(v).unlock(bob)
-        try v.session.removeStaff(bob.publicIdentity.fingerprint)
+        try v.session.staff.remove(bob.publicIdentity.fingerprint)
         let input = v.folder.file("bob.txt")
         try writeFile(input, "planted by a removed member")
         let logBefore = try rawLog(v).count
         do {
-            _ = try bobSession.deposit(depositRequest([input], title: "Planted"))
+            _ = try bobSession.documents.deposit(depositRequest([input], title: "Planted"))
             XCTFail("a removed staff member deposited through an old session")
         } catch {
             // Refused as not staff, or as holding a superseded vault key (a retry then says not staff).
@@ -538,7 +538,7 @@ final class VaultTests: XCTestCase {
         func one(_ name: String, _ kind: DocumentKind, _ title: String, _ lang: String, _ caseRef: String?, tags: [String] = [], jurisdiction: String? = nil) throws -> Document {
             let path = v.folder.file(name)
             try writeFile(path, "content of \(name)")
-            return try XCTUnwrap(try v.session.deposit(depositRequest([path], kind: kind, title: title, language: lang, tags: tags,
+            return try XCTUnwrap(try v.session.documents.deposit(depositRequest([path], kind: kind, title: title, language: lang, tags: tags,
                                                                       jurisdiction: jurisdiction, caseReference: caseRef)).first)
         }
         let a = try one("prison-report.pdf", .expertReport, "Prison conditions in Tashkent", "en", "EXT-2026-014", tags: ["detention"], jurisdiction: "Uzbekistan")
@@ -552,20 +552,20 @@ final class VaultTests: XCTestCase {
         let v = try makeVault()
         let (a, b, c, d) = try depositFixtures(v)
         let s = v.session
-        XCTAssertEqual(Set(try s.list().map(\.id)), [a.id, b.id, c.id, d.id])
-        XCTAssertEqual(Set(try s.list(DocumentFilter(kind: .witnessTestimony)).map(\.id)), [b.id, c.id])
-        XCTAssertEqual(try s.list(DocumentFilter(kind: .assuranceRebuttal)).map(\.id), [])
-        XCTAssertEqual(Set(try s.list(DocumentFilter(caseReference: "EXT-2026-014")).map(\.id)), [a.id, c.id])
-        XCTAssertEqual(try s.list(DocumentFilter(caseReference: "EXT-2026-015")).map(\.id), [b.id])
-        XCTAssertEqual(try s.list(DocumentFilter(caseReference: "EXT-2026")).map(\.id), [], "a case reference matches whole")
-        XCTAssertEqual(Set(try s.list(DocumentFilter(language: "en")).map(\.id)), [a.id, c.id])
-        XCTAssertEqual(Set(try s.list(DocumentFilter(language: "EN")).map(\.id)), [a.id, c.id], "tags are compared canonically")
-        XCTAssertEqual(try s.list(DocumentFilter(language: "zh-hans")).map(\.id), [d.id])
-        XCTAssertEqual(try s.list(DocumentFilter(kind: .witnessTestimony, caseReference: "EXT-2026-014", language: "en")).map(\.id), [c.id])
-        XCTAssertEqual(try s.list(DocumentFilter(kind: .witnessTestimony, language: "zh-Hans")).map(\.id), [])
-        assertDossierError("invalidLanguageTag") { try s.list(DocumentFilter(language: "english!")) }
+        XCTAssertEqual(Set(try s.documents.list().map(\.id)), [a.id, b.id, c.id, d.id])
+        XCTAssertEqual(Set(try s.documents.list(DocumentFilter(kind: .witnessTestimony)).map(\.id)), [b.id, c.id])
+        XCTAssertEqual(try s.documents.list(DocumentFilter(kind: .assuranceRebuttal)).map(\.id), [])
+        XCTAssertEqual(Set(try s.documents.list(DocumentFilter(caseReference: "EXT-2026-014")).map(\.id)), [a.id, c.id])
+        XCTAssertEqual(try s.documents.list(DocumentFilter(caseReference: "EXT-2026-015")).map(\.id), [b.id])
+        XCTAssertEqual(try s.documents.list(DocumentFilter(caseReference: "EXT-2026")).map(\.id), [], "a case reference matches whole")
+        XCTAssertEqual(Set(try s.documents.list(DocumentFilter(language: "en")).map(\.id)), [a.id, c.id])
+        XCTAssertEqual(Set(try s.documents.list(DocumentFilter(language: "EN")).map(\.id)), [a.id, c.id], "tags are compared canonically")
+        XCTAssertEqual(try s.documents.list(DocumentFilter(language: "zh-hans")).map(\.id), [d.id])
+        XCTAssertEqual(try s.documents.list(DocumentFilter(kind: .witnessTestimony, caseReference: "EXT-2026-014", language: "en")).map(\.id), [c.id])
+        XCTAssertEqual(try s.documents.list(DocumentFilter(kind: .witnessTestimony, language: "zh-Hans")).map(\.id), [])
+        assertDossierError("invalidLanguageTag") { try s.documents.list(DocumentFilter(language: "english!")) }
         // Metadata comes back decrypted.
-        let listed = try XCTUnwrap(try s.list(DocumentFilter(kind: .expertReport)).first)
+        let listed = try XCTUnwrap(try s.documents.list(DocumentFilter(kind: .expertReport)).first)
         XCTAssertEqual(listed.metadata, DocumentMetadata(title: "Prison conditions in Tashkent", fileName: "prison-report.pdf",
                                                          tags: ["detention"], jurisdiction: "Uzbekistan", caseReference: "EXT-2026-014"))
     }
@@ -574,20 +574,20 @@ final class VaultTests: XCTestCase {
         let v = try makeVault()
         let (a, b, c, _) = try depositFixtures(v)
         let s = v.session
-        XCTAssertEqual(try s.search(["prison"]).map(\.id), [a.id])
-        XCTAssertEqual(try s.search(["PRISON", "tashkent"]).map(\.id), [a.id])
-        XCTAssertEqual(try s.search(["prison tashkent"]).map(\.id), [a.id], "words inside one argument count separately")
-        XCTAssertEqual(try s.search(["prison", "guard"]).map(\.id), [], "every word must occur")
-        XCTAssertEqual(Set(try s.search(["ext-2026-014"]).map(\.id)), [a.id, c.id], "the case reference is searched")
-        XCTAssertEqual(try s.search(["uzbekistan"]).map(\.id), [a.id], "the jurisdiction is searched")
-        XCTAssertEqual(try s.search(["DETENTION"]).map(\.id), [a.id], "tags are searched")
-        XCTAssertEqual(try s.search(["temoignage.txt"]).map(\.id), [b.id], "the file name is searched")
-        XCTAssertEqual(try s.search(["TÉMOIGNAGE"]).map(\.id), [b.id], "non-ASCII is case-insensitive too")
-        XCTAssertEqual(try s.search(["nothing-like-this"]).map(\.id), [])
-        assertDossierError("invalidArgument") { try s.search([]) }
-        assertDossierError("invalidArgument") { try s.search(["  "]) }
-        try s.remove(a.id, reason: "withdrawn")
-        XCTAssertEqual(try s.search(["prison"]).map(\.id), [], "a removed document is not found")
+        XCTAssertEqual(try s.documents.search(["prison"]).map(\.id), [a.id])
+        XCTAssertEqual(try s.documents.search(["PRISON", "tashkent"]).map(\.id), [a.id])
+        XCTAssertEqual(try s.documents.search(["prison tashkent"]).map(\.id), [a.id], "words inside one argument count separately")
+        XCTAssertEqual(try s.documents.search(["prison", "guard"]).map(\.id), [], "every word must occur")
+        XCTAssertEqual(Set(try s.documents.search(["ext-2026-014"]).map(\.id)), [a.id, c.id], "the case reference is searched")
+        XCTAssertEqual(try s.documents.search(["uzbekistan"]).map(\.id), [a.id], "the jurisdiction is searched")
+        XCTAssertEqual(try s.documents.search(["DETENTION"]).map(\.id), [a.id], "tags are searched")
+        XCTAssertEqual(try s.documents.search(["temoignage.txt"]).map(\.id), [b.id], "the file name is searched")
+        XCTAssertEqual(try s.documents.search(["TÉMOIGNAGE"]).map(\.id), [b.id], "non-ASCII is case-insensitive too")
+        XCTAssertEqual(try s.documents.search(["nothing-like-this"]).map(\.id), [])
+        assertDossierError("invalidArgument") { try s.documents.search([]) }
+        assertDossierError("invalidArgument") { try s.documents.search(["  "]) }
+        try s.documents.remove(a.id, reason: "withdrawn")
+        XCTAssertEqual(try s.documents.search(["prison"]).map(\.id), [], "a removed document is not found")
     }
 
     func testRemoveKeepsATombstoneAndDestroysKeyAndContent() throws {
@@ -600,12 +600,12 @@ final class VaultTests: XCTestCase {
         // Positive control: before removal the wrapped key is in the vault's files.
         XCTAssertTrue(regularFiles(under: v.path).contains { contains((try? readFile($0)) ?? Data(), keySealed) })
 
-        assertDossierError("invalidArgument") { try s.remove(a.id, reason: "  ") }
-        XCTAssertFalse(try s.document(a.id).isRemoved)
+        assertDossierError("invalidArgument") { try s.documents.remove(a.id, reason: "  ") }
+        XCTAssertFalse(try s.documents.document(a.id).isRemoved)
         XCTAssertTrue(fileExists(blob))
 
-        try s.remove(a.id, reason: "withdrawn by the witness")
-        let tomb = try s.document(a.id)
+        try s.documents.remove(a.id, reason: "withdrawn by the witness")
+        let tomb = try s.documents.document(a.id)
         XCTAssertTrue(tomb.isRemoved)
         XCTAssertNil(tomb.metadata)
         XCTAssertEqual(tomb.removedBy, v.founder.publicIdentity.fingerprint)
@@ -616,8 +616,8 @@ final class VaultTests: XCTestCase {
         XCTAssertNil(blobPath(v, a.id))
         XCTAssertNotNil(blobPath(v, b.id), "other blobs stay")
 
-        XCTAssertFalse(try s.list().map(\.id).contains(a.id))
-        XCTAssertTrue(try s.list(DocumentFilter(includeRemoved: true)).map(\.id).contains(a.id))
+        XCTAssertFalse(try s.documents.list().map(\.id).contains(a.id))
+        XCTAssertTrue(try s.documents.list(DocumentFilter(includeRemoved: true)).map(\.id).contains(a.id))
         let row = try XCTUnwrap(try rawDatabase(v).read { db in try Row.fetchOne(db, sql: "SELECT * FROM documents WHERE id = ?", arguments: [a.id]) })
         XCTAssertTrue((row["key_sealed"] as DatabaseValue).isNull, "the document key must be destroyed")
         XCTAssertTrue((row["metadata_sealed"] as DatabaseValue).isNull, "the metadata must be destroyed")
@@ -627,13 +627,13 @@ final class VaultTests: XCTestCase {
         }
 
         let output = v.folder.file("removed.out")
-        assertDossierError("documentRemoved") { try s.retrieve(a.id, to: output) }
+        assertDossierError("documentRemoved") { try s.documents.retrieve(a.id, to: output) }
         XCTAssertFalse(fileExists(output))
-        assertDossierError("documentRemoved") { try s.remove(a.id, reason: "again") }
-        assertDossierError("unknownDocument") { try s.remove("doc-aaaaaaaaaaaaa", reason: "no such") }
+        assertDossierError("documentRemoved") { try s.documents.remove(a.id, reason: "again") }
+        assertDossierError("unknownDocument") { try s.documents.remove("doc-aaaaaaaaaaaaa", reason: "no such") }
         // The other document is untouched.
         let out = v.folder.file("b.out")
-        _ = try s.retrieve(b.id, to: out)
+        _ = try s.documents.retrieve(b.id, to: out)
         XCTAssertEqual(try readFile(out), Data("content of temoignage.txt".utf8))
     }
 
@@ -645,7 +645,7 @@ final class VaultTests: XCTestCase {
             try Vault.create(at: v.path, organisation: "test.example/other", founder: v.founder, founderName: "A", clock: testClock)
         }
         XCTAssertEqual(try v.vault.organisation().name, "test.example/dossier", "the existing vault must be untouched")
-        XCTAssertNoThrow(try v.vault.unlock(v.founder).list())
+        XCTAssertNoThrow(try v.vault.unlock(v.founder).documents.list())
 
         let busy = v.folder.file("not-empty")
         try FileManager.default.createDirectory(atPath: busy, withIntermediateDirectories: false)
@@ -680,7 +680,7 @@ final class VaultTests: XCTestCase {
         let v = try makeVault()
         let input = v.folder.file("in.txt")
         try writeFile(input, "x")
-        _ = try v.session.deposit(depositRequest([input]))
+        _ = try v.session.documents.deposit(depositRequest([input]))
         let shards = Set(blobFiles(v).map { ($0 as NSString).deletingLastPathComponent })
         let paths = [v.path, v.blobsPath, v.databasePath] + shards.sorted() + blobFiles(v)
         for path in paths {
@@ -696,7 +696,7 @@ final class VaultTests: XCTestCase {
         let v = try makeVault()
         let input = v.folder.file("in.txt")
         try writeFile(input, "x")
-        _ = try v.session.deposit(depositRequest([input]))
+        _ = try v.session.documents.deposit(depositRequest([input]))
         for suffix in ["-wal", "-shm"] where fileExists(v.databasePath + suffix) {
             let mode = permissionBits(v.databasePath + suffix)
             XCTAssertEqual(mode & 0o077, 0, "vault.sqlite\(suffix) has mode \(String(mode, radix: 8)); vault.sqlite has \(String(permissionBits(v.databasePath), radix: 8))")

@@ -13,7 +13,7 @@ final class VerificationStateTests: XCTestCase {
         let v = try makeAuditVault()
         try v.deposit("first")
         try v.deposit("second")
-        _ = try v.session.addStaff(auditIdentity("bob").publicIdentity, name: "Bob")
+        _ = try v.session.staff.add(auditIdentity("bob").publicIdentity, name: "Bob")
         let bob = try v.vault.unlock(auditIdentity("bob"))
         try v.deposit("by Bob", by: bob)
         _ = try v.checkpoint()

@@ -82,7 +82,7 @@ final class KeyReleaseServerTests: XCTestCase {
         let doc = try w.document()
         let (counselID, counsel) = try w.counsel("carla")
         let (grant, path) = try w.onlinePackage([doc], to: [counsel])
-        _ = try w.session.revoke(grant.id, reason: "assurances withdrawn")
+        _ = try w.session.sharing.revoke(grant.id, reason: "assurances withdrawn")
 
         let out = try w.folder()
         let error = caught { _ = try w.open(path, as: counselID, into: out) }
@@ -215,12 +215,12 @@ final class KeyReleaseServerTests: XCTestCase {
         let (identity, counsel) = try w.counsel("una")
         let (grant, path) = try w.onlinePackage([doc], to: [counsel], days: 3)
         // Vetting now ends before the grant's window does.
-        _ = try w.session.vetCounsel(counsel.id, until: w.clock.now().addingTimeInterval(86400), note: nil)
+        _ = try w.session.sharing.vetCounsel(counsel.id, until: w.clock.now().addingTimeInterval(86400), note: nil)
         let rule = "kinds.expert-report.require_vetted"
 
-        let granted = caught { _ = try w.session.grant(GrantRequest(documents: [doc.id], counsel: [counsel.id], window: .duration(seconds: 3 * 86400), online: w.url)) }
+        let granted = caught { _ = try w.session.sharing.grant(GrantRequest(documents: [doc.id], counsel: [counsel.id], window: .duration(seconds: 3 * 86400), online: w.url)) }
         guard case .policyDenied(let grantRule, _)? = granted else { return XCTFail("got \(String(describing: granted))") }
-        let packaged = caught { _ = try w.session.makePackage(grant: grant.id, to: w.root + "/refused.dpkg") }
+        let packaged = caught { _ = try w.session.sharing.makePackage(grant: grant.id, to: w.root + "/refused.dpkg") }
         guard case .policyDenied(let packageRule, _)? = packaged else { return XCTFail("got \(String(describing: packaged))") }
         w.clock.advance(2 * 86400)
         XCTAssertEqual(refusal(caught { _ = try w.open(path, as: identity) }), "not-vetted")
@@ -239,10 +239,10 @@ final class KeyReleaseServerTests: XCTestCase {
         let (a, ca) = try w.counsel("nia")
         let (b, cb) = try w.counsel("oto")
         let (_, path) = try w.onlinePackage([doc], to: [ca, cb])
-        _ = try w.session.suspendCounsel(ca.id, reason: "bar membership lapsed")
+        _ = try w.session.sharing.suspendCounsel(ca.id, reason: "bar membership lapsed")
         XCTAssertEqual(refusal(caught { _ = try w.open(path, as: a) }), "suspended")
         // Vetting shortened to end in an hour; two hours later the service refuses.
-        _ = try w.session.vetCounsel(cb.id, until: w.clock.now().addingTimeInterval(3600), note: nil)
+        _ = try w.session.sharing.vetCounsel(cb.id, until: w.clock.now().addingTimeInterval(3600), note: nil)
         w.clock.advance(7200)
         XCTAssertEqual(refusal(caught { _ = try w.open(path, as: b) }), "not-vetted")
         XCTAssertEqual(try w.entries("open").count, 0)
@@ -275,17 +275,17 @@ final class KeyReleaseServerTests: XCTestCase {
         let witness = try w.document(.witnessTestimony)
         let (_, c) = try w.counsel("quin")
         // The default policy allows a witness testimony 3 openings per counsel.
-        let denied = caught { _ = try w.session.grant(GrantRequest(documents: [witness.id], counsel: [c.id], window: .duration(seconds: 86400),
+        let denied = caught { _ = try w.session.sharing.grant(GrantRequest(documents: [witness.id], counsel: [c.id], window: .duration(seconds: 86400),
                                                                     online: w.url, maxOpens: 5)) }
         guard case .policyDenied(let rule, _)? = denied else { return XCTFail("expected a policy denial, got \(String(describing: denied))") }
         XCTAssertEqual(rule, "kinds.witness-testimony.max_opens")
-        let g = try w.session.grant(GrantRequest(documents: [witness.id], counsel: [c.id], window: .duration(seconds: 86400), online: w.url))
+        let g = try w.session.sharing.grant(GrantRequest(documents: [witness.id], counsel: [c.id], window: .duration(seconds: 86400), online: w.url))
         XCTAssertEqual(g.maxOpens, 3)
         // An expert report granted offline and packaged online gets no limit from the policy (0).
         let report = try w.document(.expertReport)
-        let offline = try w.session.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .duration(seconds: 86400)))
+        let offline = try w.session.sharing.grant(GrantRequest(documents: [report.id], counsel: [c.id], window: .duration(seconds: 86400)))
         XCTAssertNil(offline.onlineURL)
-        let summary = try w.session.makePackage(grant: offline.id, to: w.root + "/late-online.dpkg", online: w.url)
+        let summary = try w.session.sharing.makePackage(grant: offline.id, to: w.root + "/late-online.dpkg", online: w.url)
         XCTAssertEqual(summary.online, w.url)
         XCTAssertEqual(try w.manifest(w.root + "/late-online.dpkg").online, w.url)
     }
@@ -399,7 +399,7 @@ final class KeyReleaseServerTests: XCTestCase {
         let (_, path) = try w.onlinePackage([doc], to: [counsel])
         // Another process (another session on the same folder) rotates the key.
         let other = try Vault.open(at: w.root + "/vault", clock: w.clock).unlock(w.staff)
-        _ = try other.rotate()
+        _ = try other.staff.rotate()
         XCTAssertEqual(try w.open(path, as: counselID).count, 1)
     }
 }

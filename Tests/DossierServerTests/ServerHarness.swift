@@ -97,24 +97,24 @@ final class OnlineWorld {
     func document(_ kind: DocumentKind = .expertReport, name: String = "report.txt", content: Data = Data("the report\n".utf8)) throws -> Document {
         let path = try folder() + "/" + name
         guard FileManager.default.createFile(atPath: path, contents: content) else { throw POSIXError(.EIO) }
-        return try session.deposit(DepositRequest(files: [path], kind: kind, title: "A document", language: "en"))[0]
+        return try session.documents.deposit(DepositRequest(files: [path], kind: kind, title: "A document", language: "en"))[0]
     }
 
     /// Registered and vetted counsel.
     func counsel(_ name: String) throws -> (identity: SecretIdentity, counsel: Counsel) {
         let id = SecretIdentity.generate(using: DeterministicRandom(seed: "online/counsel/" + name))
-        var c = try session.addCounsel(id.publicIdentity, details: .init(name: name))
-        c = try session.vetCounsel(c.id, until: clock.now().addingTimeInterval(60 * 86400), note: nil)
+        var c = try session.sharing.addCounsel(id.publicIdentity, details: .init(name: name))
+        c = try session.sharing.vetCounsel(c.id, until: clock.now().addingTimeInterval(60 * 86400), note: nil)
         return (id, c)
     }
 
     /// An online grant and its package.
     func onlinePackage(_ docs: [Document], to counsel: [Counsel], days: Int = 3, maxOpens: Int? = nil) throws -> (grant: Grant, path: String) {
-        let g = try session.grant(GrantRequest(documents: docs.map(\.id), counsel: counsel.map(\.id), window: .duration(seconds: days * 86400),
+        let g = try session.sharing.grant(GrantRequest(documents: docs.map(\.id), counsel: counsel.map(\.id), window: .duration(seconds: days * 86400),
                                                online: url, maxOpens: maxOpens))
         counter += 1
         let path = root + "/package-\(counter).dpkg"
-        _ = try session.makePackage(grant: g.id, to: path)
+        _ = try session.sharing.makePackage(grant: g.id, to: path)
         return (g, path)
     }
 

@@ -23,7 +23,7 @@ extension AuditRecord {
     }
 }
 
-extension StaffSession {
+extension StaffSession.Audit {
     /// Adds to each record the title of every document (`(removed)` for a crypto-shredded one)
     /// and the name of every counsel it names. A subject the vault does not know is reported in
     /// `unresolved`, not dropped in silence; any other failure of the vault is thrown, so that a
@@ -36,9 +36,9 @@ extension StaffSession {
             guard tried.insert(subject).inserted else { return }
             do throws(DossierError) {
                 if subject.hasPrefix("doc:") {
-                    names[subject] = try document(String(subject.dropFirst(4))).metadata?.title ?? "(removed)"
+                    names[subject] = try session.documents.document(String(subject.dropFirst(4))).metadata?.title ?? "(removed)"
                 } else if subject.hasPrefix("counsel:") {
-                    names[subject] = try counsel(String(subject.dropFirst(8))).details.name
+                    names[subject] = try session.sharing.counsel(String(subject.dropFirst(8))).details.name
                 }
             } catch {
                 switch error {

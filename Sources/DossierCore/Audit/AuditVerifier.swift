@@ -229,11 +229,11 @@ extension Vault {
     }
 }
 
-extension StaffSession {
+extension StaffSession.Audit {
     /// Signs a checkpoint of the whole log with the organisation key and keeps it in the vault.
     public func checkpoint() throws(DossierError) -> String {
         let org = try vault.organisation()
-        let key = try organisationSigningKey()
+        let key = try session.organisationSigningKey()
         let now = vault.clock.now()
         return try write { tx in
             let entries = try tx.logEntries().map(\.bytes)

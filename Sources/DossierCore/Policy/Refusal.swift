@@ -1,6 +1,6 @@
 import Foundation
 
-extension StaffSession {
+extension StaffSession.Sharing {
     /// Asks `AccessPolicy` about `request`; a denial is logged (a `deny` entry naming the rule,
     /// with `subjects` and what the denial concerns) and thrown. The one deny path of grant,
     /// approve and package; the key-release service logs in its own batch transaction.

@@ -10,7 +10,7 @@ extension Vault {
     }
 }
 
-extension StaffSession {
+extension StaffSession.Sharing {
     /// Replaces the vault's policy after validating it; the change is logged with the text's hash.
     public func setPolicy(_ text: String, source: String) throws(DossierError) -> Policy {
         let policy = try Policy.parse(text, source: source)

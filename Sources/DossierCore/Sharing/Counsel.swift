@@ -54,7 +54,7 @@ public enum CalendarDate {
     }
 }
 
-extension StaffSession {
+extension StaffSession.Sharing {
     /// Registers counsel by their public identity.
     public func addCounsel(_ identity: PublicIdentity, details: Counsel.Details) throws(DossierError) -> Counsel {
         let name = details.name.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -148,7 +148,9 @@ extension StaffSession {
                        addedAt: row.addedAt, vettedUntil: row.vettedUntil, vettingNote: try text(row.vettingNoteSealed, "/vetting"),
                        suspendedAt: row.suspendedAt, suspensionReason: try text(row.suspensionReasonSealed, "/suspension"))
     }
+}
 
+extension StaffSession {
     func sealJSON<T: Encodable>(_ value: T, purpose: Sealing.Purpose, id: String) throws(DossierError) -> Data {
         var json: Data
         do { json = try JSONEncoder().encode(value) } catch { throw .invalidArgument("cannot encode \(purpose.rawValue)") }

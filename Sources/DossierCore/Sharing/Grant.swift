@@ -62,7 +62,7 @@ struct GrantDetails: Codable {
     var purpose: String?
 }
 
-extension StaffSession {
+extension StaffSession.Sharing {
     /// Checks the policy and records a grant: active at once, or pending until enough other
     /// staff approve. A denial is logged, then thrown as `.policyDenied` naming the rule.
     public func grant(_ request: GrantRequest) throws(DossierError) -> Grant {
@@ -76,7 +76,7 @@ extension StaffSession {
         let now = vault.clock.now()
         var docs: [Document] = []
         for id in request.documents {
-            let d = try document(id)
+            let d = try session.documents.document(id)
             if !docs.contains(where: { $0.id == d.id }) { docs.append(d) }
         }
         var recipients: [Counsel] = []

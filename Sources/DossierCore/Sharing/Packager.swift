@@ -13,7 +13,7 @@ public struct PackageSummary: Codable, Sendable {
     public let online: String?
 }
 
-extension StaffSession {
+extension StaffSession.Sharing {
     /// Writes the package for an active grant: a signed manifest, one sealed stanza per
     /// recipient, each document re-encrypted under a fresh package key, and the sealed document
     /// list. Storage keys never leave the vault. The export is logged before the file appears.
@@ -30,7 +30,7 @@ extension StaffSession {
         let onlineURL = online ?? g.onlineURL
         let now = vault.clock.now()
         let recipients = try counsel(ids: g.recipients)
-        let docs = try g.documents.map { d throws(DossierError) in try document(d) }
+        let docs = try g.documents.map { d throws(DossierError) in try session.documents.document(d) }
         let policy = try vault.policy()
         // Everything is decided again now: the grant's state and window, removals, suspension,
         // and vetting, which may have been shortened since the grant.
@@ -38,7 +38,7 @@ extension StaffSession {
                                recipients: recipients.map(\.accessFacts), online: onlineURL), subjects: ["grant:" + grantID])
 
         let org = try vault.organisation()
-        let orgKey = try organisationSigningKey()
+        let orgKey = try session.organisationSigningKey()
         let packageID = Identifier.make(prefix: "pkg", random: vault.random)
         let packageKey = SecureBytes(randomCount: KeyDerivation.keyBytes, using: vault.random)
         let manifest = PackageManifest(

@@ -2,7 +2,7 @@ import DossierCrypto
 import Foundation
 
 /// Depositing, finding, retrieving and removing documents.
-extension StaffSession {
+extension StaffSession.Documents {
     /// Encrypts each file into the blob store, then records them all in one transaction with
     /// one log entry each. On any failure nothing is recorded and no blob is left.
     public func deposit(_ request: DepositRequest) throws(DossierError) -> [Document] {
@@ -34,7 +34,7 @@ extension StaffSession {
                                             jurisdiction: blank(request.jurisdiction), caseReference: blank(request.caseReference))
                 pending.append(Pending(id: id, size: size,
                                        keySealed: try DocumentSecret.seal(key: key, contentHash: hash, id: id, vaultKey: vaultKey, random: vault.random),
-                                       metaSealed: try sealMetadata(meta, id: id)))
+                                       metaSealed: try session.sealMetadata(meta, id: id)))
             }
             // Every blob durable before a row names it; one flush for the whole deposit.
             try vault.blobs.makeDurable(ids: written)
@@ -55,28 +55,12 @@ extension StaffSession {
         return try pending.map { p throws(DossierError) in try document(p.id) }
     }
 
-    func sealMetadata(_ meta: DocumentMetadata, id: String) throws(DossierError) -> Data {
-        // Sealed from guarded memory, and the one plain copy wiped: no unwiped copy is left.
-        var plain = meta.encoded()
-        let secret = SecureBytes(copying: plain)
-        plain.withUnsafeMutableBytes { secureZero($0) }
-        return try Sealing.seal(secret, purpose: .metadata, id: id, vaultKey: vaultKey, random: vault.random)
-    }
-
-    func openMetadata(_ sealed: Data, id: String) throws(DossierError) -> DocumentMetadata {
-        let plain = try Sealing.open(sealed, purpose: .metadata, id: id, vaultKey: vaultKey)
-        guard let meta = plain.withUnsafeBytes({ DocumentMetadata.decode($0) }) else {
-            throw .integrity("the metadata of \(id) is unreadable")
-        }
-        return meta
-    }
-
     private func makeDocument(_ row: DocumentRecord) throws(DossierError) -> Document {
         let id = row.id
         guard let kind = DocumentKind(rawValue: row.kind) else { throw .integrity("document \(id) has an unknown kind") }
         return Document(id: id, kind: kind, language: row.language, size: row.size,
                         depositedAt: row.depositedAt, depositedBy: row.depositedBy,
-                        metadata: try row.metadataSealed.map { s throws(DossierError) in try openMetadata(s, id: id) },
+                        metadata: try row.metadataSealed.map { s throws(DossierError) in try session.openMetadata(s, id: id) },
                         removedAt: row.removedAt, removedBy: row.removedBy)
     }
 
@@ -106,7 +90,7 @@ extension StaffSession {
     private func readListing<S: ListingSink>(_ query: ListingQuery, connections: Int?, probe: ListingProbe? = nil,
                                              sink: () -> S) throws(DossierError) -> [S] {
         try vault.store.listDocuments(query, opener: MetadataOpener(vaultKey: vaultKey, condition: query.condition),
-                                      connections: connections, probe: probe, check: checkGeneration, sink: sink)
+                                      connections: connections, probe: probe, check: { try session.checkGeneration($0) }, sink: sink)
     }
 
     /// The lines `list` prints to a pipe or file for `filter` (tab-separated fields, docs in
@@ -208,7 +192,7 @@ extension StaffSession {
     }
 }
 
-extension StaffSession {
+extension StaffSession.Documents {
     /// Benchmarks only (`Benchmarks/DossierBench`): records `count` documents without content,
     /// in one transaction, so that `list` and `search` can be timed over a large catalogue without
     /// encrypting and flushing 100,000 files. Each row has a sealed key and sealed metadata exactly
@@ -227,9 +211,27 @@ extension StaffSession {
                 try tx.insertDocument(DocumentRecord(
                     id: id, kind: d.kind.rawValue, language: d.language, size: d.size,
                     depositedAt: Timestamp.format(start.addingTimeInterval(Double(i) / 1000)), depositedBy: actor,
-                    metadataSealed: try sealMetadata(d.metadata, id: id),
+                    metadataSealed: try session.sealMetadata(d.metadata, id: id),
                     keySealed: try Sealing.seal(key, purpose: .documentKey, id: id, vaultKey: vaultKey, random: vault.random)))
             }
         }
+    }
+}
+
+extension StaffSession {
+    func sealMetadata(_ meta: DocumentMetadata, id: String) throws(DossierError) -> Data {
+        // Sealed from guarded memory, and the one plain copy wiped: no unwiped copy is left.
+        var plain = meta.encoded()
+        let secret = SecureBytes(copying: plain)
+        plain.withUnsafeMutableBytes { secureZero($0) }
+        return try Sealing.seal(secret, purpose: .metadata, id: id, vaultKey: vaultKey, random: vault.random)
+    }
+
+    func openMetadata(_ sealed: Data, id: String) throws(DossierError) -> DocumentMetadata {
+        let plain = try Sealing.open(sealed, purpose: .metadata, id: id, vaultKey: vaultKey)
+        guard let meta = plain.withUnsafeBytes({ DocumentMetadata.decode($0) }) else {
+            throw .integrity("the metadata of \(id) is unreadable")
+        }
+        return meta
     }
 }

@@ -21,9 +21,9 @@ enum StaffRoster {
     }
 }
 
-extension StaffSession {
+extension StaffSession.Staff {
     /// Adds a staff member: one sealed copy of the vault key for them.
-    public func addStaff(_ member: PublicIdentity, name: String) throws(DossierError) -> StaffMember {
+    public func add(_ member: PublicIdentity, name: String) throws(DossierError) -> StaffMember {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw .invalidArgument("a staff member needs a name (--name NAME)") }
         let fp = member.fingerprint
@@ -41,7 +41,7 @@ extension StaffSession {
     }
 
     /// Every staff member, current and removed.
-    public func listStaff() throws(DossierError) -> [StaffMember] {
+    public func list() throws(DossierError) -> [StaffMember] {
         let rows = try read { tx in try tx.allStaff() }
         var out: [StaffMember] = []
         for row in rows {
@@ -56,7 +56,7 @@ extension StaffSession {
     /// Removes a staff member and rotates the vault key, so the removed identity can no longer
     /// unlock the vault. Returns the number of document keys re-wrapped.
     @discardableResult
-    public func removeStaff(_ id: String) throws(DossierError) -> Int {
+    public func remove(_ id: String) throws(DossierError) -> Int {
         guard let fp = Fingerprint.normalise(id) else { throw .unknownStaff(id: id) }
         return try rotate(removing: fp)
     }
@@ -74,7 +74,7 @@ extension StaffSession {
                 try tx.retireStaff(removed, at: Timestamp.format(now))
             }
             let rewrapped = try reseal(tx, newKey: newKey)
-            try tx.setSetting(.vaultKeyGeneration, text: String(generation + 1))
+            try tx.setSetting(.vaultKeyGeneration, text: String(session.generation + 1))
             var details: [AuditEntry.Detail] = [.init("rewrapped-keys", String(rewrapped))]
             if removed != nil { details.append(.init("reason", "staff-removed")) }
             if let removed {
@@ -84,7 +84,7 @@ extension StaffSession {
             }
             return rewrapped
         }
-        adopt(vaultKey: newKey, generation: generation + 1)
+        session.adopt(vaultKey: newKey, generation: session.generation + 1)
         vault.store.purgeReplacedData()
         return count
     }

@@ -188,6 +188,52 @@ public final class StaffSession: @unchecked Sendable {
     }
 }
 
+// MARK: What staff do, one part each
+
+extension StaffSession {
+    /// Depositing, finding, retrieving and removing documents (Catalogue.swift).
+    public struct Documents: SessionPart { public let session: StaffSession }
+    /// Counsel, the policy, grants, approvals, revocations and packages (Sharing/).
+    public struct Sharing: SessionPart { public let session: StaffSession }
+    /// Staff members and the vault key (StaffRoster.swift).
+    public struct Staff: SessionPart { public let session: StaffSession }
+    /// Checkpoints of the log, and staff's view of it (Audit/).
+    public struct Audit: SessionPart { public let session: StaffSession }
+
+    /// Depositing, finding, retrieving and removing documents.
+    public var documents: Documents { Documents(session: self) }
+    /// Counsel, the policy, grants, approvals, revocations and packages.
+    public var sharing: Sharing { Sharing(session: self) }
+    /// Staff members and the vault key.
+    public var staff: Staff { Staff(session: self) }
+    /// Checkpoints of the log, and staff's view of it.
+    public var audit: Audit { Audit(session: self) }
+}
+
+/// One part of a staff session: it acts with the session's identity and vault key.
+public protocol SessionPart: Sendable {
+    /// The unlocked session this part acts for.
+    var session: StaffSession { get }
+}
+
+extension SessionPart {
+    var vault: Vault { session.vault }
+    var identity: SecretIdentity { session.identity }
+    var vaultKey: SecureBytes { session.vaultKey }
+    var actor: String { session.actor }
+
+    @discardableResult
+    func write<T>(_ body: (any StoreTransaction) throws -> T) throws(DossierError) -> T { try session.write(body) }
+    func read<T>(_ body: (any StoreTransaction) throws -> T) throws(DossierError) -> T { try session.read(body) }
+
+    func sealJSON<T: Encodable>(_ value: T, purpose: Sealing.Purpose, id: String) throws(DossierError) -> Data {
+        try session.sealJSON(value, purpose: purpose, id: id)
+    }
+    func openJSON<T: Decodable>(_ sealed: Data, purpose: Sealing.Purpose, id: String) throws(DossierError) -> T {
+        try session.openJSON(sealed, purpose: purpose, id: id)
+    }
+}
+
 /// Small secrets sealed under the vault key, each bound to what it is and whose it is
 /// (associated data `dossier/<purpose>/v1` ‖ 0x0a ‖ id), so one cannot be swapped for another.
 enum Sealing {

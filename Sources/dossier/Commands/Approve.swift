@@ -13,7 +13,7 @@ struct ApproveCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The grant id.", valueName: "GRANT")) var id: String
 
     func run() throws {
-        let g = try staff.session().approve(id)
+        let g = try staff.session().sharing.approve(id)
         Terminal.note(g.state == .active ? "grant \(id) is now active" : "grant \(id) has \(g.approvedBy.count) of \(g.approvalsNeeded) sign-offs")
     }
 }

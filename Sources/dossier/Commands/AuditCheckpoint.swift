@@ -18,7 +18,7 @@ struct AuditCheckpointCommand: ParsableCommand {
 
     func run() throws {
         if let output, FileManager.default.fileExists(atPath: output) { throw DossierError.fileExists(path: output) }
-        let note = try staff.session().checkpoint()
+        let note = try staff.session().audit.checkpoint()
         if let output {
             try FileAccess.writeAtomically(Data(note.utf8), to: output, mode: 0o644)
             Terminal.note("wrote \(output)")

@@ -37,7 +37,7 @@ struct AuditLogCommand: ParsableCommand {
         var records = try source.snapshot().records(matching: filter)
         if resolve {
             let session = try VaultOptions(vault: source.vault).open().unlock(try identity.load())
-            let resolution = try session.resolveNames(in: records)
+            let resolution = try session.audit.resolveNames(in: records)
             for u in resolution.unresolved { Terminal.warn("cannot resolve \(u.subject): \(u.error.message)") }
             records = resolution.records
         }

@@ -18,7 +18,7 @@ struct CounselAddCommand: ParsableCommand {
 
     func run() throws {
         let pub = try PublicIdentity.resolve(publicIdentity)
-        let c = try staff.session().addCounsel(pub, details: .init(name: name, email: email, jurisdiction: jurisdiction, barId: barId))
+        let c = try staff.session().sharing.addCounsel(pub, details: .init(name: name, email: email, jurisdiction: jurisdiction, barId: barId))
         print(c.id)
         Terminal.note("registered \(c.id) (fingerprint \(c.fingerprint)); vet them with `dossier counsel vet \(c.id) --until DATE`")
     }

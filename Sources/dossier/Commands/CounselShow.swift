@@ -10,7 +10,7 @@ struct CounselShowCommand: ParsableCommand {
     @Flag(help: "Print a JSON object.") var json = false
 
     func run() throws {
-        let c = try staff.session().counsel(id)
+        let c = try staff.session().sharing.counsel(id)
         if json { JSONOutput.print(c) } else { printCounsel(c) }
     }
 }

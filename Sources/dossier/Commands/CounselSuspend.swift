@@ -10,7 +10,7 @@ struct CounselSuspendCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Why (stored encrypted).", valueName: "TEXT")) var reason: String
 
     func run() throws {
-        let c = try staff.session().suspendCounsel(id, reason: reason)
+        let c = try staff.session().sharing.suspendCounsel(id, reason: reason)
         Terminal.note("\(c.id) is suspended")
     }
 }

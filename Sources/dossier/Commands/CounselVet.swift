@@ -16,7 +16,7 @@ struct CounselVetCommand: ParsableCommand {
 
     func run() throws {
         let date = try CalendarDate.endOfDay(until)
-        let c = try staff.session().vetCounsel(id, until: date, note: note)
+        let c = try staff.session().sharing.vetCounsel(id, until: date, note: note)
         Terminal.note("\(c.id) is \(c.status(at: Date()))")
     }
 }

@@ -47,7 +47,7 @@ struct DepositCommand: ParsableCommand {
         let language = try Language.canonical(lang)
         for f in files { close(try FileAccess.openForReading(path: f)) }
         let session = try staff.session()
-        let docs = try session.deposit(DepositRequest(files: files, kind: kind, title: title, language: language,
+        let docs = try session.documents.deposit(DepositRequest(files: files, kind: kind, title: title, language: language,
                                                       tags: tags, jurisdiction: jurisdiction, caseReference: caseReference))
         if json { JSONOutput.print(docs.map(DocumentOutput.init)) } else { docs.forEach { print($0.id) } }
     }

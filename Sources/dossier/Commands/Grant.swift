@@ -46,12 +46,12 @@ struct GrantCommand: ParsableCommand {
         if let u = until { window = .until(try CalendarDate.endOfDay(u)) }
         if let output, FileManager.default.fileExists(atPath: output) { throw DossierError.fileExists(path: output) }
         let session = try staff.session()
-        let g = try session.grant(request(window: window))
+        let g = try session.sharing.grant(request(window: window))
         if json { JSONOutput.print(g) } else { print(g.id) }
         if g.state == .pending {
             Terminal.note("grant \(g.id) is pending: it needs \(g.approvalsNeeded) sign-offs; another staff member must run `dossier approve \(g.id)`, then `dossier package \(g.id) -o FILE`")
         } else if let output {
-            let p = try session.makePackage(grant: g.id, to: output, durability: sync.durability)
+            let p = try session.sharing.makePackage(grant: g.id, to: output, durability: sync.durability)
             Terminal.note("wrote the package \(p.packageID) to \(output); valid until \(p.notAfter)")
         } else {
             Terminal.note("grant \(g.id) is active until \(g.notAfter); write its package with `dossier package \(g.id) -o FILE`")

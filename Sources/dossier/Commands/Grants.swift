@@ -16,11 +16,11 @@ struct GrantsCommand: ParsableCommand {
 
     func run() throws {
         if let id {
-            let g = try staff.session().grant(id)
+            let g = try staff.session().sharing.grant(id)
             if json { JSONOutput.print(g) } else { printGrant(g) }
             return
         }
-        let grants = try staff.session().listGrants(activeOnly: active, counsel: counsel)
+        let grants = try staff.session().sharing.listGrants(activeOnly: active, counsel: counsel)
         if json { JSONOutput.print(grants); return }
         Table.print(headers: ["ID", "STATE", "UNTIL", "DOCS", "COUNSEL", "ONLINE"], rows: grants.map {
             [$0.id, $0.state.rawValue, String($0.notAfter.prefix(16)), String($0.documents.count), $0.recipients.joined(separator: ","),

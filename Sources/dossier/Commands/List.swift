@@ -29,11 +29,11 @@ struct ListCommand: ParsableCommand {
         let filter = DocumentFilter(kind: k, caseReference: caseReference, language: lang, includeRemoved: includeRemoved)
         if json || Terminal.stdoutIsTerminal {
             // The session (and its vault key) is released before the exit below, which runs no deinitialisers.
-            let docs = try staff.session().list(filter)
+            let docs = try staff.session().documents.list(filter)
             printDocuments(docs, json: json)
             exitKeepingMemory(docs)
         }
         // For pipes, each core formats the lines of the rows it reads: no Document per row.
-        try staff.session().listLines(filter).forEach(StandardOutput.write)
+        try staff.session().documents.listLines(filter).forEach(StandardOutput.write)
     }
 }

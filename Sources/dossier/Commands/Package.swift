@@ -24,7 +24,7 @@ struct PackageCommand: ParsableCommand {
 
     func run() throws {
         if !force && FileManager.default.fileExists(atPath: output) { throw DossierError.fileExists(path: output) }
-        let p = try staff.session().makePackage(grant: id, to: output, overwrite: force, online: online, durability: sync.durability)
+        let p = try staff.session().sharing.makePackage(grant: id, to: output, overwrite: force, online: online, durability: sync.durability)
         print(p.packageID)
         Terminal.note("wrote \(output) for \(p.recipients.count) counsel; valid until \(p.notAfter)\(p.online.map { "; opens only through \($0)" } ?? "")")
     }

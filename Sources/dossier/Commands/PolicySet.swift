@@ -11,7 +11,7 @@ struct PolicySetCommand: ParsableCommand {
     func run() throws {
         let text = try FileAccess.readSmallText(path: file, limit: 1 << 20)
         _ = try Policy.parse(text, source: file)
-        _ = try staff.session().setPolicy(text, source: file)
+        _ = try staff.session().sharing.setPolicy(text, source: file)
         Terminal.note("the vault's policy is now \(file)")
     }
 }

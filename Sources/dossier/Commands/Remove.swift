@@ -14,7 +14,7 @@ struct RemoveCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Why (stored encrypted for staff; not in the log).", valueName: "TEXT")) var reason: String
 
     func run() throws {
-        try staff.session().remove(id, reason: reason)
+        try staff.session().documents.remove(id, reason: reason)
         Terminal.note("removed \(id): its key and content are destroyed")
     }
 }

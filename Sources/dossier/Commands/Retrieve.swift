@@ -21,7 +21,7 @@ struct RetrieveCommand: ParsableCommand {
 
     func run() throws {
         if !force && FileManager.default.fileExists(atPath: output) { throw DossierError.fileExists(path: output) }
-        let d = try staff.session().retrieve(id, to: output, overwrite: force, durability: sync.durability)
+        let d = try staff.session().documents.retrieve(id, to: output, overwrite: force, durability: sync.durability)
         Terminal.note("wrote \(output) (\(d.size) bytes)")
     }
 }

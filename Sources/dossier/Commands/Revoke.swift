@@ -14,7 +14,7 @@ struct RevokeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Why (stored encrypted).", valueName: "TEXT")) var reason: String
 
     func run() throws {
-        _ = try staff.session().revoke(id, reason: reason)
+        _ = try staff.session().sharing.revoke(id, reason: reason)
         Terminal.note("grant \(id) is revoked")
     }
 }

@@ -12,7 +12,7 @@ struct RotateCommand: ParsableCommand {
     @OptionGroup var staff: StaffOptions
 
     func run() throws {
-        let n = try staff.session().rotate()
+        let n = try staff.session().staff.rotate()
         Terminal.note("rotated the vault key; \(n) document keys re-wrapped")
     }
 }

@@ -14,7 +14,7 @@ struct SearchCommand: ParsableCommand {
     @Flag(help: "Print a JSON array of objects, each with its id.") var json = false
 
     func run() throws {
-        let docs = try staff.session().search(words)
+        let docs = try staff.session().documents.search(words)
         printDocuments(docs, json: json)
         exitKeepingMemory(docs)
     }

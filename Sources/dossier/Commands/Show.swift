@@ -14,7 +14,7 @@ struct ShowCommand: ParsableCommand {
     @Flag(help: "Print a JSON object.") var json = false
 
     func run() throws {
-        let d = try staff.session().document(id)
+        let d = try staff.session().documents.document(id)
         if json { JSONOutput.print(DocumentOutput(d)); return }
         print("id:           \(d.id)")
         print("kind:         \(d.kind.rawValue)")

@@ -15,7 +15,7 @@ struct StaffAddCommand: ParsableCommand {
 
     func run() throws {
         let pub = try PublicIdentity.resolve(member)
-        let added = try staff.session().addStaff(pub, name: name)
+        let added = try staff.session().staff.add(pub, name: name)
         print(added.id)
     }
 }

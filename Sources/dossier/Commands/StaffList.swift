@@ -9,7 +9,7 @@ struct StaffListCommand: ParsableCommand {
     @Flag(help: "Print a JSON array of objects, each with its id (the fingerprint).") var json = false
 
     func run() throws {
-        let members = try staff.session().listStaff()
+        let members = try staff.session().staff.list()
         if json { JSONOutput.print(members); return }
         Table.print(headers: ["ID", "NAME", "ADDED", "STATUS"], rows: members.map {
             [$0.id, $0.name, String($0.addedAt.prefix(10)), $0.removedAt.map { "removed \($0.prefix(10))" } ?? "active"]

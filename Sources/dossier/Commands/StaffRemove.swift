@@ -13,7 +13,7 @@ struct StaffRemoveCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Their id (fingerprint).", valueName: "ID")) var id: String
 
     func run() throws {
-        let n = try staff.session().removeStaff(id)
+        let n = try staff.session().staff.remove(id)
         Terminal.note("removed \(id); the vault key was rotated and \(n) document keys re-wrapped")
     }
 }
