@@ -96,7 +96,7 @@ public enum AuditVerifier {
         let unverified: [Checkpoint?] = notes.map { note in try? Checkpoint.parse(try SignedNote.split(note).text) }
         for (i, cp) in unverified.enumerated() where i >= snapshot.checkpoints.count {
             if let cp, cp.size < UInt64(start) {
-                throw .invalidArgument("checkpoint \(i - snapshot.checkpoints.count + 1) given covers \(cp.size) entries, fewer than the state you started from (\(start)); verify without --from-state to check it")
+                throw .invalidArgument("checkpoint \(i - snapshot.checkpoints.count + 1) given covers \(cp.size) entries, fewer than the state you started from (\(start))", hint: "verify without --from-state to check it")
             }
         }
         let newestOwn = unverified.prefix(snapshot.checkpoints.count).indices

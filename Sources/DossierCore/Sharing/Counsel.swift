@@ -58,7 +58,7 @@ extension StaffSession.Sharing {
     /// Registers counsel by their public identity.
     public func addCounsel(_ identity: PublicIdentity, details: Counsel.Details) throws(DossierError) -> Counsel {
         let name = details.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty else { throw .invalidArgument("counsel need a name (--name NAME)") }
+        guard !name.isEmpty else { throw .invalidArgument("counsel need a name", hint: "give one with --name NAME") }
         var d = details
         d.name = name
         let id = Identifier.make(prefix: "counsel", random: vault.random)
@@ -93,7 +93,7 @@ extension StaffSession.Sharing {
     /// Suspends counsel: no new grants or packages name them until vetted again.
     public func suspendCounsel(_ id: String, reason: String) throws(DossierError) -> Counsel {
         let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { throw .invalidArgument("say why with --reason TEXT (stored sealed, for staff)") }
+        guard !trimmed.isEmpty else { throw .invalidArgument("a suspension needs a reason", hint: "say why with --reason TEXT (stored sealed, for staff)") }
         let now = vault.clock.now()
         let sealed = try Sealing.seal(Data(trimmed.utf8), purpose: .counsel, id: id + "/suspension", vaultKey: vaultKey, random: vault.random)
         try write { tx in

@@ -70,7 +70,7 @@ extension StaffSession.Sharing {
         try request.checkWithoutVault()
         try OnlineURL.check(request.online)
         if let n = request.maxOpens {
-            guard (1...1_000_000).contains(n) else { throw .invalidArgument("--max-opens \(n) must be between 1 and 1000000") }
+            guard (1...1_000_000).contains(n) else { throw .invalidArgument("an open limit of \(n) is out of range", hint: "give --max-opens between 1 and 1000000") }
         }
         let policy = try vault.policy()
         let now = vault.clock.now()
@@ -138,7 +138,7 @@ extension StaffSession.Sharing {
     /// Revokes a grant: no package can be made from it any more.
     public func revoke(_ id: String, reason: String) throws(DossierError) -> Grant {
         let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { throw .invalidArgument("say why with --reason TEXT (stored sealed, for staff)") }
+        guard !trimmed.isEmpty else { throw .invalidArgument("a revocation needs a reason", hint: "say why with --reason TEXT (stored sealed, for staff)") }
         let g = try grant(id)
         if g.state == .revoked { throw .grantNotActive(id: id, state: "already revoked") }
         let now = vault.clock.now()

@@ -45,7 +45,7 @@ public struct TrustStore: Sendable {
     /// Adds a key (replacing the name if the key is already there).
     public func add(_ key: OrganisationKey, name: String) throws(DossierError) -> Entry {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, !trimmed.contains(where: \.isNewline) else { throw .invalidArgument("give the organisation a one-line name with --name") }
+        guard !trimmed.isEmpty, !trimmed.contains(where: \.isNewline) else { throw .invalidArgument("the organisation needs a one-line name", hint: "give one with --name NAME") }
         var current = try entries().filter { $0.publicKey != key.line }
         let entry = Entry(name: trimmed, publicKey: key.line, fingerprint: key.fingerprint)
         current.append(entry)

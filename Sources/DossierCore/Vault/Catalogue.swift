@@ -178,7 +178,7 @@ extension StaffSession.Documents {
     /// tombstone (id, kind, size, dates, sealed reason) remains.
     public func remove(_ id: String, reason: String) throws(DossierError) {
         let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { throw .invalidArgument("say why with --reason TEXT (it is stored sealed, for staff)") }
+        guard !trimmed.isEmpty else { throw .invalidArgument("a removal needs a reason", hint: "say why with --reason TEXT (it is stored sealed, for staff)") }
         let doc = try document(id)
         if doc.isRemoved { throw .documentRemoved(id: id) }
         let now = vault.clock.now()

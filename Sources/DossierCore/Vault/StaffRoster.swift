@@ -25,7 +25,7 @@ extension StaffSession.Staff {
     /// Adds a staff member: one sealed copy of the vault key for them.
     public func add(_ member: PublicIdentity, name: String) throws(DossierError) -> StaffMember {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { throw .invalidArgument("a staff member needs a name (--name NAME)") }
+        guard !trimmed.isEmpty else { throw .invalidArgument("a staff member needs a name", hint: "give one with --name NAME") }
         let fp = member.fingerprint
         let now = vault.clock.now()
         try write { tx in

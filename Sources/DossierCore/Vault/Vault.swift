@@ -38,7 +38,7 @@ public final class Vault: @unchecked Sendable {
     ) throws(DossierError) -> Vault {
         let org = organisation.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !org.isEmpty, !org.contains(where: \.isNewline) else {
-            throw .invalidArgument("the organisation name must be one non-empty line (--org \"NAME\")")
+            throw .invalidArgument("the organisation name must be one non-empty line", hint: "give it with --org NAME")
         }
         guard OrganisationName.isValid(org) else {
             throw .invalidArgument("the organisation name is used in signed notes: use printable ASCII without spaces or '+', e.g. example.org/dossier")
