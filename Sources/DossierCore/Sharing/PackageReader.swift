@@ -25,15 +25,7 @@ public struct PackageReader {
     public let path: String
     public let clock: any TimeSource
 
-    struct Parsed {
-        let manifest: PackageManifest
-        let manifestBytes: Data
-        let stanzas: Data
-        let contentOffset: UInt64
-        let sealedList: Data
-        let signature: Data
-        let fileSize: UInt64
-    }
+    typealias Parsed = PackageLayout.Frame
 
     public init(path: String, clock: any TimeSource = SystemClock()) {
         self.path = path
@@ -53,34 +45,7 @@ public struct PackageReader {
             guard got == n else { throw bad("truncated or unreadable") }
             return d
         }
-        let head = try readExactly(8, at: 0)
-        guard head.prefix(3) == PackageLayout.magic.prefix(3) else { throw bad("it does not start with the package magic 'DPK'") }
-        guard head[3] == PackageLayout.magic[3] else { throw bad("package format version \(head[3]) is not supported (this program reads version 1)") }
-        let manifestLength = head.suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-        guard manifestLength > 0, Int(manifestLength) <= PackageLayout.maximumManifestBytes else { throw bad("the manifest length \(manifestLength) is out of range") }
-        let manifestBytes = try readExactly(Int(manifestLength), at: 8)
-        let manifest = try PackageManifest.parse(manifestBytes, path: path)
-        let stanzaOffset = 8 + UInt64(manifestLength)
-        let stanzas = try readExactly(manifest.recipients.count * PackageLayout.stanzaBytes, at: stanzaOffset)
-        let contentOffset = stanzaOffset + UInt64(stanzas.count)
-        var contentLength: UInt64 = 0
-        for s in manifest.contentSizes {
-            let (sum, overflow) = contentLength.addingReportingOverflow(ContentStream.ciphertextSize(plaintextSize: s))
-            guard !overflow else { throw bad("content sizes overflow") }
-            contentLength = sum
-        }
-        let listOffset = contentOffset + contentLength
-        let listLengthBytes = try readExactly(4, at: listOffset)
-        let listLength = listLengthBytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-        guard listLength >= UInt32(AEAD.nonceBytes + AEAD.tagBytes), Int(listLength) <= PackageLayout.maximumListBytes else {
-            throw bad("the document list length is out of range (truncated or altered content?)")
-        }
-        let sealedList = try readExactly(Int(listLength), at: listOffset + 4)
-        let signature = try readExactly(SigningKeyPair.signatureBytes, at: listOffset + 4 + UInt64(listLength))
-        let end = listOffset + 4 + UInt64(listLength) + UInt64(SigningKeyPair.signatureBytes)
-        guard end == fileSize else { throw bad("\(fileSize - end) unexpected bytes after the signature") }
-        return Parsed(manifest: manifest, manifestBytes: manifestBytes, stanzas: stanzas, contentOffset: contentOffset,
-                      sealedList: sealedList, signature: signature, fileSize: fileSize)
+        return try PackageLayout.parse(fileSize: fileSize, path: path) { n, offset throws(DossierError) in try readExactly(n, at: offset) }
     }
 
     func signatureValid(_ p: Parsed) -> Bool {

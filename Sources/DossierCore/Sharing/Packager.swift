@@ -74,10 +74,7 @@ extension StaffSession.Sharing {
         do {
             let writeBehind = durability == .durable
             var sink = FileDescriptorSink(fd: out.fd, writeBehind: writeBehind)
-            var header = PackageLayout.magic
-            header.append(Data.bigEndian(UInt32(manifest.count)))
-            header.append(manifest)
-            header.append(stanzas)
+            let header = PackageLayout.header(manifest: manifest, stanzas: stanzas)
             do { try sink.write(contentsOf: header) } catch { throw DossierError.writeFailed(path: output, reason: error.description) }
             for (i, d) in docs.enumerated() {
                 let (hash, size) = try reencrypt(d, into: FileDescriptorSink(fd: out.fd, writeBehind: writeBehind), key: try PackageLayout.documentKey(packageKey, index: i), output: output)
@@ -93,9 +90,7 @@ extension StaffSession.Sharing {
                                            additionalData: PackageLayout.listAssociatedData(manifest), random: vault.random)
             } catch let e as CryptoError { throw DossierError.crypto(context: "cannot seal the document list", e) }
             let signature = orgKey.sign(PackageLayout.signedMessage(manifest: manifest, stanzas: stanzas, sealedList: sealedList))
-            var trailer = Data.bigEndian(UInt32(sealedList.count))
-            trailer.append(sealedList)
-            trailer.append(signature)
+            let trailer = PackageLayout.trailer(sealedList: sealedList, signature: signature)
             do { try sink.write(contentsOf: trailer) } catch { throw DossierError.writeFailed(path: output, reason: error.description) }
             try write { tx in
                 try tx.insertPackage(PackageRecord(id: packageID, grantID: grantID, createdAt: Timestamp.format(now), createdBy: actor,
