@@ -1,6 +1,5 @@
 import ArgumentParser
 import DossierCore
-import DossierCrypto
 import Foundation
 
 /// `dossier identity new`.

@@ -1,5 +1,4 @@
 import DossierCore
-import DossierCrypto
 import Foundation
 
 func printDocuments(_ docs: [Document], json: Bool) {

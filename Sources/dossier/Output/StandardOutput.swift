@@ -1,5 +1,4 @@
 import DossierCore
-import DossierCrypto
 import Foundation
 
 /// Standard output written in full, after whatever C stdio (`print`) holds, or a clear failure:
@@ -9,10 +8,10 @@ enum StandardOutput {
     static func write(_ bytes: UnsafeRawBufferPointer) {
         finish()
         var sink = FileDescriptorSink(fd: STDOUT_FILENO)
-        do throws(CryptoError) {
+        do {
             try sink.write(bytes)
         } catch {
-            fail(error.description)
+            fail("\(error)")
         }
     }
 
@@ -20,10 +19,10 @@ enum StandardOutput {
     static func write(_ lines: ListingLines) {
         finish()
         var sink = FileDescriptorSink(fd: STDOUT_FILENO)
-        do throws(CryptoError) {
+        do {
             try lines.write(to: &sink)
         } catch {
-            fail(error.description)
+            fail("\(error)")
         }
     }
 
