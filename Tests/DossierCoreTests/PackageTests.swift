@@ -255,6 +255,21 @@ final class PackageTests: XCTestCase {
         XCTAssertEqual(PackageReader.safeFileName("a/b\\c\u{7}d", fallback: "doc-x"), "abcd")
     }
 
+    func testADuplicateNamePushedPast255BytesIsWrittenUnderTheDocumentID() throws {
+        let world = try ShareWorld("long-duplicate-names")
+        let (counsel, c) = try world.counsel("long")
+        try world.trustOrganisation()
+        let long = String(repeating: "n", count: 250) + ".txt"
+        let first = try world.deposit([(long, Data("one\n".utf8))])[0]
+        let second = try world.deposit([(long, Data("two\n".utf8))])[0]
+        let (_, path) = try world.package([first, second], to: [c])
+        let out = try world.folder("out")
+        let opened = try reader(path).open(identity: counsel, trust: world.trust, into: out)
+        XCTAssertEqual(opened.map { URL(fileURLWithPath: $0.path).lastPathComponent }, [long, second.id])
+        XCTAssertEqual(ShareKit.names(in: out), [long, second.id].sorted())
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + "/" + second.id)), Data("two\n".utf8))
+    }
+
     func testAnExistingPackageFileIsNotOverwritten() throws {
         let world = try ShareWorld("package-exists")
         let (_, c) = try world.counsel("echo")

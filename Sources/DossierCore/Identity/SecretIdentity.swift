@@ -137,6 +137,13 @@ public struct SecretIdentity: Sendable {
         try parse(fileText: text, path: path).publicIdentity
     }
 
+    /// The public half of the secret file at `path`, without unlocking it. Refuses files others
+    /// can read, as `load` does.
+    public static func publicHalf(path: String) throws(DossierError) -> PublicIdentity {
+        try FileAccess.requirePrivate(path: path)
+        return try publicHalf(ofFileText: try FileAccess.readSmallText(path: path, limit: 64 * 1024), path: path)
+    }
+
     /// Whether the file at `path` needs a passphrase (and is well formed).
     public static func needsPassphrase(path: String) throws(DossierError) -> Bool {
         let text = try FileAccess.readSmallText(path: path, limit: 64 * 1024)

@@ -62,6 +62,36 @@ public struct PackageReader {
                                  trustedAs: try trust.entry(for: p.manifest.issuer), fileSize: p.fileSize)
     }
 
+    /// Every check of a package that needs no secret (docs/formats/package.md, section 7,
+    /// steps 1 to 5): the framing, the signature, a trusted issuer, the window, that the
+    /// package is sealed to `recipient` (a fingerprint, if given) and that `directory` is a
+    /// folder. A command makes them before it asks for a passphrase; `open` makes them again.
+    public func checkWithoutSecret(trust: TrustStore, recipient: String?, into directory: String?) throws(DossierError) -> PackageInspection {
+        let fd = try FileAccess.openForReading(path: path)
+        defer { close(fd) }
+        let p = try parse(fd)
+        try check(p, trust: trust, recipient: recipient, into: directory)
+        return PackageInspection(manifest: p.manifest, signatureValid: true, trustedAs: try trust.entry(for: p.manifest.issuer), fileSize: p.fileSize)
+    }
+
+    private func check(_ p: Parsed, trust: TrustStore, recipient: String?, into directory: String?) throws(DossierError) {
+        guard signatureValid(p) else { throw .packageTampered(path: path, reason: "the signature does not verify") }
+        guard try trust.entry(for: p.manifest.issuer) != nil else { throw .untrustedSigner(fingerprint: p.manifest.issuer.fingerprint) }
+        let now = clock.now()
+        guard let notBefore = Timestamp.parse(p.manifest.notBefore), let notAfter = Timestamp.parse(p.manifest.notAfter) else {
+            throw .malformedPackage(path: path, reason: "its window is unreadable")
+        }
+        if now < notBefore { throw .packageNotYetValid(notBefore: p.manifest.notBefore) }
+        if now > notAfter { throw .packageExpired(notAfter: p.manifest.notAfter) }
+        if let recipient, !p.manifest.recipients.contains(recipient) { throw .notARecipient(fingerprint: recipient) }
+        if let directory {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+                throw .invalidArgument("\(directory) is not a folder", hint: "create it first, or give another with -o DIR")
+            }
+        }
+    }
+
     /// Verifies, checks the window and the recipient, decrypts every document to a temporary
     /// file in `directory`, and renames them into place only after all of them authenticate
     /// and match their signed hashes. On any failure nothing is left behind.
@@ -75,13 +105,8 @@ public struct PackageReader {
         let fd = try FileAccess.openForReading(path: path)
         defer { close(fd) }
         let p = try parse(fd)
-        guard signatureValid(p) else { throw .packageTampered(path: path, reason: "the signature does not verify") }
-        guard try trust.entry(for: p.manifest.issuer) != nil else { throw .untrustedSigner(fingerprint: p.manifest.issuer.fingerprint) }
-        let now = clock.now()
-        // parse() checked both times are well formed.
-        if now < Timestamp.parse(p.manifest.notBefore)! { throw .packageNotYetValid(notBefore: p.manifest.notBefore) }
-        if now > Timestamp.parse(p.manifest.notAfter)! { throw .packageExpired(notAfter: p.manifest.notAfter) }
         let me = identity.publicIdentity.fingerprint
+        try check(p, trust: trust, recipient: me, into: directory)
         guard let index = p.manifest.recipients.firstIndex(of: me) else { throw .notARecipient(fingerprint: me) }
         let stanza = p.stanzas.subdata(in: index * PackageLayout.stanzaBytes..<(index + 1) * PackageLayout.stanzaBytes)
         let stanzaSecret: SecureBytes
@@ -89,10 +114,6 @@ public struct PackageReader {
             throw .packageTampered(path: path, reason: "your key stanza does not open")
         }
         guard stanzaSecret.count == KeyDerivation.keyBytes else { throw .packageTampered(path: path, reason: "your key stanza has the wrong length") }
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
-            throw .invalidArgument("\(directory) is not a folder; create it first or give another with -o DIR")
-        }
         // Online: the stanza holds only counsel's share; the service holds the other.
         var packageKey = stanzaSecret
         if let url = p.manifest.online {
@@ -113,13 +134,7 @@ public struct PackageReader {
         let docs = try DocumentList.parse(listPlain.unsafeCopyToData(), path: path)
         guard docs.map(\.size) == p.manifest.contentSizes else { throw .packageTampered(path: path, reason: "the document list disagrees with the manifest") }
 
-        var names = Set<String>()
-        let targets = docs.map { d -> String in
-            var name = Self.safeFileName(d.fileName, fallback: d.id)
-            if names.contains(name) { name = d.id + "-" + name }
-            names.insert(name)
-            return directory + "/" + name
-        }
+        let targets = Self.fileNames(docs).map { directory + "/" + $0 }
         if !overwrite, let existing = targets.first(where: { FileManager.default.fileExists(atPath: $0) }) {
             throw .fileExists(path: existing)
         }
@@ -154,8 +169,36 @@ public struct PackageReader {
             staged.forEach { $0.abandon() }
             throw error as? DossierError ?? .packageTampered(path: path, reason: "\(error)")
         }
-        for out in staged { try out.commit(durability) }
+        // All or nothing: if one cannot be linked into place, those already linked are removed.
+        var committed: [String] = []
+        for (out, target) in zip(staged, targets) {
+            do throws(DossierError) {
+                try out.commit(durability)
+                committed.append(target)
+            } catch {
+                committed.forEach { unlink($0) }
+                staged.dropFirst(committed.count + 1).forEach { $0.abandon() }
+                throw error
+            }
+        }
         return zip(docs, targets).map { OpenedDocument(id: $0.id, kind: $0.kind, language: $0.language, size: $0.size, path: $1) }
+    }
+
+    /// The names documents are written under (docs/formats/package.md, section 5): each
+    /// document's safe file name; a name equal (canonically equivalent, case-sensitive) to an
+    /// earlier one gets its document id and `-` in front, and a name that would then pass 255
+    /// bytes is the document id alone.
+    static func fileNames(_ docs: [PackagedDocument]) -> [String] {
+        var names = Set<String>()
+        return docs.map { d -> String in
+            var name = safeFileName(d.fileName, fallback: d.id)
+            if names.contains(name) {
+                name = d.id + "-" + name
+                if name.utf8.count > 255 || names.contains(name) { name = d.id }
+            }
+            names.insert(name)
+            return name
+        }
     }
 
     /// A file name safe to create: no folders, no control characters, not hidden.

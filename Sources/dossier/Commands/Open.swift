@@ -25,10 +25,8 @@ struct OpenCommand: ParsableCommand {
     func run() throws {
         let reader = PackageReader(path: package)
         let trust = TrustStore.standard()
-        // Cheap refusals before asking for a passphrase.
-        let inspection = try reader.inspect(trust: trust)
-        if !inspection.signatureValid { throw DossierError.packageTampered(path: package, reason: "the signature does not verify") }
-        if inspection.trustedAs == nil { throw DossierError.untrustedSigner(fingerprint: inspection.manifest.issuer.fingerprint) }
+        // Every check that needs no secret comes before the passphrase prompt.
+        let inspection = try reader.checkWithoutSecret(trust: trust, recipient: try identity.publicHalf().fingerprint, into: output)
         let me = try identity.load()
         let docs = try reader.open(identity: me, trust: trust, into: output, overwrite: force, durability: sync.durability,
                                    keyRelease: KeyReleaseClient()) { release in

@@ -16,6 +16,11 @@ struct IdentityOptions: ParsableArguments {
         throw .missingOption("no identity given", hint: "pass --identity FILE or set DOSSIER_IDENTITY")
     }
 
+    /// The public half of the identity file, read without its passphrase.
+    func publicHalf() throws(DossierError) -> PublicIdentity {
+        try SecretIdentity.publicHalf(path: try resolvedPath())
+    }
+
     func load() throws(DossierError) -> SecretIdentity {
         try passphrase.loadIdentity(try resolvedPath())
     }
