@@ -138,7 +138,13 @@ public enum AuditVerifier {
             let own = i < snapshot.checkpoints.count
             let label = own ? "the vault's checkpoint" : "checkpoint \(i - snapshot.checkpoints.count + 1) given"
             let cp: Checkpoint
-            do { cp = try signed(note) } catch { throw .logVerificationFailed("\(label): \(error)") }
+            do { cp = try signed(note) } catch {
+                // A checkpoint file the auditor gave that is not a checkpoint at all is
+                // malformed input (exit 65), as a malformed export is; one that parses but does
+                // not verify, or the vault's own, is a verification failure.
+                if !own, case .malformedCheckpoint = error { throw error }
+                throw .logVerificationFailed("\(label): \(error)")
+            }
             guard cp.origin == snapshot.organisation else { throw .logVerificationFailed("\(label) is for the log '\(cp.origin)', not '\(snapshot.organisation)'") }
             guard cp.size <= UInt64(count) else {
                 throw .logVerificationFailed("truncated: \(label) covers \(cp.size) entries but the log has only \(count); entries \(count + 1) to \(cp.size) were removed")

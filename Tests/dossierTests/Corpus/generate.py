@@ -809,15 +809,15 @@ def checkpoint_cases(c, valid, older, later, other_vault, package, identity_file
                                 ("truncated-text", len(text.encode()), fail(65), "after the text"),
                                 ("truncated-in-signature", len(valid) - 10, fail(65), "inside the signature"),
                                 ("truncated-last-byte", size - 1, fail(65), "without the final LF")]:
-        c.add("checkpoint", name, "note", valid[:n], f"cut {why} ({n} of {size} bytes)", **v(fail(3), proof))
+        c.add("checkpoint", name, "note", valid[:n], f"cut {why} ({n} of {size} bytes)", **v(proof, proof))
     # The signature's base64 must stay decodable for the signature to be what fails.
     sig_b64 = valid.rindex(b" ") + 1
     for name, pos, mask, verify, proof, why in [
         ("flip-origin", 0, 0x01, fail(3), fail(3), "the origin"),
         ("flip-size", text.index("\n") + 1, 0x01, fail(3), fail(3), "the tree size"),
         ("flip-root", text.index("\n", text.index("\n") + 1) + 5, 0x01, fail(3), fail(3), "the root hash"),
-        ("flip-blank-line", blank + 1, 0x20, fail(3), fail(65), "the blank line (no blank line before the signatures)"),
-        ("flip-em-dash", blank + 4, 0x01, fail(3), fail(65), "the em dash (U+2015 horizontal bar instead)"),
+        ("flip-blank-line", blank + 1, 0x20, fail(65), fail(65), "the blank line (no blank line before the signatures)"),
+        ("flip-em-dash", blank + 4, 0x01, fail(65), fail(65), "the em dash (U+2015 horizontal bar instead)"),
         ("flip-signer-name", blank + 6, 0x01, fail(3), fail(3), "the signer's name"),
     ]:
         c.add("checkpoint", name, "note", flip(valid, pos, mask), f"one bit flipped in {why}", **v(verify, proof))
@@ -826,15 +826,15 @@ def checkpoint_cases(c, valid, older, later, other_vault, package, identity_file
     c.add("checkpoint", "changed-signature", "note", other_b64(valid, sig_b64 + 40), "a base64 character of the signature changed",
           **v(fail(3), fail(3)))
     for name, data, verify, proof, why in [
-        ("trailing-garbage", valid + b"garbage\n", fail(3), fail(65), "a garbage line after the signature"),
-        ("crlf", valid.replace(b"\n", b"\r\n"), fail(3), fail(65), "CR LF line endings"),
+        ("trailing-garbage", valid + b"garbage\n", fail(65), fail(65), "a garbage line after the signature"),
+        ("crlf", valid.replace(b"\n", b"\r\n"), fail(65), fail(65), "CR LF line endings"),
         ("bom", b"\xef\xbb\xbf" + valid, fail(74), fail(74), "a UTF-8 byte-order mark"),
         ("not-utf8", valid.replace("\u2014".encode(), b"\xe2\x80"), fail(74), fail(74), "a broken em dash (invalid UTF-8)"),
-        ("signature-short", valid[:sig_b64] + base64.b64encode(b"\x00" * 4) + b"\n", fail(3), fail(65),
+        ("signature-short", valid[:sig_b64] + base64.b64encode(b"\x00" * 4) + b"\n", fail(65), fail(65),
          "a 4-byte signature payload"),
-        ("signature-base64-broken", valid[:sig_b64] + b"!!!!\n", fail(3), fail(65), "a signature that is not base64"),
-        ("no-signature", text.encode() + b"\n", fail(3), fail(65), "the text and the blank line, no signature"),
-        ("text-only", text.encode(), fail(3), fail(65), "the checkpoint text without any note"),
+        ("signature-base64-broken", valid[:sig_b64] + b"!!!!\n", fail(65), fail(65), "a signature that is not base64"),
+        ("no-signature", text.encode() + b"\n", fail(65), fail(65), "the text and the blank line, no signature"),
+        ("text-only", text.encode(), fail(65), fail(65), "the checkpoint text without any note"),
     ]:
         c.add("checkpoint", name, "note", data, why, **v(verify, proof))
 
@@ -869,7 +869,7 @@ def checkpoint_cases(c, valid, older, later, other_vault, package, identity_file
     ]:
         c.add("checkpoint", name, "note", TEST_ORG.note(body), f"signed by the test organisation: {why}", **t(key, why))
 
-    both = lambda code: dict(verify=fail(3), proof=fail(code))
+    both = lambda code: dict(verify=fail(code), proof=fail(code))
     c.add("checkpoint", "type-empty", "note", b"", "an empty file", **both(65))
     c.add("checkpoint", "type-png", "note", PNG, "a PNG header", verify=fail(74), proof=fail(74))
     c.add("checkpoint", "type-package", "note", package, "a package given as a checkpoint", verify=fail(74), proof=fail(74))
