@@ -24,7 +24,8 @@ enum DocumentList {
         var out: [PackagedDocument] = []
         for line in lines.dropFirst() {
             let f = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard f.count == 7, f[0] == "document", let size = UInt64(f[4]), let hash = Data(hex: f[5]), hash.count == 32,
+            guard f.count == 7, f[0] == "document", Identifier.isWellFormed(String(f[1]), prefix: "doc"),
+                  let size = UInt64(f[4]), let hash = Data(hex: f[5]), hash.count == 32,
                   let nameData = Data(base64Encoded: String(f[6])), let name = String(data: nameData, encoding: .utf8) else {
                 throw bad("malformed line")
             }
