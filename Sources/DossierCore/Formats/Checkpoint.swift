@@ -77,7 +77,9 @@ public enum SignedNote {
             guard line.hasPrefix(dash) else { throw .malformedCheckpoint(reason: "a signature line must start with an em dash and a space") }
             let rest = line.dropFirst(dash.count)
             let parts = rest.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2, let payload = Data(base64Encoded: String(parts[1])), payload.count >= 5 else {
+            // Canonical base64 only (log.md section 3): one signature line has one encoding.
+            let encoded = parts.count == 2 ? Array(parts[1].utf8) : []
+            guard parts.count == 2, let payload = encoded.withUnsafeBytes({ StrictBase64.decode($0) }), payload.count >= 5 else {
                 throw .malformedCheckpoint(reason: "malformed signature line")
             }
             sigs.append((String(parts[0]), payload.prefix(4), payload.dropFirst(4)))

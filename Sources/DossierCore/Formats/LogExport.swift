@@ -68,10 +68,18 @@ public enum LogExport {
             throw bad("line \(lineNumber): bad \(what)")
         }
         var checkpoints: [String] = []
+        var lastSize: UInt64?
         while peek("checkpoint ") {
             let line = nextLine()!
             let d = try value(line, after: 11, what: "checkpoint")
             guard let note = String(data: d, encoding: .utf8) else { throw bad("line \(lineNumber): bad checkpoint") }
+            // Smallest first, each size once (log.md section 5): one export per log. A note that
+            // does not parse is left to the verifier, which reports it as the vault's checkpoint
+            // failing (it was signed, so it was damaged or forged).
+            if let size = try? Checkpoint.parse(try SignedNote.split(note).text).size {
+                if let lastSize, size <= lastSize { throw bad("line \(lineNumber): checkpoints out of order or repeated") }
+                lastSize = size
+            }
             checkpoints.append(note)
         }
         var entries: [Data] = []
