@@ -475,5 +475,19 @@ final class SharingTests: XCTestCase {
             }
         }
         XCTAssertEqual(try world.vault.verifyLogChain(), try world.vault.auditEntries().count)
+
+        // The vault folder itself (database, write-ahead log, blobs) holds them only sealed.
+        var searched: [String] = []
+        for name in FileManager.default.enumerator(atPath: world.vaultPath)?.allObjects as? [String] ?? [] {
+            let path = world.vaultPath + "/" + name
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue,
+                  let bytes = FileManager.default.contents(atPath: path) else { continue }
+            searched.append(name)
+            for s in secrets {
+                XCTAssertNil(bytes.range(of: ShareKit.utf8(s)), "\(name) contains '\(s)'")
+            }
+        }
+        XCTAssertTrue(searched.contains("vault.sqlite") && searched.contains("vault.sqlite-wal"), "searched only \(searched)")
     }
 }

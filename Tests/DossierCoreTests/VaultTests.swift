@@ -697,6 +697,11 @@ final class VaultTests: XCTestCase {
         let input = v.folder.file("in.txt")
         try writeFile(input, "x")
         _ = try v.session.documents.deposit(depositRequest([input]))
+        // The vault's connection is still open after a write, so both files exist: check that,
+        // or the loop below would check nothing.
+        for suffix in ["-wal", "-shm"] {
+            XCTAssertTrue(fileExists(v.databasePath + suffix), "no vault.sqlite\(suffix) while the vault is open")
+        }
         for suffix in ["-wal", "-shm"] where fileExists(v.databasePath + suffix) {
             let mode = permissionBits(v.databasePath + suffix)
             XCTAssertEqual(mode & 0o077, 0, "vault.sqlite\(suffix) has mode \(String(mode, radix: 8)); vault.sqlite has \(String(permissionBits(v.databasePath), radix: 8))")
