@@ -110,6 +110,30 @@ final class VisibleTextTests: XCTestCase {
             XCTAssertEqual(unescape(shown), text, "\(scalars)")
         }
     }
+
+    /// `list`'s lines to a pipe: one line per document and six fields whatever the titles hold.
+    func testListingLinesKeepOneLineAndSixFieldsPerDocument() throws {
+        let titles = ["Report\nfake-id\texpert-report\tEnglish\t1 B\t2026-01-01\tforged row", "a\tb\tc", "\u{1b}]0;owned\u{7}",
+                      "\r\u{1b}[1A\u{1b}[K", "\u{85}\u{9b}2J", "exe.\u{202e}fdp", "back\\slash", "تقرير", "plain"]
+        let v = try makeVault()
+        defer { v.folder.remove() }
+        try v.session.documents.recordSyntheticDocuments(count: titles.count) { i in
+            (.expertReport, "en", UInt64(i), DocumentMetadata(title: titles[i], fileName: "f\(i)\n.pdf", tags: ["t\u{1b}"],
+                                                            jurisdiction: nil, caseReference: nil))
+        }
+        var sink = DataSink()
+        for part in try v.session.documents.listLines(DocumentFilter()) { try part.write(to: &sink) }
+        let text = String(decoding: sink.data, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        XCTAssertEqual(lines.count, titles.count, text)
+        XCTAssertFalse(sink.data.contains(0x1b) || sink.data.contains(0x0d) || sink.data.contains(0x07), text)
+        for (line, title) in zip(lines, titles) {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            XCTAssertEqual(fields.count, 6, String(line))
+            XCTAssertEqual(fields.last.map(String.init), VisibleText.escaped(title))
+            XCTAssertEqual(fields.last.flatMap { unescape(String($0)) }, title)
+        }
+    }
 }
 
 /// A small seeded generator, so that a failure can be run again.
