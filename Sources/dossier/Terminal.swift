@@ -25,20 +25,11 @@ enum Terminal {
         exit(code)
     }
 
-    /// Messages may quote hostile input (a name from a package, a key from a policy file):
-    /// control characters are shown as `\xNN`, so nothing can move the cursor, rewrite the
-    /// line or hide a warning.
-    static func visible(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}" {
-                out += String(format: "\\x%02x", scalar.value)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    /// Messages and printed fields may hold hostile input (a name from a package, a title, a key
+    /// from a policy file): control characters, bidirectional controls and backslashes are
+    /// shown escaped (`VisibleText`, the one rule), so nothing can move the cursor, rewrite
+    /// the line, hide a warning or add a row or a column.
+    static func visible(_ text: String) -> String { VisibleText.escaped(text) }
 
     /// Whether stdout is a terminal (tables for people, plain lines for pipes).
     static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }

@@ -120,3 +120,43 @@ func runDossier(_ arguments: [String], env: [String: String] = [:], stdin: Data?
     let stderr = String(decoding: try Data(contentsOf: URL(fileURLWithPath: errPath)), as: UTF8.self)
     return CLIResult(arguments: arguments, exitCode: process.terminationStatus, stdout: stdout, stderr: stderr)
 }
+
+/// `script` (util-linux), to run a command with a pseudo-terminal as its standard output.
+let scriptPath: String? = ["/usr/bin/script", "/bin/script"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+/// Runs `dossier` with a pseudo-terminal as stdin, stdout and stderr (through `script`), as a
+/// person at a terminal would: the output is what the terminal receives, both streams mixed,
+/// every newline turned into CR LF by the terminal. The environment is built as in `runDossier`.
+func runDossierOnATerminal(_ arguments: [String], env: [String: String] = [:],
+                           file: StaticString = #filePath, line: UInt = #line) throws -> (exitCode: Int32, output: Data) {
+    guard let binary = DossierBinary.path, let scriptPath else {
+        XCTFail("needs the dossier executable and util-linux `script`", file: file, line: line)
+        throw NSError(domain: "runDossierOnATerminal", code: 1)
+    }
+    func quoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+    let scratch = try CLIFolder()
+    defer { scratch.remove() }
+    let outPath = scratch.file("terminal")
+    _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: scriptPath)
+    process.arguments = ["-qec", ([binary] + arguments).map(quoted).joined(separator: " "), "/dev/null"]
+    var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DOSSIER_") }
+    for (k, v) in env { environment[k] = v }
+    environment["SHELL"] = "/bin/sh"
+    process.environment = environment
+    let outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+    defer { try? outHandle.close() }
+    process.standardOutput = outHandle
+    process.standardError = outHandle
+    process.standardInput = FileHandle.nullDevice
+    let done = DispatchSemaphore(value: 0)
+    process.terminationHandler = { _ in done.signal() }
+    try process.run()
+    if done.wait(timeout: .now() + .seconds(cliTimeoutSeconds)) == .timedOut {
+        process.terminate()
+        done.wait()
+        XCTFail("dossier \(arguments.joined(separator: " ")) did not finish on a terminal and was killed", file: file, line: line)
+    }
+    return (process.terminationStatus, try Data(contentsOf: URL(fileURLWithPath: outPath)))
+}

@@ -3,7 +3,9 @@ import Foundation
 
 /// The lines `list` writes to a pipe or a file, one per document, fields separated by tabs:
 /// id, kind, language name, size for people, deposit day (YYYY-MM-DD), title (or
-/// `(removed)`). Built with plain pointer writes, on the core that read the rows.
+/// `(removed)`). Built with plain pointer writes, on the core that read the rows. Every field
+/// that is not ours is made visible (`VisibleText`): a tab or newline in a title shows as
+/// `\x09` or `\x0a`, so each document is one line of six fields.
 ///
 /// The lines hold titles in plaintext: the buffer grows by a copy that zeroes the old one, and
 /// is zeroed when released, whether the lines were written or dropped (a listing that fails,
@@ -47,13 +49,14 @@ public final class ListingLines: @unchecked Sendable {
     }
 
     func append(_ row: ListingRow) {
-        append(row.id); append(0x09)
+        appendVisible(row.id); append(0x09)
         append(row.kind.rawValue); append(0x09)
         let tag = row.language
         if let known = names.firstIndex(where: { $0.tag.elementsEqual(tag) }) {
             append(names[known].name)
         } else {
-            names.append((Array(tag), Array(Language.displayName(String(decoding: tag, as: UTF8.self)).utf8)))
+            let name = VisibleText.escaped(Language.displayName(String(decoding: tag, as: UTF8.self)))
+            names.append((Array(tag), Array(name.utf8)))
             append(names[names.count - 1].name)
         }
         append(0x09)
@@ -61,7 +64,7 @@ public final class ListingLines: @unchecked Sendable {
         ByteCount.append(row.size, to: &size)
         append(size); append(0x09)
         append(UnsafeBufferPointer(rebasing: row.depositedAt.prefix(10))); append(0x09)   // the day (timestamps are ASCII)
-        if let title = row.title { append(title) } else { append("(removed)") }
+        if let title = row.title { appendVisible(title) } else { append("(removed)") }
         append(0x0a)
     }
 
@@ -86,6 +89,8 @@ public final class ListingLines: @unchecked Sendable {
         (storage.baseAddress! + count).update(from: from, count: b.count)
         count += b.count
     }
+
+    private func appendVisible(_ b: UnsafeBufferPointer<UInt8>) { VisibleText.escape(b) { append($0) } }
 
     private func append(_ b: [UInt8]) { b.withUnsafeBufferPointer { append($0) } }
 

@@ -21,7 +21,7 @@ struct AuditExposureCommand: ParsableCommand {
         let sinceDate = try since.map { s throws(DossierError) in try CalendarDate.startOfDay(s) }
         let x = try source.snapshot().exposure(of: who, since: sinceDate)
         if json { JSONOutput.print(x); return }
-        print("counsel:     \(x.counsel.isEmpty ? "(not registered in this log)" : x.counsel.joined(separator: ", "))")
+        print("counsel:     \(x.counsel.isEmpty ? "(not registered in this log)" : Terminal.visible(x.counsel.joined(separator: ", ")))")
         print("fingerprint: \(x.fingerprint ?? "?")")
         print("documents sealed or granted: \(x.documents.count)")
         Table.print(headers: ["DOCUMENT", "GRANTS", "PACKAGES", "OPENINGS", "FIRST OPENED", "LAST OPENED"], rows: x.documents.map {

@@ -65,7 +65,7 @@ struct AuditVerifyCommand: ParsableCommand {
             try FileAccess.writeAtomically(kept.bytes, to: saveState, mode: 0o600, overwrite: true)
         }
         if json { JSONOutput.print(report); return }
-        print("organisation: \(report.organisation) (\(report.organisationFingerprint))")
+        print("organisation: \(Terminal.visible(report.organisation)) (\(report.organisationFingerprint))")
         if let after = report.resumedAfter, after == report.entries {
             print("entries:      \(report.entries), all covered by your state: no new entry to verify")
         } else if let after = report.resumedAfter {

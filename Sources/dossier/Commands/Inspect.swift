@@ -31,12 +31,12 @@ struct InspectCommand: ParsableCommand {
             JSONOutput.print(out)
         } else {
             print("package:      \(m.packageID) (grant \(m.grantID))")
-            print("issuer:       \(m.organisation), key fingerprint \(m.issuer.fingerprint)")
-            print("signature:    \(i.signatureValid ? "valid" : "INVALID")\(i.trustedAs.map { ", trusted as \($0.name)" } ?? ", NOT from a trusted organisation")")
+            print("issuer:       \(Terminal.visible(m.organisation)), key fingerprint \(m.issuer.fingerprint)")
+            print("signature:    \(i.signatureValid ? "valid" : "INVALID")\(i.trustedAs.map { ", trusted as \(Terminal.visible($0.name))" } ?? ", NOT from a trusted organisation")")
             print("window:       \(m.notBefore) to \(m.notAfter)")
-            print("recipients:   \(m.recipients.joined(separator: ", "))")
+            print("recipients:   \(Terminal.visible(m.recipients.joined(separator: ", ")))")
             print("documents:    \(m.contentSizes.count) (\(m.contentSizes.map { Table.size($0) }.joined(separator: ", ")))")
-            if let url = m.online { print("online:       opens only through the key-release service at \(url)") }
+            if let url = m.online { print("online:       opens only through the key-release service at \(Terminal.visible(url))") }
         }
         if !i.signatureValid { throw DossierError.packageTampered(path: package, reason: "the signature does not verify") }
     }

@@ -8,7 +8,7 @@ struct ListCommand: ParsableCommand {
         commandName: "list",
         abstract: "List documents (titles are decrypted with your staff identity).",
         discussion: """
-        In deposit order: oldest first, the files of one deposit in the order they were given. A table on a terminal; tab-separated lines, without the heading, for a pipe or a file.
+        In deposit order: oldest first, the files of one deposit in the order they were given. A table on a terminal; tab-separated lines, without the heading, for a pipe or a file. Control characters and bidirectional controls in a title are shown escaped (\\x1b, \\u{202e}; a backslash as \\\\), so each document is one line; --json gives the exact text.
 
         Example: dossier list --kind witness-testimony --case EXT-2026-014 --json
         """

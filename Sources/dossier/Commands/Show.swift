@@ -16,18 +16,19 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         let d = try staff.session().documents.document(id)
         if json { JSONOutput.print(DocumentOutput(d)); return }
-        print("id:           \(d.id)")
-        print("kind:         \(d.kind.rawValue)")
-        print("language:     \(Language.displayName(d.language))")
-        print("size:         \(d.size) bytes (\(Table.size(d.size)))")
-        print("deposited:    \(d.depositedAt) by \(d.depositedBy)")
+        func field(_ label: String, _ value: String) { printField(label, value, width: 14) }
+        field("id", d.id)
+        field("kind", d.kind.rawValue)
+        field("language", Language.displayName(d.language))
+        field("size", "\(d.size) bytes (\(Table.size(d.size)))")
+        field("deposited", "\(d.depositedAt) by \(d.depositedBy)")
         if let m = d.metadata {
-            print("title:        \(m.title)")
-            print("file name:    \(m.fileName)")
-            if !m.tags.isEmpty { print("tags:         \(m.tags.joined(separator: ", "))") }
-            if let j = m.jurisdiction { print("jurisdiction: \(j)") }
-            if let c = m.caseReference { print("case:         \(c)") }
+            field("title", m.title)
+            field("file name", m.fileName)
+            if !m.tags.isEmpty { field("tags", m.tags.joined(separator: ", ")) }
+            if let j = m.jurisdiction { field("jurisdiction", j) }
+            if let c = m.caseReference { field("case", c) }
         }
-        if let r = d.removedAt { print("removed:      \(r) by \(d.removedBy ?? "?") (content destroyed)") }
+        if let r = d.removedAt { field("removed", "\(r) by \(d.removedBy ?? "?") (content destroyed)") }
     }
 }

@@ -14,7 +14,7 @@ struct TrustAddCommand: ParsableCommand {
 
     func run() throws {
         let entry = try TrustStore.standard().add(try OrganisationKey(line: key), name: name)
-        print("trusted \(entry.name): fingerprint \(entry.fingerprint)")
+        print("trusted \(Terminal.visible(entry.name)): fingerprint \(entry.fingerprint)")
         Terminal.note("make sure this fingerprint is the one the organisation read to you")
     }
 }

@@ -7,15 +7,16 @@ func onlineText(_ g: Grant) -> String {
 }
 
 func printGrant(_ g: Grant) {
-    print("id:         \(g.id)")
-    print("state:      \(g.state.rawValue)\(g.state == .pending ? " (\(g.approvedBy.count) of \(g.approvalsNeeded) sign-offs)" : "")")
-    print("window:     \(g.notBefore) to \(g.notAfter)")
-    print("documents:  \(g.documents.joined(separator: ", "))")
-    print("counsel:    \(g.recipients.joined(separator: ", "))")
-    print("created by: \(g.createdBy) at \(g.createdAt)")
-    if g.approvedBy.count > 1 { print("approved:   \(g.approvedBy.dropFirst().joined(separator: ", "))") }
-    if let c = g.caseReference { print("case:       \(c)") }
-    if let p = g.purpose { print("purpose:    \(p)") }
-    if let r = g.revokedAt { print("revoked:    \(r)") }
-    if g.onlineURL != nil { print("online:     \(onlineText(g)) per counsel") }
+    func field(_ label: String, _ value: String) { printField(label, value, width: 12) }
+    field("id", g.id)
+    field("state", "\(g.state.rawValue)\(g.state == .pending ? " (\(g.approvedBy.count) of \(g.approvalsNeeded) sign-offs)" : "")")
+    field("window", "\(g.notBefore) to \(g.notAfter)")
+    field("documents", g.documents.joined(separator: ", "))
+    field("counsel", g.recipients.joined(separator: ", "))
+    field("created by", "\(g.createdBy) at \(g.createdAt)")
+    if g.approvedBy.count > 1 { field("approved", g.approvedBy.dropFirst().joined(separator: ", ")) }
+    if let c = g.caseReference { field("case", c) }
+    if let p = g.purpose { field("purpose", p) }
+    if let r = g.revokedAt { field("revoked", r) }
+    if g.onlineURL != nil { field("online", "\(onlineText(g)) per counsel") }
 }

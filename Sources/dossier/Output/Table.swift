@@ -1,9 +1,11 @@
 import DossierCore
 import Foundation
 
-/// Aligned tables for terminals, tab-separated lines for pipes.
+/// Aligned tables for terminals, tab-separated lines for pipes. Every cell is shown through
+/// `Terminal.visible`, so a cell is one cell on one line whatever it holds.
 enum Table {
     static func print(headers: [String], rows: [[String]]) {
+        let rows = rows.map { $0.map(Terminal.visible) }
         if !Terminal.stdoutIsTerminal {
             for row in rows { Swift.print(row.joined(separator: "\t")) }
             return
