@@ -94,7 +94,8 @@ let package = Package(
         ),
         .testTarget(
             name: "dossierTests",
-            dependencies: ["DossierCore", "DossierCrypto"]
+            // GRDB to hold a reader open on a vault, as another process would, while a command runs.
+            dependencies: ["DossierCore", "DossierCrypto", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -27,6 +27,9 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case notAVault(path: String)
     case vaultBusy(path: String)
     case vaultKeyRotated(path: String)
+    /// A change that replaced secrets (a rotation, a removal) committed, but the replaced
+    /// values could not be purged from the database's files: another process holds it open.
+    case purgeBlocked(path: String)
     case unsupportedVaultVersion(found: Int, supported: Int)
     case notStaff(fingerprint: String)
     case staffAlreadyPresent(fingerprint: String)
@@ -125,6 +128,9 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
         case let .vaultKeyRotated(path):
             return ("the vault key of \(path) was rotated by another staff member while this command ran; nothing was changed",
                     "run it again", ": ")
+        case let .purgeBlocked(path):
+            return ("the change is committed, but the old keys are still in the write-ahead log of \(path) because another process holds the database open",
+                    "close the other reader (a sqlite3 shell, a backup, `dossier serve`), then run `dossier doctor --fix --vault \(path)`", "; ")
         case let .unsupportedVaultVersion(found, supported):
             return ("this vault has format version \(found), newer than this program understands (\(supported))", "upgrade dossier", "; ")
         case let .notStaff(fingerprint):

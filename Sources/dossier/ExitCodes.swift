@@ -12,7 +12,7 @@ enum ExitCodes {
             return 73
         case .writeFailed, .fileUnreadable:
             return 74
-        case .vaultBusy, .vaultKeyRotated:
+        case .vaultBusy, .vaultKeyRotated, .purgeBlocked:
             return 75
         case .insecurePermissions, .wrongPassphrase, .notStaff, .passphraseRequired:
             return 77

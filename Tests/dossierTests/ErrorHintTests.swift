@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import XCTest
 
 /// Failures print what went wrong on a `dossier: error:` line and what to do on a separate
@@ -107,5 +108,56 @@ final class ErrorHintTests: XCTestCase {
         XCTAssertEqual(result.exitCode, 66, "\(result)")
         XCTAssertEqual(lines(result), ["dossier: error: \(dir.file("missing.toml")): no such file"], "\(result)")
         assertNoStackTrace(result)
+    }
+
+    /// While another process holds a snapshot of the vault (here an open read transaction, as
+    /// an auditor's sqlite3 shell would), `rotate`, `staff remove` and `remove` commit but cannot
+    /// purge the old keys: each exits 75 and says so, doctor reports it, and once the reader is
+    /// closed `doctor --fix` finishes it.
+    func testACleanUpBlockedByAnotherReaderExits75WithAHintToRunDoctorFix() throws {
+        let dir = try makeFolder()
+        let key = dir.file("staff.key"), bobKey = dir.file("bob.key"), vault = dir.file("vault"), file = dir.file("doc.txt")
+        try succeed(["identity", "new", "-o", key, "--no-passphrase"])
+        let bobLine = try succeed(["identity", "new", "-o", bobKey, "--no-passphrase"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try succeed(["init", "--vault", vault, "--org", "example.org/dossier", "--identity", key])
+        try Data("a document".utf8).write(to: URL(fileURLWithPath: file))
+        let env = ["DOSSIER_VAULT": vault, "DOSSIER_IDENTITY": key, "DOSSIER_PURGE_WAIT": "0.2"]
+        let doc = try succeed(["deposit", file, "--kind", "expert-report", "--title", "T"], env: env).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let bob = try succeed(["staff", "add", bobLine, "--name", "Bob"], env: env).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+
+        var config = Configuration()
+        config.allowsUnsafeTransactions = true
+        let reader = try DatabaseQueue(path: vault + "/vault.sqlite", configuration: config)
+        try reader.inDatabase { db in
+            try db.execute(sql: "BEGIN")
+            _ = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM documents")
+        }
+        for arguments in [["rotate"], ["staff", "remove", bob], ["remove", doc, "--reason", "withdrawn"]] {
+            let blocked = try runDossier(arguments, env: env)
+            assertErrorThenHint(blocked, code: 75, hintMentions: "dossier doctor --fix")
+            XCTAssertEqual(lines(blocked).first, "dossier: error: the change is committed, but the old keys are still in the write-ahead log of \(vault) because another process holds the database open", "\(blocked)")
+            XCTAssertEqual(lines(blocked).last, "dossier: hint: close the other reader (a sqlite3 shell, a backup, `dossier serve`), then run `dossier doctor --fix --vault \(vault)`", "\(blocked)")
+        }
+        // Each change is committed.
+        XCTAssertTrue(try succeed(["staff", "list"], env: env).stdout.contains("removed"), "bob should be listed as removed")
+        XCTAssertTrue(try succeed(["show", doc], env: env).stdout.contains("removed"), "the document should be removed")
+
+        let damaged = try runDossier(["doctor"], env: env)
+        XCTAssertEqual(damaged.exitCode, 3, "\(damaged)")
+        XCTAssertTrue(damaged.stdout.contains("DAMAGE: write-ahead log: the clean-up after a key rotation or a document removal is unfinished"), "\(damaged)")
+        XCTAssertEqual(try runDossier(["doctor", "--fix"], env: env).exitCode, 3, "the reader still blocks the clean-up")
+
+        try reader.inDatabase { db in try db.execute(sql: "ROLLBACK") }
+        try reader.close()
+        let fixed = try succeed(["doctor", "--fix"], env: env)
+        XCTAssertTrue(fixed.stdout.contains("(repaired)"), "\(fixed)")
+        XCTAssertTrue(fixed.stdout.hasSuffix("vault OK\n"), "\(fixed)")
+        let clean = try succeed(["doctor"], env: env)
+        XCTAssertFalse(clean.stdout.contains("DAMAGE"), "\(clean)")
+    }
+
+    func testAnUnreadablePurgeWaitIsRefused() throws {
+        let result = try runDossier(["doctor", "--vault", "/nonexistent"], env: ["DOSSIER_PURGE_WAIT": "soon"])
+        assertErrorThenHint(result, code: 65, hintMentions: "unset it")
     }
 }

@@ -31,9 +31,24 @@ protocol VaultStore: AnyObject, Sendable {
     func listDocuments<S: ListingSink>(_ query: ListingQuery, opener: MetadataOpener, connections: Int?, probe: ListingProbe?,
                                        check: (any StoreTransaction) throws -> Void, sink: () -> S) throws(DossierError) -> [S]
 
-    /// Removes from storage every copy of data that the last write replaced (old sealed keys
-    /// after a rotation, a shredded document key), beyond what the current state holds.
-    func purgeReplacedData()
+    /// Runs `body` as `write` does, for a change that replaces secrets (a rotation re-sealing
+    /// everything under a new vault key, a shredded document key). Before the transaction
+    /// commits, the store records durably that a purge is owed; after it commits, `committed`
+    /// runs with the result, then the store removes every copy of the replaced data beyond what
+    /// the current state holds, and only then clears the record. When that purge cannot finish
+    /// in a bounded time (another process reads an older state), the change stays committed,
+    /// the record stays, and this throws `purgeBlocked`. If the transaction rolls back, nothing
+    /// was replaced and the record is dropped.
+    func writeReplacingSecrets<T>(_ body: (any StoreTransaction) throws -> T,
+                                  committed: (T) -> Void) throws(DossierError) -> T
+
+    /// The records of purges still owed (names of marker files, for `doctor` to report); empty
+    /// when every replaced secret is gone.
+    func pendingPurges() -> [String]
+
+    /// Finishes every owed purge and clears its record; throws `purgeBlocked` when another
+    /// process still holds the replaced data in view. Run by `doctor --fix`.
+    func purgeReplacedData() throws(DossierError)
 }
 
 /// One transaction's access to the vault's records. Methods throw whatever the backend

@@ -174,8 +174,10 @@ extension StaffSession.Documents {
         return doc
     }
 
-    /// Crypto-shreds a document: its key and metadata are destroyed, its blob deleted; a
-    /// tombstone (id, kind, size, dates, sealed reason) remains.
+    /// Crypto-shreds a document: its key and metadata are destroyed, in the vault's files too,
+    /// its blob deleted; a tombstone (id, kind, size, dates, sealed reason) remains. Throws
+    /// `purgeBlocked`, with the removal committed, when another process's reader keeps the key
+    /// in the files.
     public func remove(_ id: String, reason: String) throws(DossierError) {
         let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw .invalidArgument("a removal needs a reason", hint: "say why with --reason TEXT (it is stored sealed, for staff)") }
@@ -183,12 +185,10 @@ extension StaffSession.Documents {
         if doc.isRemoved { throw .documentRemoved(id: id) }
         let now = vault.clock.now()
         let reasonSealed = try Sealing.seal(Data(trimmed.utf8), purpose: .reason, id: id, vaultKey: vaultKey, random: vault.random)
-        try write { tx in
+        try session.writeReplacingSecrets({ tx in
             try tx.markDocumentRemoved(id, at: Timestamp.format(now), by: actor, reasonSealed: reasonSealed)
             try AuditLog.append(tx, signer: identity, action: .remove, at: now, subjects: ["doc:" + id])
-        }
-        vault.blobs.remove(id: id)
-        vault.store.purgeReplacedData()
+        }, committed: { _ in vault.blobs.remove(id: id) })
     }
 }
 

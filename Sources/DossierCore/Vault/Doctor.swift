@@ -6,7 +6,7 @@ public struct DoctorReport: Codable, Sendable {
     public enum Severity: String, Codable, Sendable {
         /// Harmless leftovers a crash can cause (orphan blobs, temporary files).
         case leftover
-        /// Damage: missing or altered content, a broken log.
+        /// Damage: missing or altered content, a broken log, retired keys left in the files.
         case damage
     }
 
@@ -22,16 +22,18 @@ public struct DoctorReport: Codable, Sendable {
     public var logEntriesVerified = 0
     public var findings: [Finding] = []
 
-    /// True when nothing is damaged (leftovers alone do not fail the check).
-    public var isHealthy: Bool { !findings.contains { $0.severity == .damage } }
+    /// True when nothing is damaged (leftovers alone do not fail the check, nor damage that
+    /// `fix` repaired).
+    public var isHealthy: Bool { !findings.contains { $0.severity == .damage && !$0.fixed } }
 }
 
 extension Vault {
     /// Checks every live document's blob (present, right size), lists orphan blobs and leftover
     /// temporary files, and verifies the log chain. With `session`, also decrypts every blob to
     /// nowhere, authenticating each chunk, and checks the plaintext against the hash recorded
-    /// at deposit (where there is one). With `fix`, removes orphans and leftovers: run it only
-    /// when no other dossier process is using the vault.
+    /// at deposit (where there is one). Reports as damage an unfinished purge of the old keys
+    /// after a rotation or a removal (`purgeBlocked`). With `fix`, removes orphans and
+    /// leftovers and finishes the purge: run it only when no other process is using the vault.
     public func doctor(session: StaffSession? = nil, fix: Bool = false) throws(DossierError) -> DoctorReport {
         var report = DoctorReport()
         let (rows, removed) = try read { tx in (try tx.liveDocuments(), Set(try tx.removedDocumentIDs())) }
@@ -81,6 +83,25 @@ extension Vault {
         for path in temporaries.sorted() {
             var finding = DoctorReport.Finding(severity: .leftover, subject: path, message: "temporary file of an interrupted write (encrypted)", fixed: false)
             if fix { finding.fixed = blobs.delete(leftover: path) }
+            report.findings.append(finding)
+        }
+        if !store.pendingPurges().isEmpty {
+            let unfinished = "the clean-up after a key rotation or a document removal is unfinished: retired keys may still be in the vault's files"
+            var finding = DoctorReport.Finding(severity: .damage, subject: "write-ahead log",
+                                               message: unfinished + "; close every other process using the vault, then run `dossier doctor --fix`",
+                                               fixed: false)
+            if fix {
+                do {
+                    try store.purgeReplacedData()
+                    finding.fixed = true
+                } catch .purgeBlocked {
+                    finding = .init(severity: .damage, subject: finding.subject,
+                                    message: unfinished + "; another process holds the database open: close it, then run `dossier doctor --fix` again",
+                                    fixed: false)
+                } catch {
+                    finding = .init(severity: .damage, subject: finding.subject, message: unfinished + "; " + error.message, fixed: false)
+                }
+            }
             report.findings.append(finding)
         }
         do {

@@ -62,12 +62,16 @@ extension StaffSession.Staff {
     }
 
     /// Replaces the vault key: every document key, sealed metadata and staff name is re-sealed
-    /// under a new key, which is sealed to each remaining staff member; the old key is gone.
+    /// under a new key, which is sealed to each remaining staff member; the old key is gone,
+    /// from the vault's files too. Throws `purgeBlocked`, with the rotation committed, when
+    /// another process's reader keeps the old sealed values in the files.
     @discardableResult
     public func rotate(removing removed: String? = nil) throws(DossierError) -> Int {
         let newKey = SecureBytes(randomCount: AEAD.keyBytes, using: vault.random)
         let now = vault.clock.now()
-        let count: Int = try write { tx in
+        // Once it commits the session carries on under the new key, even if the purge of the
+        // old sealed values is then blocked.
+        return try session.writeReplacingSecrets({ tx in
             if let removed {
                 guard let member = try tx.staffMember(removed), member.removedAt == nil else { throw DossierError.unknownStaff(id: removed) }
                 guard try tx.countCurrentStaff(excluding: removed) > 0 else { throw DossierError.lastStaffMember }
@@ -83,10 +87,7 @@ extension StaffSession.Staff {
                 try AuditLog.append(tx, signer: identity, action: .rotate, at: now, subjects: [], details: details)
             }
             return rewrapped
-        }
-        session.adopt(vaultKey: newKey, generation: session.generation + 1)
-        vault.store.purgeReplacedData()
-        return count
+        }, committed: { _ in session.adopt(vaultKey: newKey, generation: session.generation + 1) })
     }
 
     /// Re-seals everything sealed under the vault key. Runs inside the rotation's transaction.

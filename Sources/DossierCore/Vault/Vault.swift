@@ -25,9 +25,17 @@ public final class Vault: @unchecked Sendable {
         self.random = random
     }
 
-    /// Opens an existing vault.
-    public static func open(at path: String, clock: any TimeSource = SystemClock(), random: any RandomSource = SystemRandom()) throws(DossierError) -> Vault {
-        Vault(store: try SQLiteStore.open(at: path, random: random), clock: clock, random: random)
+    /// How long, by default, removing replaced secrets after a rotation or a removal waits for
+    /// other processes reading the vault, in seconds.
+    public static let defaultPurgeWait: TimeInterval = SQLiteStore.busyTimeout
+    /// The longest wait `purgeWait` may ask for (longer ones are cut to it).
+    public static let longestPurgeWait: TimeInterval = SQLiteStore.longestPurgeWait
+
+    /// Opens an existing vault. After a rotation or a removal commits, the clean-up of the old
+    /// keys waits up to `purgeWait` seconds for other readers, then fails with `purgeBlocked`.
+    public static func open(at path: String, clock: any TimeSource = SystemClock(), random: any RandomSource = SystemRandom(),
+                            purgeWait: TimeInterval = defaultPurgeWait) throws(DossierError) -> Vault {
+        Vault(store: try SQLiteStore.open(at: path, random: random, purgeWait: purgeWait), clock: clock, random: random)
     }
 
     /// Creates a vault at `path` (a new or empty folder), with a fresh organisation signing key
@@ -162,6 +170,18 @@ public final class StaffSession: @unchecked Sendable {
             try checkGeneration(tx)
             return try body(tx)
         }
+    }
+
+    /// A write with the same check, for a change that replaces secrets: after it commits (and
+    /// `committed` has run), the replaced values are purged from the vault's files, or this
+    /// throws `purgeBlocked` with the change committed (`VaultStore.writeReplacingSecrets`).
+    @discardableResult
+    func writeReplacingSecrets<T>(_ body: (any StoreTransaction) throws -> T,
+                                  committed: (T) -> Void = { _ in }) throws(DossierError) -> T {
+        try vault.store.writeReplacingSecrets({ tx in
+            try checkGeneration(tx)
+            return try body(tx)
+        }, committed: committed)
     }
 
     /// A read transaction with the same check, so that sealed values are opened with the right key.

@@ -17,6 +17,17 @@ struct VaultOptions: ParsableArguments {
     }
 
     func open() throws(DossierError) -> Vault {
-        try Vault.open(at: try resolvedPath())
+        try Vault.open(at: try resolvedPath(), purgeWait: try purgeWait())
+    }
+
+    /// `DOSSIER_PURGE_WAIT`: how many seconds the clean-up after `rotate`, `staff remove` and
+    /// `remove` waits for other readers of the vault (tests shorten it).
+    private func purgeWait() throws(DossierError) -> TimeInterval {
+        guard let text = ProcessInfo.processInfo.environment["DOSSIER_PURGE_WAIT"], !text.isEmpty else { return Vault.defaultPurgeWait }
+        guard let seconds = TimeInterval(text), (0...Vault.longestPurgeWait).contains(seconds) else {
+            throw .invalidArgument("DOSSIER_PURGE_WAIT is '\(text)', not a number of seconds from 0 to \(Int(Vault.longestPurgeWait))",
+                                   hint: "unset it to wait \(Int(Vault.defaultPurgeWait)) seconds")
+        }
+        return seconds
     }
 }

@@ -1,6 +1,7 @@
 import DossierCrypto
 import Foundation
 import GRDB
+internal import GRDBSQLite
 
 /// The vault folder: a SQLite database (`vault.sqlite`, WAL, foreign keys, migrations) for
 /// the records and a blob folder (`blobs/`) for the encrypted content (docs/formats/vault.md).
@@ -8,14 +9,26 @@ final class SQLiteStore: VaultStore, @unchecked Sendable {
     let location: String
     let content: any ContentStore
     private let database: DatabaseQueue
+    private let random: any RandomSource
+    /// How long a purge waits for other processes' readers to let go (`purgeBlocked` after).
+    let purgeWait: TimeInterval
 
     static let databaseName = "vault.sqlite"
+    /// How long a writer waits for another writer before "busy".
+    static let busyTimeout: TimeInterval = 15
+    /// The longest wait a purge accepts.
+    static let longestPurgeWait: TimeInterval = 3600
+    /// The name of a marker file recording an owed purge, before its random suffix.
+    static let pendingPurgePrefix = databaseName + "-purge-"
 
     var databasePath: String { location + "/" + SQLiteStore.databaseName }
 
-    private init(path: String, database: DatabaseQueue, random: any RandomSource) {
+    private init(path: String, database: DatabaseQueue, random: any RandomSource, purgeWait: TimeInterval) {
         self.location = path
         self.database = database
+        self.random = random
+        // SQLite takes the wait in milliseconds as a C int.
+        self.purgeWait = purgeWait.isNaN ? 0 : max(0, min(purgeWait, Self.longestPurgeWait))
         self.content = BlobStore(root: path + "/blobs", random: random)
     }
 
@@ -24,7 +37,7 @@ final class SQLiteStore: VaultStore, @unchecked Sendable {
         config.foreignKeysEnabled = true
         config.journalMode = .wal
         // Several processes may use one vault; a writer waits this long before "busy".
-        config.busyMode = .timeout(15)
+        config.busyMode = .timeout(busyTimeout)
         config.prepareDatabase { db in
             // Freed pages are zeroed, so crypto-shredded keys do not linger in the file.
             try db.execute(sql: "PRAGMA secure_delete = ON")
@@ -35,8 +48,9 @@ final class SQLiteStore: VaultStore, @unchecked Sendable {
     }
 
     /// Opens the vault folder at `path`, bringing its schema up to date. Refuses a folder
-    /// that is not a vault, or one written by a newer version.
-    static func open(at path: String, random: any RandomSource) throws(DossierError) -> SQLiteStore {
+    /// that is not a vault, or one written by a newer version. A purge waits up to `purgeWait`
+    /// seconds for other readers.
+    static func open(at path: String, random: any RandomSource, purgeWait: TimeInterval = busyTimeout) throws(DossierError) -> SQLiteStore {
         let dbPath = path + "/" + databaseName
         guard FileManager.default.fileExists(atPath: dbPath) else { throw .notAVault(path: path) }
         let queue: DatabaseQueue
@@ -45,7 +59,7 @@ final class SQLiteStore: VaultStore, @unchecked Sendable {
         } catch {
             throw translate(error, path: path)
         }
-        let store = SQLiteStore(path: path, database: queue, random: random)
+        let store = SQLiteStore(path: path, database: queue, random: random, purgeWait: purgeWait)
         let version: Int? = try store.readDatabase { db in
             guard try db.tableExists("settings") else { return nil }
             return try String.fetchOne(db, sql: "SELECT CAST(value AS TEXT) FROM settings WHERE key = 'format_version'").flatMap(Int.init)
@@ -71,7 +85,7 @@ final class SQLiteStore: VaultStore, @unchecked Sendable {
             try FileAccess.createPrivateFile(path + "/" + databaseName)
             let queue = try DatabaseQueue(path: path + "/" + databaseName, configuration: configuration())
             try SQLiteSchema.migrator.migrate(queue)
-            return SQLiteStore(path: path, database: queue, random: random)
+            return SQLiteStore(path: path, database: queue, random: random, purgeWait: busyTimeout)
         } catch {
             throw translate(error, path: path)
         }
@@ -110,10 +124,74 @@ final class SQLiteStore: VaultStore, @unchecked Sendable {
         }
     }
 
-    /// Moves the write-ahead log into the database and empties it, so that overwritten secrets
-    /// (shredded keys, an old vault key) do not linger in the WAL file.
-    func purgeReplacedData() {
-        _ = try? database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+    // MARK: Purging replaced secrets
+    //
+    // A committed change that overwrites a secret leaves the old value in two places until a
+    // checkpoint completes: the old page in vault.sqlite (kept for readers of older snapshots)
+    // and, for a value written earlier and not yet checkpointed, an older frame of the WAL. A
+    // TRUNCATE checkpoint copies every frame into the database (where `secure_delete` has
+    // zeroed the freed bytes) and empties the WAL, but it cannot pass a reader's snapshot. So
+    // the purge is owed from before the commit until such a checkpoint succeeds, and a marker
+    // file records it across crashes and blocked checkpoints (docs/formats/vault.md, 8.5).
+
+    func writeReplacingSecrets<T>(_ body: (any StoreTransaction) throws -> T,
+                                  committed: (T) -> Void) throws(DossierError) -> T {
+        let marker = location + "/" + Self.pendingPurgePrefix + random.bytes(6).hex
+        try FileAccess.writeAtomically(Data(Self.pendingPurgeNote.utf8), to: marker)
+        let result: T
+        do {
+            result = try write(body)
+        } catch {
+            // Rolled back: nothing was replaced, so nothing is owed.
+            removeMarker(marker)
+            throw error
+        }
+        committed(result)
+        try truncateWriteAheadLog()
+        removeMarker(marker)
+        return result
+    }
+
+    func pendingPurges() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: location)) ?? []
+        return names.filter { $0.hasPrefix(Self.pendingPurgePrefix) }.sorted().map { location + "/" + $0 }
+    }
+
+    func purgeReplacedData() throws(DossierError) {
+        // Markers listed before the checkpoint, which covers every change committed by then.
+        // `doctor --fix` runs while no other process uses the vault, so none is mid-change.
+        let markers = pendingPurges()
+        try truncateWriteAheadLog()
+        for marker in markers { removeMarker(marker) }
+    }
+
+    private static let pendingPurgeNote = "dossier: secrets replaced in vault.sqlite may remain in vault.sqlite-wal until a checkpoint completes; run `dossier doctor --fix`\n"
+
+    /// Copies every WAL frame into the database and empties the WAL, waiting up to `purgeWait`
+    /// for readers of older snapshots; throws `purgeBlocked` if they outlast it.
+    private func truncateWriteAheadLog() throws(DossierError) {
+        let complete: Bool
+        do {
+            complete = try database.writeWithoutTransaction { db in
+                // Readers block a TRUNCATE checkpoint, which waits for them through the busy
+                // handler: give them the purge's wait, not a writer's.
+                sqlite3_busy_timeout(db.sqliteConnection, CInt(purgeWait * 1000))
+                defer { sqlite3_busy_timeout(db.sqliteConnection, CInt(Self.busyTimeout * 1000)) }
+                // One row: busy (1 when it could not finish), frames in the WAL, frames copied.
+                guard let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") else { return false }
+                let busy: Int = row[0], frames: Int = row[1], copied: Int = row[2]
+                return busy == 0 && frames == copied
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+            complete = false
+        } catch {
+            throw Self.translate(error, path: location)
+        }
+        guard complete else { throw .purgeBlocked(path: location) }
+    }
+
+    private func removeMarker(_ path: String) {
+        if unlink(path) == 0 { FileAccess.syncDirectory(location) }
     }
 
     /// Another connection to the database, read-only: a listing reads on one per core. It
@@ -122,7 +200,7 @@ final class SQLiteStore: VaultStore, @unchecked Sendable {
     func openReader() throws -> DatabaseQueue {
         var config = Configuration()
         config.readonly = true
-        config.busyMode = .timeout(15)
+        config.busyMode = .timeout(Self.busyTimeout)
         return try DatabaseQueue(path: databasePath, configuration: config)
     }
 
