@@ -392,6 +392,47 @@ final class KeyReleaseServerTests: XCTestCase {
         XCTAssertEqual(try w.open(path, as: counselID).count, 1)
     }
 
+    func testA503BodyNamesNeitherTheVaultNorAnyFingerprintAndTheCauseGoesToTheReport() throws {
+        let w = try OnlineWorld("unavailable")
+        let doc = try w.document()
+        let (counselID, counsel) = try w.counsel("noa")
+        let (_, path) = try w.onlinePackage([doc], to: [counsel])
+        let body = SignedReleaseRequest.make(for: try w.manifest(path), identity: counselID, at: w.clock.now()).body
+        // Every fingerprint the service knows of: its own, the counsel's and the new staff member's.
+        let other = SecretIdentity.generate(using: DeterministicRandom(seed: "online/unavailable/other"))
+        _ = try w.session.staff.add(other.publicIdentity, name: "Other")
+        let fingerprints = [w.staff.publicIdentity.fingerprint, counselID.publicIdentity.fingerprint, other.publicIdentity.fingerprint]
+        func assertGeneric(_ label: String) throws {
+            let (status, data) = try URLSessionTransport().post(w.url + "/v1/open", body: body, timeout: 15)
+            XCTAssertEqual(status, 503, label)
+            let text = String(decoding: data, as: UTF8.self)
+            let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+            XCTAssertEqual(json?["error"] as? String, "unavailable", label)
+            XCTAssertFalse(text.contains(w.root), "\(label): the 503 body names the vault: \(text)")
+            XCTAssertFalse(text.contains("vault.sqlite"), "\(label): the 503 body names the database: \(text)")
+            for fingerprint in fingerprints {
+                XCTAssertFalse(text.contains(fingerprint), "\(label): the 503 body carries a fingerprint: \(text)")
+            }
+        }
+
+        // The log cannot be written: the vault cannot decide.
+        try DatabaseQueue(path: w.root + "/vault/vault.sqlite").write { db in
+            try db.execute(sql: "CREATE TRIGGER no_log BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'log unavailable'); END")
+        }
+        try assertGeneric("broken log")
+        try DatabaseQueue(path: w.root + "/vault/vault.sqlite").write { db in try db.execute(sql: "DROP TRIGGER no_log") }
+
+        // Another process removes the service's staff identity: it is no longer staff.
+        let otherSession = try Vault.open(at: w.root + "/vault", clock: w.clock).unlock(other)
+        _ = try otherSession.staff.remove(w.staff.publicIdentity.fingerprint)
+        try assertGeneric("no longer staff")
+
+        // The causes went to the service's own report.
+        let errors = w.reports.all.filter { $0.hasPrefix("error:") }
+        XCTAssertEqual(errors.count, 2, "\(w.reports.all)")
+        XCTAssertTrue(errors.last?.contains(w.staff.publicIdentity.fingerprint) ?? false, "\(errors)")
+    }
+
     func testTheServiceKeepsWorkingAfterAnotherProcessRotatesTheVaultKey() throws {
         let w = try OnlineWorld("rotation")
         let doc = try w.document()

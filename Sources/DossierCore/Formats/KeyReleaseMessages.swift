@@ -201,7 +201,8 @@ public struct ReleaseResponse: Sendable {
         ($0, json($0.status, ["error": $0.rawValue, "message": $0.message]))
     })
 
-    static func unavailable(_ message: String) -> ReleaseResponse {
-        json(503, ["error": "unavailable", "message": message])
-    }
+    /// The answer when the vault cannot decide. The same for every cause: the request is not
+    /// authenticated, so the body names neither the vault's path nor any fingerprint; the
+    /// cause goes only to the service's own report.
+    static let unavailable = json(503, ["error": "unavailable", "message": "the key-release service cannot decide now; retry later"])
 }
