@@ -20,6 +20,7 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case wrongPassphrase(path: String)
     case passphraseRequired(path: String)
     case emptyPassphrase
+    case weakPassphrase(minimumCharacters: Int)
     case passphraseMismatch
 
     // Vault
@@ -114,6 +115,9 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
             return ("\(path) is protected by a passphrase, and there is no terminal to ask for it", "pass --passphrase-file FILE", "; ")
         case .emptyPassphrase:
             return ("the passphrase is empty", "choose one, or use --no-passphrase deliberately", "; ")
+        case let .weakPassphrase(minimum):
+            return ("the passphrase is too short to protect a new identity: it needs at least \(minimum) characters",
+                    "choose a longer one, such as four or more random words; or use --no-passphrase deliberately, for a throwaway identity", "; ")
         case .passphraseMismatch:
             return ("the two passphrases differ; nothing was written", nil, "")
         case let .vaultExists(path):

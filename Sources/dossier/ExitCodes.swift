@@ -17,7 +17,8 @@ enum ExitCodes {
         case .insecurePermissions, .wrongPassphrase, .notStaff, .passphraseRequired:
             return 77
         case .malformedIdentityFile, .malformedPublicIdentity, .malformedOrganisationKey, .notARegularFile,
-             .unknownKind, .invalidLanguageTag, .invalidArgument, .emptyPassphrase, .passphraseMismatch:
+             .unknownKind, .invalidLanguageTag, .invalidArgument, .emptyPassphrase, .weakPassphrase,
+             .passphraseMismatch:
             return 65
         case .integrity, .packageTampered, .logVerificationFailed, .checkpointSignatureInvalid, .wrongOrganisation:
             return 3

@@ -110,6 +110,22 @@ final class CLITests: XCTestCase {
 
     // MARK: The story
 
+    func testIdentityNewRefusesAPassphraseShorterThanTwelveCharactersAndWritesNothing() throws {
+        let dir = try makeFolder()
+        let short = dir.file("short.txt"), key = dir.file("new.key")
+        try write(short, "eleven char\n")
+        let r = try refuse(["identity", "new", "-o", key, "--passphrase-file", short], code: 65, mentioning: ["at least 12 characters"])
+        XCTAssertTrue(r.stderr.contains("dossier: hint: ") && r.stderr.contains("--no-passphrase"), "\(r)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: key))
+        // Through the environment as well.
+        try refuse(["identity", "new", "-o", key], env: ["DOSSIER_PASSPHRASE_FILE": short], code: 65, mentioning: ["12 characters"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: key))
+        // Twelve is enough; --no-passphrase stays the deliberate way out.
+        try write(short, "twelve chars\n")
+        try succeed(["identity", "new", "-o", key, "--passphrase-file", short])
+        try succeed(["identity", "new", "-o", dir.file("throwaway.key"), "--no-passphrase"])
+    }
+
     func testTheStoryFromIdentityToDoctor() throws {
         let dir = try makeFolder()
         let pass = dir.file("pass.txt")
