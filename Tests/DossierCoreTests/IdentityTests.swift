@@ -413,6 +413,23 @@ final class IdentityTests: XCTestCase {
         XCTAssertEqual(try PublicIdentity.resolve(unprotected), alice.publicIdentity)
     }
 
+    func testResolveRefusesASecretFileOthersCanReadButNotAPublicLineFile() throws {
+        let alice = identity()
+        let p = path("alice.key")
+        try alice.write(to: p, protection: .none)
+        for insecure: mode_t in [0o640, 0o604, 0o644, 0o660, 0o620, 0o602] {
+            setMode(p, insecure)
+            assertError(try PublicIdentity.resolve(p)) {
+                if case let .insecurePermissions(q, m) = $0 { q == p && mode_t(m) == insecure } else { false }
+            }
+        }
+        setMode(p, 0o400)
+        XCTAssertEqual(try PublicIdentity.resolve(p), alice.publicIdentity)
+        // A public line is no secret: anyone may read its file.
+        let pub = make("alice.pub", alice.publicIdentity.line + "\n", mode: 0o644)
+        XCTAssertEqual(try PublicIdentity.resolve(pub), alice.publicIdentity)
+    }
+
     func testResolveRefusals() throws {
         let a = identity("a").publicIdentity
         let b = identity("b").publicIdentity

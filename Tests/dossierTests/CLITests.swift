@@ -126,6 +126,23 @@ final class CLITests: XCTestCase {
         try succeed(["identity", "new", "-o", dir.file("throwaway.key"), "--no-passphrase"])
     }
 
+    func testIdentityShowRefusesASecretFileOthersCanReadLikeEveryCommand() throws {
+        let dir = try makeFolder()
+        let key = dir.file("readable.key"), pub = dir.file("readable.pub")
+        let line = try succeed(["identity", "new", "-o", key, "--no-passphrase"]).stdout
+        try write(pub, line)
+        chmod(key, 0o644)
+        chmod(pub, 0o644)
+        let shown = try refuse(["identity", "show", key], code: 77, mentioning: ["readable by other users", "chmod 600 " + key])
+        let loaded = try refuse(["init", "--vault", dir.file("vault"), "--org", "example.org/x", "--identity", key], code: 77)
+        XCTAssertEqual(shown.stderr, loaded.stderr, "identity show must give the same error as the other commands")
+        // Only the public line: fine.
+        XCTAssertEqual(try succeed(["identity", "show", pub]).stdout.split(separator: "\n").first.map(String.init),
+                       line.trimmingCharacters(in: .whitespacesAndNewlines))
+        chmod(key, 0o600)
+        try succeed(["identity", "show", key])
+    }
+
     func testTheStoryFromIdentityToDoctor() throws {
         let dir = try makeFolder()
         let pass = dir.file("pass.txt")
