@@ -150,7 +150,7 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
         case let .unknownKind(kind):
             return ("unknown document kind '\(kind)'", "use one of: \(DocumentKind.allCases.map(\.rawValue).joined(separator: ", "))", "; ")
         case let .invalidLanguageTag(tag):
-            return ("'\(tag)' is not a BCP 47 language tag (examples: en, fr, ar, zh-Hans, es-419)", nil, "")
+            return ("'\(tag)' is not a BCP 47 language tag (RFC 5646)", "give a tag such as en, fr, ar, zh-Hans-CN, es-419 or en-US-u-ca-gregory", "; ")
         case let .database(message):
             return ("vault database error: \(message)", nil, "")
         case let .integrity(message):
