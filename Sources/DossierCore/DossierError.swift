@@ -55,6 +55,7 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case alreadyApproved(grant: String)
     case malformedPackage(path: String, reason: String)
     case untrustedSigner(fingerprint: String)
+    case alreadyTrusted(fingerprint: String, name: String, requested: String)
     case notARecipient(fingerprint: String)
     case packageNotYetValid(notBefore: String)
     case packageExpired(notAfter: String)
@@ -115,6 +116,9 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
             return ("\(path) is protected by a passphrase, and there is no terminal to ask for it", "pass --passphrase-file FILE", "; ")
         case .emptyPassphrase:
             return ("the passphrase is empty", "choose one, or use --no-passphrase deliberately", "; ")
+        case let .alreadyTrusted(fingerprint, name, requested):
+            return ("the organisation key \(fingerprint) is already trusted as '\(name)'; nothing was changed",
+                    "to call it '\(requested)' instead, run `dossier trust add` again with --rename", "; ")
         case let .weakPassphrase(minimum):
             return ("the passphrase is too short to protect a new identity: it needs at least \(minimum) characters",
                     "choose a longer one, such as four or more random words; or use --no-passphrase deliberately, for a throwaway identity", "; ")

@@ -8,7 +8,7 @@ enum ExitCodes {
             return 66
         case .missingOption:
             return 64
-        case .fileExists, .vaultExists:
+        case .fileExists, .vaultExists, .alreadyTrusted:
             return 73
         case .writeFailed, .fileUnreadable:
             return 74

@@ -143,6 +143,24 @@ final class CLITests: XCTestCase {
         try succeed(["identity", "show", key])
     }
 
+    func testTrustAddRenamesAnAlreadyTrustedKeyOnlyWithRename() throws {
+        let dir = try makeFolder()
+        let env = ["XDG_CONFIG_HOME": dir.file("config"), "HOME": dir.path]
+        let keys = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Corpus/fixtures/keys.txt"), encoding: .utf8)
+        let line = try XCTUnwrap(keys.split(separator: "\n").first { $0.hasPrefix("org-key: ") }).dropFirst("org-key: ".count)
+        let key = String(line)
+        try succeed(["trust", "add", key, "--name", "Example Defence Project"], env: env)
+        try succeed(["trust", "add", key, "--name", "Example Defence Project"], env: env)
+        let r = try refuse(["trust", "add", key, "--name", "Impostor"], env: env, code: 73,
+                           mentioning: ["already trusted as 'Example Defence Project'", "dossier: hint: ", "--rename"])
+        XCTAssertTrue(r.stderr.contains("nothing was changed"), "\(r)")
+        XCTAssertTrue(try succeed(["trust", "list"], env: env).stdout.contains("Example Defence Project"))
+        try succeed(["trust", "add", key, "--name", "Example Project", "--rename"], env: env)
+        let list = try succeed(["trust", "list"], env: env).stdout
+        XCTAssertTrue(list.contains("Example Project") && !list.contains("Example Defence Project"), list)
+    }
+
     func testTheStoryFromIdentityToDoctor() throws {
         let dir = try makeFolder()
         let pass = dir.file("pass.txt")
