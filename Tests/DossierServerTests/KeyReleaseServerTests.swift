@@ -433,6 +433,46 @@ final class KeyReleaseServerTests: XCTestCase {
         XCTAssertTrue(errors.last?.contains(w.staff.publicIdentity.fingerprint) ?? false, "\(errors)")
     }
 
+    func testARepeatedJSONMemberIsRefusedByTheServiceAndByTheClient() throws {
+        let w = try OnlineWorld("duplicates")
+        let doc = try w.document()
+        let (counselID, counsel) = try w.counsel("ida")
+        let (_, path) = try w.onlinePackage([doc], to: [counsel])
+        let manifest = try w.manifest(path)
+
+        // The service: a body naming `request` twice is malformed, and logged.
+        let signed = SignedReleaseRequest.make(for: manifest, identity: counselID, at: w.clock.now())
+        var text = String(decoding: signed.body, as: UTF8.self)
+        text.removeLast()
+        text += #","request":"dossier-release-request/1\n"}"#
+        let r = try w.post(body: Data(text.utf8))
+        XCTAssertEqual(r.status, 400)
+        XCTAssertEqual(r.json["error"] as? String, "malformed")
+        XCTAssertEqual(try w.entries("deny").filter { $0.detail("rule") == "online.malformed" }.count, 1)
+        XCTAssertEqual(try w.entries("open").count, 0)
+
+        // The client: an answer naming a member twice is not used, whatever its status.
+        struct Repeating: KeyReleaseTransport {
+            let status: Int
+            let body: String
+            func post(_ url: String, body: Data, timeout: TimeInterval) throws(DossierError) -> (status: Int, body: Data) {
+                (status, Data(self.body.utf8))
+            }
+        }
+        let answers = [
+            (200, #"{"status":"released","package":"\#(manifest.packageID)","share":"AAAA","package":"pkg-aaaaaaaaaaaaa"}"#),
+            (403, #"{"error":"revoked","message":"revoked","error":"expired"}"#),
+        ]
+        for (status, body) in answers {
+            let client = KeyReleaseClient(transport: Repeating(status: status, body: body), clock: w.clock)
+            let error = caught { _ = try client.requestShare(for: manifest, identity: counselID) }
+            guard case .keyReleaseUnavailable? = error else { return XCTFail("\(status): expected .keyReleaseUnavailable, got \(String(describing: error))") }
+        }
+        // Without the repetition, the same 403 is a refusal.
+        let plain = KeyReleaseClient(transport: Repeating(status: 403, body: #"{"error":"revoked","message":"revoked"}"#), clock: w.clock)
+        XCTAssertEqual(refusal(caught { _ = try plain.requestShare(for: manifest, identity: counselID) }), "revoked")
+    }
+
     func testTheServiceKeepsWorkingAfterAnotherProcessRotatesTheVaultKey() throws {
         let w = try OnlineWorld("rotation")
         let doc = try w.document()

@@ -117,10 +117,10 @@ public struct SignedReleaseRequest: Sendable, Equatable {
         return SignedReleaseRequest(request: request, signature: Data(data.suffix(SigningKeyPair.signatureBytes)))
     }
 
-    /// Parses an HTTP body: a JSON object with exactly the two string members.
+    /// Parses an HTTP body: a JSON object with exactly the two string members, each once.
     public static func parse(body: Data) -> SignedReleaseRequest? {
         guard body.count <= KeyReleaseService.maximumBodyBytes,
-              let object = (try? JSONSerialization.jsonObject(with: body, options: [])) as? [String: Any],
+              let object = StrictJSON.object(body),
               Set(object.keys) == ["request", "signature"],
               let text = object["request"] as? String, let sig = object["signature"] as? String,
               let signature = Data(base64Encoded: sig), signature.count == SigningKeyPair.signatureBytes,
