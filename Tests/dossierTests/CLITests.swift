@@ -161,6 +161,27 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(list.contains("Example Project") && !list.contains("Example Defence Project"), list)
     }
 
+    func testTimeOptionsTakeAnyRFC3339Time() throws {
+        let dir = try makeFolder()
+        let key = dir.file("staff.key"), vault = dir.file("vault")
+        try succeed(["identity", "new", "-o", key, "--no-passphrase"])
+        try succeed(["init", "--vault", vault, "--org", "example.org/times", "--identity", key])
+        let env = ["DOSSIER_VAULT": vault]
+        func entries(_ arguments: [String]) throws -> Int {
+            try XCTUnwrap(try json(try succeed(["audit", "log", "--json"] + arguments, env: env)) as? [Any]).count
+        }
+        let all = try entries([])
+        XCTAssertGreaterThan(all, 0)
+        XCTAssertEqual(try entries(["--since", "2000-01-01T00:00:00Z", "--until", "2999-12-31T23:00:49.5+01:00"]), all)
+        XCTAssertEqual(try entries(["--since", "2999-12-04T23:00:49.5+01:00"]), 0)
+        XCTAssertEqual(try entries(["--until", "2000-01-01T01:00:00.000+01:00"]), 0)
+        try succeed(["audit", "exposure", "UC3X-L675-L3OW-4V67", "--since", "2000-01-01T00:00:00-05:00"], env: env)
+        let r = try refuse(["audit", "log", "--since", "2026-12-04T23:00:49"], env: env, code: 65, mentioning: ["2026-12-04T23:00:49"])
+        XCTAssertTrue(r.stderr.contains("dossier: hint: ") && r.stderr.contains("+01:00"), "\(r)")
+        let help = try dossier(["grant", "--help"])
+        XCTAssertTrue(help.stdout.contains("2026-12-04T23:00:49.5+01:00"), help.stdout)
+    }
+
     func testTheStoryFromIdentityToDoctor() throws {
         let dir = try makeFolder()
         let pass = dir.file("pass.txt")
