@@ -20,6 +20,7 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case wrongPassphrase(path: String)
     case passphraseRequired(path: String)
     case emptyPassphrase
+    case weakPassphrase(minimumCharacters: Int)
     case passphraseMismatch
 
     // Vault
@@ -57,6 +58,7 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case alreadyApproved(grant: String)
     case malformedPackage(path: String, reason: String)
     case untrustedSigner(fingerprint: String)
+    case alreadyTrusted(fingerprint: String, name: String, requested: String)
     case notARecipient(fingerprint: String)
     case packageNotYetValid(notBefore: String)
     case packageExpired(notAfter: String)
@@ -117,6 +119,12 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
             return ("\(path) is protected by a passphrase, and there is no terminal to ask for it", "pass --passphrase-file FILE", "; ")
         case .emptyPassphrase:
             return ("the passphrase is empty", "choose one, or use --no-passphrase deliberately", "; ")
+        case let .alreadyTrusted(fingerprint, name, requested):
+            return ("the organisation key \(fingerprint) is already trusted as '\(name)'; nothing was changed",
+                    "to call it '\(requested)' instead, run `dossier trust add` again with --rename", "; ")
+        case let .weakPassphrase(minimum):
+            return ("the passphrase is too short to protect a new identity: it needs at least \(minimum) characters",
+                    "choose a longer one, such as four or more random words; or use --no-passphrase deliberately, for a throwaway identity", "; ")
         case .passphraseMismatch:
             return ("the two passphrases differ; nothing was written", nil, "")
         case let .vaultExists(path):
@@ -152,7 +160,7 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
         case let .unknownKind(kind):
             return ("unknown document kind '\(kind)'", "use one of: \(DocumentKind.allCases.map(\.rawValue).joined(separator: ", "))", "; ")
         case let .invalidLanguageTag(tag):
-            return ("'\(tag)' is not a BCP 47 language tag (examples: en, fr, ar, zh-Hans, es-419)", nil, "")
+            return ("'\(tag)' is not a BCP 47 language tag (RFC 5646)", "give a tag such as en, fr, ar, zh-Hans-CN, es-419 or en-US-u-ca-gregory", "; ")
         case let .database(message):
             return ("vault database error: \(message)", nil, "")
         case let .integrity(message):

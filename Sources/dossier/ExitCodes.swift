@@ -8,7 +8,7 @@ enum ExitCodes {
             return 66
         case .missingOption:
             return 64
-        case .fileExists, .vaultExists:
+        case .fileExists, .vaultExists, .alreadyTrusted:
             return 73
         case .writeFailed, .fileUnreadable:
             return 74
@@ -17,7 +17,8 @@ enum ExitCodes {
         case .insecurePermissions, .wrongPassphrase, .notStaff, .passphraseRequired:
             return 77
         case .malformedIdentityFile, .malformedPublicIdentity, .malformedOrganisationKey, .notARegularFile,
-             .unknownKind, .invalidLanguageTag, .invalidArgument, .emptyPassphrase, .passphraseMismatch:
+             .unknownKind, .invalidLanguageTag, .invalidArgument, .emptyPassphrase, .weakPassphrase,
+             .passphraseMismatch:
             return 65
         case .integrity, .packageTampered, .logVerificationFailed, .checkpointSignatureInvalid, .wrongOrganisation:
             return 3

@@ -119,15 +119,15 @@ final class IdentityTests: XCTestCase {
         // "é" precomposed and decomposed are the same text but different bytes: the file is
         // bound to the bytes.
         let p = path("alice.key")
-        try identity().write(to: p, protection: passphrase("caf\u{e9}"))
-        XCTAssertNoThrow(try load(p, Prompt("caf\u{e9}")))
-        assertError(try load(p, Prompt("cafe\u{301}"))) { if case .wrongPassphrase = $0 { true } else { false } }
+        try identity().write(to: p, protection: passphrase("caf\u{e9} au lait, noir"))
+        XCTAssertNoThrow(try load(p, Prompt("caf\u{e9} au lait, noir")))
+        assertError(try load(p, Prompt("cafe\u{301} au lait, noir"))) { if case .wrongPassphrase = $0 { true } else { false } }
     }
 
     func testWrongPassphrase() throws {
         let p = path("alice.key")
-        try identity().write(to: p, protection: passphrase("right"))
-        for wrong in ["wrong", "Right", "right ", "", "righ"] {
+        try identity().write(to: p, protection: passphrase("right passphrase"))
+        for wrong in ["wrong", "Right passphrase", "right passphrase ", "", "right passphras"] {
             assertError(try load(p, Prompt(wrong))) {
                 if case .wrongPassphrase(p) = $0 { true } else { false }
             }
@@ -136,25 +136,25 @@ final class IdentityTests: XCTestCase {
 
     func testPromptErrorIsPassedOn() throws {
         let p = path("alice.key")
-        try identity().write(to: p, protection: passphrase("right"))
+        try identity().write(to: p, protection: passphrase("right passphrase"))
         assertError(try load(p, Prompt(nil))) { if case .passphraseRequired = $0 { true } else { false } }
     }
 
     func testGroupOrWorldReadableFileRefused() throws {
         let p = path("alice.key")
-        try identity().write(to: p, protection: passphrase("right"))
+        try identity().write(to: p, protection: passphrase("right passphrase"))
         for insecure: mode_t in [0o640, 0o604, 0o644, 0o660, 0o620, 0o602, 0o666] {
             setMode(p, insecure)
-            let prompt = Prompt("right")
+            let prompt = Prompt("right passphrase")
             assertError(try load(p, prompt)) {
                 if case let .insecurePermissions(q, m) = $0 { q == p && mode_t(m) == insecure } else { false }
             }
             XCTAssertEqual(prompt.asked, 0, "asked for the passphrase of a file others can read")
         }
         setMode(p, 0o400)
-        XCTAssertNoThrow(try load(p, Prompt("right")), "an owner-only read-only file is private")
+        XCTAssertNoThrow(try load(p, Prompt("right passphrase")), "an owner-only read-only file is private")
         setMode(p, 0o600)
-        XCTAssertNoThrow(try load(p, Prompt("right")))
+        XCTAssertNoThrow(try load(p, Prompt("right passphrase")))
     }
 
     func testUnprotectedGroupReadableFileRefused() throws {
@@ -165,7 +165,7 @@ final class IdentityTests: XCTestCase {
     }
 
     func testWrittenFileIsPrivate() throws {
-        for (name, protection) in [("a", passphrase("x")), ("b", .none)] {
+        for (name, protection) in [("a", passphrase("a long passphrase")), ("b", .none)] {
             let p = path(name)
             try identity().write(to: p, protection: protection)
             XCTAssertEqual(mode(p), 0o600, name)
@@ -176,7 +176,7 @@ final class IdentityTests: XCTestCase {
 
     func testWriteRefusesExistingFileAndLeavesIt() throws {
         let p = make("alice.key", "precious", mode: 0o600)
-        assertError(try identity().write(to: p, protection: passphrase("x"))) {
+        assertError(try identity().write(to: p, protection: passphrase("a long passphrase"))) {
             if case .fileExists(p) = $0 { true } else { false }
         }
         XCTAssertEqual(FileManager.default.contents(atPath: p), Data("precious".utf8))
@@ -207,7 +207,7 @@ final class IdentityTests: XCTestCase {
         let p = path("alice.key")
         for parameters in [Argon2idParameters(opsLimit: 0, memoryKiB: 8), Argon2idParameters(opsLimit: 17, memoryKiB: 8),
                            Argon2idParameters(opsLimit: 1, memoryKiB: 4)] {
-            assertError(try identity().write(to: p, protection: .passphrase(secure("x"), parameters))) {
+            assertError(try identity().write(to: p, protection: .passphrase(secure("a long passphrase"), parameters))) {
                 if case .crypto(_, .invalidKeyDerivationParameters) = $0 { true } else { false }
             }
         }
@@ -252,7 +252,7 @@ final class IdentityTests: XCTestCase {
     func testPublicHalfWithoutPassphrase() throws {
         let alice = identity()
         let p = path("alice.key")
-        try alice.write(to: p, protection: passphrase("x"))
+        try alice.write(to: p, protection: passphrase("a long passphrase"))
         let text = try FileAccess.readSmallText(path: p, limit: 4096)
         XCTAssertEqual(try SecretIdentity.publicHalf(ofFileText: text, path: p), alice.publicIdentity)
     }
@@ -308,10 +308,32 @@ final class IdentityTests: XCTestCase {
         assertError(try Passphrase.read(fromFile: big)) { if case .fileUnreadable = $0 { true } else { false } }
     }
 
+    func testANewIdentityNeedsAPassphraseOfAtLeastTwelveCharacters() throws {
+        let p = path("alice.key")
+        // Characters, not bytes: eleven accented letters are eleven characters.
+        for weak in ["x", "right", "elevenchars", "\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}"] {
+            assertError(try identity().write(to: p, protection: passphrase(weak))) {
+                if case .weakPassphrase(12) = $0 { true } else { false }
+            }
+            assertError(try Passphrase.requireStrength(secure(weak))) { if case .weakPassphrase = $0 { true } else { false } }
+        }
+        XCTAssertEqual(try entries(), [], "nothing may be written")
+        let message = DossierError.weakPassphrase(minimumCharacters: 12)
+        XCTAssertTrue(message.message.contains("at least 12 characters"), message.message)
+        XCTAssertTrue(message.hint?.contains("--no-passphrase") ?? false)
+        for strong in ["twelve chars", "four random words here", "\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}"] {
+            XCTAssertNoThrow(try Passphrase.requireStrength(secure(strong)), strong)
+        }
+        try identity().write(to: p, protection: passphrase("twelve chars"))
+        XCTAssertNoThrow(try load(p, Prompt("twelve chars")))
+        // The way out for throwaway identities stays.
+        try identity().write(to: path("throwaway.key"), protection: .none)
+    }
+
     func testPassphraseFromFileUnlocks() throws {
         let p = path("alice.key")
-        try identity().write(to: p, protection: passphrase("from a file"))
-        let file = make("pass", "from a file\n")
+        try identity().write(to: p, protection: passphrase("from a file, long enough"))
+        let file = make("pass", "from a file, long enough\n")
         XCTAssertNoThrow(try SecretIdentity.load(path: p) { () throws(DossierError) -> SecureBytes in
             try Passphrase.read(fromFile: file)
         })
@@ -384,11 +406,28 @@ final class IdentityTests: XCTestCase {
     func testResolveSecretFileGivesPublicHalf() throws {
         let alice = identity()
         let protected = path("alice.key")
-        try alice.write(to: protected, protection: passphrase("x"))
+        try alice.write(to: protected, protection: passphrase("a long passphrase"))
         XCTAssertEqual(try PublicIdentity.resolve(protected), alice.publicIdentity)
         let unprotected = path("alice-open.key")
         try alice.write(to: unprotected, protection: .none)
         XCTAssertEqual(try PublicIdentity.resolve(unprotected), alice.publicIdentity)
+    }
+
+    func testResolveRefusesASecretFileOthersCanReadButNotAPublicLineFile() throws {
+        let alice = identity()
+        let p = path("alice.key")
+        try alice.write(to: p, protection: .none)
+        for insecure: mode_t in [0o640, 0o604, 0o644, 0o660, 0o620, 0o602] {
+            setMode(p, insecure)
+            assertError(try PublicIdentity.resolve(p)) {
+                if case let .insecurePermissions(q, m) = $0 { q == p && mode_t(m) == insecure } else { false }
+            }
+        }
+        setMode(p, 0o400)
+        XCTAssertEqual(try PublicIdentity.resolve(p), alice.publicIdentity)
+        // A public line is no secret: anyone may read its file.
+        let pub = make("alice.pub", alice.publicIdentity.line + "\n", mode: 0o644)
+        XCTAssertEqual(try PublicIdentity.resolve(pub), alice.publicIdentity)
     }
 
     func testResolveRefusals() throws {

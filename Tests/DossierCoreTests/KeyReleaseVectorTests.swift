@@ -94,6 +94,37 @@ final class KeyReleaseVectorTests: XCTestCase {
         XCTAssertNil(SignedReleaseRequest.parse(body: Data(repeating: 0x20, count: KeyReleaseService.maximumBodyBytes + 1)))
     }
 
+    func testBodiesThatRepeatAMemberAreRejected() throws {
+        let v = try XCTUnwrap(blocks().first { $0["case"] == "basic" })
+        let text = String(decoding: try XCTUnwrap(Data(hex: v["request"]!)), as: UTF8.self)
+        let sig = try XCTUnwrap(Data(hex: v["signature"]!)).base64EncodedString()
+        func quoted(_ s: String) -> String {
+            String(decoding: try! JSONSerialization.data(withJSONObject: [s], options: [.fragmentsAllowed]), as: UTF8.self).dropFirst().dropLast().description
+        }
+        let (r, s) = (quoted(text), quoted(sig))
+        // Escapes and member order are free: these are the same body.
+        for accepted in [#"{"request":\#(r),"signature":\#(s)}"#, #"{ "signature" : \#(s) , "request" : \#(r) }"#,
+                         #"{"request":\#(r),"signature":\#(s)}"#] {
+            XCTAssertNotNil(SignedReleaseRequest.parse(body: Data(accepted.utf8)), accepted)
+        }
+        // A member named twice, however the second name is written, is refused, although
+        // Foundation alone would keep one of the two.
+        for repeated in [#"{"request":\#(r),"signature":\#(s),"request":\#(r)}"#,
+                         #"{"request":\#(r),"signature":\#(s),"signature":\#(s)}"#,
+                         #"{"request":\#(r),"signature":\#(s),"signature":\#(s)}"#,
+                         #"{"request":"x","request":\#(r),"signature":\#(s)}"#] {
+            XCTAssertNotNil((try? JSONSerialization.jsonObject(with: Data(repeated.utf8))) as? [String: Any], "Foundation accepts it")
+            XCTAssertNil(SignedReleaseRequest.parse(body: Data(repeated.utf8)), repeated)
+        }
+        // The seeds kept for the fuzzer say the same.
+        let seeds = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fuzz/corpus/release-request")
+        for (name, valid) in [("duplicate-member.json", false), ("duplicate-escaped-name.json", false), ("escaped-name.json", true), ("valid-body.json", true)] {
+            let body = try Data(contentsOf: seeds.appendingPathComponent(name))
+            XCTAssertEqual(SignedReleaseRequest.parse(body: body) != nil, valid, name)
+        }
+    }
+
     func testOnlineURLsAreChecked() {
         XCTAssertNil(OnlineURL.problem("https://release.example.org"))
         XCTAssertNil(OnlineURL.problem("http://127.0.0.1:8700/dossier"))

@@ -71,6 +71,50 @@ final class SharingTests: XCTestCase {
         }
     }
 
+    func testTimesOnTheCommandLineAreAnyRFC3339TimeAndAreStoredInTheOneFixedForm() throws {
+        // What a person may type, and the instant it means, in the stored form.
+        let accepted: [(String, String)] = [
+            ("2026-12-04T23:00:49Z", "2026-12-04T23:00:49.000Z"),
+            ("2026-12-04T23:00:49.000Z", "2026-12-04T23:00:49.000Z"),
+            ("2026-12-04T23:00:49.5+01:00", "2026-12-04T22:00:49.500Z"),
+            ("2026-12-04T23:00:49.123456789Z", "2026-12-04T23:00:49.123Z"),
+            ("2026-12-04T23:00:49.1-05:30", "2026-12-05T04:30:49.100Z"),
+            ("2026-12-04t23:00:49z", "2026-12-04T23:00:49.000Z"),
+            ("2026-12-04T23:00:49-00:00", "2026-12-04T23:00:49.000Z"),
+            ("2026-12-31T23:30:00-01:00", "2027-01-01T00:30:00.000Z"),
+            ("2028-02-29T12:00:00+14:00", "2028-02-28T22:00:00.000Z"),
+        ]
+        for (typed, stored) in accepted {
+            XCTAssertEqual(Timestamp.parseRFC3339(typed).map(Timestamp.format), stored, typed)
+            XCTAssertEqual(Timestamp.format(try CalendarDate.endOfDay(typed)), stored, typed)
+            XCTAssertEqual(Timestamp.format(try CalendarDate.startOfDay(typed)), stored, typed)
+        }
+        XCTAssertEqual(Timestamp.format(try CalendarDate.startOfDay("2027-06-30")), "2027-06-30T00:00:00.000Z")
+        for refused in ["2026-12-04T23:00:49", "2026-12-04 23:00:49Z", "2026-12-04T23:00Z", "2026-12-04T23:00:49.Z",
+                        "2026-12-04T23:00:49+0100", "2026-12-04T23:00:49+01", "2026-12-04T23:00:49+24:00",
+                        "2026-12-04T23:00:60Z", "2026-02-30T00:00:00Z", "2026-12-04T24:00:00Z", "2026-12-04T23:00:49ZZ",
+                        "2026-12-04T23:00:49.5+01:00 ", "+2026-12-04T23:00:49Z", "2026-12-4T23:00:49Z"] {
+            XCTAssertNil(Timestamp.parseRFC3339(refused), refused)
+            let error = ShareKit.caught { _ = try CalendarDate.endOfDay(refused) }
+            guard case let .invalidArgument(_, hint)? = error else { return XCTFail("\(refused): \(String(describing: error))") }
+            XCTAssertTrue(hint?.contains("2026-12-04T23:00:49.5+01:00") ?? false)
+        }
+        // Stored and signed times keep their one strict form.
+        for notStored in ["2026-12-04T23:00:49Z", "2026-12-04T23:00:49.5+01:00", "2026-12-04t23:00:49.000z"] {
+            XCTAssertNil(Timestamp.parse(notStored), notStored)
+        }
+    }
+
+    func testAGrantUntilATimeWithAnOffsetIsStoredInUTC() throws {
+        let world = try ShareWorld("grant-offset")
+        let doc = try world.document()
+        let counsel = try world.counsel("o").counsel
+        let end = try CalendarDate.endOfDay(String(Timestamp.format(ShareKit.start.addingTimeInterval(2 * ShareKit.day)).prefix(19)) + ".25+02:00")
+        let g = try world.session.sharing.grant(GrantRequest(documents: [doc.id], counsel: [counsel.id], window: .until(end)))
+        XCTAssertEqual(g.notAfter, Timestamp.format(ShareKit.start.addingTimeInterval(2 * ShareKit.day - 7200 + 0.25)))
+        XCTAssertNotNil(Timestamp.parse(g.notAfter), "stored in the strict form")
+    }
+
     func testSuspendCounsel() throws {
         let world = try ShareWorld("counsel-suspend")
         let (_, c) = try world.counsel("davis")

@@ -392,6 +392,87 @@ final class KeyReleaseServerTests: XCTestCase {
         XCTAssertEqual(try w.open(path, as: counselID).count, 1)
     }
 
+    func testA503BodyNamesNeitherTheVaultNorAnyFingerprintAndTheCauseGoesToTheReport() throws {
+        let w = try OnlineWorld("unavailable")
+        let doc = try w.document()
+        let (counselID, counsel) = try w.counsel("noa")
+        let (_, path) = try w.onlinePackage([doc], to: [counsel])
+        let body = SignedReleaseRequest.make(for: try w.manifest(path), identity: counselID, at: w.clock.now()).body
+        // Every fingerprint the service knows of: its own, the counsel's and the new staff member's.
+        let other = SecretIdentity.generate(using: DeterministicRandom(seed: "online/unavailable/other"))
+        _ = try w.session.staff.add(other.publicIdentity, name: "Other")
+        let fingerprints = [w.staff.publicIdentity.fingerprint, counselID.publicIdentity.fingerprint, other.publicIdentity.fingerprint]
+        func assertGeneric(_ label: String) throws {
+            let (status, data) = try URLSessionTransport().post(w.url + "/v1/open", body: body, timeout: 15)
+            XCTAssertEqual(status, 503, label)
+            let text = String(decoding: data, as: UTF8.self)
+            let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+            XCTAssertEqual(json?["error"] as? String, "unavailable", label)
+            XCTAssertFalse(text.contains(w.root), "\(label): the 503 body names the vault: \(text)")
+            XCTAssertFalse(text.contains("vault.sqlite"), "\(label): the 503 body names the database: \(text)")
+            for fingerprint in fingerprints {
+                XCTAssertFalse(text.contains(fingerprint), "\(label): the 503 body carries a fingerprint: \(text)")
+            }
+        }
+
+        // The log cannot be written: the vault cannot decide.
+        try DatabaseQueue(path: w.root + "/vault/vault.sqlite").write { db in
+            try db.execute(sql: "CREATE TRIGGER no_log BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'log unavailable'); END")
+        }
+        try assertGeneric("broken log")
+        try DatabaseQueue(path: w.root + "/vault/vault.sqlite").write { db in try db.execute(sql: "DROP TRIGGER no_log") }
+
+        // Another process removes the service's staff identity: it is no longer staff.
+        let otherSession = try Vault.open(at: w.root + "/vault", clock: w.clock).unlock(other)
+        _ = try otherSession.staff.remove(w.staff.publicIdentity.fingerprint)
+        try assertGeneric("no longer staff")
+
+        // The causes went to the service's own report.
+        let errors = w.reports.all.filter { $0.hasPrefix("error:") }
+        XCTAssertEqual(errors.count, 2, "\(w.reports.all)")
+        XCTAssertTrue(errors.last?.contains(w.staff.publicIdentity.fingerprint) ?? false, "\(errors)")
+    }
+
+    func testARepeatedJSONMemberIsRefusedByTheServiceAndByTheClient() throws {
+        let w = try OnlineWorld("duplicates")
+        let doc = try w.document()
+        let (counselID, counsel) = try w.counsel("ida")
+        let (_, path) = try w.onlinePackage([doc], to: [counsel])
+        let manifest = try w.manifest(path)
+
+        // The service: a body naming `request` twice is malformed, and logged.
+        let signed = SignedReleaseRequest.make(for: manifest, identity: counselID, at: w.clock.now())
+        var text = String(decoding: signed.body, as: UTF8.self)
+        text.removeLast()
+        text += #","request":"dossier-release-request/1\n"}"#
+        let r = try w.post(body: Data(text.utf8))
+        XCTAssertEqual(r.status, 400)
+        XCTAssertEqual(r.json["error"] as? String, "malformed")
+        XCTAssertEqual(try w.entries("deny").filter { $0.detail("rule") == "online.malformed" }.count, 1)
+        XCTAssertEqual(try w.entries("open").count, 0)
+
+        // The client: an answer naming a member twice is not used, whatever its status.
+        struct Repeating: KeyReleaseTransport {
+            let status: Int
+            let body: String
+            func post(_ url: String, body: Data, timeout: TimeInterval) throws(DossierError) -> (status: Int, body: Data) {
+                (status, Data(self.body.utf8))
+            }
+        }
+        let answers = [
+            (200, #"{"status":"released","package":"\#(manifest.packageID)","share":"AAAA","package":"pkg-aaaaaaaaaaaaa"}"#),
+            (403, #"{"error":"revoked","message":"revoked","error":"expired"}"#),
+        ]
+        for (status, body) in answers {
+            let client = KeyReleaseClient(transport: Repeating(status: status, body: body), clock: w.clock)
+            let error = caught { _ = try client.requestShare(for: manifest, identity: counselID) }
+            guard case .keyReleaseUnavailable? = error else { return XCTFail("\(status): expected .keyReleaseUnavailable, got \(String(describing: error))") }
+        }
+        // Without the repetition, the same 403 is a refusal.
+        let plain = KeyReleaseClient(transport: Repeating(status: 403, body: #"{"error":"revoked","message":"revoked"}"#), clock: w.clock)
+        XCTAssertEqual(refusal(caught { _ = try plain.requestShare(for: manifest, identity: counselID) }), "revoked")
+    }
+
     func testTheServiceKeepsWorkingAfterAnotherProcessRotatesTheVaultKey() throws {
         let w = try OnlineWorld("rotation")
         let doc = try w.document()

@@ -25,6 +25,8 @@ final class OnlineWorld {
     let session: StaffSession
     let trust: TrustStore
     let service: KeyReleaseService
+    /// What the service reported to its own log.
+    let reports = Reports()
     private(set) var port = 0
     private var task: Task<Void, any Error>?
     private var counter = 0
@@ -41,7 +43,8 @@ final class OnlineWorld {
         session = try vault.unlock(staff)
         trust = TrustStore(path: root + "/trusted")
         _ = try trust.add(try OrganisationKey(line: try vault.organisation().publicKey), name: "Example")
-        service = KeyReleaseService(session: session)
+        let reports = self.reports
+        service = KeyReleaseService(session: session) { reports.append($0) }
         try startServer()
     }
 
@@ -138,6 +141,14 @@ final class OnlineWorld {
     func manifest(_ path: String) throws -> PackageManifest {
         try PackageReader(path: path, clock: clock).inspect(trust: trust).manifest
     }
+}
+
+/// Lines a service reported, collected from any thread.
+final class Reports: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: [String] { lock.withLock { lines } }
 }
 
 /// The DossierError a body threw, or a test failure.

@@ -288,6 +288,22 @@ final class AuditCLITests: XCTestCase {
         try expectAuditCLI(64, ["audit", "log", "--vault", v.vault, "--json", "--csv"])
     }
 
+    func testAProofThatNamesAMemberTwiceIsRefused() throws {
+        let v = try makeCLIVault()
+        let prove = try expectAuditCLI(0, ["audit", "prove", "2", "--vault", v.vault])
+        let (env, home) = try secondMachine()
+        // The proof as printed verifies; with `seq` named a second time (escaped), it is refused,
+        // whichever of the two values a reader would keep.
+        var text = prove.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(text.removeLast(), "}")
+        for extra in [#","seq":2}"#, #","\u0073eq":3}"#] {
+            let path = v.root + "/repeated.proof"
+            try Data((text + extra).utf8).write(to: URL(fileURLWithPath: path))
+            let r = try expectAuditCLI(65, ["audit", "verify-proof", path, "--checkpoint", v.checkpoint5, "--note-key", v.noteKey], environment: env, in: home)
+            XCTAssertTrue(r.stderr.contains("is not an inclusion proof"), "\(r)")
+        }
+    }
+
     func testProveAndVerifyProofWithTheNoteKey() throws {
         let v = try makeCLIVault()
         let inclusion = v.root + "/entry-2.proof"

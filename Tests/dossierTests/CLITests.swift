@@ -110,6 +110,78 @@ final class CLITests: XCTestCase {
 
     // MARK: The story
 
+    func testIdentityNewRefusesAPassphraseShorterThanTwelveCharactersAndWritesNothing() throws {
+        let dir = try makeFolder()
+        let short = dir.file("short.txt"), key = dir.file("new.key")
+        try write(short, "eleven char\n")
+        let r = try refuse(["identity", "new", "-o", key, "--passphrase-file", short], code: 65, mentioning: ["at least 12 characters"])
+        XCTAssertTrue(r.stderr.contains("dossier: hint: ") && r.stderr.contains("--no-passphrase"), "\(r)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: key))
+        // Through the environment as well.
+        try refuse(["identity", "new", "-o", key], env: ["DOSSIER_PASSPHRASE_FILE": short], code: 65, mentioning: ["12 characters"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: key))
+        // Twelve is enough; --no-passphrase stays the deliberate way out.
+        try write(short, "twelve chars\n")
+        try succeed(["identity", "new", "-o", key, "--passphrase-file", short])
+        try succeed(["identity", "new", "-o", dir.file("throwaway.key"), "--no-passphrase"])
+    }
+
+    func testIdentityShowRefusesASecretFileOthersCanReadLikeEveryCommand() throws {
+        let dir = try makeFolder()
+        let key = dir.file("readable.key"), pub = dir.file("readable.pub")
+        let line = try succeed(["identity", "new", "-o", key, "--no-passphrase"]).stdout
+        try write(pub, line)
+        chmod(key, 0o644)
+        chmod(pub, 0o644)
+        let shown = try refuse(["identity", "show", key], code: 77, mentioning: ["readable by other users", "chmod 600 " + key])
+        let loaded = try refuse(["init", "--vault", dir.file("vault"), "--org", "example.org/x", "--identity", key], code: 77)
+        XCTAssertEqual(shown.stderr, loaded.stderr, "identity show must give the same error as the other commands")
+        // Only the public line: fine.
+        XCTAssertEqual(try succeed(["identity", "show", pub]).stdout.split(separator: "\n").first.map(String.init),
+                       line.trimmingCharacters(in: .whitespacesAndNewlines))
+        chmod(key, 0o600)
+        try succeed(["identity", "show", key])
+    }
+
+    func testTrustAddRenamesAnAlreadyTrustedKeyOnlyWithRename() throws {
+        let dir = try makeFolder()
+        let env = ["XDG_CONFIG_HOME": dir.file("config"), "HOME": dir.path]
+        let keys = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Corpus/fixtures/keys.txt"), encoding: .utf8)
+        let line = try XCTUnwrap(keys.split(separator: "\n").first { $0.hasPrefix("org-key: ") }).dropFirst("org-key: ".count)
+        let key = String(line)
+        try succeed(["trust", "add", key, "--name", "Example Defence Project"], env: env)
+        try succeed(["trust", "add", key, "--name", "Example Defence Project"], env: env)
+        let r = try refuse(["trust", "add", key, "--name", "Impostor"], env: env, code: 73,
+                           mentioning: ["already trusted as 'Example Defence Project'", "dossier: hint: ", "--rename"])
+        XCTAssertTrue(r.stderr.contains("nothing was changed"), "\(r)")
+        XCTAssertTrue(try succeed(["trust", "list"], env: env).stdout.contains("Example Defence Project"))
+        try succeed(["trust", "add", key, "--name", "Example Project", "--rename"], env: env)
+        let list = try succeed(["trust", "list"], env: env).stdout
+        XCTAssertTrue(list.contains("Example Project") && !list.contains("Example Defence Project"), list)
+    }
+
+    func testTimeOptionsTakeAnyRFC3339Time() throws {
+        let dir = try makeFolder()
+        let key = dir.file("staff.key"), vault = dir.file("vault")
+        try succeed(["identity", "new", "-o", key, "--no-passphrase"])
+        try succeed(["init", "--vault", vault, "--org", "example.org/times", "--identity", key])
+        let env = ["DOSSIER_VAULT": vault]
+        func entries(_ arguments: [String]) throws -> Int {
+            try XCTUnwrap(try json(try succeed(["audit", "log", "--json"] + arguments, env: env)) as? [Any]).count
+        }
+        let all = try entries([])
+        XCTAssertGreaterThan(all, 0)
+        XCTAssertEqual(try entries(["--since", "2000-01-01T00:00:00Z", "--until", "2999-12-31T23:00:49.5+01:00"]), all)
+        XCTAssertEqual(try entries(["--since", "2999-12-04T23:00:49.5+01:00"]), 0)
+        XCTAssertEqual(try entries(["--until", "2000-01-01T01:00:00.000+01:00"]), 0)
+        try succeed(["audit", "exposure", "UC3X-L675-L3OW-4V67", "--since", "2000-01-01T00:00:00-05:00"], env: env)
+        let r = try refuse(["audit", "log", "--since", "2026-12-04T23:00:49"], env: env, code: 65, mentioning: ["2026-12-04T23:00:49"])
+        XCTAssertTrue(r.stderr.contains("dossier: hint: ") && r.stderr.contains("+01:00"), "\(r)")
+        let help = try dossier(["grant", "--help"])
+        XCTAssertTrue(help.stdout.contains("2026-12-04T23:00:49.5+01:00"), help.stdout)
+    }
+
     func testTheStoryFromIdentityToDoctor() throws {
         let dir = try makeFolder()
         let pass = dir.file("pass.txt")

@@ -117,10 +117,10 @@ public struct SignedReleaseRequest: Sendable, Equatable {
         return SignedReleaseRequest(request: request, signature: Data(data.suffix(SigningKeyPair.signatureBytes)))
     }
 
-    /// Parses an HTTP body: a JSON object with exactly the two string members.
+    /// Parses an HTTP body: a JSON object with exactly the two string members, each once.
     public static func parse(body: Data) -> SignedReleaseRequest? {
         guard body.count <= KeyReleaseService.maximumBodyBytes,
-              let object = (try? JSONSerialization.jsonObject(with: body, options: [])) as? [String: Any],
+              let object = StrictJSON.object(body),
               Set(object.keys) == ["request", "signature"],
               let text = object["request"] as? String, let sig = object["signature"] as? String,
               let signature = Data(base64Encoded: sig), signature.count == SigningKeyPair.signatureBytes,
@@ -201,7 +201,8 @@ public struct ReleaseResponse: Sendable {
         ($0, json($0.status, ["error": $0.rawValue, "message": $0.message]))
     })
 
-    static func unavailable(_ message: String) -> ReleaseResponse {
-        json(503, ["error": "unavailable", "message": message])
-    }
+    /// The answer when the vault cannot decide. The same for every cause: the request is not
+    /// authenticated, so the body names neither the vault's path nor any fingerprint; the
+    /// cause goes only to the service's own report.
+    static let unavailable = json(503, ["error": "unavailable", "message": "the key-release service cannot decide now; retry later"])
 }

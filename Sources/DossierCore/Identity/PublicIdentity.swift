@@ -61,11 +61,14 @@ public struct PublicIdentity: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Reads a public line from `argument`, which is either the line itself or a file holding it
-    /// (a public identity file, or a secret identity file whose public half is wanted).
+    /// (a public identity file, or a secret identity file whose public half is wanted). A secret
+    /// file that group or others can read is refused as every command refuses it (as
+    /// `ssh-keygen -y` does): its secret must be taken as exposed, whatever is asked of it.
     public static func resolve(_ argument: String) throws(DossierError) -> PublicIdentity {
         if argument.hasPrefix(prefix) && !FileManager.default.fileExists(atPath: argument) { return try PublicIdentity(line: argument) }
         let text = try FileAccess.readSmallText(path: argument, limit: 64 * 1024)
         if text.hasPrefix(SecretIdentity.marker) {
+            try FileAccess.requirePrivate(path: argument)
             return try SecretIdentity.publicHalf(ofFileText: text, path: argument)
         }
         let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }

@@ -189,8 +189,10 @@ public struct SecretIdentity: Sendable {
         return identity
     }
 
-    /// Writes a new identity file (mode 0600), never over an existing file.
+    /// Writes a new identity file (mode 0600), never over an existing file. A passphrase must
+    /// meet `Passphrase.requireStrength`.
     public func write(to path: String, protection: Protection, random: any RandomSource = SystemRandom()) throws(DossierError) {
+        if case let .passphrase(passphrase, _) = protection { try Passphrase.requireStrength(passphrase) }
         var text = try fileText(protection: protection, random: random)
         defer { secureZero(&text) }
         try FileAccess.writeAtomically(text, to: path, mode: 0o600, overwrite: false)

@@ -37,20 +37,28 @@ public struct Counsel: Codable, Sendable {
     }
 }
 
-/// Parsing of calendar dates given on the command line: `2026-12-31` means the end of that day, UTC.
+/// Dates and times given on the command line: a day (`2026-12-31`, UTC), or an RFC 3339 time
+/// (`2026-12-31T18:00:00Z`, `2026-12-31T19:00:00.5+01:00`), taken as is.
 public enum CalendarDate {
+    /// `2026-12-31` means the end of that day, UTC.
     public static func endOfDay(_ text: String) throws(DossierError) -> Date {
-        if let exact = Timestamp.parse(text) { return exact }
-        guard text.count == 10, let start = Timestamp.parse(text + "T00:00:00.000Z") else {
-            throw .invalidArgument("'\(text)' is not a date; write YYYY-MM-DD (the end of that day, UTC) or 2026-12-31T18:00:00.000Z")
-        }
-        return start.addingTimeInterval(86400 - 0.001)
+        if let exact = Timestamp.parseRFC3339(text) { return exact }
+        return try day(text).addingTimeInterval(86400 - 0.001)
     }
 
-    /// `2026-12-01` means the start of that day, UTC; a full RFC 3339 time is taken as is.
+    /// `2026-12-01` means the start of that day, UTC.
     public static func startOfDay(_ text: String) throws(DossierError) -> Date {
-        if let exact = Timestamp.parse(text) { return exact }
-        return try endOfDay(text).addingTimeInterval(-86400 + 0.001)
+        if let exact = Timestamp.parseRFC3339(text) { return exact }
+        return try day(text)
+    }
+
+    /// The start of the day `YYYY-MM-DD`, UTC.
+    private static func day(_ text: String) throws(DossierError) -> Date {
+        guard text.utf8.count == 10, let start = Timestamp.parse(text + "T00:00:00.000Z") else {
+            throw .invalidArgument("'\(text)' is not a date or a time",
+                                   hint: "write YYYY-MM-DD (a day, UTC) or an RFC 3339 time such as 2026-12-04T23:00:49Z or 2026-12-04T23:00:49.5+01:00")
+        }
+        return start
     }
 }
 

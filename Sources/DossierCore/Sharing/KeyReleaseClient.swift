@@ -44,7 +44,8 @@ public struct KeyReleaseClient: Sendable {
         guard let base = manifest.online else { throw .invalidArgument("this package does not use a key-release service") }
         let signed = SignedReleaseRequest.make(for: manifest, identity: identity, at: clock.now(), random: random)
         let (status, body) = try transport.post(OnlineURL.openEndpoint(base), body: signed.body, timeout: timeout)
-        let object = (try? JSONSerialization.jsonObject(with: body.prefix(Self.maximumResponseBytes))) as? [String: Any]
+        // An answer that repeats a member is not used, whatever its status: nil below.
+        let object = StrictJSON.object(body.prefix(Self.maximumResponseBytes))
         guard status == 200 else {
             if (400..<500).contains(status), let code = object?["error"] as? String {
                 let known = ReleaseRefusal(rawValue: code)

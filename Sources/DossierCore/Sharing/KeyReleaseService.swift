@@ -39,7 +39,8 @@ public final class KeyReleaseService: @unchecked Sendable {
     private let report: @Sendable (String) -> Void
 
     /// `session` is the service's own staff identity, which signs the log entries.
-    /// `report` receives one line per decision (ids and reasons, never a secret).
+    /// `report` receives one line per decision (ids and reasons, never a secret), and the cause
+    /// of every 503, which the answer itself does not carry.
     public init(session: StaffSession, report: @escaping @Sendable (String) -> Void = { _ in }) {
         self.session = session
         self.report = report
@@ -98,7 +99,7 @@ public final class KeyReleaseService: @unchecked Sendable {
             }
         } catch {
             report("error: \(error)")
-            return bodies.map { _ in .unavailable("the vault cannot decide now (\(error)); retry shortly") }
+            return bodies.map { _ in .unavailable }
         }
     }
 
@@ -269,16 +270,19 @@ public final class KeyReleaseService: @unchecked Sendable {
         if prune { lastPruned = now }
 
         // 5. Answer, sealing on all cores. The share goes out only now that its opening is committed.
+        let report = self.report
         let answers = Parallel.map(stages) { stage -> ReleaseResponse in
             switch stage {
             case let .refused(reason, _, _):
                 return .refused(reason)
             case .candidate:
-                return .unavailable("internal error: undecided request")
+                report("error: internal error: a request was left undecided")
+                return .unavailable
             case let .released(c, opening, maxOpens, logSeq):
                 let r = c.signed.request
                 guard let sealed = try? SealedBox.seal(c.share, to: c.counsel.encryptionKey) else {
-                    return .unavailable("cannot seal the share to the recipient's key")
+                    report("error: cannot seal the share to the key of counsel:\(c.counselID)")
+                    return .unavailable
                 }
                 // Every value is an id, base64 or a number (no character JSON would escape), so
                 // the object is written directly, members sorted as JSONSerialization would.

@@ -42,11 +42,18 @@ public struct TrustStore: Sendable {
         return out
     }
 
-    /// Adds a key (replacing the name if the key is already there).
-    public func add(_ key: OrganisationKey, name: String) throws(DossierError) -> Entry {
+    /// Adds a key. A key already trusted under the same name is left as it is; under another
+    /// name it is renamed only if `rename` says so, since the name is what `inspect` and `open`
+    /// show as the signer: a silent change would let one key pass for another organisation.
+    public func add(_ key: OrganisationKey, name: String, rename: Bool = false) throws(DossierError) -> Entry {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, !trimmed.contains(where: \.isNewline) else { throw .invalidArgument("the organisation needs a one-line name", hint: "give one with --name NAME") }
-        var current = try entries().filter { $0.publicKey != key.line }
+        let all = try entries()
+        if let existing = all.first(where: { $0.publicKey == key.line }) {
+            if existing.name == trimmed { return existing }
+            guard rename else { throw .alreadyTrusted(fingerprint: key.fingerprint, name: existing.name, requested: trimmed) }
+        }
+        var current = all.filter { $0.publicKey != key.line }
         let entry = Entry(name: trimmed, publicKey: key.line, fingerprint: key.fingerprint)
         current.append(entry)
         var text = "# Organisations whose Dossier packages you trust: KEY NAME. Add with `dossier trust add`.\n"

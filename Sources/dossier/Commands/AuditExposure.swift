@@ -14,7 +14,7 @@ struct AuditExposureCommand: ParsableCommand {
     )
     @OptionGroup var source: LogSourceOptions
     @Argument(help: ArgumentHelp("Counsel id or key fingerprint.", valueName: "COUNSEL")) var who: String
-    @Option(help: ArgumentHelp("Only since this day (YYYY-MM-DD, UTC).", valueName: "DATE")) var since: String?
+    @Option(help: ArgumentHelp("Only since this day (YYYY-MM-DD, UTC) or an RFC 3339 time (2026-12-04T23:00:49Z, 2026-12-04T23:00:49.5+01:00).", valueName: "DATE")) var since: String?
     @Flag(help: "Print a JSON object for incident tooling.") var json = false
 
     func run() throws {

@@ -14,8 +14,8 @@ struct AuditLogCommand: ParsableCommand {
         """
     )
     @OptionGroup var source: LogSourceOptions
-    @Option(help: ArgumentHelp("Entries at or after this day (YYYY-MM-DD, UTC) or time.", valueName: "DATE")) var since: String?
-    @Option(help: ArgumentHelp("Entries up to the end of this day (YYYY-MM-DD, UTC) or time.", valueName: "DATE")) var until: String?
+    @Option(help: ArgumentHelp("Entries at or after this day (YYYY-MM-DD, UTC) or an RFC 3339 time (2026-12-04T23:00:49Z, 2026-12-04T23:00:49.5+01:00).", valueName: "DATE")) var since: String?
+    @Option(help: ArgumentHelp("Entries up to the end of this day (YYYY-MM-DD, UTC) or an RFC 3339 time (2026-12-04T23:00:49Z, 2026-12-04T23:00:49.5+01:00).", valueName: "DATE")) var until: String?
     @Option(help: ArgumentHelp("Only this actor (fingerprint).", valueName: "FP")) var actor: String?
     @Option(help: ArgumentHelp("Only this action (deposit, retrieve, grant, deny, package, ...).", valueName: "ACTION")) var action: String?
     @Option(help: ArgumentHelp("Only entries about this document.", valueName: "ID")) var document: String?

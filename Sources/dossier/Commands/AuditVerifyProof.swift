@@ -26,11 +26,11 @@ struct AuditVerifyProofCommand: ParsableCommand {
         let newCP = try load(checkpoint)
         let data = try FileAccess.readSmall(path: proof, limit: 1 << 24)
         if let old {
-            guard let p = try? JSONDecoder().decode(ConsistencyProof.self, from: data) else { throw DossierError.invalidArgument("\(proof) is not a consistency proof") }
+            guard let p = StrictJSON.decode(ConsistencyProof.self, from: data) else { throw DossierError.invalidArgument("\(proof) is not a consistency proof") }
             try p.verify(old: try load(old), new: newCP)
             print("consistent: the log of \(p.size2) entries extends the one of \(p.size1)")
         } else {
-            guard let p = try? JSONDecoder().decode(InclusionProof.self, from: data) else { throw DossierError.invalidArgument("\(proof) is not an inclusion proof") }
+            guard let p = StrictJSON.decode(InclusionProof.self, from: data) else { throw DossierError.invalidArgument("\(proof) is not an inclusion proof") }
             try p.verify(against: newCP)
             print("included: entry \(p.seq) is in the checkpointed log of \(p.treeSize) entries")
         }

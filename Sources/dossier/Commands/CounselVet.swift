@@ -11,7 +11,7 @@ struct CounselVetCommand: ParsableCommand {
     )
     @OptionGroup var staff: StaffOptions
     @Argument(help: ArgumentHelp("The counsel id or fingerprint.", valueName: "ID")) var id: String
-    @Option(help: ArgumentHelp("Vetting expires at the end of this day (YYYY-MM-DD, UTC).", valueName: "DATE")) var until: String
+    @Option(help: ArgumentHelp("Vetting expires at the end of this day (YYYY-MM-DD, UTC), or at an RFC 3339 time (2026-12-04T23:00:49Z, 2026-12-04T23:00:49.5+01:00).", valueName: "DATE")) var until: String
     @Option(help: ArgumentHelp("A note (stored encrypted).", valueName: "TEXT")) var note: String?
 
     func run() throws {

@@ -25,7 +25,7 @@ struct DepositCommand: ParsableCommand {
     var kind: String
     @Option(help: ArgumentHelp("A title (stored encrypted).", valueName: "TEXT"))
     var title: String
-    @Option(help: ArgumentHelp("Language, as a BCP 47 tag.", valueName: "TAG"))
+    @Option(help: ArgumentHelp("Language, as a BCP 47 tag (RFC 5646: en, zh-Hans-CN, es-419, sgn-BE-FR, en-US-u-ca-gregory, x-private), in any case; stored in canonical case.", valueName: "TAG"))
     var lang: String = Language.undetermined
     @Option(name: .customLong("case"), help: ArgumentHelp("Case reference (stored encrypted).", valueName: "REF"))
     var caseReference: String?

@@ -20,7 +20,7 @@ struct GrantCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Document ids.", valueName: "DOC")) var documents: [String]
     @Option(name: .customLong("to"), parsing: .upToNextOption, help: ArgumentHelp("Counsel ids or fingerprints.", valueName: "COUNSEL")) var counsel: [String] = []
     @Option(name: .customLong("for"), help: ArgumentHelp("Window length: 7d, 36h, 90m.", valueName: "DURATION")) var duration: String?
-    @Option(help: ArgumentHelp("Window end: YYYY-MM-DD (end of that day, UTC) or an RFC 3339 time.", valueName: "DATE")) var until: String?
+    @Option(help: ArgumentHelp("Window end: YYYY-MM-DD (end of that day, UTC) or an RFC 3339 time (2026-12-04T23:00:49Z, 2026-12-04T23:00:49.5+01:00).", valueName: "DATE")) var until: String?
     @Option(name: .customLong("case"), help: ArgumentHelp("Case reference (stored encrypted).", valueName: "REF")) var caseReference: String?
     @Option(help: ArgumentHelp("Purpose (stored encrypted).", valueName: "TEXT")) var purpose: String?
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the package here if the grant is active at once.", valueName: "FILE")) var output: String?

@@ -8,7 +8,7 @@ struct IdentityNewCommand: ParsableCommand {
         commandName: "new",
         abstract: "Create a new identity file, protected by a passphrase.",
         discussion: """
-        The file is written with mode 0600 and never over an existing file. Its public half is printed on stdout: send that line (never the file) to the organisation, and read the fingerprint to them over the phone so they can check it arrived intact.
+        The passphrase must have at least 12 characters (four or more random words make a good one); a shorter one is refused and nothing is written. The file is written with mode 0600 and never over an existing file. Its public half is printed on stdout: send that line (never the file) to the organisation, and read the fingerprint to them over the phone so they can check it arrived intact.
 
         Examples:
           dossier identity new -o ~/dossier/counsel.key

@@ -8,7 +8,7 @@ struct IdentityShowCommand: ParsableCommand {
         commandName: "show",
         abstract: "Print the public identity and fingerprint of an identity file or public line.",
         discussion: """
-        Accepts a secret identity file (no passphrase needed: the public half is stored in the clear), a file holding a public line, or the line itself.
+        Accepts a secret identity file (no passphrase needed: the public half is stored in the clear), a file holding a public line, or the line itself. A secret identity file that group or others can read is refused, as every command refuses it (run chmod 600 FILE); a public line file may be readable by anyone.
 
         Examples:
           dossier identity show counsel.key

@@ -16,7 +16,7 @@ struct ListCommand: ParsableCommand {
     @OptionGroup var staff: StaffOptions
     @Option(help: ArgumentHelp("Only this kind.", valueName: "KIND")) var kind: String?
     @Option(name: .customLong("case"), help: ArgumentHelp("Only this case reference.", valueName: "REF")) var caseReference: String?
-    @Option(help: ArgumentHelp("Only this language.", valueName: "TAG")) var lang: String?
+    @Option(help: ArgumentHelp("Only this language (a BCP 47 tag, in any case).", valueName: "TAG")) var lang: String?
     @Flag(name: .customLong("include-removed"), help: "Also list removed documents (tombstones).") var includeRemoved = false
     @Flag(help: "Print a JSON array of objects, each with its id.") var json = false
 

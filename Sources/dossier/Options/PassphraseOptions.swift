@@ -24,13 +24,17 @@ struct PassphraseOptions: ParsableArguments {
         return pass
     }
 
-    /// A new passphrase, asked twice on a terminal.
+    /// A new passphrase, asked twice on a terminal; one too weak is refused before it is repeated.
     func newPassphrase(for path: String) throws(DossierError) -> SecureBytes {
-        if let file = resolvedFile { return try Passphrase.read(fromFile: file) }
-        guard let first = try Terminal.readPassphrase(prompt: "New passphrase for \(path): ") else {
+        if let file = resolvedFile {
+            let pass = try Passphrase.read(fromFile: file)
+            try Passphrase.requireStrength(pass)
+            return pass
+        }
+        guard let first = try Terminal.readPassphrase(prompt: "New passphrase (at least \(Passphrase.minimumCharacters) characters) for \(path): ") else {
             throw .passphraseRequired(path: path)
         }
-        guard first.count > 0 else { throw .emptyPassphrase }
+        try Passphrase.requireStrength(first)
         guard let second = try Terminal.readPassphrase(prompt: "Repeat the passphrase: "), second.constantTimeEquals(first) else {
             throw .passphraseMismatch
         }

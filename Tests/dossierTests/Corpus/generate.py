@@ -555,9 +555,9 @@ def identity_cases(c, protected, unprotected, package, policy_text, public_line_
           show=OK, load=OK)
     c.add("identity", "valid-unprotected", "key", unprotected,
           "fixtures/counsel.key: unprotected, well formed, but not staff of the test vault", show=OK, load=fail(77))
-    c.add("identity", "mode-644", "key", protected, "valid, but readable by others: refused before anything else",
-          mode="644", show=OK, load=fail(77))
-    c.add("identity", "mode-604", "key", protected, "valid, but readable by others", mode="604", show=OK, load=fail(77))
+    c.add("identity", "mode-644", "key", protected, "valid, but readable by others: refused before anything else, even by show",
+          mode="644", show=fail(77), load=fail(77))
+    c.add("identity", "mode-604", "key", protected, "valid, but readable by others", mode="604", show=fail(77), load=fail(77))
 
     # Body bit flips, region by region (re-encoded, so that the base64 stays canonical).
     for name, offset, mask, show, load, why in [
