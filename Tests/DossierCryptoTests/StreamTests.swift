@@ -23,7 +23,9 @@ final class StreamTests: XCTestCase {
     }
 
     func testRoundTripInMemory() throws {
-        let key = ContentStream.generateKey()
+        // A fixed key, so every run checks the same bytes: with a random key a 1-byte ciphertext
+        // equals its plaintext once in 256 runs (one seed tried does so), failing by chance.
+        let key = ContentStream.generateKey(using: DeterministicRandom(seed: "stream-round-trip/2"))
         for size in Self.sizes {
             let plaintext = pattern(size)
             let ciphertext = try streamEncrypt(plaintext, key: key)
