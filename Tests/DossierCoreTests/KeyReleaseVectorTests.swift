@@ -133,6 +133,17 @@ final class KeyReleaseVectorTests: XCTestCase {
                     "https://example.org/" + String(repeating: "a", count: 600)] {
             XCTAssertNotNil(OnlineURL.problem(bad), bad)
         }
+        // RFC 3986, as key-release.md section 3 says: these parse in lenient URL libraries.
+        for good in ["https://[::1]:8700/v1", "https://[2001:db8::1]", "http://localhost:1/a/b%20c/", "https://xn--exmple-cua.org/d~x_y.z",
+                     "https://example.org:65535", "https://example.org/a;b=c/@d:e"] {
+            XCTAssertNil(OnlineURL.problem(good), good)
+        }
+        for bad in ["https://example.org/a|b", "https://example.org/{x}", "https://example.org/%zz", "https://example.org/%2",
+                    "https://example.org:99999", "https://example.org:0", "https://example.org:80a", "https://example.org:",
+                    "https://exa^mple.org", "https://[::1", "https://[example.org]", "https://:8700", "https://example.org/a\\b",
+                    "https://example.org/`x`", "https://example.org/\"q\""] {
+            XCTAssertNotNil(OnlineURL.problem(bad), bad)
+        }
         XCTAssertEqual(OnlineURL.openEndpoint("https://r.example.org/"), "https://r.example.org/v1/open")
         XCTAssertEqual(OnlineURL.openEndpoint("https://r.example.org/base"), "https://r.example.org/base/v1/open")
     }

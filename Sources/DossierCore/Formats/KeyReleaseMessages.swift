@@ -17,10 +17,61 @@ public enum OnlineURL {
             return "it may contain only printable ASCII without spaces"
         }
         guard text.hasPrefix("https://") || text.hasPrefix("http://") else { return "it must start with https:// (or http:// on a trusted network)" }
-        guard let url = URLComponents(string: text), let host = url.host, !host.isEmpty else { return "it has no host" }
-        guard url.user == nil, url.password == nil else { return "it must not carry a user name or password" }
-        guard url.query == nil, url.fragment == nil else { return "it must not have a query (?) or fragment (#)" }
+        guard !text.contains("?"), !text.contains("#") else { return "it must not have a query (?) or fragment (#)" }
+        let rest = text.dropFirst(text.hasPrefix("https://") ? 8 : 7)
+        let authority = rest.prefix { $0 != "/" }
+        let path = rest.dropFirst(authority.count)
+        guard !authority.contains("@") else { return "it must not carry a user name or password" }
+        if let problem = authorityProblem(authority) { return problem }
+        guard isURIText(path, extra: "/:@") else { return "its path has a character a URL (RFC 3986) does not allow, or a bad %-escape" }
         return nil
+    }
+
+    /// RFC 3986 section 3.2.2 and 3.2.3: a host (a name, an IPv4 address, or an IPv6 address in
+    /// brackets) and an optional port from 1 to 65535.
+    private static func authorityProblem(_ authority: Substring) -> String? {
+        var host = authority, port: Substring?
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return "its IPv6 host has no closing ]" }
+            host = authority[authority.index(after: authority.startIndex)..<close]
+            let after = authority[authority.index(after: close)...]
+            guard host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }), host.contains(":") else { return "its IPv6 host is not an IPv6 address" }
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { return "it has characters after its IPv6 host" }
+                port = after.dropFirst()
+            }
+        } else if let colon = authority.lastIndex(of: ":") {
+            host = authority[..<colon]
+            port = authority[authority.index(after: colon)...]
+            guard isURIText(host, extra: "") else { return "its host has a character a URL (RFC 3986) does not allow, or a bad %-escape" }
+        } else {
+            guard isURIText(host, extra: "") else { return "its host has a character a URL (RFC 3986) does not allow, or a bad %-escape" }
+        }
+        guard !host.isEmpty else { return "it has no host" }
+        if let port {
+            guard (1...5).contains(port.count), port.allSatisfy(\.isASCII), port.allSatisfy(\.isNumber),
+                  let n = Int(port), (1...65535).contains(n) else { return "its port must be a number from 1 to 65535" }
+        }
+        return nil
+    }
+
+    /// Whether `text` is made only of RFC 3986's unreserved and sub-delims characters, the
+    /// characters in `extra`, and well-formed %-escapes (% and two hexadecimal digits).
+    private static func isURIText(_ text: Substring, extra: String) -> Bool {
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=" + extra)
+        var i = text.startIndex
+        while i < text.endIndex {
+            let c = text[i]
+            if c == "%" {
+                let a = text.index(after: i)
+                guard a < text.endIndex, text[a].isHexDigit, text.index(after: a) < text.endIndex, text[text.index(after: a)].isHexDigit else { return false }
+                i = text.index(a, offsetBy: 2)
+                continue
+            }
+            guard allowed.contains(c) else { return false }
+            i = text.index(after: i)
+        }
+        return true
     }
 
     /// Refuses a URL given on the command line (`--online`), saying why.
