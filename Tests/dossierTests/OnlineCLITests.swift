@@ -270,7 +270,7 @@ final class OnlineCLITests: XCTestCase {
         let p = try onlinePackage(world, url: url, name: "unreachable")
         let out = try emptyFolder("opened")
         let open = try open(world, p.path, into: out)
-        try assertNothingWritten(open, code: 69, error: "cannot get the key from the key-release service at \(url)",
+        try assertNothingWritten(open, code: 69, error: "cannot get the key from the key-release service at \(url): ",
                                  hint: "check the network and retry, nothing was written", out: out)
     }
 

@@ -43,7 +43,13 @@ public struct KeyReleaseClient: Sendable {
     public func requestShare(for manifest: PackageManifest, identity: SecretIdentity) throws(DossierError) -> Release {
         guard let base = manifest.online else { throw .invalidArgument("this package does not use a key-release service") }
         let signed = SignedReleaseRequest.make(for: manifest, identity: identity, at: clock.now(), random: random)
-        let (status, body) = try transport.post(OnlineURL.openEndpoint(base), body: signed.body, timeout: timeout)
+        let status: Int, body: Data
+        do {
+            (status, body) = try transport.post(OnlineURL.openEndpoint(base), body: signed.body, timeout: timeout)
+        } catch let .keyReleaseUnavailable(_, reason) {
+            // Name the service as the package (and `inspect`) does, whatever URL the transport used.
+            throw .keyReleaseUnavailable(url: base, reason: reason)
+        }
         let object = (try? JSONSerialization.jsonObject(with: body.prefix(Self.maximumResponseBytes))) as? [String: Any]
         guard status == 200 else {
             if (400..<500).contains(status), let code = object?["error"] as? String {
