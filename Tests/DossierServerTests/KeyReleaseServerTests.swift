@@ -473,6 +473,24 @@ final class KeyReleaseServerTests: XCTestCase {
         XCTAssertEqual(refusal(caught { _ = try plain.requestShare(for: manifest, identity: counselID) }), "revoked")
     }
 
+    func testAVaultThatCannotLogAnswers503WithoutItsCauseAndCountsNothing() throws {
+        let w = try OnlineWorld("no-log")
+        let doc = try w.document()
+        let (counselID, counsel) = try w.counsel("ida")
+        let (_, path) = try w.onlinePackage([doc], to: [counsel], maxOpens: 1)
+        let database = try DatabaseQueue(path: w.root + "/vault/vault.sqlite")
+        try database.write { try $0.execute(sql: "CREATE TRIGGER no_log BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'log unavailable'); END") }
+        let out = try w.folder()
+        let error = caught { _ = try w.open(path, as: counselID, into: out) }
+        guard case let .keyReleaseUnavailable(_, reason)? = error else { return XCTFail("got \(String(describing: error))") }
+        // The cause (SQL, the vault's path) is the operator's business, not the requester's.
+        XCTAssertEqual(reason, "the key-release service cannot decide now; retry later")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), [])
+        try database.write { try $0.execute(sql: "DROP TRIGGER no_log") }
+        XCTAssertEqual(try w.open(path, as: counselID).count, 1, "the refused attempt counted against the limit of 1")
+        XCTAssertEqual(try w.entries("open").compactMap { $0.detail("opening") }, ["1/1"])
+    }
+
     func testTheServiceKeepsWorkingAfterAnotherProcessRotatesTheVaultKey() throws {
         let w = try OnlineWorld("rotation")
         let doc = try w.document()

@@ -43,7 +43,13 @@ public struct KeyReleaseClient: Sendable {
     public func requestShare(for manifest: PackageManifest, identity: SecretIdentity) throws(DossierError) -> Release {
         guard let base = manifest.online else { throw .invalidArgument("this package does not use a key-release service") }
         let signed = SignedReleaseRequest.make(for: manifest, identity: identity, at: clock.now(), random: random)
-        let (status, body) = try transport.post(OnlineURL.openEndpoint(base), body: signed.body, timeout: timeout)
+        let status: Int, body: Data
+        do {
+            (status, body) = try transport.post(OnlineURL.openEndpoint(base), body: signed.body, timeout: timeout)
+        } catch let .keyReleaseUnavailable(_, reason) {
+            // Name the service as the package (and `inspect`) does, whatever URL the transport used.
+            throw .keyReleaseUnavailable(url: base, reason: reason)
+        }
         // An answer that repeats a member is not used, whatever its status: nil below.
         let object = StrictJSON.object(body.prefix(Self.maximumResponseBytes))
         guard status == 200 else {

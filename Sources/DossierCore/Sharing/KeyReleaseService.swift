@@ -98,6 +98,8 @@ public final class KeyReleaseService: @unchecked Sendable {
                 return try decideOnce(bodies)
             }
         } catch {
+            // The cause (SQL, paths) is for the operator's log; the requester, who may be anyone
+            // on the network, learns only that the service cannot decide.
             report("error: \(error)")
             return bodies.map { _ in .unavailable }
         }
