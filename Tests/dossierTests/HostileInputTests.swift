@@ -300,6 +300,10 @@ enum HostileCorpus {
                     if run.status == 0 { found.append("expected a failure\(code.map { " (exit \($0))" } ?? ""), got exit 0") }
                     else if let code, run.status != code { found.append("expected exit \(code), got \(run.status)") }
                     if !run.hasErrorLine { found.append("no 'dossier: error:' line on stderr") }
+                    // A refused input prints nothing a script could take for a result. `inspect` is
+                    // the exception: it shows what a package claims, with `signature: INVALID`,
+                    // so that counsel can report it (counsel-guide.md), and exits non-zero.
+                    if e.command != "inspect", !run.stdout.isEmpty { found.append("output on stdout although it failed: \(run.stdoutText.prefix(200))") }
                 }
             }
             for (stream, data) in [("stdout", run.stdout), ("stderr", run.stderr)] {

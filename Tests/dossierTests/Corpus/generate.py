@@ -450,7 +450,7 @@ def package_cases(c, d, valid, other_recipient, other_org, counsel, doc_ids, nam
     c.add("package", "resigned-online", "dpkg",
           resigned(manifest=manifest.replace(b"\nrecipient ", b"\nonline http://127.0.0.1:1/\nrecipient ", 1)),
           "an online line whose service (a closed port on this machine) cannot be reached: refused, nothing written",
-          inspect=OK, open=fail())
+          inspect=OK, open=fail(69))
     expired = Package(valid)
     expired.manifest = manifest
     m_exp = expired.replace_line("created", "2020-01-01T00:00:00.000Z")
@@ -862,9 +862,9 @@ def checkpoint_cases(c, valid, older, later, other_vault, package, identity_file
         ("resigned-extension-line", f"{origin}\n{n}\n{root}\nextension\n", fail(65), "an extension line"),
         ("resigned-two-lines", f"{origin}\n{n}\n", fail(65), "no root line"),
         ("resigned-origin-empty", f"\n{n}\n{root}\n", fail(65), "an empty origin"),
-        ("resigned-origin-other", f"other.example/log\n{n}\n{root}\n", fail(),
+        ("resigned-origin-other", f"other.example/log\n{n}\n{root}\n", fail(65),
          "an origin other than the organisation name (log.md section 8: MUST reject)"),
-        ("resigned-origin-escape", f"{origin}\x1b[2J\n{n}\n{root}\n", fail(),
+        ("resigned-origin-escape", f"{origin}\x1b[2J\n{n}\n{root}\n", fail(65),
          "terminal escape sequences in the origin (not printable ASCII)"),
     ]:
         c.add("checkpoint", name, "note", TEST_ORG.note(body), f"signed by the test organisation: {why}", **t(key, why))
