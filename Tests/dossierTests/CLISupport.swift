@@ -160,3 +160,20 @@ func runDossierOnATerminal(_ arguments: [String], env: [String: String] = [:],
     }
     return (process.terminationStatus, try Data(contentsOf: URL(fileURLWithPath: outPath)))
 }
+
+extension XCTestCase {
+    /// A fresh temporary folder, removed when the test ends.
+    func cliFolder() throws -> CLIFolder {
+        let folder = try CLIFolder()
+        addTeardownBlock { folder.remove() }
+        return folder
+    }
+
+    /// Runs `dossier` (see `runDossier`) and requires exit code 0.
+    @discardableResult
+    func expectSuccess(_ arguments: [String], env: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws -> CLIResult {
+        let result = try runDossier(arguments, env: env, file: file, line: line)
+        XCTAssertEqual(result.exitCode, 0, "\(result)", file: file, line: line)
+        return result
+    }
+}

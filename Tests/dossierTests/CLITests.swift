@@ -11,11 +11,7 @@ final class CLITests: XCTestCase {
     /// Every run of this test, checked at the end for secrets.
     private var transcript: [CLIResult] = []
 
-    private func makeFolder() throws -> CLIFolder {
-        let folder = try CLIFolder()
-        addTeardownBlock { folder.remove() }
-        return folder
-    }
+    private func makeFolder() throws -> CLIFolder { try cliFolder() }
 
     @discardableResult
     private func dossier(_ arguments: [String], env: [String: String] = [:], detached: Bool = false,

@@ -5,17 +5,11 @@ import XCTest
 /// Failures print what went wrong on a `dossier: error:` line and what to do on a separate
 /// `dossier: hint:` line (STYLE.md, docs/exit-codes.md), and never a stack trace.
 final class ErrorHintTests: XCTestCase {
-    private func makeFolder() throws -> CLIFolder {
-        let folder = try CLIFolder()
-        addTeardownBlock { folder.remove() }
-        return folder
-    }
+    private func makeFolder() throws -> CLIFolder { try cliFolder() }
 
     @discardableResult
     private func succeed(_ arguments: [String], env: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws -> CLIResult {
-        let result = try runDossier(arguments, env: env, file: file, line: line)
-        XCTAssertEqual(result.exitCode, 0, "\(result)", file: file, line: line)
-        return result
+        try expectSuccess(arguments, env: env, file: file, line: line)
     }
 
     /// The lines of stderr that are not empty.

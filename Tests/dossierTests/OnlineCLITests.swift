@@ -36,9 +36,7 @@ final class OnlineCLITests: XCTestCase {
 
     @discardableResult
     private func succeed(_ arguments: [String], env: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        let result = try runDossier(arguments, env: env, file: file, line: line)
-        XCTAssertEqual(result.exitCode, 0, "\(result)", file: file, line: line)
-        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try expectSuccess(arguments, env: env, file: file, line: line).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     private func publicLine(_ output: String) -> String {

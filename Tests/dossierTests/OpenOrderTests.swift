@@ -14,9 +14,7 @@ final class OpenOrderTests: XCTestCase {
 
     @discardableResult
     private func succeed(_ arguments: [String], env: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        let result = try runDossier(arguments, env: env, file: file, line: line)
-        XCTAssertEqual(result.exitCode, 0, "\(result)", file: file, line: line)
-        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try expectSuccess(arguments, env: env, file: file, line: line).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// A package for a passphrase-protected counsel identity, valid until `until`, and the

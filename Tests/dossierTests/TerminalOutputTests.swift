@@ -13,17 +13,11 @@ final class TerminalOutputTests: XCTestCase {
     static let hostile = "\u{1b}]0;owned\u{07}\u{1b}]8;;https://evil.example/\u{1b}\\click\u{1b}]8;;\u{1b}\\"
         + "\u{1b}[2J\u{1b}[1A\u{1b}[2K\rHIDDEN\u{07}\u{202e}fdp.exe\u{9b}2J\nforged\trow"
 
-    private func makeFolder() throws -> CLIFolder {
-        let folder = try CLIFolder()
-        addTeardownBlock { folder.remove() }
-        return folder
-    }
+    private func makeFolder() throws -> CLIFolder { try cliFolder() }
 
     @discardableResult
     private func succeed(_ arguments: [String], env: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws -> CLIResult {
-        let result = try runDossier(arguments, env: env, file: file, line: line)
-        XCTAssertEqual(result.exitCode, 0, "\(result)", file: file, line: line)
-        return result
+        try expectSuccess(arguments, env: env, file: file, line: line)
     }
 
     /// What in `output` could drive a terminal or reorder what it shows; empty if nothing.
