@@ -31,11 +31,17 @@ public final class Vault: @unchecked Sendable {
     /// The longest wait `purgeWait` may ask for (longer ones are cut to it).
     public static let longestPurgeWait: TimeInterval = SQLiteStore.longestPurgeWait
 
+    /// How long, by default, a change waits for another process's change to finish before the
+    /// vault is reported busy, in seconds.
+    public static let defaultBusyWait: TimeInterval = SQLiteStore.busyTimeout
+
     /// Opens an existing vault. After a rotation or a removal commits, the clean-up of the old
     /// keys waits up to `purgeWait` seconds for other readers, then fails with `purgeBlocked`.
+    /// A change waits up to `busyWait` seconds for another process's change, then fails with
+    /// `vaultBusy`. Both are cut to `longestPurgeWait`.
     public static func open(at path: String, clock: any TimeSource = SystemClock(), random: any RandomSource = SystemRandom(),
-                            purgeWait: TimeInterval = defaultPurgeWait) throws(DossierError) -> Vault {
-        Vault(store: try SQLiteStore.open(at: path, random: random, purgeWait: purgeWait), clock: clock, random: random)
+                            purgeWait: TimeInterval = defaultPurgeWait, busyWait: TimeInterval = defaultBusyWait) throws(DossierError) -> Vault {
+        Vault(store: try SQLiteStore.open(at: path, random: random, purgeWait: purgeWait, busyWait: busyWait), clock: clock, random: random)
     }
 
     /// Creates a vault at `path` (a new or empty folder), with a fresh organisation signing key

@@ -17,16 +17,19 @@ struct VaultOptions: ParsableArguments {
     }
 
     func open() throws(DossierError) -> Vault {
-        try Vault.open(at: try resolvedPath(), purgeWait: try purgeWait())
+        try Vault.open(at: try resolvedPath(), purgeWait: try seconds("DOSSIER_PURGE_WAIT", default: Vault.defaultPurgeWait),
+                       busyWait: try seconds("DOSSIER_BUSY_WAIT", default: Vault.defaultBusyWait))
     }
 
-    /// `DOSSIER_PURGE_WAIT`: how many seconds the clean-up after `rotate`, `staff remove` and
-    /// `remove` waits for other readers of the vault (tests shorten it).
-    private func purgeWait() throws(DossierError) -> TimeInterval {
-        guard let text = ProcessInfo.processInfo.environment["DOSSIER_PURGE_WAIT"], !text.isEmpty else { return Vault.defaultPurgeWait }
+    /// A wait in seconds from the environment: `DOSSIER_PURGE_WAIT`, how long the clean-up after
+    /// `rotate`, `staff remove` and `remove` waits for other readers of the vault, and
+    /// `DOSSIER_BUSY_WAIT`, how long a change waits for another process's change (tests
+    /// shorten them).
+    private func seconds(_ name: String, default value: TimeInterval) throws(DossierError) -> TimeInterval {
+        guard let text = ProcessInfo.processInfo.environment[name], !text.isEmpty else { return value }
         guard let seconds = TimeInterval(text), (0...Vault.longestPurgeWait).contains(seconds) else {
-            throw .invalidArgument("DOSSIER_PURGE_WAIT is '\(text)', not a number of seconds from 0 to \(Int(Vault.longestPurgeWait))",
-                                   hint: "unset it to wait \(Int(Vault.defaultPurgeWait)) seconds")
+            throw .invalidArgument("\(name) is '\(text)', not a number of seconds from 0 to \(Int(Vault.longestPurgeWait))",
+                                   hint: "unset it to wait \(Int(value)) seconds")
         }
         return seconds
     }

@@ -32,12 +32,12 @@ final class SQLiteStore: VaultStore, @unchecked Sendable {
         self.content = BlobStore(root: path + "/blobs", random: random)
     }
 
-    private static func configuration() -> Configuration {
+    private static func configuration(busyWait: TimeInterval = busyTimeout) -> Configuration {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.journalMode = .wal
         // Several processes may use one vault; a writer waits this long before "busy".
-        config.busyMode = .timeout(busyTimeout)
+        config.busyMode = .timeout(busyWait.isNaN ? 0 : max(0, min(busyWait, longestPurgeWait)))
         config.prepareDatabase { db in
             // Freed pages are zeroed, so crypto-shredded keys do not linger in the file.
             try db.execute(sql: "PRAGMA secure_delete = ON")
@@ -49,13 +49,14 @@ final class SQLiteStore: VaultStore, @unchecked Sendable {
 
     /// Opens the vault folder at `path`, bringing its schema up to date. Refuses a folder
     /// that is not a vault, or one written by a newer version. A purge waits up to `purgeWait`
-    /// seconds for other readers.
-    static func open(at path: String, random: any RandomSource, purgeWait: TimeInterval = busyTimeout) throws(DossierError) -> SQLiteStore {
+    /// seconds for other readers; a write waits up to `busyWait` seconds for another writer.
+    static func open(at path: String, random: any RandomSource, purgeWait: TimeInterval = busyTimeout,
+                     busyWait: TimeInterval = busyTimeout) throws(DossierError) -> SQLiteStore {
         let dbPath = path + "/" + databaseName
         guard FileManager.default.fileExists(atPath: dbPath) else { throw .notAVault(path: path) }
         let queue: DatabaseQueue
         do {
-            queue = try DatabaseQueue(path: dbPath, configuration: configuration())
+            queue = try DatabaseQueue(path: dbPath, configuration: configuration(busyWait: busyWait))
         } catch {
             throw translate(error, path: path)
         }
