@@ -14,7 +14,7 @@ set -euo pipefail
 dossier="${1:-$(swift build --show-bin-path)/dossier}"
 clients=4 deposits=25 MIN_DEPOSITS=20
 work=$(mktemp -d "${TMPDIR:-/tmp}/dossier-concurrency.XXXXXX")
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
 export DOSSIER_VAULT="$work/vault" DOSSIER_IDENTITY="$work/staff.key" XDG_CONFIG_HOME="$work/config"
 fail() { echo "concurrency-test: FAIL: $*" >&2; exit 1; }
