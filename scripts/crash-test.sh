@@ -185,21 +185,16 @@ payload_of() {
     esac
 }
 
-# Bytes process $1 has written so far; fails once it is gone.
-written() {
-    local key value
-    { while read -r key value; do [ "$key" = wchar: ] && { echo "$value"; return 0; }; done < "/proc/$1/io"; } 2>/dev/null
-    return 1
-}
-
 ms() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
-declare -A ceiling   # per operation: the longest random delay after it starts, adapted as it goes
-for op in "${operations[@]}"; do ceiling[$op]=400; done
+# Per operation, adapted as the test goes: the longest random delay after it starts (ms), and
+# the most bytes it may have written when stopped, where the size of its plaintext is unknown.
+declare -A ceiling bytes
+for op in "${operations[@]}"; do ceiling[$op]=400; bytes[$op]=65536; done
 
 # Starts a worker aimed at $1, waits for a dossier process running $1, stops it, records it,
 # and kills the worker's whole process group. Retries when the process ends before the kill.
 kill_during() {
-    local target=$1 deadline=$(($(date +%s) + 120)) pid start delay line op uptime io rchar wchar w
+    local target=$1 deadline=$(($(date +%s) + 120)) pid start delay line op uptime io rchar wchar w mode payload bound threshold seen key value
     set -m
     worker "$k" "$target" >/dev/null 2>&1 &
     wpid=$!
@@ -212,15 +207,33 @@ kill_during() {
         done < <(group_dossiers)
         if [ -z "$line" ]; then sleep 0.01; continue; fi
         read -r pid start <<< "$line"
-        # Three kills in four wait for the process's first write: startup, which writes
-        # nothing, would otherwise take a large share of them.
-        if [ $((RANDOM % 4)) != 0 ]; then
-            while w=$(written "$pid") && [ "$w" = 0 ]; do sleep 0.002; done
-            [ -n "$w" ] && [ "$w" != 0 ] || continue
+        if [ $((RANDOM % 4)) = 0 ]; then
+            # One kill in four at a random moment of the process's life, start-up included.
+            mode=time
+            delay=$(((RANDOM * 32768 + RANDOM) % ${ceiling[$target]}))
+            sleep "$(ms "$delay")"
+        else
+            # Three in four once it has written a random number of bytes, up to the size of
+            # its plaintext where known, else up to the most seen so far: start-up writes
+            # nothing, and a write phase can be too short to hit by time. Builtins only, so
+            # that no fork stands between the reading and the stop.
+            mode=bytes
+            payload=$(payload_of "$target" "$pid")
+            bound=$((payload > 0 ? payload : ${bytes[$target]}))
+            threshold=$(((RANDOM * 32768 + RANDOM) % bound + 1))
+            seen=0
+            while true; do
+                w=""
+                { while read -r key value; do [ "$key" = wchar: ] && { w=$value; break; }; done < "/proc/$pid/io"; } 2>/dev/null || true
+                [ -n "$w" ] && [ "$w" -lt "$threshold" ] || break
+                seen=$w
+            done
+            if [ -z "$w" ]; then
+                # It ended first: it writes less than that.
+                [ "$seen" -gt 0 ] && bytes[$target]=$seen
+                continue
+            fi
         fi
-        delay=$((RANDOM * 32768 + RANDOM))
-        delay=$((delay % ${ceiling[$target]}))
-        sleep "$(ms "$delay")"
         # Stop it, then make sure the stopped process is still the one found, running dossier.
         if kill -STOP "$pid" 2>/dev/null && { read -r line < "/proc/$pid/stat"; } 2>/dev/null; then
             set -- ${line##*) }
@@ -231,14 +244,16 @@ kill_during() {
                 wchar=$(awk '$1 == "wchar:" { print $2 }' <<< "$io")
                 echo "$op $(awk -v u="$uptime" -v s="$start" -v t="$ticks" 'BEGIN { printf "%d", (u - s / t) * 1000 }') $rchar $wchar $(payload_of "$op" "$pid")" >> kills
                 kill -KILL -- "-$wpid"
-                ceiling[$target]=$((ceiling[$target] * 9 / 8 + 1))
+                if [ "$mode" = time ]; then ceiling[$target]=$((ceiling[$target] * 9 / 8 + 1)); else bytes[$target]=$((bytes[$target] * 5 / 4 + 1)); fi
                 break
             fi
             kill -CONT "$pid" 2>/dev/null || true
         fi
         # It ended first: aim earlier next time.
-        ceiling[$target]=$((ceiling[$target] * 3 / 4))
-        [ "${ceiling[$target]}" -ge 5 ] || ceiling[$target]=5
+        if [ "$mode" = time ]; then
+            ceiling[$target]=$((ceiling[$target] * 3 / 4))
+            [ "${ceiling[$target]}" -ge 5 ] || ceiling[$target]=5
+        fi
     done
     wait "$wpid" 2>/dev/null || true
     local limit=$(($(date +%s) + 30))
