@@ -143,23 +143,30 @@ worker() {
     done
 }
 
+# Sets `fields` to process $1's /proc/PID/stat after its command name (state, ppid, pgrp, …,
+# starttime is the 20th); fails when the process is gone or the line is cut short.
+stat_fields() {
+    local line
+    { read -r line < "/proc/$1/stat"; } 2>/dev/null || return 1
+    read -ra fields <<< "${line##*) }"
+    [ "${#fields[@]}" -ge 20 ]
+}
 # Live dossier processes of the worker's process group: "pid starttime" per line, from /proc.
 group_dossiers() {
-    local f line
+    local f pid line
     for f in /proc/[0-9]*/stat; do
+        pid=${f//[^0-9]/}
         { read -r line < "$f"; } 2>/dev/null || continue
         case $line in *" (dossier) "[RSD]" "*) ;; *) continue ;; esac
-        set -- ${line##*) }
-        [ "$3" = "$wpid" ] && echo "${f//[^0-9]/} ${20}"
+        stat_fields "$pid" && [ "${fields[2]}" = "$wpid" ] && echo "$pid ${fields[19]}"
     done
+    return 0
 }
 # Whether anything of the worker's process group still runs (zombies excepted).
 group_alive() {
-    local f line
+    local f
     for f in /proc/[0-9]*/stat; do
-        { read -r line < "$f"; } 2>/dev/null || continue
-        set -- ${line##*) }
-        [ "$3" = "$wpid" ] && [ "$1" != Z ] && return 0
+        stat_fields "${f//[^0-9]/}" && [ "${fields[2]}" = "$wpid" ] && [ "${fields[0]}" != Z ] && return 0
     done
     return 1
 }
@@ -189,6 +196,7 @@ ms() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
 # Per operation, adapted as the test goes: the longest random delay after it starts (ms), and
 # the most bytes it may have written when stopped, where the size of its plaintext is unknown.
 declare -A ceiling bytes
+fields=()
 for op in "${operations[@]}"; do ceiling[$op]=400; bytes[$op]=65536; done
 
 # Starts a worker aimed at $1, waits for a dossier process running $1, stops it, records it,
@@ -235,9 +243,8 @@ kill_during() {
             fi
         fi
         # Stop it, then make sure the stopped process is still the one found, running dossier.
-        if kill -STOP "$pid" 2>/dev/null && { read -r line < "/proc/$pid/stat"; } 2>/dev/null; then
-            set -- ${line##*) }
-            if [ "${20}" = "$start" ] && [ "$3" = "$wpid" ] && [ "$1" != Z ] && op=$(operation_of "$pid") && [ "$op" = "$target" ]; then
+        if kill -STOP "$pid" 2>/dev/null && stat_fields "$pid"; then
+            if [ "${fields[19]}" = "$start" ] && [ "${fields[2]}" = "$wpid" ] && [ "${fields[0]}" != Z ] && op=$(operation_of "$pid") && [ "$op" = "$target" ]; then
                 io=$(cat "/proc/$pid/io") || fail "cannot read /proc/$pid/io"
                 read -r uptime _ < /proc/uptime
                 rchar=$(awk '$1 == "rchar:" { print $2 }' <<< "$io")
