@@ -202,7 +202,7 @@ for op in "${operations[@]}"; do ceiling[$op]=400; bytes[$op]=65536; done
 # Starts a worker aimed at $1, waits for a dossier process running $1, stops it, records it,
 # and kills the worker's whole process group. Retries when the process ends before the kill.
 kill_during() {
-    local target=$1 deadline=$(($(date +%s) + 120)) pid start delay line op uptime io rchar wchar w mode payload bound threshold seen key value
+    local target=$1 deadline=$(($(date +%s) + 120)) pid start delay line op uptime io rchar wchar w mode payload bound threshold seen key value tries=0
     set -m
     worker "$k" "$target" >/dev/null 2>&1 &
     wpid=$!
@@ -215,7 +215,9 @@ kill_during() {
         done < <(group_dossiers)
         if [ -z "$line" ]; then sleep 0.01; continue; fi
         read -r pid start <<< "$line"
-        if [ $((RANDOM % 4)) = 0 ]; then
+        tries=$((tries + 1))
+        # After many misses, fall back on time, whose delay shrinks until it hits.
+        if [ $((RANDOM % 4)) = 0 ] || [ "$tries" -gt 20 ]; then
             # One kill in four at a random moment of the process's life, start-up included.
             mode=time
             delay=$(((RANDOM * 32768 + RANDOM) % ${ceiling[$target]}))
@@ -237,8 +239,8 @@ kill_during() {
                 seen=$w
             done
             if [ -z "$w" ]; then
-                # It ended first: it writes less than that.
-                [ "$seen" -gt 0 ] && bytes[$target]=$seen
+                # It ended first: it writes less than that, or all at once just before exit.
+                if [ "$seen" -gt 0 ]; then bytes[$target]=$seen; else bytes[$target]=$((bytes[$target] * 3 / 4 + 1)); fi
                 continue
             fi
         fi
@@ -251,7 +253,7 @@ kill_during() {
                 wchar=$(awk '$1 == "wchar:" { print $2 }' <<< "$io")
                 echo "$op $(awk -v u="$uptime" -v s="$start" -v t="$ticks" 'BEGIN { printf "%d", (u - s / t) * 1000 }') $rchar $wchar $(payload_of "$op" "$pid")" >> kills
                 kill -KILL -- "-$wpid"
-                if [ "$mode" = time ]; then ceiling[$target]=$((ceiling[$target] * 9 / 8 + 1)); else bytes[$target]=$((bytes[$target] * 5 / 4 + 1)); fi
+                if [ "$mode" = time ]; then ceiling[$target]=$((ceiling[$target] * 9 / 8 + 1)); elif [ $((wchar * 5 / 4)) -gt "${bytes[$target]}" ]; then bytes[$target]=$((wchar * 5 / 4)); fi
                 break
             fi
             kill -CONT "$pid" 2>/dev/null || true
