@@ -245,8 +245,11 @@ kill_during() {
             fi
         fi
         # Stop it, then make sure the stopped process is still the one found, running dossier.
-        if kill -STOP "$pid" 2>/dev/null && stat_fields "$pid"; then
-            if [ "${fields[19]}" = "$start" ] && [ "${fields[2]}" = "$wpid" ] && [ "${fields[0]}" != Z ] && op=$(operation_of "$pid") && [ "$op" = "$target" ]; then
+        # (bash reads /proc files in pieces, so a line read while the process runs may come out
+        # garbled: once it is stopped, a second reading is stable.)
+        if kill -STOP "$pid" 2>/dev/null; then
+            stat_fields "$pid" || stat_fields "$pid" || fields=()
+            if [ "${#fields[@]}" -ge 20 ] && [ "${fields[19]}" = "$start" ] && [ "${fields[2]}" = "$wpid" ] && [ "${fields[0]}" != Z ] && op=$(operation_of "$pid") && [ "$op" = "$target" ]; then
                 io=$(cat "/proc/$pid/io") || fail "cannot read /proc/$pid/io"
                 read -r uptime _ < /proc/uptime
                 rchar=$(awk '$1 == "rchar:" { print $2 }' <<< "$io")
