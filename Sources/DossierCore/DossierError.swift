@@ -49,7 +49,7 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
 
     // Policy and sharing
     case policyInvalid(source: String, line: Int?, message: String)
-    case policyDenied(rule: String, message: String)
+    case policyDenied(rule: String, message: String, hint: String? = nil)
     case unknownCounsel(id: String)
     case counselAlreadyRegistered(fingerprint: String, id: String)
     case unknownGrant(id: String)
@@ -167,8 +167,8 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
             return ("integrity check failed: \(message)", nil, "")
         case let .policyInvalid(source, line, message):
             return ("\(source)\(line.map { ":\($0)" } ?? ""): \(message)", nil, "")
-        case let .policyDenied(rule, message):
-            return ("refused by the policy (rule \(rule)): \(message); nothing was granted", nil, "")
+        case let .policyDenied(rule, message, hint):
+            return ("refused by the policy (rule \(rule)): \(message); nothing was granted", hint, "; ")
         case let .unknownCounsel(id):
             return ("no counsel \(id)", "see `dossier counsel list`", "; ")
         case let .counselAlreadyRegistered(fingerprint, id):

@@ -254,9 +254,10 @@ final class AccessPolicyTests: XCTestCase {
         XCTAssertTrue(d.message.contains("counsel-u"), d.message)
         XCTAssertTrue(d.hint.contains("dossier counsel vet counsel-u"), d.hint)
         XCTAssertEqual(d.concerns, ["doc:doc-r", "counsel:counsel-u"])
-        guard case let .policyDenied(rule, message) = d.error else { return XCTFail("got \(d.error)") }
+        guard case let .policyDenied(rule, message, hint) = d.error else { return XCTFail("got \(d.error)") }
         XCTAssertEqual(rule, "kinds.expert-report.require_vetted")
-        XCTAssertEqual(message, d.message + "; " + d.hint)
+        XCTAssertEqual(message, d.message)
+        XCTAssertEqual(hint, d.hint)
         for (request, check) in [
             (try package(grant(state: "pending", needed: 2)), { (e: DossierError) in if case .grantNotActive("grant-a", let s) = e { return s.hasPrefix("pending") }; return false }),
             (try package(grant(state: "revoked")), { if case .grantNotActive("grant-a", "revoked") = $0 { return true }; return false }),

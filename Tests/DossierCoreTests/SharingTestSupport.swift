@@ -84,7 +84,7 @@ enum ShareKit {
 
     /// The rule named by a `.policyDenied` error, nil for any other error.
     static func deniedRule(_ error: DossierError?) -> String? {
-        if case let .policyDenied(rule, _)? = error { return rule }
+        if case let .policyDenied(rule, _, _)? = error { return rule }
         return nil
     }
 

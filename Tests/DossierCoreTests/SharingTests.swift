@@ -175,7 +175,7 @@ final class SharingTests: XCTestCase {
         let grantsBefore = try world.session.sharing.listGrants().count
         let e = ShareKit.caught(file: file, line: line, body)
         XCTAssertEqual(ShareKit.deniedRule(e), rule, "got \(String(describing: e))", file: file, line: line)
-        if case let .policyDenied(_, message)? = e {
+        if case let .policyDenied(_, message, _)? = e {
             XCTAssertFalse(message.isEmpty, file: file, line: line)
             XCTAssertTrue(e!.description.contains(rule), file: file, line: line)
         }

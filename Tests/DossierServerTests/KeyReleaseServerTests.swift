@@ -219,9 +219,9 @@ final class KeyReleaseServerTests: XCTestCase {
         let rule = "kinds.expert-report.require_vetted"
 
         let granted = caught { _ = try w.session.sharing.grant(GrantRequest(documents: [doc.id], counsel: [counsel.id], window: .duration(seconds: 3 * 86400), online: w.url)) }
-        guard case .policyDenied(let grantRule, _)? = granted else { return XCTFail("got \(String(describing: granted))") }
+        guard case .policyDenied(let grantRule, _, _)? = granted else { return XCTFail("got \(String(describing: granted))") }
         let packaged = caught { _ = try w.session.sharing.makePackage(grant: grant.id, to: w.root + "/refused.dpkg") }
-        guard case .policyDenied(let packageRule, _)? = packaged else { return XCTFail("got \(String(describing: packaged))") }
+        guard case .policyDenied(let packageRule, _, _)? = packaged else { return XCTFail("got \(String(describing: packaged))") }
         w.clock.advance(2 * 86400)
         XCTAssertEqual(refusal(caught { _ = try w.open(path, as: identity) }), "not-vetted")
 
@@ -277,7 +277,7 @@ final class KeyReleaseServerTests: XCTestCase {
         // The default policy allows a witness testimony 3 openings per counsel.
         let denied = caught { _ = try w.session.sharing.grant(GrantRequest(documents: [witness.id], counsel: [c.id], window: .duration(seconds: 86400),
                                                                     online: w.url, maxOpens: 5)) }
-        guard case .policyDenied(let rule, _)? = denied else { return XCTFail("expected a policy denial, got \(String(describing: denied))") }
+        guard case .policyDenied(let rule, _, _)? = denied else { return XCTFail("expected a policy denial, got \(String(describing: denied))") }
         XCTAssertEqual(rule, "kinds.witness-testimony.max_opens")
         let g = try w.session.sharing.grant(GrantRequest(documents: [witness.id], counsel: [c.id], window: .duration(seconds: 86400), online: w.url))
         XCTAssertEqual(g.maxOpens, 3)

@@ -96,6 +96,24 @@ final class ErrorHintTests: XCTestCase {
         assertNoStackTrace(inspect)
     }
 
+    func testAPolicyDenialSaysWhatIsRefusedThenWhatToDo() throws {
+        let dir = try makeFolder()
+        let staffKey = dir.file("staff.key"), counselKey = dir.file("counsel.key"), vault = dir.file("vault"), document = dir.file("w.txt")
+        try Data("testimony\n".utf8).write(to: URL(fileURLWithPath: document))
+        try succeed(["identity", "new", "-o", staffKey, "--no-passphrase"])
+        try succeed(["init", "--vault", vault, "--org", "example.org/dossier", "--identity", staffKey])
+        let staff = ["DOSSIER_VAULT": vault, "DOSSIER_IDENTITY": staffKey]
+        let doc = try succeed(["deposit", document, "--kind", "witness-testimony", "--title", "W"], env: staff).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let line = try succeed(["identity", "new", "-o", counselKey, "--no-passphrase"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let counsel = try succeed(["counsel", "add", line, "--name", "C. Counsel"], env: staff).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try succeed(["counsel", "vet", counsel, "--until", "2099-12-31"], env: staff)
+
+        let denied = try runDossier(["grant", doc, "--to", counsel, "--for", "30d"], env: staff)
+        assertErrorThenHint(denied, code: 77, hintMentions: "--for or --until")
+        XCTAssertTrue(lines(denied).first?.contains("rule kinds.witness-testimony.max_window") ?? false, "\(denied)")
+    }
+
     func testAnErrorWithoutAHintIsOneLine() throws {
         let dir = try makeFolder()
         let result = try runDossier(["policy", "check", dir.file("missing.toml")])

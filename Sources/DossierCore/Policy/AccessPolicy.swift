@@ -211,6 +211,6 @@ public enum AccessPolicy {
     private static func deny(_ rule: AccessRule, _ message: String, hint: String, concerns: [String] = [],
                              error: DossierError? = nil) -> AccessDenial {
         AccessDenial(rule: rule, message: message, hint: hint, concerns: concerns,
-                     error: error ?? .policyDenied(rule: rule.name, message: message + "; " + hint))
+                     error: error ?? .policyDenied(rule: rule.name, message: message, hint: hint))
     }
 }
