@@ -194,8 +194,6 @@ protocol GrantRecords {
     func grant(_ id: String) throws -> GrantRecord?
     /// Every grant, or those naming a counsel, newest first.
     func grants(naming counsel: String?) throws -> [GrantRecord]
-    /// The kinds of a grant's documents, as stored.
-    func documentKinds(ofGrant id: String) throws -> [String]
     func insertApproval(grant: String, staff: String, at time: String) throws
     /// Sets a pending grant active.
     func activateGrant(_ id: String) throws

@@ -205,12 +205,6 @@ struct SQLiteTransaction: StoreTransaction {
         return try rows.map(grant)
     }
 
-    func documentKinds(ofGrant id: String) throws -> [String] {
-        try String.fetchAll(db, sql: """
-            SELECT DISTINCT d.kind FROM grant_documents g JOIN documents d ON d.id = g.document_id WHERE g.grant_id = ?
-            """, arguments: [id])
-    }
-
     func insertApproval(grant: String, staff: String, at time: String) throws {
         try db.execute(sql: "INSERT INTO grant_approvals(grant_id, staff, approved_at) VALUES (?, ?, ?)", arguments: [grant, staff, time])
     }
