@@ -169,14 +169,16 @@ public struct PackageReader {
             staged.forEach { $0.abandon() }
             throw error as? DossierError ?? .packageTampered(path: path, reason: "\(error)")
         }
-        // All or nothing: if one cannot be linked into place, those already linked are removed.
+        // All or nothing: if one cannot be linked into place, those already linked are removed,
+        // unless they replaced a file of the user's (--force), which is then already gone.
+        let existed = Set(targets.filter { FileManager.default.fileExists(atPath: $0) })
         var committed: [String] = []
         for (out, target) in zip(staged, targets) {
             do throws(DossierError) {
                 try out.commit(durability)
                 committed.append(target)
             } catch {
-                committed.forEach { unlink($0) }
+                committed.filter { !existed.contains($0) }.forEach { unlink($0) }
                 staged.dropFirst(committed.count + 1).forEach { $0.abandon() }
                 throw error
             }
