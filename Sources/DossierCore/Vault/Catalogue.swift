@@ -181,11 +181,12 @@ extension StaffSession.Documents {
     public func remove(_ id: String, reason: String) throws(DossierError) {
         let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw .invalidArgument("a removal needs a reason", hint: "say why with --reason TEXT (it is stored sealed, for staff)") }
-        let doc = try document(id)
-        if doc.isRemoved { throw .documentRemoved(id: id) }
         let now = vault.clock.now()
         let reasonSealed = try Sealing.seal(Data(trimmed.utf8), purpose: .reason, id: id, vaultKey: vaultKey, random: vault.random)
         try session.writeReplacingSecrets({ tx in
+            // Checked in the transaction that removes it: two removals at once log one.
+            guard let record = try tx.document(id) else { throw DossierError.unknownDocument(id: id) }
+            guard record.removedAt == nil else { throw DossierError.documentRemoved(id: id) }
             try tx.markDocumentRemoved(id, at: Timestamp.format(now), by: actor, reasonSealed: reasonSealed)
             try AuditLog.append(tx, signer: identity, action: .remove, at: now, subjects: ["doc:" + id])
         }, committed: { _ in vault.blobs.remove(id: id) })
