@@ -23,13 +23,23 @@ final class SQLiteStore: VaultStore, @unchecked Sendable {
 
     var databasePath: String { location + "/" + SQLiteStore.databaseName }
 
-    private init(path: String, database: DatabaseQueue, random: any RandomSource, purgeWait: TimeInterval) {
+    /// How long a write waits for another writer before "busy" (`DOSSIER_BUSY_WAIT`).
+    let busyWait: TimeInterval
+
+    private init(path: String, database: DatabaseQueue, random: any RandomSource, purgeWait: TimeInterval,
+                 busyWait: TimeInterval = busyTimeout) {
         self.location = path
         self.database = database
         self.random = random
+        self.busyWait = Self.clamped(busyWait)
         // SQLite takes the wait in milliseconds as a C int.
-        self.purgeWait = purgeWait.isNaN ? 0 : max(0, min(purgeWait, Self.longestPurgeWait))
+        self.purgeWait = Self.clamped(purgeWait)
         self.content = BlobStore(root: path + "/blobs", random: random)
+    }
+
+    /// A wait cut to 0 … `longestPurgeWait` seconds (SQLite takes it in milliseconds as a C int).
+    private static func clamped(_ wait: TimeInterval) -> TimeInterval {
+        wait.isNaN ? 0 : max(0, min(wait, longestPurgeWait))
     }
 
     private static func configuration(busyWait: TimeInterval = busyTimeout) -> Configuration {
@@ -37,7 +47,7 @@ final class SQLiteStore: VaultStore, @unchecked Sendable {
         config.foreignKeysEnabled = true
         config.journalMode = .wal
         // Several processes may use one vault; a writer waits this long before "busy".
-        config.busyMode = .timeout(busyWait.isNaN ? 0 : max(0, min(busyWait, longestPurgeWait)))
+        config.busyMode = .timeout(clamped(busyWait))
         config.prepareDatabase { db in
             // Freed pages are zeroed, so crypto-shredded keys do not linger in the file.
             try db.execute(sql: "PRAGMA secure_delete = ON")
@@ -60,7 +70,7 @@ final class SQLiteStore: VaultStore, @unchecked Sendable {
         } catch {
             throw translate(error, path: path)
         }
-        let store = SQLiteStore(path: path, database: queue, random: random, purgeWait: purgeWait)
+        let store = SQLiteStore(path: path, database: queue, random: random, purgeWait: purgeWait, busyWait: busyWait)
         let version: Int? = try store.readDatabase { db in
             guard try db.tableExists("settings") else { return nil }
             return try String.fetchOne(db, sql: "SELECT CAST(value AS TEXT) FROM settings WHERE key = 'format_version'").flatMap(Int.init)
@@ -177,7 +187,7 @@ final class SQLiteStore: VaultStore, @unchecked Sendable {
                 // Readers block a TRUNCATE checkpoint, which waits for them through the busy
                 // handler: give them the purge's wait, not a writer's.
                 sqlite3_busy_timeout(db.sqliteConnection, CInt(purgeWait * 1000))
-                defer { sqlite3_busy_timeout(db.sqliteConnection, CInt(Self.busyTimeout * 1000)) }
+                defer { sqlite3_busy_timeout(db.sqliteConnection, CInt(busyWait * 1000)) }
                 // One row: busy (1 when it could not finish), frames in the WAL, frames copied.
                 guard let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") else { return false }
                 let busy: Int = row[0], frames: Int = row[1], copied: Int = row[2]
@@ -201,7 +211,7 @@ final class SQLiteStore: VaultStore, @unchecked Sendable {
     func openReader() throws -> DatabaseQueue {
         var config = Configuration()
         config.readonly = true
-        config.busyMode = .timeout(Self.busyTimeout)
+        config.busyMode = .timeout(busyWait)
         return try DatabaseQueue(path: databasePath, configuration: config)
     }
 
