@@ -23,6 +23,18 @@ final class StrictJSONTests: XCTestCase {
         }
     }
 
+    func testNamesFoundationTakesForOneAreNotHandedToIt() {
+        // Foundation keys members by String, which compares canonically equivalent text equal:
+        // K and U+212A KELVIN SIGN, é and e + U+0301. JSONSerialization would keep one of each,
+        // JSONDecoder the other.
+        struct K: Decodable { let K: Int }
+        for text in [#"{"K":1,"\u212A":2}"#, "{\"K\":1,\"\u{212A}\":2}", "{\"\u{E9}\":1,\"e\u{301}\":2}"] {
+            XCTAssertNil(StrictJSON.object(Data(text.utf8)), text)
+        }
+        XCTAssertNil(StrictJSON.decode(K.self, from: Data(#"{"K":1,"\u212A":2}"#.utf8)))
+        XCTAssertEqual(StrictJSON.object(Data(#"{"K":1,"k":2}"#.utf8))?.count, 2, "names differing in case are two members")
+    }
+
     func testMalformedTextIsRefused() {
         let deep = String(repeating: "[", count: StrictJSON.maximumDepth + 1) + String(repeating: "]", count: StrictJSON.maximumDepth + 1)
         let fits = String(repeating: "[", count: StrictJSON.maximumDepth) + String(repeating: "]", count: StrictJSON.maximumDepth)

@@ -6,27 +6,33 @@ import Foundation
 /// Foundation keeps one of two members with the same name without a word, so two readers of
 /// one body could see different values. The check decodes each member name (escapes included:
 /// `"a"` and `"\u0061"` are the same name) and compares the decoded code points, as RFC 8259
-/// compares names; only then is the text handed to Foundation.
+/// compares names; only then is the text handed to Foundation. `object` and `decode`, which
+/// hand it to Foundation, also refuse names that Foundation takes for one although their code
+/// points differ (canonically equivalent text: `K` and U+212A KELVIN SIGN, `é` and `e` with a
+/// combining accent), since Foundation keys members by String.
 public enum StrictJSON {
     /// Deepest nesting of arrays and objects accepted.
     public static let maximumDepth = 64
 
     /// The top-level object of `data`, or nil if `data` is not one JSON object or repeats a member.
     public static func object(_ data: Data) -> [String: Any]? {
-        guard isStrict(data) else { return nil }
+        guard isStrict(data, asFoundationReadsIt: true) else { return nil }
         return (try? JSONSerialization.jsonObject(with: data, options: [])) as? [String: Any]
     }
 
     /// `data` decoded as `T`, or nil if it is not strict JSON or does not decode.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) -> T? {
-        guard isStrict(data) else { return nil }
+        guard isStrict(data, asFoundationReadsIt: true) else { return nil }
         return try? JSONDecoder().decode(type, from: data)
     }
 
     /// Whether `data` is one JSON value, with white space around it allowed, in which no object
     /// repeats a member name and nesting stays within `maximumDepth`.
-    public static func isStrict(_ data: Data) -> Bool {
-        var scanner = Scanner(bytes: [UInt8](data))
+    public static func isStrict(_ data: Data) -> Bool { isStrict(data, asFoundationReadsIt: false) }
+
+    /// `isStrict`; with `asFoundationReadsIt`, names are compared as Foundation's String keys.
+    private static func isStrict(_ data: Data, asFoundationReadsIt: Bool) -> Bool {
+        var scanner = Scanner(bytes: [UInt8](data), foundationKeys: asFoundationReadsIt)
         scanner.skipSpace()
         guard scanner.value(depth: 0) else { return false }
         scanner.skipSpace()
@@ -35,6 +41,8 @@ public enum StrictJSON {
 
     private struct Scanner {
         let bytes: [UInt8]
+        /// Compare member names as Swift Strings (canonical equivalence), not code points.
+        let foundationKeys: Bool
         var i = 0
 
         var atEnd: Bool { i == bytes.count }
@@ -66,10 +74,11 @@ public enum StrictJSON {
             guard depth <= StrictJSON.maximumDepth, take(UInt8(ascii: "{")) else { return false }
             skipSpace()
             if take(UInt8(ascii: "}")) { return true }
-            var names = Set<[UInt8]>()
+            var names = Set<[UInt8]>(), keys = Set<String>()
             while true {
                 skipSpace()
                 guard let name = string(), names.insert(name).inserted else { return false }
+                if foundationKeys, !keys.insert(String(decoding: name, as: UTF8.self)).inserted { return false }
                 skipSpace()
                 guard take(UInt8(ascii: ":")) else { return false }
                 skipSpace()
