@@ -76,7 +76,7 @@ public enum OnlineURL {
 
     /// Refuses a URL given on the command line (`--online`), saying why.
     static func check(_ text: String?) throws(DossierError) {
-        if let text, let problem = problem(text) { throw .invalidArgument("the key-release service URL \(text) is not usable: \(problem)", hint: "give --online an https URL (http only on loopback)") }
+        if let text, let problem = problem(text) { throw .invalidArgument("the key-release service URL \(text) is not usable: \(problem)", hint: "give --online an https URL (http only on a network you trust)") }
     }
 
     /// The endpoint counsel's client posts to: the service URL followed by `/v1/open`.
