@@ -22,12 +22,14 @@ release: deps
 demo: release
 	@scripts/demo.sh "$$($(SWIFT) build $(RELEASE) --show-bin-path)/dossier"
 
-## Run every test: the concurrency test, a short crash test (5 SIGKILLs), then the unit,
+## Run every test: the concurrency test, a short crash test (5 SIGKILLs), the attack suite
+## (rows edited with sqlite3 are refused at use and reported), then the unit,
 ## vector and end-to-end tests (last, so that their summary closes the output).
 test: deps
 	$(SWIFT) build
 	scripts/concurrency-test.sh "$$($(SWIFT) build --show-bin-path)/dossier"
 	scripts/crash-test.sh 5 "$$($(SWIFT) build --show-bin-path)/dossier"
+	scripts/attack-test.sh "$$($(SWIFT) build --show-bin-path)/dossier"
 	$(SWIFT) test --disable-swift-testing
 
 ## The full crash test: 200 SIGKILLs, each inside a running dossier operation (not part of

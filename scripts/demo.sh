@@ -59,9 +59,10 @@ run "$dossier" counsel vet "$counsel_id" --until 2099-12-31 --note "bar membersh
 step "Grant the expert report for 5 days: the package is written at once"
 run "$dossier" grant "$report" --to "$counsel_id" --for 5d --case EXT-2026-014 -o report.dpkg
 
-step "The key-release service runs with its own staff identity (here on a free loopback port)"
+step "The key-release service runs with its own identity, which can sign openings and nothing else (here on a free loopback port)"
 run "$dossier" identity new -o staff/service.key --no-passphrase
-run "$dossier" staff add staff/service.key --name "Key-release service"
+run "$dossier" staff add staff/service.key --name "Key-release service" --service
+refused "$dossier" approve grant-aaaaaaaaaaaaa --identity staff/service.key
 printf '$ %s\n' "dossier serve --identity staff/service.key --listen 127.0.0.1:0 --verbose &" >&2
 DOSSIER_PASSPHRASE_FILE= "$dossier" serve --identity staff/service.key --listen 127.0.0.1:0 --verbose 2> serve.log &
 server=$!
@@ -138,6 +139,18 @@ db.execute("UPDATE audit_log SET entry = ? WHERE seq = 3", (entry.replace(b"time
 db.commit()
 PY
 refused "$dossier" audit verify --vault tampered-vault
+
+step "Whoever hosts the database revives the revoked witness grant: refused at use, and reported"
+cp -r vault edited-vault
+python3 - edited-vault/vault.sqlite "$grant_id" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE grants SET state = 'active', revoked_at = NULL WHERE id = ?", (sys.argv[2],))
+db.commit()
+PY
+refused "$dossier" package "$grant_id" -o revived.dpkg --vault edited-vault
+refused "$dossier" doctor --vault edited-vault
+refused "$dossier" audit verify --vault edited-vault
 
 step "An HTML report for auditors (self-contained; open it in a browser)"
 run "$dossier" audit report -o report.html --org-fingerprint "$fingerprint"

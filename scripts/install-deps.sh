@@ -6,6 +6,8 @@ set -euo pipefail
 # libcurl: the HTTP client (Foundation's URLSession) `dossier open` uses for online packages; the
 # -dev package because release builds link Foundation statically (Makefile, RELEASE).
 packages=(libsodium-dev libsqlite3-dev pkg-config libcurl4 libcurl4-openssl-dev)
+# The sqlite3 shell: the attack suite (scripts/attack-test.sh) edits vaults with it, as an attacker would.
+packages+=(sqlite3)
 # Tools the benchmarks and end-to-end checks use.
 if [ "${DOSSIER_BENCH_DEPS:-0}" = 1 ]; then packages+=(age hyperfine time); fi
 

@@ -46,6 +46,12 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case invalidLanguageTag(String)
     case database(String)
     case integrity(String)
+    /// A row the decision reads differs from what the signed log records: edited outside dossier.
+    case altered(String)
+    /// The identity is the key-release service's, which may sign openings only.
+    case serviceIdentity(fingerprint: String)
+    /// `dossier serve` was given a staff identity that is not the service's.
+    case notServiceIdentity(fingerprint: String)
 
     // Policy and sharing
     case policyInvalid(source: String, line: Int?, message: String)
@@ -165,6 +171,15 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
             return ("vault database error: \(message)", nil, "")
         case let .integrity(message):
             return ("integrity check failed: \(message)", nil, "")
+        case let .altered(message):
+            return ("the vault was edited outside dossier: \(message); nothing was done",
+                    "keep a copy of the vault folder as it is, check it with `dossier audit verify` and `dossier doctor`, and restore it from a backup you trust", "; ")
+        case let .notServiceIdentity(fingerprint):
+            return ("\(fingerprint) is a staff identity, not the key-release service's: the service runs with an identity that can sign openings and nothing else",
+                    "create one with `dossier identity new`, add it with `dossier staff add --service`, and give it to `dossier serve --identity`", "; ")
+        case let .serviceIdentity(fingerprint):
+            return ("\(fingerprint) is the key-release service's identity: it can sign openings and nothing else",
+                    "use your own staff identity; the service's identity is only for `dossier serve`", "; ")
         case let .policyInvalid(source, line, message):
             return ("\(source)\(line.map { ":\($0)" } ?? ""): \(message)", nil, "")
         case let .policyDenied(rule, message, hint):

@@ -14,13 +14,13 @@ enum ExitCodes {
             return 74
         case .vaultBusy, .vaultKeyRotated, .purgeBlocked:
             return 75
-        case .insecurePermissions, .wrongPassphrase, .notStaff, .passphraseRequired:
+        case .insecurePermissions, .wrongPassphrase, .notStaff, .passphraseRequired, .serviceIdentity, .notServiceIdentity:
             return 77
         case .malformedIdentityFile, .malformedPublicIdentity, .malformedOrganisationKey, .notARegularFile,
              .unknownKind, .invalidLanguageTag, .invalidArgument, .emptyPassphrase, .weakPassphrase,
              .passphraseMismatch:
             return 65
-        case .integrity, .packageTampered, .logVerificationFailed, .checkpointSignatureInvalid, .wrongOrganisation:
+        case .integrity, .altered, .packageTampered, .logVerificationFailed, .checkpointSignatureInvalid, .wrongOrganisation:
             return 3
         case .policyInvalid, .malformedPackage, .malformedCheckpoint, .malformedExport, .malformedState:
             return 65

@@ -75,7 +75,7 @@ final class FailClosedSharingTests: XCTestCase {
         XCTAssertNotNil(ShareKit.caught { _ = try world.session.sharing.suspendCounsel(existing.id, reason: "test") })
         XCTAssertNil(try world.session.sharing.counsel(existing.id).suspendedAt)
         let stricter = try String(contentsOfFile: ShareKit.repositoryRoot.appendingPathComponent("policies/strict.toml").path, encoding: .utf8)
-        XCTAssertNotNil(ShareKit.caught { _ = try world.session.sharing.setPolicy(stricter, source: "strict.toml") })
+        XCTAssertNotNil(ShareKit.caught { _ = try world.installPolicy(stricter, source: "strict.toml") })
         XCTAssertEqual(try world.vault.policy().text, policyBefore, "the policy changed without a log entry")
     }
 }

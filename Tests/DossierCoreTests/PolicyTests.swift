@@ -255,13 +255,20 @@ final class PolicyTests: XCTestCase {
     func testSetPolicyReplacesAndLogsIt() throws {
         let world = try ShareWorld("policy-set")
         let strictText = try shipped("strict.toml")
-        let p = try world.session.sharing.setPolicy(strictText, source: "strict.toml")
+        let p = try world.installPolicy(strictText, source: "strict.toml")
         XCTAssertEqual(p.rule(for: .witnessTestimony).maxRecipients, 1)
         XCTAssertEqual(try world.vault.policy().text, strictText)
-        let logged = try world.entries("policy-set")
-        XCTAssertEqual(logged.count, 1)
-        XCTAssertEqual(logged.first?.detail("sha256"), Hash.sha256(Data(strictText.utf8)).hex)
-        XCTAssertEqual(logged.first?.actor, world.founder.publicIdentity.fingerprint)
+        // The default policy asks for two sign-offs (witness testimony): the founder proposes,
+        // a colleague approves, and both entries name the text's hash.
+        let proposed = try world.entries("policy-propose")
+        XCTAssertEqual(proposed.count, 1)
+        XCTAssertEqual(proposed.first?.detail("sha256"), Hash.sha256(Data(strictText.utf8)).hex)
+        XCTAssertEqual(proposed.first?.detail("approvals-needed"), "2")
+        XCTAssertEqual(proposed.first?.actor, world.founder.publicIdentity.fingerprint)
+        let approved = try world.entries("policy-approve")
+        XCTAssertEqual(approved.count, 1)
+        XCTAssertEqual(approved.first?.detail("sha256"), Hash.sha256(Data(strictText.utf8)).hex)
+        XCTAssertNotEqual(approved.first?.actor, world.founder.publicIdentity.fingerprint)
     }
 
     func testSetPolicyRefusesAnInvalidFileAndKeepsTheOld() throws {

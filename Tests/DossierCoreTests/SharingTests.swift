@@ -316,7 +316,7 @@ final class SharingTests: XCTestCase {
             of: "[kinds.expert-report]\nmax_window = \"30d\"\ndefault_window = \"14d\"\napprovals = 1\nmax_recipients = 5\nrequire_vetted = true\nrequire_online = false",
             with: "[kinds.expert-report]\nmax_window = \"30d\"\ndefault_window = \"14d\"\napprovals = 1\nmax_recipients = 5\nrequire_vetted = true\nrequire_online = true")
         XCTAssertNotEqual(online, DefaultPolicy.text, "the fixture did not change the policy")
-        _ = try world.session.sharing.setPolicy(online, source: "online.toml")
+        try world.installPolicy(online, source: "online.toml")
         XCTAssertTrue(try world.vault.policy().rule(for: .expertReport).requireOnline)
         let report = try world.document(.expertReport)
         let (_, c) = try world.counsel("page")
@@ -399,7 +399,7 @@ final class SharingTests: XCTestCase {
     func testTheSameStaffMemberCannotApproveTwice() throws {
         let world = try ShareWorld("three-person")
         let strictest = DefaultPolicy.text.replacingOccurrences(of: "approvals = 2", with: "approvals = 3")
-        _ = try world.session.sharing.setPolicy(strictest, source: "three.toml")
+        try world.installPolicy(strictest, source: "three.toml")
         let second = try world.addStaff("second")
         let third = try world.addStaff("third")
         let witness = try world.document(.witnessTestimony)
@@ -470,7 +470,10 @@ final class SharingTests: XCTestCase {
     func testEverySharingActionIsLoggedWithItsSubjectsAndNoNamesOrTitles() throws {
         let world = try ShareWorld("log")
         let second = try world.addStaff("second")
-        _ = try world.session.sharing.setPolicy(DefaultPolicy.text, source: "default.toml")
+        guard case let .proposed(_, sha, _, _) = try world.session.sharing.setPolicy(DefaultPolicy.text, source: "default.toml") else {
+            return XCTFail("a policy change took effect with one sign-off")
+        }
+        _ = try second.sharing.approvePolicy(sha)
         let counselName = "Wilhelmina Counsel-Name-Secret"
         let title = "Title-Of-Testimony-Secret"
         let adams = ShareKit.identity("counsel/log-adams")
@@ -495,8 +498,11 @@ final class SharingTests: XCTestCase {
         XCTAssertEqual(try one("counsel-vet").subjects, ["counsel:" + c.id])
         XCTAssertEqual(try one("counsel-vet").detail("until"), Timestamp.format(ShareKit.start.addingTimeInterval(30 * ShareKit.day)))
         XCTAssertEqual(try one("counsel-suspend").subjects, ["counsel:" + c.id])
-        XCTAssertEqual(try one("policy-set").subjects, [])
-        XCTAssertEqual(try one("policy-set").detail("sha256"), Hash.sha256(Data(DefaultPolicy.text.utf8)).hex)
+        // The default policy's strictest rule asks for two sign-offs: proposed, then approved.
+        XCTAssertEqual(try one("policy-propose").subjects, [])
+        XCTAssertEqual(try one("policy-propose").detail("sha256"), Hash.sha256(Data(DefaultPolicy.text.utf8)).hex)
+        XCTAssertEqual(try one("policy-approve").detail("sha256"), Hash.sha256(Data(DefaultPolicy.text.utf8)).hex)
+        XCTAssertEqual(try one("policy-approve").detail("approvals"), "2/2")
         let grant = try one("grant")
         XCTAssertEqual(grant.subjects, ["grant:" + g.id, "doc:" + witness.id, "doc:" + report.id, "counsel:" + c.id])
         XCTAssertEqual(grant.detail("approvals-needed"), "2")

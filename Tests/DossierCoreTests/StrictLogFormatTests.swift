@@ -12,7 +12,7 @@ final class StrictLogFormatTests: XCTestCase {
     private func exportLines() throws -> (v: VaultFixture, lines: [String]) {
         let v = try makeVault()
         _ = try v.session.audit.checkpoint()
-        try v.session.sharing.setPolicy(DefaultPolicy.text, source: "default")
+        _ = try v.session.sharing.setPolicy(DefaultPolicy.text, source: "default")
         _ = try v.session.audit.checkpoint()
         let text = String(decoding: LogExport.bytes(try v.vault.logSnapshot()), as: UTF8.self)
         return (v, text.split(separator: "\n").map(String.init))

@@ -68,7 +68,7 @@ final class OnlineCLITests: XCTestCase {
 
         // The service has a staff identity of its own (docs/key-release.md, section 2).
         let serviceLine = publicLine(try succeed(["identity", "new", "-o", serviceKey, "--no-passphrase"]))
-        try succeed(["staff", "add", serviceLine, "--name", "Key-release service"], env: staff)
+        try succeed(["staff", "add", serviceLine, "--name", "Key-release service", "--service"], env: staff)
 
         let orgLine = try succeed(["org", "show", "--vault", vault]).split(separator: "\n")
             .first { $0.hasPrefix("public key:") }.map { String($0.split(separator: " ").last ?? "") } ?? ""
@@ -243,12 +243,13 @@ final class OnlineCLITests: XCTestCase {
         XCTAssertTrue(package.stderr.contains("dossier: error: grant \(grant) is pending approval (1 of 2 sign-offs;"), "\(package)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: path), "a refused package was written")
 
-        // A second staff member approves; the package is made; then the grant reads as pending again.
+        // A second staff member approves; the package is made; then they leave, and their
+        // sign-off no longer counts: the grant is pending again for the service.
         let bobKey = folder.file("bob.key")
-        try succeed(["staff", "add", publicLine(try succeed(["identity", "new", "-o", bobKey, "--no-passphrase"])), "--name", "Bob"], env: world.staff)
+        let bobFingerprint = try succeed(["staff", "add", publicLine(try succeed(["identity", "new", "-o", bobKey, "--no-passphrase"])), "--name", "Bob"], env: world.staff)
         try succeed(["approve", grant, "--identity", bobKey], env: world.staff)
         try succeed(["package", grant, "-o", path], env: world.staff)
-        try execute(world, "UPDATE grants SET state = 'pending' WHERE id = ?", arguments: [grant])
+        try succeed(["staff", "remove", bobFingerprint], env: world.staff)
 
         let out = try emptyFolder("opened")
         let open = try open(world, path, into: out)

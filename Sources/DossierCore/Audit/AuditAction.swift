@@ -7,6 +7,8 @@ public enum AuditAction: String, Sendable, CaseIterable, Codable {
     case deposit, retrieve, remove
     case grant, approve, revoke, package, open, deny
     case policySet = "policy-set"
+    case policyPropose = "policy-propose"
+    case policyApprove = "policy-approve"
     case counselAdd = "counsel-add"
     case counselVet = "counsel-vet"
     case counselSuspend = "counsel-suspend"

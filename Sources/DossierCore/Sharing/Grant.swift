@@ -72,7 +72,6 @@ extension StaffSession.Sharing {
         if let n = request.maxOpens {
             guard (1...1_000_000).contains(n) else { throw .invalidArgument("an open limit of \(n) is out of range", hint: "give --max-opens between 1 and 1000000") }
         }
-        let policy = try vault.policy()
         let now = vault.clock.now()
         var docs: [Document] = []
         for id in request.documents {
@@ -84,6 +83,9 @@ extension StaffSession.Sharing {
             let c = try counsel(id)
             if !recipients.contains(where: { $0.id == c.id }) { recipients.append(c) }
         }
+        let subjects = docs.map { "doc:" + $0.id } + recipients.map { "counsel:" + $0.id }
+        // The documents' kinds, the counsel's standing and the policy are those the log signed.
+        let policy = try signedState("grant", subjects: subjects, documents: docs.map(\.id), counsel: recipients.map(\.id)).policy
         let notAfter: Date
         switch request.window {
         case .policyDefault:
@@ -95,7 +97,6 @@ extension StaffSession.Sharing {
             guard date > now else { throw .invalidArgument("the end of the window, \(Timestamp.format(date)), is in the past") }
             notAfter = date
         }
-        let subjects = docs.map { "doc:" + $0.id } + recipients.map { "counsel:" + $0.id }
         try authorise(.grant(now: now, policy: policy, documents: docs.map(\.accessFacts), recipients: recipients.map(\.accessFacts),
                              notAfter: notAfter, online: request.online, maxOpens: request.maxOpens), subjects: subjects)
 
@@ -123,14 +124,18 @@ extension StaffSession.Sharing {
     public func approve(_ id: String) throws(DossierError) -> Grant {
         let g = try grant(id)
         let now = vault.clock.now()
-        try authorise(.approve(now: now, grant: g.accessFacts, actor: actor), subjects: ["grant:" + id])
+        let state = try signedState("approve", subjects: ["grant:" + id], grant: id)
+        guard let signed = state.facts.grants[id] else { throw .unknownGrant(id: id) }
+        if state.facts.members[actor]?.role != .staff { throw .serviceIdentity(fingerprint: actor) }
+        try authorise(.approve(now: now, grant: state.facts.accessFacts(grant: signed), actor: actor), subjects: ["grant:" + id])
         try write { tx in
             try tx.insertApproval(grant: id, staff: actor, at: Timestamp.format(now))
             let count = 1 + (try tx.grant(id)?.approvers.count ?? 0)
             let done = count >= g.approvalsNeeded
             if done { try tx.activateGrant(id) }
+            // The approval signs the grant's exact terms: the hash of the entry that made it.
             try AuditLog.append(tx, signer: identity, action: .approve, at: now, subjects: ["grant:" + id],
-                                details: [.init("approvals", "\(count)/\(g.approvalsNeeded)")])
+                                details: [.init("approvals", "\(count)/\(g.approvalsNeeded)"), .init("grant-sha256", signed.termsHash)])
         }
         return try grant(id)
     }

@@ -29,6 +29,8 @@ public final class KeyReleaseService: @unchecked Sendable {
     public static let pruneInterval: TimeInterval = 60
     /// When nonces past their lifetime were last removed (only on `queue`).
     private var lastPruned = Date.distantPast
+    /// The signed facts, verified entry by entry as the log grows (only on `queue`).
+    private var signedFacts = SignedFacts.Reader()
 
     // `session` is used only on `queue`; `pending` and `draining` only under `lock`.
     private var session: StaffSession
@@ -94,7 +96,7 @@ public final class KeyReleaseService: @unchecked Sendable {
                 return try decideOnce(bodies)
             } catch .vaultKeyRotated {
                 // Another process rotated the vault key: unlock again and decide afresh.
-                session = try session.vault.unlock(session.identity)
+                session = try session.vault.unlock(session.identity, forService: try session.vault.isServiceIdentity(session.actor))
                 return try decideOnce(bodies)
             }
         } catch {
@@ -116,6 +118,8 @@ public final class KeyReleaseService: @unchecked Sendable {
         case refused(ReleaseRefusal, subjects: [String], details: [AuditEntry.Detail])
         case candidate(Candidate)
         case released(Candidate, opening: Int, maxOpens: Int, logSeq: UInt64)
+        /// A row the decision reads differs from the signed log: logged, answered 503.
+        case altered(String)
     }
 
     /// What the read snapshot says about one (package, recipient) pair.
@@ -198,13 +202,19 @@ public final class KeyReleaseService: @unchecked Sendable {
 
         // 4. Decide and log, in order, in one transaction. Grant and counsel facts and the open
         //    counts are read once per batch inside it and kept up to date as openings are added.
-        let policy = try session.vault.policy()
         let prune = now.timeIntervalSince(lastPruned) >= Self.pruneInterval || now < lastPruned
         try session.write { tx in
             if prune {
                 // Timestamps are fixed-width UTC text, so they compare as strings.
                 try tx.deleteNonces(seenBefore: Timestamp.format(now.addingTimeInterval(-Self.nonceLifetime)))
             }
+            // Decisions rest on the signed log, verified up to its newest entry; each row read
+            // below is checked against it.
+            try self.signedFacts.catchUp(tx)
+            let facts = self.signedFacts.facts
+            guard let policyText = try tx.settingText(.policy) else { throw DossierError.altered("the vault has no policy") }
+            try facts.check(policyText: policyText)
+            let policy = try Policy.parse(policyText, source: "the vault's policy")
             var log = try AuditLog.Appender(tx)
             var seen = Set<String>()
             var grants: [String: GrantFacts] = [:]
@@ -234,22 +244,32 @@ public final class KeyReleaseService: @unchecked Sendable {
                 }
                 seen.insert(r.nonce)
                 try tx.insertNonce(r.nonce, seenAt: stamp)
-                if grants[r.grantID] == nil { grants[r.grantID] = try Self.grantFacts(tx, r.grantID) }
-                guard let grant = grants[r.grantID] else {
+                let grant: GrantFacts?
+                do {
+                    if facts.packages[r.packageID] != r.grantID {
+                        throw DossierError.altered("package \(r.packageID) is recorded for grant \(r.grantID) in the vault, but the signed log says \(facts.packages[r.packageID] ?? "no such package")")
+                    }
+                    try facts.check(counsel: c.counselID, try tx.counsel(ids: [c.counselID]).first)
+                    if grants[r.grantID] == nil { grants[r.grantID] = try Self.grantFacts(tx, r.grantID, facts) }
+                    grant = grants[r.grantID]
+                } catch let DossierError.altered(message) {
+                    stages[i] = .altered(message)
+                    try deny(SignedFacts.alteredRule, subjects, evidence)
+                    continue
+                }
+                guard let grant else {
                     stages[i] = .refused(.unknownPackage, subjects: subjects, details: evidence)
                     try deny(.unknownPackage, subjects, evidence)
                     continue
                 }
-                if counsel[c.counselID] == nil { counsel[c.counselID] = .some(try Self.counselFacts(tx, c.counselID)) }
+                if counsel[c.counselID] == nil { counsel[c.counselID] = .some(Self.counselFacts(facts, c.counselID)) }
                 guard let recipient = counsel[c.counselID] ?? nil else {
                     stages[i] = .refused(.notARecipient, subjects: subjects, details: evidence)
                     try deny(.notARecipient, subjects, evidence)
                     continue
                 }
                 let pair = r.grantID + "/" + c.counselID
-                if opened[pair] == nil {
-                    opened[pair] = try tx.openCount(grant: r.grantID, counsel: c.counselID)
-                }
+                if opened[pair] == nil { opened[pair] = facts.opens[pair] ?? 0 }
                 let count = opened[pair] ?? 0
                 let maxOpens = grant.facts.maxOpens
                 let request = AccessRequest.release(now: now, policy: policy, grant: grant.facts, documents: grant.kinds, counsel: recipient, opened: count)
@@ -280,6 +300,8 @@ public final class KeyReleaseService: @unchecked Sendable {
             case .candidate:
                 report("error: internal error: a request was left undecided")
                 return .unavailable
+            case .altered:
+                return .unavailable
             case let .released(c, opening, maxOpens, logSeq):
                 let r = c.signed.request
                 guard let sealed = try? SealedBox.seal(c.share, to: c.counsel.encryptionKey) else {
@@ -301,6 +323,8 @@ public final class KeyReleaseService: @unchecked Sendable {
             case let .released(c, opening, maxOpens, logSeq):
                 let r = c.signed.request
                 report("released package:\(r.packageID) grant:\(r.grantID) counsel:\(c.counselID) opening \(opening)\(maxOpens > 0 ? "/\(maxOpens)" : "") log \(logSeq)")
+            case .altered(let message):
+                report("error: refused: the vault was edited outside dossier: \(message)")
             case .candidate:
                 break
             }
@@ -317,26 +341,29 @@ public final class KeyReleaseService: @unchecked Sendable {
         return Lookup(grantID: package.grantID, recipient: (found.share.counselID, try PublicIdentity(line: found.publicLine), share))
     }
 
-    /// A grant's facts as stored: its state, window, sign-offs and limit, and each document's
-    /// kind and whether it was removed, in the grant's order (so the rule named is the one
-    /// grant and package would name).
-    private static func grantFacts(_ tx: any StoreTransaction, _ id: String) throws -> GrantFacts? {
-        guard let g = try tx.grant(id) else { return nil }
-        let facts = AccessRequest.GrantFacts(id: id, state: g.state, createdBy: g.createdBy, notBefore: g.notBefore, notAfter: g.notAfter,
-                                             approvalsNeeded: g.approvalsNeeded, approvedBy: [g.createdBy] + g.approvers,
-                                             onlineURL: nil, maxOpens: g.maxOpens)
+    /// A grant's facts as the log signed them, its row and its documents' rows checked against
+    /// them: its state, window, sign-offs and limit, and each document's kind and whether it was
+    /// removed, in the grant's order (so the rule named is the one grant and package would name).
+    private static func grantFacts(_ tx: any StoreTransaction, _ id: String, _ facts: SignedFacts) throws -> GrantFacts? {
+        guard let g = facts.grants[id] else {
+            try facts.check(grant: id, try tx.grant(id))
+            return nil
+        }
+        try facts.check(grant: id, try tx.grant(id))
         var documents: [AccessRequest.DocumentFacts] = []
         for d in g.documents {
-            let record = try tx.document(d)
-            documents.append(AccessRequest.DocumentFacts(id: d, kind: record.flatMap { DocumentKind(rawValue: $0.kind) },
-                                                         isRemoved: record?.removedAt != nil))
+            try facts.check(document: d, try tx.document(d))
+            let f = facts.documents[d]
+            documents.append(AccessRequest.DocumentFacts(id: d, kind: f.flatMap { DocumentKind(rawValue: $0.kind) }, isRemoved: f?.removed ?? false))
         }
-        return GrantFacts(facts: facts, documents: g.documents, kinds: documents)
+        var signed = facts.accessFacts(grant: g)
+        signed.onlineURL = nil
+        return GrantFacts(facts: signed, documents: g.documents, kinds: documents)
     }
 
-    /// The counsel's standing as stored, or nil if there is no such counsel.
-    private static func counselFacts(_ tx: any StoreTransaction, _ id: String) throws -> AccessRequest.CounselFacts? {
-        guard let c = try tx.counsel(ids: [id]).first else { return nil }
+    /// The counsel's standing as the log signed it, or nil if there is no such counsel.
+    private static func counselFacts(_ facts: SignedFacts, _ id: String) -> AccessRequest.CounselFacts? {
+        guard let c = facts.counsel[id] else { return nil }
         return AccessRequest.CounselFacts(id: id, vettedUntil: c.vettedUntil, suspendedAt: c.suspendedAt)
     }
 }

@@ -31,10 +31,12 @@ extension StaffSession.Sharing {
         let now = vault.clock.now()
         let recipients = try counsel(ids: g.recipients)
         let docs = try g.documents.map { d throws(DossierError) in try session.documents.document(d) }
-        let policy = try vault.policy()
-        // Everything is decided again now: the grant's state and window, removals, suspension,
-        // and vetting, which may have been shortened since the grant.
-        try authorise(.package(now: now, policy: policy, grant: g.accessFacts, documents: docs.map(\.accessFacts),
+        // Everything is decided again now, on what the log signed: the grant's state, sign-offs
+        // and window, removals, suspension, and vetting, which may have been shortened since.
+        let state = try signedState("package", subjects: ["grant:" + grantID], documents: g.documents, counsel: g.recipients, grant: grantID)
+        let policy = state.policy
+        guard let signed = state.facts.grants[grantID] else { throw .unknownGrant(id: grantID) }
+        try authorise(.package(now: now, policy: policy, grant: state.facts.accessFacts(grant: signed), documents: docs.map(\.accessFacts),
                                recipients: recipients.map(\.accessFacts), online: onlineURL), subjects: ["grant:" + grantID])
 
         let org = try vault.organisation()

@@ -64,6 +64,8 @@ enum SettingKey: String, Sendable {
     case createdAt = "created_at"
     case vaultKeyGeneration = "vault_key_generation"
     case policy
+    /// A policy change waiting for sign-offs (empty when none).
+    case policyProposed = "policy_proposed"
 }
 
 protocol SettingsRecords {
@@ -247,6 +249,8 @@ protocol LogRecords {
     func logEntries() throws -> [(seq: Int64, bytes: Data)]
     /// The entries after the first `skipped`, in order.
     func logEntries(after skipped: Int) throws -> [Data]
+    /// The entries whose bytes contain `text`, in order.
+    func logEntries(mentioning text: String) throws -> [Data]
     /// The largest stored position (0 for an empty log).
     func logSize() throws -> Int
     /// Checkpoint notes, oldest first.

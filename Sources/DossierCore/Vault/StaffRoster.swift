@@ -23,7 +23,9 @@ enum StaffRoster {
 
 extension StaffSession.Staff {
     /// Adds a staff member: one sealed copy of the vault key for them.
-    public func add(_ member: PublicIdentity, name: String) throws(DossierError) -> StaffMember {
+    /// With `service`, the member is the key-release service: its identity can sign openings
+    /// and nothing else (`SignedFacts.Role`), and it unlocks the vault only for `dossier serve`.
+    public func add(_ member: PublicIdentity, name: String, service: Bool = false) throws(DossierError) -> StaffMember {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw .invalidArgument("a staff member needs a name", hint: "give one with --name NAME") }
         let fp = member.fingerprint
@@ -35,7 +37,7 @@ extension StaffSession.Staff {
             }
             try StaffRoster.insert(tx, identity: member, name: trimmed, vaultKey: vaultKey, at: now, random: vault.random)
             try AuditLog.append(tx, signer: identity, action: .staffAdd, at: now,
-                                subjects: ["staff:" + fp], details: [.init("identity", member.line)])
+                                subjects: ["staff:" + fp], details: [.init("identity", member.line)] + (service ? [.init("role", "service")] : []))
         }
         return StaffMember(id: fp, name: trimmed, publicIdentity: member.line, addedAt: Timestamp.format(now), removedAt: nil)
     }

@@ -96,7 +96,9 @@ public final class Vault: @unchecked Sendable {
             try StaffRoster.insert(tx, identity: founderPublic, name: founderName, vaultKey: vaultKey, at: now, random: random)
             try AuditLog.append(tx, signer: founder, action: .initialise, at: now,
                                 subjects: ["org:" + org.fingerprint, "staff:" + founderPublic.fingerprint],
-                                details: [.init("organisation-key", org.line), .init("identity", founderPublic.line)])
+                                details: [.init("organisation-key", org.line), .init("identity", founderPublic.line),
+                                          .init("policy-sha256", Hash.sha256(Data(DefaultPolicy.text.utf8)).hex),
+                                          .init("policy-approvals", String(try Policy.parse(DefaultPolicy.text, source: "the default policy").strictestApprovals))])
         }
     }
 
@@ -110,13 +112,18 @@ public final class Vault: @unchecked Sendable {
     }
 
     /// Unlocks the vault with a staff identity; refuses anyone who is not (or no longer) staff.
-    public func unlock(_ identity: SecretIdentity) throws(DossierError) -> StaffSession {
+    /// The key-release service's identity unlocks only with `forService` (`dossier serve`), and
+    /// `forService` only with it.
+    public func unlock(_ identity: SecretIdentity, forService: Bool = false) throws(DossierError) -> StaffSession {
         let fp = identity.publicIdentity.fingerprint
         // The sealed key and the key generation are read in one snapshot.
         let (sealed, generation): (Data?, Int64) = try read { tx in
             (try tx.sealedVaultKey(fingerprint: fp, publicLine: identity.publicIdentity.line), try Vault.keyGeneration(tx))
         }
         guard let sealed else { throw .notStaff(fingerprint: fp) }
+        let isService = try isServiceIdentity(fp)
+        if isService && !forService { throw .serviceIdentity(fingerprint: fp) }
+        if forService && !isService { throw .notServiceIdentity(fingerprint: fp) }
         let key: SecureBytes
         do {
             key = try SealedBox.open(sealed, with: identity.encryption)
@@ -124,6 +131,18 @@ public final class Vault: @unchecked Sendable {
             throw .notStaff(fingerprint: fp)
         }
         return StaffSession(vault: self, identity: identity, vaultKey: key, generation: generation)
+    }
+
+    /// Whether the signed entry that made `fingerprint` staff made them the key-release service.
+    /// (A convenience check at unlock; what decides is that `SignedFacts` refuses any entry but
+    /// an opening signed by the service.)
+    func isServiceIdentity(_ fingerprint: String) throws(DossierError) -> Bool {
+        let entries = try read { tx in try tx.logEntries(mentioning: "\nsubject staff:" + fingerprint + "\n") }
+        for bytes in entries {
+            guard let e = try? AuditEntry.parse(bytes), e.kind == .staffAdd, e.subjects(ofType: "staff") == [fingerprint] else { continue }
+            return e.detail("role") == SignedFacts.Role.service.rawValue
+        }
+        return false
     }
 
     /// Incremented by every rotation of the vault key (absent: 0).

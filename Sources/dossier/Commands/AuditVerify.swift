@@ -8,7 +8,7 @@ struct AuditVerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check every entry's chain and signature, the Merkle root against the checkpoints, and that older checkpoints are consistent.",
         discussion: """
-        Needs no secret: only the organisation's public key (in the vault or the export) and the staff public keys the log itself carries. Give --org-fingerprint to pin the organisation key you compared by phone. On failure it names the first bad entry and what is wrong, and exits 3.
+        Needs no secret: only the organisation's public key (in the vault or the export) and the staff public keys the log itself carries. Give --org-fingerprint to pin the organisation key you compared by phone. With --vault, it also checks that the rows decisions read (grants, approvals, documents' kinds, counsel, staff, the policy, openings) say what the signed log says, and names each one edited outside dossier. On failure it names the first bad entry or row and what is wrong, and exits 3.
 
         To verify again later at the cost of the new entries only, keep a state file: it holds the newest checkpoint verified, the Merkle path of its last entry and who may sign after it (docs/formats/log.md, section 7). Keep it where only you can write it:
         its list of signers is trusted as written.
@@ -58,6 +58,14 @@ struct AuditVerifyCommand: ParsableCommand {
         let verified = try fromCheckpoint.map { p throws(DossierError) in try FileAccess.readSmallText(path: p, limit: 1 << 20) }
         let report = try AuditVerifier.verify(snapshot, expectedOrganisationFingerprint: orgFingerprint, olderCheckpoints: notes,
                                               verifiedCheckpoint: verified, state: state)
+        if source.export == nil {
+            // The rows decisions read must say what the signed log says.
+            let altered = try VaultOptions(vault: source.vault).open().alteredRows()
+            if !altered.isEmpty {
+                for line in altered.dropLast() { Terminal.note("edited outside dossier: " + line) }
+                throw DossierError.altered(altered.last! + (altered.count > 1 ? " (and \(altered.count - 1) more, above)" : ""))
+            }
+        }
         if let saveState {
             guard let kept = report.state else {
                 throw DossierError.invalidArgument("the log has no checkpoint to keep a state at; staff make one with `dossier audit checkpoint`")

@@ -12,7 +12,7 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
         Counsel's `dossier open` asks this service for the vault's half of an online package's key. Each request is signed by the counsel; the service checks the signature, the time (at most 5 minutes off), that the nonce is new, that the grant is active and the counsel still vetted, and the open limit. It logs the opening, with the counsel's signed request as a receipt, in the same transaction as the decision, and only then answers with the share sealed to the counsel's key. Every refusal is a 4xx JSON error and a `deny` entry.
 
-        Run it with its own staff identity (added with `dossier staff add`), whose key signs the log entries, behind a TLS-terminating reverse proxy; see docs/key-release.md for the protocol, a systemd unit and a proxy configuration. Stops cleanly on SIGTERM/SIGINT.
+        Run it with its own identity, added with `dossier staff add --service`: its key signs the log entries of openings and can sign nothing else (it cannot grant, approve, deposit or retrieve, and a staff identity is refused here). Run it behind a TLS-terminating reverse proxy; see docs/key-release.md for the protocol, a systemd unit and a proxy configuration. Stops cleanly on SIGTERM/SIGINT.
 
         Example: dossier serve --vault /srv/dossier --identity /etc/dossier/service.key --listen 127.0.0.1:8700
         """
@@ -34,7 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let session = try staff.session()
+        let session = try staff.session(forService: true)
         let verbose = self.verbose
         // Errors of the vault itself (the cause of a 503) are always shown; decisions with --verbose.
         let service = KeyReleaseService(session: session) { line in

@@ -7,8 +7,8 @@ struct StaffOptions: ParsableArguments {
     @OptionGroup var identity: IdentityOptions
 
     /// Opens the vault first (a wrong folder fails before any passphrase prompt), then unlocks it.
-    func session() throws(DossierError) -> StaffSession {
+    func session(forService: Bool = false) throws(DossierError) -> StaffSession {
         let v = try vault.open()
-        return try v.unlock(try identity.load())
+        return try v.unlock(try identity.load(), forService: forService)
     }
 }

@@ -308,6 +308,10 @@ struct SQLiteTransaction: StoreTransaction {
         try Data.fetchAll(db, sql: "SELECT entry FROM audit_log WHERE seq > ? ORDER BY seq", arguments: [skipped])
     }
 
+    func logEntries(mentioning text: String) throws -> [Data] {
+        try Data.fetchAll(db, sql: "SELECT entry FROM audit_log WHERE instr(entry, ?) > 0 ORDER BY seq", arguments: [Data(text.utf8)])
+    }
+
     func logSize() throws -> Int {
         try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM audit_log") ?? 0
     }

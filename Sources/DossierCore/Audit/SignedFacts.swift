@@ -1,0 +1,350 @@
+import DossierCrypto
+import Foundation
+
+/// What the signed log says about everything an access decision reads: the staff and their
+/// roles, each document's kind and removal, each counsel's key, vetting and suspension, each
+/// grant's terms, sign-offs and revocation, the openings, and the policy in force.
+///
+/// Built only from entries that `LogWalk` verified (chain, sequence, signed by someone who was
+/// staff at that point), so nobody without a staff identity can change it. The vault's rows are
+/// a copy kept for reading; before a decision, the rows it reads are compared with these facts
+/// (`check…`), and a row that disagrees was edited outside dossier: the decision is refused
+/// (`DossierError.altered`) and `doctor` and `audit verify` report it
+/// (docs/formats/vault.md, section 6.6).
+struct SignedFacts: Sendable {
+    /// What a staff identity may sign.
+    enum Role: String, Sendable {
+        /// Everything staff do.
+        case staff
+        /// The key-release service: openings and the refusals of release requests, nothing else.
+        case service
+    }
+
+    struct Member: Sendable {
+        let identity: PublicIdentity
+        let role: Role
+    }
+
+    struct DocumentFact: Sendable {
+        let kind: String
+        var removed = false
+    }
+
+    struct CounselFact: Sendable {
+        let fingerprint: String
+        var vettedUntil: String?
+        var suspendedAt: String?
+    }
+
+    struct GrantFact: Sendable {
+        let id: String
+        let createdBy: String
+        let notBefore: String
+        let notAfter: String
+        let approvalsNeeded: Int
+        let online: String?
+        let maxOpens: Int
+        let documents: [String]
+        let recipients: [String]
+        /// SHA-256 (hex) of the grant entry: the exact terms an approval signs.
+        let termsHash: String
+        /// Staff other than the grantor whose approval entry signed these terms, in order.
+        var approvers: [String] = []
+        /// As dossier records it: active once enough sign-offs were recorded.
+        var activated: Bool
+        var revoked = false
+    }
+
+    /// A policy text by its SHA-256, and the most sign-offs any of its rules asks for.
+    struct PolicyFact: Sendable, Equatable {
+        let sha256: String
+        /// nil for a policy signed before the number was recorded (read from the text).
+        let strictest: Int?
+    }
+
+    /// A policy change waiting for sign-offs.
+    struct Proposal: Sendable {
+        let policy: PolicyFact
+        let proposer: String
+        let needed: Int
+        var approvers: [String] = []
+    }
+
+    private(set) var size = 0
+    /// The current staff, by fingerprint.
+    private(set) var members: [String: Member] = [:]
+    private(set) var documents: [String: DocumentFact] = [:]
+    private(set) var counsel: [String: CounselFact] = [:]
+    private(set) var grants: [String: GrantFact] = [:]
+    /// The grant each package was made from, by package id.
+    private(set) var packages: [String: String] = [:]
+    /// Openings released, by "grant/counsel".
+    private(set) var opens: [String: Int] = [:]
+    /// The policy in force; nil while the log has signed none (a vault made before policies
+    /// were signed, still on the default policy it was created with).
+    private(set) var policy: PolicyFact?
+    private(set) var proposal: Proposal?
+
+    /// Applies one verified entry. Throws for an entry a valid signer should never have made
+    /// (the key-release service's identity signing anything but openings).
+    mutating func apply(_ e: AuditEntry, hash: Data) throws(DossierError) {
+        size = Int(e.seq)
+        let actor = e.actor
+        if let m = members[actor], m.role == .service, e.kind != .open, e.kind != .deny {
+            throw .integrity("entry \(e.seq): the key-release service's identity \(actor) signed a `\(e.action)` entry; it may sign openings only: forged or misused")
+        }
+        func one(_ type: String) -> String? { e.subjects(ofType: type).first }
+        switch e.kind {
+        case .initialise?:
+            if let line = e.detail("identity"), let id = try? PublicIdentity(line: line) { members[id.fingerprint] = Member(identity: id, role: .staff) }
+            if let sha = e.detail("policy-sha256") { policy = PolicyFact(sha256: sha, strictest: e.detail("policy-approvals").flatMap { Int($0) }) }
+        case .staffAdd?:
+            if let line = e.detail("identity"), let id = try? PublicIdentity(line: line) {
+                members[id.fingerprint] = Member(identity: id, role: e.detail("role") == Role.service.rawValue ? .service : .staff)
+            }
+        case .staffRemove?:
+            for fp in e.subjects(ofType: "staff") { members[fp] = nil }
+        case .deposit?:
+            if let id = one("doc"), let kind = e.detail("kind") { documents[id] = DocumentFact(kind: kind) }
+        case .remove?:
+            if let id = one("doc") { documents[id]?.removed = true }
+        case .counselAdd?:
+            if let id = one("counsel"), let fp = e.detail("fingerprint") { counsel[id] = CounselFact(fingerprint: fp) }
+        case .counselVet?:
+            if let id = one("counsel") {
+                counsel[id]?.vettedUntil = e.detail("until")
+                counsel[id]?.suspendedAt = nil
+            }
+        case .counselSuspend?:
+            if let id = one("counsel") { counsel[id]?.suspendedAt = e.time }
+        case .grant?:
+            guard let id = one("grant"), let nb = e.detail("not-before"), let na = e.detail("not-after") else { break }
+            let needed = e.detail("approvals-needed").flatMap { Int($0) } ?? 1
+            grants[id] = GrantFact(id: id, createdBy: actor, notBefore: nb, notAfter: na, approvalsNeeded: needed,
+                                   online: e.detail("online"), maxOpens: e.detail("max-opens").flatMap { Int($0) } ?? 0,
+                                   documents: e.subjects(ofType: "doc"), recipients: e.subjects(ofType: "counsel"),
+                                   termsHash: hash.hex, activated: needed <= 1)
+        case .approve?:
+            guard let id = one("grant"), var g = grants[id], !g.revoked, members[actor]?.role == .staff,
+                  actor != g.createdBy, !g.approvers.contains(actor) else { break }
+            // Entries written before approvals named the terms still count: a grant's terms are
+            // its entry, which nothing can change.
+            if let terms = e.detail("grant-sha256"), terms != g.termsHash { break }
+            g.approvers.append(actor)
+            if 1 + g.approvers.count >= g.approvalsNeeded { g.activated = true }
+            grants[id] = g
+        case .revoke?:
+            if let id = one("grant") { grants[id]?.revoked = true }
+        case .package?:
+            if let p = one("package"), let g = one("grant") { packages[p] = g }
+        case .open?:
+            if let g = one("grant"), let c = one("counsel") { opens[g + "/" + c, default: 0] += 1 }
+        case .policySet?:
+            guard let sha = e.detail("sha256") else { break }
+            let strictest = e.detail("approvals").flatMap { Int($0) }
+            // A policy change needs as many sign-offs as the strictest rule of the policy in
+            // force; one signer alone can only change a policy whose rules all need one.
+            if let p = policy, let n = p.strictest, n > 1 { break }
+            policy = PolicyFact(sha256: sha, strictest: strictest)
+            proposal = nil
+        case .policyPropose?:
+            guard let sha = e.detail("sha256"), members[actor]?.role == .staff else { break }
+            let needed = max(policy?.strictest ?? 1, 1)
+            proposal = Proposal(policy: PolicyFact(sha256: sha, strictest: e.detail("approvals").flatMap { Int($0) }), proposer: actor, needed: needed)
+        case .policyApprove?:
+            guard let sha = e.detail("sha256"), var p = proposal, p.policy.sha256 == sha, members[actor]?.role == .staff,
+                  actor != p.proposer, !p.approvers.contains(actor) else { break }
+            p.approvers.append(actor)
+            if 1 + p.approvers.count >= p.needed {
+                policy = p.policy
+                proposal = nil
+            } else {
+                proposal = p
+            }
+        default:
+            break
+        }
+    }
+
+    // MARK: Reading the log
+
+    /// Verifies the whole log read in `tx` and derives the facts from it.
+    static func load(_ tx: any StoreTransaction) throws -> SignedFacts {
+        var reader = Reader()
+        try reader.catchUp(tx)
+        return reader.facts
+    }
+
+    /// Facts kept up to date across transactions (the key-release service): each `catchUp`
+    /// verifies and applies only the entries appended since the last one.
+    struct Reader: Sendable {
+        private(set) var facts = SignedFacts()
+        private var walk = LogWalk()
+
+        mutating func catchUp(_ tx: any StoreTransaction) throws {
+            let known = walk.size
+            let more = try tx.logEntries(after: known)
+            guard !more.isEmpty else {
+                if known > 0, try tx.logSize() < known {
+                    throw DossierError.integrity("the log has fewer entries than the \(known) already verified: entries were removed")
+                }
+                return
+            }
+            var all = [Data](repeating: Data(), count: known)
+            all.append(contentsOf: more)
+            try walk.verify(all, upTo: all.count)
+            for (i, bytes) in more.enumerated() {
+                let entry = try AuditEntry.parse(bytes)
+                guard entry.seq == UInt64(known + i + 1) else { throw DossierError.integrity("entry \(known + i + 1): out of order") }
+                try facts.apply(entry, hash: Hash.sha256(bytes))
+            }
+        }
+    }
+
+    // MARK: What a decision reads
+
+    /// The grant as its signed entries make it, for `AccessPolicy`: active only while enough of
+    /// its sign-offs are by current staff.
+    func accessFacts(grant g: GrantFact) -> AccessRequest.GrantFacts {
+        let current = ([g.createdBy] + g.approvers).filter { members[$0]?.role == .staff }
+        let state = g.revoked ? "revoked" : (Set(current).count >= g.approvalsNeeded ? "active" : "pending")
+        return AccessRequest.GrantFacts(id: g.id, state: state, createdBy: g.createdBy, notBefore: g.notBefore, notAfter: g.notAfter,
+                                        approvalsNeeded: g.approvalsNeeded, approvedBy: current, onlineURL: g.online, maxOpens: g.maxOpens)
+    }
+
+    /// The sign-offs a new policy needs: the strictest rule of the policy in force.
+    func policySignOffs(inForce text: String) -> Int {
+        if let n = policy?.strictest { return max(n, 1) }
+        return (try? Policy.parse(text, source: "the vault's policy").strictestApprovals) ?? 1
+    }
+
+    // MARK: Rows against facts
+
+    /// Refuses a document row that differs from what the log signed.
+    func check(document id: String, _ row: DocumentRecord?) throws(DossierError) {
+        guard let f = documents[id] else {
+            if row != nil { throw .altered("document \(id) is in the catalogue but no signed deposit records it") }
+            return
+        }
+        guard let row else { throw .altered("document \(id) was deposited (signed log) but its catalogue row is gone") }
+        if row.kind != f.kind { throw .altered("document \(id) has kind \(row.kind) in the catalogue, but was deposited as \(f.kind)") }
+        if (row.removedAt != nil) != f.removed {
+            throw .altered("document \(id) is \(f.removed ? "removed" : "live") in the signed log but not in the catalogue")
+        }
+    }
+
+    /// Refuses a counsel row that differs from what the log signed.
+    func check(counsel id: String, _ row: CounselRecord?) throws(DossierError) {
+        guard let f = counsel[id] else {
+            if row != nil { throw .altered("counsel \(id) is registered in the vault but no signed entry registers them") }
+            return
+        }
+        guard let row else { throw .altered("counsel \(id) was registered (signed log) but their row is gone") }
+        if row.fingerprint != f.fingerprint || (try? PublicIdentity(line: row.publicLine))?.fingerprint != f.fingerprint {
+            throw .altered("counsel \(id) has a different key in the vault than the one registered (\(f.fingerprint))")
+        }
+        if row.vettedUntil != f.vettedUntil {
+            throw .altered("counsel \(id) is vetted until \(row.vettedUntil ?? "never") in the vault, but \(f.vettedUntil ?? "never") in the signed log")
+        }
+        if row.suspendedAt != f.suspendedAt {
+            throw .altered("counsel \(id) is \(f.suspendedAt == nil ? "not suspended" : "suspended since \(f.suspendedAt!)") in the signed log, but \(row.suspendedAt == nil ? "not suspended" : "suspended") in the vault")
+        }
+    }
+
+    /// Refuses a grant row that differs from what the log signed.
+    func check(grant id: String, _ row: GrantRecord?) throws(DossierError) {
+        guard let f = grants[id] else {
+            if row != nil { throw .altered("grant \(id) is in the vault but no signed entry made it") }
+            return
+        }
+        guard let row else { throw .altered("grant \(id) was made (signed log) but its row is gone") }
+        let recorded = f.revoked ? "revoked" : (f.activated ? "active" : "pending")
+        var altered: [String] = []
+        if row.state != recorded { altered.append("its state is \(row.state) in the vault but \(recorded) in the signed log") }
+        if row.createdBy != f.createdBy { altered.append("its grantor differs from the signed log") }
+        if row.notBefore != f.notBefore || row.notAfter != f.notAfter { altered.append("its window differs from the signed log") }
+        if row.approvalsNeeded != f.approvalsNeeded { altered.append("the sign-offs it needs differ from the signed log") }
+        if row.onlineURL != f.online { altered.append("its key-release service differs from the signed log") }
+        if row.maxOpens != f.maxOpens { altered.append("its open limit differs from the signed log") }
+        if row.documents != f.documents { altered.append("its documents differ from the signed log") }
+        if Set(row.recipients) != Set(f.recipients) || row.recipients.count != f.recipients.count { altered.append("its recipients differ from the signed log") }
+        if Set(row.approvers) != Set(f.approvers) || row.approvers.count != f.approvers.count { altered.append("its approvals differ from the signed log") }
+        if !altered.isEmpty { throw .altered("grant \(id): " + altered.joined(separator: "; ")) }
+    }
+
+    /// Refuses a policy text that is not the one the log signed.
+    func check(policyText text: String) throws(DossierError) {
+        let sha = Hash.sha256(Data(text.utf8)).hex
+        if let p = policy {
+            guard sha == p.sha256 else { throw .altered("the vault's policy is not the policy in force in the signed log (sha256 \(p.sha256.prefix(16))…)") }
+            if let n = p.strictest, let parsed = try? Policy.parse(text, source: "the vault's policy"), parsed.strictestApprovals != n {
+                throw .altered("the policy in force asks for \(parsed.strictestApprovals) sign-offs at most, but was signed as asking for \(n)")
+            }
+            return
+        }
+        // Never signed: only the default policy the vault was created with can be in force.
+        guard sha == Hash.sha256(Data(DefaultPolicy.text.utf8)).hex else {
+            throw .altered("the vault's policy was never signed in the log and is not the default policy")
+        }
+    }
+
+    /// Refuses a staff table that differs from the signed roster.
+    func check(staff rows: [StaffRecord]) throws(DossierError) {
+        let current = rows.filter { $0.removedAt == nil }
+        for row in current where members[row.fingerprint]?.identity.line != row.publicLine {
+            throw .altered("\(row.fingerprint) is staff in the vault, but the signed log does not make them staff with that key")
+        }
+        let rowSet = Set(current.map(\.fingerprint))
+        for fp in members.keys.sorted() where !rowSet.contains(fp) {
+            throw .altered("\(fp) is staff in the signed log, but not in the vault's staff table")
+        }
+    }
+
+    /// Every disagreement between the rows and the facts (for `doctor` and `audit verify`).
+    func findings(_ tx: any StoreTransaction) throws -> [String] {
+        var out: [String] = []
+        func note(_ body: () throws(DossierError) -> Void) {
+            do { try body() } catch { out.append(error.message) }
+        }
+        note { () throws(DossierError) in try check(staff: try wrap { try tx.allStaff() }) }
+        if let text = try tx.settingText(.policy) { note { () throws(DossierError) in try check(policyText: text) } }
+        var ids = Set(documents.keys)
+        for id in try tx.removedDocumentIDs() { ids.insert(id) }
+        for d in try tx.liveDocuments() { ids.insert(d.id) }
+        for id in ids.sorted() {
+            let row = try tx.document(id)
+            note { () throws(DossierError) in try check(document: id, row) }
+        }
+        var counselIDs = Set(counsel.keys)
+        for c in try tx.allCounsel() { counselIDs.insert(c.id) }
+        for id in counselIDs.sorted() {
+            let row = try tx.counsel(ids: [id]).first
+            note { () throws(DossierError) in try check(counsel: id, row) }
+        }
+        var grantIDs = Set(grants.keys)
+        for g in try tx.grants(naming: nil) { grantIDs.insert(g.id) }
+        for id in grantIDs.sorted() {
+            let row = try tx.grant(id)
+            note { () throws(DossierError) in try check(grant: id, row) }
+            if let f = grants[id] {
+                for c in f.recipients {
+                    let stored = try tx.openCount(grant: id, counsel: c)
+                    let signed = opens[id + "/" + c] ?? 0
+                    if stored != signed {
+                        out.append("grant \(id): \(stored) openings by counsel \(c) in the vault, \(signed) in the signed log")
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    private func wrap<T>(_ body: () throws -> T) throws(DossierError) -> T {
+        do { return try body() } catch let e as DossierError { throw e } catch { throw .database("\(error)") }
+    }
+}
+
+extension Policy {
+    /// The most sign-offs any kind's rule asks for.
+    var strictestApprovals: Int { DocumentKind.allCases.map { rule(for: $0).approvals }.max() ?? 1 }
+}

@@ -1,0 +1,152 @@
+import DossierCrypto
+import Foundation
+import XCTest
+@testable import DossierCore
+
+/// Decisions rest on the signed log (docs/formats/vault.md, section 6.6; threat-model.md,
+/// promises 19–21): rows changed without a signed entry are refused at use and reported; two
+/// sign-offs are two staff keys; the key-release service's identity signs openings only.
+/// The row edits here go through the storage layer, below every decision, as an edit of the
+/// database would (scripts/attack-test.sh makes the same edits with the sqlite3 shell).
+final class SignedFactsTests: XCTestCase {
+    private func altered(_ e: DossierError?, naming word: String, file: StaticString = #filePath, line: UInt = #line) {
+        guard case let .altered(message)? = e else { return XCTFail("expected .altered, got \(String(describing: e))", file: file, line: line) }
+        XCTAssertTrue(message.contains(word), "'\(message)' does not name \(word)", file: file, line: line)
+    }
+
+    /// A pending witness-testimony grant (two sign-offs needed) to one vetted counsel.
+    private func pendingWitnessGrant(_ world: ShareWorld) throws -> (grant: Grant, counsel: Counsel) {
+        let witness = try world.document(.witnessTestimony)
+        let c = try world.counsel("adams").counsel
+        let g = try world.session.sharing.grant(GrantRequest(documents: [witness.id], counsel: [c.id], window: .duration(seconds: 86400),
+                                                             online: ShareKit.online))
+        XCTAssertEqual(g.state, .pending)
+        return (g, c)
+    }
+
+    func testAGrantActivatedInTheDatabaseIsRefusedAtUseLoggedAndReported() throws {
+        let world = try ShareWorld("facts-activate")
+        let (g, _) = try pendingWitnessGrant(world)
+        XCTAssertEqual(try world.vault.alteredRows(), [])
+        try world.vault.write { tx in try tx.activateGrant(g.id) }
+        XCTAssertEqual(try world.session.sharing.grant(g.id).state, .active, "the edit did not take")
+        altered(ShareKit.caught { _ = try world.session.sharing.makePackage(grant: g.id, to: world.packagePath()) }, naming: g.id)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: world.packagePath()))
+        let denial = try XCTUnwrap(try world.entries("deny").last)
+        XCTAssertEqual(denial.detail("rule"), "stored.altered")
+        XCTAssertEqual(denial.subjects, ["grant:" + g.id])
+        let report = try world.vault.alteredRows()
+        XCTAssertEqual(report.count, 1)
+        XCTAssertTrue(report[0].contains(g.id) && report[0].contains("pending in the signed log"), report[0])
+        XCTAssertFalse(try world.vault.doctor().isHealthy)
+    }
+
+    func testARelabelledKindOrAnErasedSuspensionIsRefused() throws {
+        let world = try ShareWorld("facts-relabel")
+        let witness = try world.document(.witnessTestimony)
+        let c = try world.counsel("adams").counsel
+        try world.vault.write { tx in
+            try tx.setVetting(counsel: c.id, until: "2099-01-01T00:00:00.000Z", noteSealed: nil)
+        }
+        let request = GrantRequest(documents: [witness.id], counsel: [c.id], window: .duration(seconds: 86400), online: ShareKit.online)
+        altered(ShareKit.caught { _ = try world.session.sharing.grant(request) }, naming: c.id)
+        let other = try ShareWorld("facts-relabel-2")
+        let doc = try other.document(.witnessTestimony)
+        let c2 = try other.counsel("adams").counsel
+        _ = try other.vault.store.write { tx in
+            try (tx as! SQLiteTransaction).db.execute(sql: "UPDATE documents SET kind = 'supporting-material' WHERE id = ?", arguments: [doc.id])
+        }
+        altered(ShareKit.caught { _ = try other.session.sharing.grant(GrantRequest(documents: [doc.id], counsel: [c2.id], window: .duration(seconds: 86400))) },
+                naming: doc.id)
+        XCTAssertTrue(try other.vault.alteredRows().contains { $0.contains(doc.id) && $0.contains("witness-testimony") })
+    }
+
+    func testAnApprovalCountsOnlyWhileItsSignerIsStaff() throws {
+        let world = try ShareWorld("facts-removed-approver")
+        let (g, _) = try pendingWitnessGrant(world)
+        let bob = try world.addStaff("bob")
+        _ = try bob.sharing.approve(g.id)
+        _ = try world.session.sharing.makePackage(grant: g.id, to: world.packagePath("before"))
+        let approval = try XCTUnwrap(try world.entries("approve").last)
+        let grantEntry = try XCTUnwrap(try world.entries("grant").last)
+        XCTAssertEqual(approval.detail("grant-sha256"), grantEntry.hash.hex, "the approval does not sign the grant's terms")
+        try world.session.staff.remove(bob.actor)
+        let e = ShareKit.caught { _ = try world.session.sharing.makePackage(grant: g.id, to: world.packagePath("after")) }
+        guard case let .grantNotActive(_, state)? = e else { return XCTFail("a removed member's sign-off still counted: \(String(describing: e))") }
+        XCTAssertTrue(state.hasPrefix("pending approval (1 of 2"), state)
+        XCTAssertEqual(try world.entries("deny").last?.detail("rule"), "grant.pending")
+    }
+
+    func testAnApprovalOfOtherTermsDoesNotCount() throws {
+        let world = try ShareWorld("facts-terms")
+        let (g, _) = try pendingWitnessGrant(world)
+        let bob = ShareKit.identity("bob")
+        _ = try world.session.staff.add(bob.publicIdentity, name: "Bob")
+        // Bob signs an approval of terms that are not this grant's (as if the grant had changed).
+        try world.vault.write { tx in
+            try tx.insertApproval(grant: g.id, staff: bob.publicIdentity.fingerprint, at: "2027-01-01T00:00:00.000Z")
+            try tx.activateGrant(g.id)
+            try AuditLog.append(tx, signer: bob, action: .approve, at: Date(), subjects: ["grant:" + g.id],
+                                details: [.init("approvals", "2/2"), .init("grant-sha256", String(repeating: "0", count: 64))])
+        }
+        altered(ShareKit.caught { _ = try world.session.sharing.makePackage(grant: g.id, to: world.packagePath()) }, naming: g.id)
+    }
+
+    func testAPolicyChangeNeedsAsManySignOffsAsItsStrictestRule() throws {
+        let world = try ShareWorld("facts-policy")
+        let permissive = DefaultPolicy.text.replacingOccurrences(of: "approvals = 2", with: "approvals = 1")
+        XCTAssertNotEqual(permissive, DefaultPolicy.text)
+        guard case let .proposed(_, sha, have, needed) = try world.session.sharing.setPolicy(permissive, source: "p.toml") else {
+            return XCTFail("a change of a policy that asks for two sign-offs took effect with one")
+        }
+        XCTAssertEqual([have, needed], [1, 2])
+        XCTAssertEqual(try world.vault.policy().text, DefaultPolicy.text)
+        guard case .selfApproval? = ShareKit.caught({ _ = try world.session.sharing.approvePolicy(sha) }) else { return XCTFail("proposer approved") }
+        let bob = try world.addStaff("bob")
+        guard case .inForce = try bob.sharing.approvePolicy(String(sha.prefix(8))) else { return XCTFail("not in force after two sign-offs") }
+        XCTAssertEqual(try world.vault.policy().text, permissive)
+        // Now every rule needs one sign-off: the next change takes effect at once.
+        guard case .inForce = try world.session.sharing.setPolicy(DefaultPolicy.text, source: "d.toml") else { return XCTFail("needed more than one") }
+        XCTAssertEqual(try world.vault.alteredRows(), [])
+    }
+
+    func testOneStaffMemberCannotSignAPolicyInAlone() throws {
+        let world = try ShareWorld("facts-policy-forged")
+        let permissive = DefaultPolicy.text.replacingOccurrences(of: "approvals = 2", with: "approvals = 1")
+        // A modified dossier: the row and a validly signed policy-set entry, by one member.
+        try world.vault.write { tx in
+            try tx.setSetting(.policy, text: permissive)
+            try AuditLog.append(tx, signer: world.founder, action: .policySet, at: Date(), subjects: [],
+                                details: [.init("sha256", Hash.sha256(Data(permissive.utf8)).hex), .init("approvals", "1")])
+        }
+        let witness = try world.document(.witnessTestimony)
+        let c = try world.counsel("adams").counsel
+        altered(ShareKit.caught { _ = try world.session.sharing.grant(GrantRequest(documents: [witness.id], counsel: [c.id],
+                                                                                      window: .duration(seconds: 86400), online: ShareKit.online)) },
+                naming: "policy")
+        XCTAssertTrue(try world.vault.alteredRows().contains { $0.contains("policy") })
+    }
+
+    func testTheServiceIdentitySignsOpeningsAndNothingElse() throws {
+        let world = try ShareWorld("facts-service")
+        let service = ShareKit.identity("service")
+        _ = try world.session.staff.add(service.publicIdentity, name: "Service", service: true)
+        guard case .serviceIdentity? = ShareKit.caught({ _ = try world.vault.unlock(service) }) else { return XCTFail("the service unlocked as staff") }
+        guard case .notServiceIdentity? = ShareKit.caught({ _ = try world.vault.unlock(world.founder, forService: true) }) else {
+            return XCTFail("a staff identity unlocked as the service")
+        }
+        let serviceSession = try world.vault.unlock(service, forService: true)
+        XCTAssertEqual(serviceSession.actor, service.publicIdentity.fingerprint)
+        let (g, _) = try pendingWitnessGrant(world)
+        // The service's key, used by a modified program, approves: the log itself is refused.
+        try world.vault.write { tx in
+            try tx.insertApproval(grant: g.id, staff: service.publicIdentity.fingerprint, at: "2027-01-01T00:00:00.000Z")
+            try tx.activateGrant(g.id)
+            try AuditLog.append(tx, signer: service, action: .approve, at: Date(), subjects: ["grant:" + g.id], details: [.init("approvals", "2/2")])
+        }
+        let e = ShareKit.caught { _ = try world.session.sharing.makePackage(grant: g.id, to: world.packagePath()) }
+        guard case let .integrity(message)? = e else { return XCTFail("got \(String(describing: e))") }
+        XCTAssertTrue(message.contains("key-release service") && message.contains("approve"), message)
+        XCTAssertFalse(try world.vault.doctor().isHealthy)
+    }
+}
