@@ -931,7 +931,8 @@ def export_cases(c, valid, checkpoint_size, package, identity_file, note, policy
     c.add("export", "flip-keyword", "dlog", flipped("organisation ", 0, 0x20), "'Organisation' for 'organisation'", **bad)
     c.add("export", "flip-organisation-name", "dlog", flipped("organisation ", 13, 0x20),
           "the organisation name changed (still well formed): the checkpoints no longer verify", **forged)
-    c.add("export", "flip-organisation-key", "dlog", flipped("organisation-key ", 25, 0x01),
+    key_char = text.index("organisation-key ") + len("organisation-key dossierorg1") + 20
+    c.add("export", "flip-organisation-key", "dlog", put(valid, key_char, ord("a") if valid[key_char] != ord("a") else ord("b")),
           "a character of the organisation key line changed: its checksum fails", **bad)
     cp_note = base64.b64decode(lines[cp_lines[-1]].split(" ", 1)[1])
     c.add("export", "flip-checkpoint", "dlog", change_decoded(cp_lines[-1], cp_note.index(b"\n") + 1, 0x01),
