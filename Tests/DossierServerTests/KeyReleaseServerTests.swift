@@ -77,6 +77,60 @@ final class KeyReleaseServerTests: XCTestCase {
         XCTAssertEqual(try w.entries("open").count, 0)
     }
 
+    /// The split of package.md section 8, checked on a real online package from outside the
+    /// reader: each counsel's stanza, opened with their key, holds a share s_j that does not open
+    /// the sealed list; the service's share v_j, XORed in by hand, gives the one key K that does
+    /// (list key = crypto_kdf(K, 0, "DOSSPKG1"), associated data of section 5), and the list then
+    /// names the document's BLAKE2b-256. Two counsel hold different shares of the same K.
+    func testEachStanzaHoldsOnlyAShareAndTheServicesShareCompletesTheKey() throws {
+        let w = try OnlineWorld("shares")
+        let content = Data("the witness lives at the third address\n".utf8)
+        let doc = try w.document(content: content)
+        let ben = try w.counsel("ben"), carla = try w.counsel("carla")
+        let (_, path) = try w.onlinePackage([doc], to: [ben.counsel, carla.counsel])
+        let manifest = try w.manifest(path)
+
+        // The layout of package.md section 1, read by hand.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        func u32(_ at: Int) -> Int { bytes[at..<at + 4].reduce(0) { $0 << 8 | Int($1) } }
+        let m = u32(4)
+        let manifestBytes = bytes.subdata(in: 8..<8 + m)
+        XCTAssertEqual(manifestBytes, manifest.bytes)
+        let stanzasStart = 8 + m
+        let contentLength = manifest.contentSizes.reduce(0) { $0 + Int($1) + 16 * max(1, (Int($1) + 65535) / 65536) }
+        let listAt = stanzasStart + 80 * manifest.recipients.count + contentLength
+        let sealedList = bytes.subdata(in: listAt + 4..<listAt + 4 + u32(listAt))
+        XCTAssertEqual(listAt + 4 + sealedList.count + 64, bytes.count, "the layout does not add up")
+        let ad = Data("dossier-package-documents/1\n".utf8) + Hash.sha256(manifestBytes)
+        func openList(_ key: Data) -> Data? {
+            guard let listKey = try? KeyDerivation.subkey(from: SecureBytes(copying: key), id: 0, context: "DOSSPKG1") else { return nil }
+            return (try? AEAD.open(sealedList, key: listKey, additionalData: ad))?.unsafeCopyToData()
+        }
+
+        var keys: [Data] = [], stanzaSecrets: [Data] = []
+        for (identity, counsel) in [ben, carla] {
+            let j = try XCTUnwrap(manifest.recipients.firstIndex(of: counsel.fingerprint))
+            let stanza = bytes.subdata(in: stanzasStart + 80 * j..<stanzasStart + 80 * (j + 1))
+            let s = try SealedBox.open(stanza, with: identity.encryption).unsafeCopyToData()
+            XCTAssertEqual(s.count, 32)
+            XCTAssertNil(openList(s), "\(counsel.id): the stanza alone opens the list: it holds K, not a share")
+            // The vault's share for this counsel, as the running service releases it.
+            let v = try w.client().requestShare(for: manifest, identity: identity).share.unsafeCopyToData()
+            XCTAssertEqual(v.count, 32)
+            XCTAssertNotEqual(v, s)
+            XCTAssertNil(openList(v), "\(counsel.id): the service's share alone opens the list")
+            let k = Data(zip(s, v).map { $0 ^ $1 })
+            let list = try XCTUnwrap(openList(k), "\(counsel.id): s XOR v does not open the list")
+            let text = String(decoding: list, as: UTF8.self)
+            XCTAssertTrue(text.hasPrefix("dossier-package-documents/1\ndocument \(doc.id) "), text)
+            XCTAssertTrue(text.contains(" \(content.count) \(Hash.blake2b(content).hex) "), text)
+            keys.append(k)
+            stanzaSecrets.append(s)
+        }
+        XCTAssertEqual(keys[0], keys[1], "the two counsel's shares combine to different keys")
+        XCTAssertNotEqual(stanzaSecrets[0], stanzaSecrets[1], "the two counsel hold the same share")
+    }
+
     func testRevocationAfterThePackageWasSentStopsTheOpening() throws {
         let w = try OnlineWorld("revoked")
         let doc = try w.document()

@@ -9,7 +9,9 @@ import XCTest
 ///
 /// - end by exit, never by a signal (no trap, no crash), within `hostileTimeoutSeconds`;
 /// - when it fails, exit non-zero (with the documented code, where the case gives one) and
-///   print a `dossier: error:` line;
+///   print a `dossier: error:` line holding the case's words for that command (so that it fails
+///   for the reason it was made for), with nothing on stdout (`inspect` may show what a package
+///   claims, but only under `signature: INVALID`);
 /// - print no terminal control characters (nothing read from a file may drive the terminal);
 /// - create no file: the output folder, the working folder, TMPDIR and HOME stay empty, the
 ///   input's folder holds only the input, and the trust store and vault are unchanged;
@@ -46,6 +48,9 @@ final class HostileInputTests: XCTestCase {
                 XCTAssertFalse(c.expectations.isEmpty, "\(kind)/\(c.name): no command")
                 for e in c.expectations {
                     XCTAssertTrue(HostileCorpus.commands[kind]!.contains(e.command), "\(kind)/\(c.name): unknown command \(e.command)")
+                    if e.outcome != .success {
+                        XCTAssertFalse((e.words ?? "").isEmpty, "\(kind)/\(c.name): \(e.command) fails but the header gives no words its message must contain")
+                    }
                     if kind == "package", e.command == "open", e.outcome == .success {
                         XCTAssertFalse(c.files.isEmpty, "\(kind)/\(c.name): open succeeds but no files: line says what it writes")
                     }
@@ -81,19 +86,22 @@ final class HostileInputTests: XCTestCase {
         let line = try Data(contentsOf: URL(fileURLWithPath: Self.corpus + "/public-identity/valid.pub"))
         let package = try Data(contentsOf: URL(fileURLWithPath: Self.corpus + "/package/valid.dpkg"))
         let export = try Data(contentsOf: URL(fileURLWithPath: fixtures + "log.dlog"))
+        let tooLarge = "too large for this kind of file"
         let cases: [HostileCase] = [
             .init(kind: "policy", name: "over-1mib", input: try file("big.toml", policy + Data(repeating: 0x23, count: 1 << 20)),
-                  expectations: [.init("check", .failure(74))]),
+                  expectations: [.init("check", .failure(74), words: tooLarge)]),
             .init(kind: "identity", name: "over-64kib", input: try file("big.key", staff + Data(repeating: 0x0a, count: 1 << 16)),
-                  expectations: [.init("show", .failure(74)), .init("load", .failure(74))]),
+                  expectations: [.init("show", .failure(74), words: tooLarge), .init("load", .failure(74), words: tooLarge)]),
             .init(kind: "public-identity", name: "over-64kib", input: try file("big.pub", line + Data(repeating: 0x20, count: 1 << 16)),
-                  expectations: [.init("show", .failure(74))]),
+                  expectations: [.init("show", .failure(74), words: tooLarge)]),
             .init(kind: "checkpoint", name: "over-1mib", input: try file("big.note", Data(repeating: 0x61, count: (1 << 20) + 1)),
-                  expectations: [.init("verify", .failure(74)), .init("proof", .failure(74))]),
+                  expectations: [.init("verify", .failure(74), words: tooLarge), .init("proof", .failure(74), words: tooLarge)]),
+            // The zeros after the signature are refused as such, without reading 8 GiB.
             .init(kind: "package", name: "sparse-8gib", input: try file("big.dpkg", package, sparseTo: 8 << 30),
-                  expectations: [.init("inspect", .failure(65)), .init("open", .failure(65))]),
+                  expectations: [.init("inspect", .failure(65), words: "unexpected bytes after the signature"),
+                                 .init("open", .failure(65), words: "unexpected bytes after the signature")]),
             .init(kind: "export", name: "sparse-64mib", input: try file("big.dlog", export, sparseTo: 64 << 20),
-                  expectations: [.init("verify", .failure(65))]),
+                  expectations: [.init("verify", .failure(65), words: "not UTF-8 text ending in a newline")]),
         ]
         for var c in cases {
             c.linkInput = true
@@ -197,7 +205,13 @@ struct HostileCase: Sendable {
     struct Expectation: Sendable {
         let command: String
         let outcome: Outcome
-        init(_ command: String, _ outcome: Outcome) { self.command = command; self.outcome = outcome }
+        /// For a failure: words its `dossier: error:` line must contain.
+        let words: String?
+        init(_ command: String, _ outcome: Outcome, words: String? = nil) {
+            self.command = command
+            self.outcome = outcome
+            self.words = words
+        }
     }
 
     let kind: String
@@ -248,10 +262,19 @@ enum HostileCorpus {
                 case "mode": c.mode = mode_t(value, radix: 8) ?? 0o600
                 case "files": c.files = value.split(separator: " ").map(String.init)
                 default:
-                    let words = value.split(separator: " ")
-                    switch words.first {
-                    case "success": c.expectations.append(.init(key, .success))
-                    case "failure": c.expectations.append(.init(key, .failure(words.count > 1 ? Int32(words[1]) : nil)))
+                    // `failure [EXIT] ["WORDS"]`: the words are what lies between the first and the
+                    // last double quote (they may hold quotes themselves).
+                    var outcome = value, words: String?
+                    if let open = value.firstIndex(of: "\""), let close = value.lastIndex(of: "\""), open < close {
+                        words = String(value[value.index(after: open)..<close])
+                        outcome = value[..<open].trimmingCharacters(in: .whitespaces)
+                    }
+                    let parts = outcome.split(separator: " ")
+                    switch (parts.first, parts.count) {
+                    case ("success", 1) where words == nil: c.expectations.append(.init(key, .success))
+                    case ("failure", 1): c.expectations.append(.init(key, .failure(nil), words: words))
+                    case ("failure", 2) where Int32(parts[1]) != nil:
+                        c.expectations.append(.init(key, .failure(Int32(parts[1])), words: words))
                     default: throw HostileError("\(kind)/\(header): bad outcome '\(value)'")
                     }
                 }
@@ -299,11 +322,18 @@ enum HostileCorpus {
                 case .failure(let code):
                     if run.status == 0 { found.append("expected a failure\(code.map { " (exit \($0))" } ?? ""), got exit 0") }
                     else if let code, run.status != code { found.append("expected exit \(code), got \(run.status)") }
-                    if !run.hasErrorLine { found.append("no 'dossier: error:' line on stderr") }
+                    if !run.hasErrorLine {
+                        found.append("no 'dossier: error:' line on stderr")
+                    } else if let words = e.words, !run.errorLines.contains(where: { $0.contains(words) }) {
+                        found.append("the error does not say \"\(words)\"")
+                    }
                     // A refused input prints nothing a script could take for a result. `inspect` is
                     // the exception: it shows what a package claims, with `signature: INVALID`,
-                    // so that counsel can report it (counsel-guide.md), and exits non-zero.
-                    if e.command != "inspect", !run.stdout.isEmpty { found.append("output on stdout although it failed: \(run.stdoutText.prefix(200))") }
+                    // so that counsel can report it (counsel-guide.md), and exits non-zero; then
+                    // that line must be there.
+                    if !run.stdout.isEmpty, e.command != "inspect" || !run.stdoutSaysInvalidSignature {
+                        found.append("output on stdout although it failed: \(run.stdoutText.prefix(200))")
+                    }
                 }
             }
             for (stream, data) in [("stdout", run.stdout), ("stderr", run.stderr)] {

@@ -20,9 +20,17 @@ struct HostileRun: CustomStringConvertible {
     var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
     var stderrText: String { String(decoding: stderr, as: UTF8.self) }
 
+    /// The lines of stderr in the house format for failures.
+    var errorLines: [Substring] {
+        stderrText.split(separator: "\n").filter { $0.hasPrefix("dossier: error: ") }
+    }
+
     /// Whether stderr has a line in the house format for failures.
-    var hasErrorLine: Bool {
-        stderrText.split(separator: "\n").contains { $0.hasPrefix("dossier: error: ") }
+    var hasErrorLine: Bool { !errorLines.isEmpty }
+
+    /// Whether stdout has `inspect`'s signature line, saying INVALID.
+    var stdoutSaysInvalidSignature: Bool {
+        stdoutText.split(separator: "\n").contains { $0.hasPrefix("signature:") && $0.dropFirst(10).trimmingCharacters(in: .whitespaces).hasPrefix("INVALID") }
     }
 
     var description: String {

@@ -22,7 +22,7 @@ header says `input: folder`: the test creates an empty folder in its place). The
     input: file | folder            (default file)
     mode: 644                       (mode of the copy the test makes; default 600)
     files: NAME NAME                (for `open: success`: what must appear in the output folder)
-    COMMAND: success | failure [EXIT]
+    COMMAND: success | failure [EXIT] ["WORDS"]
 
 with one COMMAND line per command to run (HostileInputTests maps each name to its argv):
 
@@ -35,7 +35,9 @@ with one COMMAND line per command to run (HostileInputTests maps each name to it
                      proof-test-key (the same with the test organisation's note key)
     export           verify (audit verify --export FILE)
 
-`failure` without a code accepts any non-zero exit. fixtures/ holds what the commands need:
+`failure` without a code accepts any non-zero exit. WORDS (between the first and the last double
+quote) must appear in the command's `dossier: error:` line; they come from MESSAGES below, which
+every failing command of every case must have. fixtures/ holds what the commands need:
 the identities, the keys, the export and proof used by checkpoint cases.
 
 The vault's keys are random, so every run rewrites every file; the byte positions of the
@@ -191,6 +193,10 @@ class Corpus:
         if files:
             lines.append("files: " + " ".join(files))
         for command, outcome in expect.items():
+            if outcome.startswith("failure"):
+                words = expected_words(kind, name, command)
+                assert "\n" not in words, (kind, name, words)
+                outcome += f' "{words}"'
             lines.append(f"{command.replace('_', '-')}: {outcome}")
         with open(path + ".txt", "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -931,7 +937,8 @@ def export_cases(c, valid, checkpoint_size, package, identity_file, note, policy
     c.add("export", "flip-keyword", "dlog", flipped("organisation ", 0, 0x20), "'Organisation' for 'organisation'", **bad)
     c.add("export", "flip-organisation-name", "dlog", flipped("organisation ", 13, 0x20),
           "the organisation name changed (still well formed): the checkpoints no longer verify", **forged)
-    c.add("export", "flip-organisation-key", "dlog", flipped("organisation-key ", 25, 0x01),
+    key_char = text.index("organisation-key ") + len("organisation-key dossierorg1") + 20
+    c.add("export", "flip-organisation-key", "dlog", put(valid, key_char, ord("a") if valid[key_char] != ord("a") else ord("b")),
           "a character of the organisation key line changed: its checksum fails", **bad)
     cp_note = base64.b64decode(lines[cp_lines[-1]].split(" ", 1)[1])
     c.add("export", "flip-checkpoint", "dlog", change_decoded(cp_lines[-1], cp_note.index(b"\n") + 1, 0x01),
@@ -982,6 +989,343 @@ def re_key(export, line):
     ls = export.decode().split("\n")
     ls = [f"organisation-key {line}" if l.startswith("organisation-key ") else l for l in ls]
     return "\n".join(ls).encode()
+
+
+# --- expected messages ---------------------------------------------------------------------
+
+# The words the `dossier: error:` line of each failing command must contain (HostileInputTests
+# checks them), so that a case fails for the reason it was made for and not, say, on an earlier
+# check. Each was taken from what dossier prints and cut to the part that names this case's
+# damage, without what changes from one generation to the next (ids, fingerprints, file paths).
+# A string applies to every failing command of the case; a dict gives one per command. Every
+# failing command of every case needs words: add them here when you add a case.
+SIGNATURE = "the signature does not verify"
+TRUNCATED = "truncated (it ends before its"
+NOT_A_PACKAGE = "does not start with the package magic 'DPK'"
+LIST_LENGTH = "the document list length is out of range"
+NOT_UTF8 = "it is not UTF-8 text"
+BOM = "it starts with a UTF-8 byte-order mark"
+NOT_A_FILE = "is not a regular file"
+TWO_LINES = "it must have exactly two lines, each ending in a newline"
+MARKER = "the first line is not DOSSIER-SECRET-KEY-1"
+ONE_LINE = "must hold exactly one public line"
+ALTERED = "wrong passphrase for"
+NOT_CANONICAL_B64 = "line 2 is not canonical base64"
+BAD_CHARACTER = "it contains a character outside a–z and 2–7"
+CHECKSUM = "its checksum does not match"
+LAST_CHARACTER = "its last character is impossible there"
+NO_BLANK_LINE = "not a signed note (no blank line before the signatures)"
+EM_DASH = "a signature line must start with an em dash and a space"
+UNSIGNED = dict(verify="checkpoint 1 given: the checkpoint carries no valid signature by the organisation key",
+                proof="the checkpoint carries no valid signature by the organisation key 'corpus.example/dossier'")
+EXPORT_HEADER = "unknown header (expected dossier-log-export/1)"
+EXPORT_TEXT = "not UTF-8 text ending in a newline"
+
+
+def resigned_checkpoint(words):
+    return dict(UNSIGNED, proof_test_key=words)
+
+
+MESSAGES = {
+    "package": {
+        **{name: TRUNCATED for name in [
+            "truncated-1", "truncated-3", "truncated-in-length", "truncated-after-framing", "truncated-in-manifest",
+            "truncated-after-manifest", "truncated-in-stanza", "truncated-before-content", "truncated-in-content",
+            "truncated-before-list-length", "truncated-in-list-length", "truncated-in-list", "truncated-before-signature",
+            "truncated-in-signature", "truncated-last-byte",
+            # A length that fits the limits, but the file ends before what it announces.
+            "content-size-huge", "flip-list-length", "manifest-length-1mib"]},
+        "type-empty": "truncated (it ends before its 8 bytes)",
+        "flip-magic": NOT_A_PACKAGE,
+        **{name: NOT_A_PACKAGE for name in ["type-png", "type-identity", "type-public-line", "type-policy", "type-export",
+                                            "type-checkpoint"]},
+        "type-folder": NOT_A_FILE,
+        "version-0": "package format version 0 is not supported",
+        "version-2": "package format version 2 is not supported",
+        "version-255": "package format version 255 is not supported",
+        "flip-manifest-length": "manifest: not UTF-8 text ending in a newline",
+        "manifest-no-final-newline": "manifest: not UTF-8 text ending in a newline",
+        "manifest-not-utf8": "manifest: not UTF-8 text ending in a newline",
+        "flip-manifest-header": "manifest: unsupported version 'dossier-package/3'",
+        "manifest-version-2": "manifest: unsupported version 'dossier-package/2'",
+        # The CR and the escape sequences are shown escaped, never sent to the terminal.
+        "manifest-crlf": "manifest: unsupported version 'dossier-package/1\\x0d'",
+        "manifest-escape-in-version": "manifest: unsupported version 'dossier-package/\\x1b[2J\\x1b[31m9'",
+        "flip-manifest-keyword": "manifest: expected 'organisation'",
+        "manifest-fields-swapped": "manifest: expected 'not-before'",
+        "manifest-unknown-line": "manifest: unexpected line",
+        "manifest-escape-in-unknown-line": "manifest: unexpected line",
+        "manifest-bom": "manifest: not in canonical form",
+        "flip-issuer-key": "manifest: bad issuer key (not a valid organisation key: its checksum does not match",
+        "package-id-invalid": "manifest: bad ids",
+        "flip-time": "manifest: bad times",
+        "window-reversed": "manifest: bad times",
+        "flip-recipient-case": "manifest: bad recipient fingerprint",
+        "manifest-1001-recipients": "manifest: bad recipient list",
+        "manifest-duplicate-recipient": "manifest: bad recipient list",
+        "manifest-10001-documents": "manifest: bad document count",
+        **{name: "manifest: bad content size" for name in ["content-size-over-limit", "content-size-leading-zero",
+                                                           "content-size-negative", "content-size-overflow"]},
+        "manifest-length-max": "the manifest length 4294967295 is out of range",
+        "manifest-length-over-1mib": "the manifest length 1048577 is out of range",
+        "manifest-length-zero": "the manifest length 0 is out of range",
+        "flip-content-size": LIST_LENGTH,
+        **{name: LIST_LENGTH for name in ["list-length-max", "list-length-zero", "list-length-39", "list-length-over-4mib"]},
+        **{name: SIGNATURE for name in ["flip-organisation-name", "window-shifted", "flip-stanza", "flip-list",
+                                        "flip-signature-first", "flip-signature-last", "stanzas-swapped"]},
+        "trailing-zero-byte": "1 unexpected bytes after the signature",
+        "trailing-newline": "1 unexpected bytes after the signature",
+        "trailing-package": "unexpected bytes after the signature",
+        "not-a-recipient": "this package was not sealed to your identity",
+        "untrusted-issuer": "which you do not trust",
+        "flip-content-first": "document 1 does not authenticate",
+        "flip-content-last": "document 2 does not authenticate",
+        "resigned-list-not-rebound": "the document list does not authenticate",
+        "resigned-online": "cannot get the key from the key-release service at http://127.0.0.1:1/",
+        "resigned-expired": "this package expired at 2020-01-08",
+        "resigned-not-yet-valid": "this package is not valid before 2098-01-01",
+        "resigned-stanza-garbage": "your key stanza does not open",
+        "list-size-mismatch": "the document list disagrees with the manifest",
+        "list-missing-document": "the document list disagrees with the manifest",
+        "list-extra-document": "the document list disagrees with the manifest",
+        "list-wrong-hash": "document 2 does not match its signed hash",
+        "list-not-canonical": "document list: malformed line",
+        "list-name-not-utf8": "document list: malformed line",
+        "list-version-2": "document list: unknown header",
+        "list-empty": "document list: not text",
+        "list-binary": "document list: not text",
+    },
+    "identity": {
+        "mode-644": "is readable by other users (mode 644)",
+        "mode-604": "is readable by other users (mode 604)",
+        "flip-magic": "the body does not start with the DSK magic",
+        "flip-version": "format version 2 is not supported",
+        "flip-protection": "unknown protection type 2",
+        "flip-protection-to-none": "the body has the wrong length",
+        **{name: "or the file was altered" for name in ["flip-x25519-public", "flip-ed25519-public", "flip-ops-low",
+                                                         "flip-salt", "flip-nonce", "flip-ciphertext", "flip-tag"]},
+        "flip-ops-high": "refusing key-derivation parameters: pass count 2147483651 is outside",
+        "flip-memory-high": "refusing key-derivation parameters: memory 2147745792 KiB is outside",
+        **{name: "the secret keys do not match the public keys in the file" for name in [
+            "unprotected-flip-x25519-public", "unprotected-flip-x25519-secret", "unprotected-flip-ed25519-seed"]},
+        "unprotected-marked-protected": "the body has the wrong length",
+        "cost-ops-0": "refusing key-derivation parameters: pass count 0 is outside",
+        "cost-ops-17": "refusing key-derivation parameters: pass count 17 is outside",
+        "cost-ops-max": "refusing key-derivation parameters: pass count 4294967295 is outside",
+        "cost-memory-0": "refusing key-derivation parameters: memory 0 KiB is outside",
+        "cost-memory-7": "refusing key-derivation parameters: memory 7 KiB is outside",
+        "cost-memory-over-2gib": "refusing key-derivation parameters: memory 2097153 KiB is outside",
+        "cost-memory-max": "refusing key-derivation parameters: memory 4294967295 KiB is outside",
+        "cost-both-max": "refusing key-derivation parameters: pass count 4294967295 is outside",
+        "body-one-byte-more": "the body has the wrong length",
+        "body-one-byte-less": "the body has the wrong length",
+        "body-magic-only": "the body does not start with the DSK magic",
+        "body-header-only": "the body has the wrong length",
+        "body-empty": "the body does not start with the DSK magic",
+        # `identity show` reads a file without the secret marker as a public line.
+        "truncated-5": dict(show="it must start with 'dossier1'", load=MARKER),
+        "truncated-19": dict(show="it must start with 'dossier1'", load=MARKER),
+        **{name: TWO_LINES for name in ["truncated-20", "truncated-21", "truncated-60", "truncated-284", "truncated-285",
+                                        "marker-only", "extra-line", "trailing-garbage", "base64-wrapped"]},
+        "crlf": MARKER,
+        "bom": BOM,
+        "marker-lowercase": dict(show=ONE_LINE, load=MARKER),
+        "marker-version-2": dict(show=ONE_LINE, load=MARKER),
+        "marker-trailing-space": MARKER,
+        "leading-blank-line": dict(show=ONE_LINE, load=MARKER),
+        "trailing-binary": NOT_UTF8,
+        **{name: NOT_CANONICAL_B64 for name in ["base64-space", "base64-url-alphabet", "base64-unpadded",
+                                                "base64-noncanonical", "nul-byte"]},
+        "not-utf8": NOT_UTF8,
+        "type-empty": dict(show=ONE_LINE, load=MARKER),
+        "type-png": NOT_UTF8,
+        "type-package": NOT_UTF8,
+        "type-policy": dict(show=ONE_LINE, load=MARKER),
+        "type-export": dict(show=ONE_LINE, load=MARKER),
+        "type-public-line": MARKER,
+        "type-folder": NOT_A_FILE,
+        "valid-unprotected": "is not staff of this vault",
+    },
+    "public-identity": {
+        "truncated-8": "it has the wrong length (8 characters",
+        "truncated-30": LAST_CHARACTER,
+        "truncated-58": "it has the wrong length (58 characters",
+        "truncated-112": "it has the wrong length (112 characters",
+        "truncated-116": LAST_CHARACTER,
+        "flip-prefix": "it must start with 'dossier1'",
+        **{name: CHECKSUM for name in ["flip-first", "flip-middle", "flip-checksum", "flip-last"]},
+        "one-character-more": LAST_CHARACTER,
+        "uppercase": "it must start with 'dossier1'",
+        **{name: BAD_CHARACTER for name in ["uppercase-one", "inner-space", "trailing-word", "nul-byte", "escape-sequence"]},
+        "two-lines": ONE_LINE,
+        "comments-only": ONE_LINE,
+        "bom": BOM,
+        "not-utf8": NOT_UTF8,
+        "organisation-key": "it must start with 'dossier1'",
+        "secret-marker-only": TWO_LINES,
+        "long-line": "it has the wrong length (60008 characters",
+        "prefix-only": "it has the wrong length (8 characters",
+        "type-empty": ONE_LINE,
+        "type-png": NOT_UTF8,
+        "type-package": NOT_UTF8,
+        "type-policy": ONE_LINE,
+        "type-export": ONE_LINE,
+        "type-folder": NOT_A_FILE,
+    },
+    "policy": {
+        "truncated-in-comment": "'version = 1' is required",
+        "truncated-after-version": "no [kinds.*] tables",
+        "truncated-in-table-header": "malformed table header",
+        "truncated-in-string": "Error while parsing string: encountered end-of-file",
+        "truncated-after-first-kind": "no [kinds.witness-testimony] table",
+        "truncated-in-last-value": "Error while parsing key-value pair: encountered end-of-file",
+        "flip-version-key": "unknown key 'wersion'",
+        "flip-equals": "expected '=', saw '<'",
+        "flip-version-value": "version 0 is not supported",
+        "flip-kind-name": "unknown document kind 'dxpert-report'",
+        "flip-duration-unit": 'max_window = "30e" is not a duration',
+        "flip-approvals": "approvals = 0 is outside",
+        "flip-boolean": "expected 'true', saw 'truE'",
+        "flip-bracket": "expected '=', saw ']'",
+        "version-2": "version 2 is not supported",
+        "version-string": "'version = 1' is required",
+        "version-float": "'version = 1' is required",
+        "version-missing": "'version = 1' is required",
+        "version-huge": "'99999999999999999999' is not representable in 64 bits",
+        "approvals-huge": "approvals = 9223372036854775807 is outside",
+        "approvals-negative": "approvals = -1 is outside",
+        "approvals-string": "approvals is required in [kinds.expert-report], as a whole number",
+        "max-opens-overflow": "'18446744073709551616' is not representable in 64 bits",
+        "duration-overflow-days": 'max_window = "200000000000000d" is not a duration',
+        "duration-overflow-minutes": 'max_window = "9223372036854775807m" is not a duration',
+        "duration-zero": 'max_window = "0d" is not a duration',
+        "duration-negative": 'max_window = "-1d" is not a duration',
+        "duration-plus": 'max_window = "+30d" is not a duration',
+        "duration-unit": 'max_window = "4w" is not a duration',
+        "duration-empty": 'max_window = "" is not a duration',
+        "duration-over-ten-years": 'max_window = "3651d" is not a duration',
+        "duration-number": "max_window is required in [kinds.expert-report], as a string",
+        "default-over-max": "default_window is longer than max_window in [kinds.expert-report]",
+        "unknown-top-level-key": "unknown key 'owner'",
+        "unknown-kind-key": "unknown key 'max_copies' in [kinds.expert-report]",
+        "unknown-kind": "unknown document kind 'diary'",
+        "missing-kind": "no [kinds.supporting-material] table",
+        "duplicate-table": "cannot redefine existing table 'kinds.supporting-material'",
+        "duplicate-key": "cannot redefine existing integer 'approvals'",
+        "kinds-not-table": "no [kinds.*] tables",
+        "kinds-array-of-tables": "malformed table header",
+        "kind-not-table": "[kinds.expert-report] must be a table",
+        # The escape sequences are shown escaped, never sent to the terminal.
+        "escape-in-key": "unknown key '\\x1b]0;owned\\x07\\x1b[2J'",
+        "escape-in-kind": "malformed table header",
+        "escape-in-duration": 'max_window = "\\x1b[2J\\x1b[1;1H30d" is not a duration',
+        "nested-arrays": "exceeded maximum nested value depth",
+        "nested-inline-tables": "exceeded maximum nested value depth",
+        "long-key": "unknown key 'kkkkkkkkkk",
+        "bom": BOM,
+        "not-utf8": NOT_UTF8,
+        # TOML ends a key at the NUL: what follows is no [kinds.*] table.
+        "nul-byte": "no [kinds.*] tables",
+        "trailing-garbage": "Error while parsing key-value pair: expected '=', saw '\\\\n'",
+        "trailing-binary": NOT_UTF8,
+        "type-empty": "'version = 1' is required",
+        "type-png": NOT_UTF8,
+        "type-package": NOT_UTF8,
+        "type-identity": "Error while parsing key-value pair: expected '=', saw '\\\\n'",
+        "type-export": "Error while parsing key-value pair: expected '=', saw '/'",
+        "type-folder": NOT_A_FILE,
+    },
+    "checkpoint": {
+        "older": "the proof is for a tree of 11 entries, the checkpoint for 10",
+        "from-a-longer-log": dict(verify="checkpoint 1 given covers 12 entries but the log has only 11",
+                                  proof="the proof is for a tree of 11 entries, the checkpoint for 12"),
+        "other-vault": UNSIGNED,
+        **{name: NO_BLANK_LINE for name in ["truncated-10", "truncated-text", "truncated-in-signature",
+                                            "truncated-last-byte", "flip-blank-line", "crlf", "text-only"]},
+        **{name: UNSIGNED for name in ["flip-origin", "flip-size", "flip-root", "flip-signer-name", "changed-key-id",
+                                       "changed-signature"]},
+        "flip-em-dash": EM_DASH,
+        "trailing-garbage": EM_DASH,
+        "no-signature": EM_DASH,
+        "bom": BOM,
+        "not-utf8": NOT_UTF8,
+        "signature-short": "malformed signature line",
+        "signature-base64-broken": "malformed signature line",
+        # Signed by the test organisation: refused as unsigned with the vault's key, and for the
+        # damage itself with the test organisation's (proof-test-key).
+        "resigned-valid": UNSIGNED,
+        "resigned-size-overflow": resigned_checkpoint("bad tree size"),
+        "resigned-size-max": resigned_checkpoint("the proof is for a tree of 11 entries, the checkpoint for 18446744073709551615"),
+        "resigned-size-negative": resigned_checkpoint("bad tree size"),
+        "resigned-size-leading-zero": resigned_checkpoint("bad tree size"),
+        "resigned-size-plus": resigned_checkpoint("bad tree size"),
+        "resigned-size-space": resigned_checkpoint("bad tree size"),
+        "resigned-root-short": resigned_checkpoint("bad root hash"),
+        "resigned-root-long": resigned_checkpoint("bad root hash"),
+        "resigned-root-noncanonical": resigned_checkpoint("bad root hash"),
+        "resigned-root-empty": resigned_checkpoint("bad root hash"),
+        "resigned-extension-line": resigned_checkpoint("expected 3 lines (origin, size, root), found 4"),
+        "resigned-two-lines": resigned_checkpoint("expected 3 lines (origin, size, root), found 2"),
+        "resigned-origin-empty": resigned_checkpoint("bad origin"),
+        "resigned-origin-other": resigned_checkpoint("is a checkpoint of another log, not of corpus.example/dossier"),
+        "resigned-origin-escape": resigned_checkpoint("bad origin"),
+        "type-empty": NO_BLANK_LINE,
+        "type-png": NOT_UTF8,
+        "type-package": NOT_UTF8,
+        "type-identity": NO_BLANK_LINE,
+        "type-export": NO_BLANK_LINE,
+        "type-folder": NOT_A_FILE,
+    },
+    "export": {
+        # A cut anywhere leaves a last line without its LF.
+        **{name: EXPORT_TEXT for name in ["truncated-in-header", "truncated-in-key", "truncated-in-checkpoint",
+                                          "truncated-in-entry", "truncated-last-byte"]},
+        "truncated-after-header": "expected 'organisation' at line 2",
+        "entries-cut-below-checkpoint": "the vault's checkpoint covers 11 entries but the log has only 10",
+        "entries-swapped": "entry 2: out of order (found seq 3 in its place",
+        "entry-repeated": "entry 3: out of order (found seq 2): entries were reordered or duplicated",
+        "entry-removed": "entry 2: missing (the next entry is 3)",
+        "checkpoint-after-entries": "unexpected content at line",
+        "flip-header": EXPORT_HEADER,
+        "flip-keyword": "expected 'organisation' at line 2",
+        "flip-organisation-name": "the vault's checkpoint: the checkpoint carries no valid signature by the organisation key 'Corpus.example/dossier'",
+        "flip-organisation-key": "not a valid organisation key: its checksum does not match",
+        "flip-checkpoint": "the vault's checkpoint: the checkpoint carries no valid signature by the organisation key 'corpus.example/dossier'",
+        "flip-entry": "entry 2: its signature does not verify",
+        "flip-entry-signature": "entry 3: its signature does not verify",
+        "entry-empty": "edited (log entry is malformed",
+        "entry-base64-noncanonical": "not in canonical form",
+        "version-2": EXPORT_HEADER,
+        "crlf": EXPORT_HEADER,
+        "bom": EXPORT_HEADER,
+        "not-utf8": EXPORT_TEXT,
+        "blank-line": "unexpected content at line 4",
+        "unknown-line": "unexpected content at line 4",
+        "trailing-garbage": "unexpected content at line",
+        "entry-not-base64": "bad entry encoding",
+        "checkpoint-not-utf8": "line 4: bad checkpoint",
+        "organisation-escape": "bad organisation name (printable ASCII without spaces or '+')",
+        "organisation-space": "bad organisation name (printable ASCII without spaces or '+')",
+        "other-organisation-key": "the organisation key has fingerprint",
+        "type-empty": EXPORT_TEXT,
+        "type-png": EXPORT_TEXT,
+        "type-package": EXPORT_TEXT,
+        "type-identity": EXPORT_HEADER,
+        "type-checkpoint": EXPORT_HEADER,
+        "type-policy": EXPORT_HEADER,
+        "type-folder": NOT_A_FILE,
+    },
+}
+
+
+def expected_words(kind, name, command):
+    """The words for one failing command (see MESSAGES); stops the generator when there are none."""
+    words = MESSAGES.get(kind, {}).get(name)
+    if isinstance(words, dict):
+        words = words.get(command)
+    if not words:
+        sys.exit(f"no expected message words for {kind}/{name} ({command}): add them to MESSAGES")
+    return words
 
 
 # --- main ----------------------------------------------------------------------------------
