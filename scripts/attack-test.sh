@@ -6,6 +6,7 @@
 #   - refused at use: `grant` and `package` exit 3 (and change nothing), and `open` of an online
 #     package through a running `dossier serve` gets no key (exit 69, the service answers 503);
 #   - reported: `dossier doctor` and `dossier audit verify` fail and name what was edited.
+# And a vault put back to an older copy in place is refused by the machine that saw it newer.
 # Usage: scripts/attack-test.sh PATH-TO-dossier
 set -euo pipefail
 dossier="${1:?usage: scripts/attack-test.sh PATH-TO-dossier}"
@@ -22,13 +23,13 @@ fail() { echo "attack-test: FAIL: $*" >&2; failures=$((failures + 1)); }
 start_service() {
     DOSSIER_IDENTITY="$work/service.key" "$dossier" serve --vault "$1" --listen "127.0.0.1:${2:-$port}" 2> "$1.serve.log" &
     server=$!
-    for _ in $(seq 1 100); do grep -q "listening on" "$1.serve.log" 2>/dev/null && break; sleep 0.1; done
+    for _ in $(seq 1 600); do grep -q "listening on" "$1.serve.log" 2>/dev/null && break; sleep 0.1; done
     service_url=$(sed -n 's|.*listening on \(http://[^ ]*\)/v1/open.*|\1|p' "$1.serve.log")
     [ -n "$service_url" ] || { cat "$1.serve.log" >&2; echo "attack-test: the service did not start" >&2; exit 1; }
 }
 stop_service() { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; server=""; }
 
-export XDG_CONFIG_HOME="$work/config"
+export XDG_CONFIG_HOME="$work/config" XDG_STATE_HOME="$work/state"
 for who in alice bob service adams brown; do "$dossier" identity new -o "$who.key" --no-passphrase 2>/dev/null >/dev/null; done
 export DOSSIER_VAULT="$work/vault" DOSSIER_IDENTITY="$work/alice.key"
 "$dossier" init --org attack.example/dossier --name Alice >/dev/null 2>&1
@@ -148,7 +149,25 @@ stop_service
 reported "open count erased" "openings"
 results+=("open count erased after the limit")
 
-# 8. The service's identity used to approve: refused by the tool, and never counted.
+# 8. The whole vault put back to an older copy in place (a revocation undone, log and rows
+#    consistent): refused because this machine verified a longer log there before.
+export XDG_STATE_HOME="$work/state"
+rm -rf "$work/v-rollback"; cp -r "$work/vault" "$work/v-rollback"; cp -r "$work/v-rollback" "$work/older-copy"
+export DOSSIER_VAULT="$work/v-rollback"
+"$dossier" revoke "$open_grant" --reason "withdrawn" >/dev/null 2>&1
+"$dossier" doctor >/dev/null || fail "rollback: doctor failed before the rollback"
+rm -rf "$work/v-rollback"; mv "$work/older-copy" "$work/v-rollback"
+expect_code "vault rolled back (package)" 3 "cut back" "$dossier" package "$open_grant" -o x.dpkg
+expect_code "vault rolled back (doctor)" 3 "cut back" "$dossier" doctor
+start_service "$work/v-rollback"
+mkdir -p out-rollback
+expect_code "vault rolled back (open through the service)" 69 "cannot decide" "$dossier" open open.dpkg --identity adams.key -o out-rollback
+stop_service
+[ -z "$(ls -A out-rollback)" ] || fail "rollback: open wrote a file"
+
+results+=("whole vault put back to an older copy (revocation undone)")
+
+# 9. The service's identity used to approve: refused by the tool, and never counted.
 export DOSSIER_VAULT="$work/vault"
 expect_code "service approves" 77 "key-release service" "$dossier" approve "$pending_grant" --identity service.key
 expect_code "service deposits" 77 "key-release service" "$dossier" deposit report.txt --kind expert-report --title X --lang en --identity service.key

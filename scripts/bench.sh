@@ -11,6 +11,7 @@ dossier="${1:?usage: scripts/bench.sh PATH-TO-dossier}"
 mib="${BENCH_MIB:-1024}"
 here="$(cd "$(dirname "$0")/.." && pwd)"
 work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/dossier-bench.XXXXXX")
+export XDG_STATE_HOME="$work/state"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 export DOSSIER_VAULT="$work/vault" DOSSIER_IDENTITY="$work/staff.key" XDG_CONFIG_HOME="$work/config"

@@ -14,6 +14,7 @@ set -euo pipefail
 dossier="${1:-$(swift build --show-bin-path)/dossier}"
 clients=4 deposits=25 MIN_DEPOSITS=20
 work=$(mktemp -d "${TMPDIR:-/tmp}/dossier-concurrency.XXXXXX")
+export XDG_STATE_HOME="$work/state"   # where dossier remembers the newest log entry it verified
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
 export DOSSIER_VAULT="$work/vault" DOSSIER_IDENTITY="$work/staff.key" XDG_CONFIG_HOME="$work/config"

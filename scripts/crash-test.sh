@@ -21,6 +21,7 @@ set -euo pipefail
 kills="${1:-200}"
 dossier="${2:-$(swift build --show-bin-path)/dossier}"
 top=$(mktemp -d "${TMPDIR:-/tmp}/dossier-crash.XXXXXX")
+export XDG_STATE_HOME="$top/state"   # where dossier remembers the newest log entry it verified
 inputs="$top/plaintext-inputs"   # the files deposited: the one folder the marker may be in
 work="$top/work"                 # vault, keys, configuration, outputs: searched for plaintext
 state="$top/state"               # what the worker reported, for the checks

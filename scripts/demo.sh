@@ -5,6 +5,7 @@
 set -euo pipefail
 dossier="${1:?usage: scripts/demo.sh PATH-TO-dossier}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/dossier-demo.XXXXXX")
+export XDG_STATE_HOME="$work/state"   # where dossier remembers the newest log entry it verified
 server=""
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work"

@@ -48,6 +48,8 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case integrity(String)
     /// A row the decision reads differs from what the signed log records: edited outside dossier.
     case altered(String)
+    /// The log is shorter than, or differs from, what this machine verified before.
+    case rolledBack(String, memory: String)
     /// The identity is the key-release service's, which may sign openings only.
     case serviceIdentity(fingerprint: String)
     /// `dossier serve` was given a staff identity that is not the service's.
@@ -174,6 +176,9 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
         case let .altered(message):
             return ("the vault was edited outside dossier: \(message); nothing was done",
                     "keep a copy of the vault folder as it is, check it with `dossier audit verify` and `dossier doctor`, and restore it from a backup you trust", "; ")
+        case let .rolledBack(what, memory):
+            return ("the vault's log was cut back or replaced: \(what); nothing was done",
+                    "keep a copy of the vault as it is and compare it with your backups and the auditors' checkpoints; if the vault was restored from a backup on purpose, check it with `dossier audit verify --checkpoint`, then remove \(memory)", "; ")
         case let .notServiceIdentity(fingerprint):
             return ("\(fingerprint) is a staff identity, not the key-release service's: the service runs with an identity that can sign openings and nothing else",
                     "create one with `dossier identity new`, add it with `dossier staff add --service`, and give it to `dossier serve --identity`", "; ")

@@ -20,7 +20,7 @@ enum ExitCodes {
              .unknownKind, .invalidLanguageTag, .invalidArgument, .emptyPassphrase, .weakPassphrase,
              .passphraseMismatch:
             return 65
-        case .integrity, .altered, .packageTampered, .logVerificationFailed, .checkpointSignatureInvalid, .wrongOrganisation:
+        case .integrity, .altered, .rolledBack, .packageTampered, .logVerificationFailed, .checkpointSignatureInvalid, .wrongOrganisation:
             return 3
         case .policyInvalid, .malformedPackage, .malformedCheckpoint, .malformedExport, .malformedState:
             return 65

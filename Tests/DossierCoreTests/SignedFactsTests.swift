@@ -149,4 +149,31 @@ final class SignedFactsTests: XCTestCase {
         XCTAssertTrue(message.contains("key-release service") && message.contains("approve"), message)
         XCTAssertFalse(try world.vault.doctor().isHealthy)
     }
+
+    func testAVaultPutBackToAnOlderCopyIsRefusedByTheMachineThatSawItNewer() throws {
+        let world = try ShareWorld("facts-rollback")
+        let memory = LogHeadMemory(path: world.root + "/state/log-head")
+        world.vault.logHead = memory
+        let doc = try world.document(.expertReport)
+        let c = try world.counsel("adams").counsel
+        let g = try world.session.sharing.grant(GrantRequest(documents: [doc.id], counsel: [c.id], window: .duration(seconds: 86400)))
+        let older = world.root + "/older"
+        try FileManager.default.copyItem(atPath: world.vaultPath, toPath: older)
+        _ = try world.session.sharing.revoke(g.id, reason: "withdrawn")
+        XCTAssertEqual(try world.vault.alteredRows(), [], "the memory moves on with the log")
+        let seen = try XCTUnwrap(try memory.read())
+        XCTAssertEqual(seen.size, try world.vault.auditEntries().count)
+        // The older copy, put in place: consistent, signed, and older than what was seen.
+        try FileManager.default.removeItem(atPath: world.vaultPath)
+        try FileManager.default.moveItem(atPath: older, toPath: world.vaultPath)
+        let restored = try Vault.open(at: world.vaultPath, clock: ShareKit.clock())
+        let session = try restored.unlock(world.founder)
+        XCTAssertNoThrow(try session.sharing.makePackage(grant: g.id, to: world.packagePath("without-memory")),
+                         "without the memory the older copy is consistent: this is what the memory is for")
+        restored.logHead = memory
+        let e = ShareKit.caught { _ = try session.sharing.makePackage(grant: g.id, to: world.packagePath("with-memory")) }
+        guard case let .rolledBack(what, path)? = e else { return XCTFail("got \(String(describing: e))") }
+        XCTAssertTrue(what.contains("not the one this machine verified") && path == memory.path, what)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: world.packagePath("with-memory")))
+    }
 }

@@ -97,7 +97,7 @@ func runDossier(_ arguments: [String], env: [String: String] = [:], stdin: Data?
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
     }
-    var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DOSSIER_") }
+    var environment = childEnvironment()
     for (k, v) in env { environment[k] = v }
     process.environment = environment
     let outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
@@ -141,7 +141,7 @@ func runDossierOnATerminal(_ arguments: [String], env: [String: String] = [:],
     let process = Process()
     process.executableURL = URL(fileURLWithPath: scriptPath)
     process.arguments = ["-qec", ([binary] + arguments).map(quoted).joined(separator: " "), "/dev/null"]
-    var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DOSSIER_") }
+    var environment = childEnvironment()
     for (k, v) in env { environment[k] = v }
     environment["SHELL"] = "/bin/sh"
     process.environment = environment
@@ -177,3 +177,18 @@ extension XCTestCase {
         return result
     }
 }
+
+/// This process's environment without any `DOSSIER_*` variable, and with the state folder (where
+/// `dossier` remembers the newest log entry it verified of each vault) inside the temporary
+/// folder, so that the tests leave nothing in the home folder.
+func childEnvironment() -> [String: String] {
+    var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DOSSIER_") }
+    environment["XDG_STATE_HOME"] = testStateHome
+    return environment
+}
+
+let testStateHome: String = {
+    let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("dossier-tests-state-\(getpid())")
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}()

@@ -27,7 +27,7 @@ final class ServeProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve"] + arguments + ["--listen", "127.0.0.1:0", "--verbose"]
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DOSSIER_") }
+        process.environment = childEnvironment()
         let errPath = folder.file("serve.stderr")
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))

@@ -168,10 +168,12 @@ struct SignedFacts: Sendable {
 
     // MARK: Reading the log
 
-    /// Verifies the whole log read in `tx` and derives the facts from it.
-    static func load(_ tx: any StoreTransaction) throws -> SignedFacts {
+    /// Verifies the whole log read in `tx` and derives the facts from it. With `memory`, the
+    /// log must still hold the entry this machine verified last, and the memory moves on to the
+    /// newest entry.
+    static func load(_ tx: any StoreTransaction, memory: LogHeadMemory? = nil) throws -> SignedFacts {
         var reader = Reader()
-        try reader.catchUp(tx)
+        try reader.catchUp(tx, memory: memory)
         return reader.facts
     }
 
@@ -181,9 +183,25 @@ struct SignedFacts: Sendable {
         private(set) var facts = SignedFacts()
         private var walk = LogWalk()
 
-        mutating func catchUp(_ tx: any StoreTransaction) throws {
+        /// The entry hash of the newest entry verified.
+        private(set) var lastHash = Data()
+
+        mutating func catchUp(_ tx: any StoreTransaction, memory: LogHeadMemory? = nil) throws {
             let known = walk.size
             let more = try tx.logEntries(after: known)
+            // What this machine verified before (checked once, before anything is decided). The
+            // entries up to it are byte for byte those whose signatures it verified (each one's
+            // hash is in the next, up to the remembered one), so only the newer are verified.
+            var signaturesFrom = 0
+            if known == 0, let memory, let seen = try memory.read() {
+                guard seen.size <= more.count else {
+                    throw memory.rolledBack("it has \(more.count) entries, but this machine verified \(seen.size) before")
+                }
+                guard Hash.sha256(more[seen.size - 1]) == seen.hash else {
+                    throw memory.rolledBack("its entry \(seen.size) is not the one this machine verified before")
+                }
+                signaturesFrom = seen.size
+            }
             guard !more.isEmpty else {
                 if known > 0, try tx.logSize() < known {
                     throw DossierError.integrity("the log has fewer entries than the \(known) already verified: entries were removed")
@@ -192,12 +210,15 @@ struct SignedFacts: Sendable {
             }
             var all = [Data](repeating: Data(), count: known)
             all.append(contentsOf: more)
-            try walk.verify(all, upTo: all.count)
+            try walk.verify(all, upTo: all.count, signaturesFrom: signaturesFrom)
             for (i, bytes) in more.enumerated() {
                 let entry = try AuditEntry.parse(bytes)
                 guard entry.seq == UInt64(known + i + 1) else { throw DossierError.integrity("entry \(known + i + 1): out of order") }
-                try facts.apply(entry, hash: Hash.sha256(bytes))
+                let hash = Hash.sha256(bytes)
+                try facts.apply(entry, hash: hash)
+                lastHash = hash
             }
+            memory?.remember(size: walk.size, hash: lastHash)
         }
     }
 

@@ -11,8 +11,9 @@ struct SignedState {
 
     /// Reads the log and the rows in one snapshot; throws `.altered` naming the first row that
     /// differs from the signed facts.
-    static func read(_ tx: any StoreTransaction, documents: [String] = [], counsel: [String] = [], grant: String? = nil) throws -> SignedState {
-        let facts = try SignedFacts.load(tx)
+    static func read(_ tx: any StoreTransaction, documents: [String] = [], counsel: [String] = [], grant: String? = nil,
+                     memory: LogHeadMemory? = nil) throws -> SignedState {
+        let facts = try SignedFacts.load(tx, memory: memory)
         guard let text = try tx.settingText(.policy) else { throw DossierError.altered("the vault has no policy") }
         try facts.check(policyText: text)
         for id in documents { try facts.check(document: id, try tx.document(id)) }
@@ -29,7 +30,7 @@ extension StaffSession.Sharing {
     func signedState(_ request: String, subjects: [String], documents: [String] = [], counsel: [String] = [],
                      grant: String? = nil) throws(DossierError) -> SignedState {
         do {
-            return try read { tx in try SignedState.read(tx, documents: documents, counsel: counsel, grant: grant) }
+            return try read { tx in try SignedState.read(tx, documents: documents, counsel: counsel, grant: grant, memory: vault.logHead) }
         } catch .altered(let message) {
             try? write { tx in
                 try AuditLog.append(tx, signer: identity, action: .deny, at: vault.clock.now(), subjects: subjects,

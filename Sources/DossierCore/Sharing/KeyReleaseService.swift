@@ -210,7 +210,8 @@ public final class KeyReleaseService: @unchecked Sendable {
             }
             // Decisions rest on the signed log, verified up to its newest entry; each row read
             // below is checked against it.
-            try self.signedFacts.catchUp(tx)
+            // The first time, the log must still hold what this machine verified before.
+            try self.signedFacts.catchUp(tx, memory: self.signedFacts.facts.size == 0 ? session.vault.logHead : nil)
             let facts = self.signedFacts.facts
             guard let policyText = try tx.settingText(.policy) else { throw DossierError.altered("the vault has no policy") }
             try facts.check(policyText: policyText)

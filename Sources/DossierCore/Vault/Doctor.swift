@@ -121,7 +121,7 @@ extension Vault {
     /// kinds and removals, counsel, staff, the policy, openings), one message each; empty when
     /// the rows agree with the log. Needs no secret: every value compared is stored in the clear.
     public func alteredRows() throws(DossierError) -> [String] {
-        try read { tx in try SignedFacts.load(tx).findings(tx) }
+        try read { tx in try SignedFacts.load(tx, memory: logHead).findings(tx) }
     }
 }
 

@@ -11,6 +11,9 @@ public final class Vault: @unchecked Sendable {
     var blobs: any ContentStore { store.content }
     let clock: any TimeSource
     let random: any RandomSource
+    /// Where this machine keeps the newest log entry it verified of this vault; nil: no memory
+    /// (a decision then cannot tell a log cut back from an older one). Set by the CLI.
+    public var logHead: LogHeadMemory?
 
     /// The organisation's public facts.
     public struct Organisation: Sendable, Codable {

@@ -17,8 +17,12 @@ struct VaultOptions: ParsableArguments {
     }
 
     func open() throws(DossierError) -> Vault {
-        try Vault.open(at: try resolvedPath(), purgeWait: try seconds("DOSSIER_PURGE_WAIT", default: Vault.defaultPurgeWait),
-                       busyWait: try seconds("DOSSIER_BUSY_WAIT", default: Vault.defaultBusyWait))
+        let path = try resolvedPath()
+        let vault = try Vault.open(at: path, purgeWait: try seconds("DOSSIER_PURGE_WAIT", default: Vault.defaultPurgeWait),
+                                   busyWait: try seconds("DOSSIER_BUSY_WAIT", default: Vault.defaultBusyWait))
+        // Decisions check that the log still holds what this machine verified before.
+        vault.logHead = LogHeadMemory.standard(vaultPath: path, organisationKey: try vault.organisation().publicKey)
+        return vault
     }
 
     /// A wait in seconds from the environment: `DOSSIER_PURGE_WAIT`, how long the clean-up after
