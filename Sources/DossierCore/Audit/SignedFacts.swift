@@ -325,7 +325,7 @@ struct SignedFacts: Sendable {
     func findings(_ tx: any StoreTransaction) throws -> [String] {
         var out: [String] = []
         func note(_ body: () throws(DossierError) -> Void) {
-            do { try body() } catch { out.append(error.message) }
+            do { try body() } catch .altered(let what) { out.append(what) } catch { out.append(error.message) }
         }
         note { () throws(DossierError) in try check(staff: try wrap { try tx.allStaff() }) }
         if let text = try tx.settingText(.policy) { note { () throws(DossierError) in try check(policyText: text) } }
