@@ -233,7 +233,7 @@ struct PackageMap {
             guard i + 4 <= bytes.count else { throw Malformed(description: "short at \(i)") }
             return bytes[i..<i + 4].reduce(0) { $0 << 8 | Int($1) }
         }
-        guard bytes.count >= 8, bytes.prefix(4) == Data([0x44, 0x50, 0x4b, 0x01]) else { throw Malformed(description: "magic") }
+        guard bytes.count >= 8, bytes.prefix(3) == Data([0x44, 0x50, 0x4b]), [1, 2].contains(bytes[3]) else { throw Malformed(description: "magic") }
         let m = try u32(at: 4)
         manifest = 8..<8 + m
         guard manifest.upperBound <= bytes.count, let text = String(data: bytes[manifest], encoding: .utf8) else { throw Malformed(description: "manifest") }
