@@ -181,3 +181,53 @@ final class PackageV2Tests: XCTestCase {
         assertDossierError("noCurrentCertificate") { try late.sharing.makePackage(grant: g.id, to: w.packagePath("too-late")) }
     }
 }
+
+/// Calls the service in process.
+private struct InProcessTransport: KeyReleaseTransport {
+    let service: KeyReleaseService
+    func post(_ url: String, body: Data, timeout: TimeInterval) throws(DossierError) -> (status: Int, body: Data) {
+        let r = service.decide([body])[0]
+        return (r.status, r.body)
+    }
+}
+
+extension PackageV2Tests {
+    /// Online, a removed member's packages are refused at once: the service checks that the
+    /// package's maker is current staff and their certificate not revoked.
+    func testTheServiceRefusesPackagesOfARemovedMember() throws {
+        let w = try world("service")
+        try w.trustOrganisation()
+        let bob = ShareKit.identity("bob")
+        _ = try w.session.staff.add(bob.publicIdentity, name: "Bob")
+        _ = try w.session.staff.certify(bob.publicIdentity.fingerprint, root: V.root, rootPath: "root")
+        let bobSession = try w.vault.unlock(bob)
+        let doc = try w.document()
+        let c = try w.counsel("service-recipient")
+        let g = try bobSession.sharing.grant(GrantRequest(documents: [doc.id], counsel: [c.counsel.id], window: .duration(seconds: 7 * 86400)))
+        let before = w.packagePath("bob-online"), after = w.packagePath("bob-online-2")
+        _ = try bobSession.sharing.makePackage(grant: g.id, to: before, online: ShareKit.online)
+        _ = try bobSession.sharing.makePackage(grant: g.id, to: after, online: ShareKit.online)
+        let service = KeyReleaseService(session: w.session)
+        let client = KeyReleaseClient(transport: InProcessTransport(service: service), clock: ShareKit.clock())
+        let out = try w.folder("online-out")
+        // While Bob is staff, it opens.
+        XCTAssertEqual(try PackageReader(path: before, clock: ShareKit.clock()).open(identity: c.identity, trust: w.trust, into: out, keyRelease: client).count, 1)
+        try w.session.staff.remove(bob.publicIdentity.fingerprint)
+        let service2 = KeyReleaseService(session: try w.vault.unlock(w.founder))
+        let client2 = KeyReleaseClient(transport: InProcessTransport(service: service2), clock: ShareKit.clock())
+        let out2 = try w.folder("online-out-2")
+        let e = assertDossierError("keyReleaseRefused") {
+            try PackageReader(path: after, clock: ShareKit.clock()).open(identity: c.identity, trust: w.trust, into: out2, keyRelease: client2)
+        }
+        guard case let .keyReleaseRefused(_, reason, _)? = e else { return }
+        XCTAssertEqual(reason, "issuer-not-current")
+        XCTAssertEqual(ShareKit.names(in: out2), [])
+        let deny = try XCTUnwrap(try w.entries("deny").last)
+        XCTAssertEqual(deny.details.first { $0.key == "rule" }?.value, "issuer.not-staff")
+        // Revoked certificate alone (maker still staff) is refused too.
+        try w.vault.write { tx in
+            let p = try XCTUnwrap(try tx.packageCertificate(package: try PackageReader(path: after).inspect(trust: w.trust).manifest.packageID))
+            XCTAssertNotNil(try tx.certificate(sha256: p)?.revokedAt)
+        }
+    }
+}

@@ -240,6 +240,11 @@ public final class KeyReleaseService: @unchecked Sendable {
                     try deny(.unknownPackage, subjects, evidence)
                     continue
                 }
+                if let rule = try Self.issuerRefusal(tx, package: r.packageID) {
+                    stages[i] = .refused(.issuerNotCurrent, subjects: subjects, details: evidence)
+                    try deny(rule, subjects, evidence)
+                    continue
+                }
                 if counsel[c.counselID] == nil { counsel[c.counselID] = .some(try Self.counselFacts(tx, c.counselID)) }
                 guard let recipient = counsel[c.counselID] ?? nil else {
                     stages[i] = .refused(.notARecipient, subjects: subjects, details: evidence)
