@@ -48,7 +48,16 @@ extension AuditVerifier {
         if sigs.contains(where: { $0.name == name && $0.keyID == rootID }) {
             return try SignedNote.verify(note, name: name, publicKey: rootKey)
         }
-        let cp = try Checkpoint.parse(text)
+        // The signature is checked before the body is parsed, as for the organisation key: a
+        // note nobody certified is refused as unsigned, whatever its body.
+        let size = (try? Checkpoint.parse(text))?.size
+        // Before a migration, the previous organisation key signed the checkpoints (section 3.2).
+        for previous in previousOrganisationKeys(snapshot) where size.map({ $0 < UInt64(previous.before) }) ?? false {
+            let id = SignedNote.keyID(name: name, publicKey: previous.key.signingKey)
+            if sigs.contains(where: { $0.name == name && $0.keyID == id }) {
+                return try SignedNote.verify(note, name: name, publicKey: previous.key.signingKey)
+            }
+        }
         for s in sigs where s.name == name {
             for signer in signers() {
                 let key = signer.certificate.subject.signingKey
@@ -57,7 +66,7 @@ extension AuditVerifier {
                     throw .checkpointSignatureInvalid(name: name)
                 }
                 let fp = signer.certificate.fingerprint
-                let n = Int(clamping: cp.size)
+                let n = Int(clamping: try Checkpoint.parse(text).size)
                 // A checkpoint beyond the log, or below the entries read, is judged by the caller.
                 guard n >= 1, n <= snapshot.entries.count, n - 1 >= snapshot.firstLoaded else { return text }
                 guard signer.certifiedAt <= n else {
@@ -76,6 +85,31 @@ extension AuditVerifier {
     }
 }
 
+extension AuditVerifier {
+    /// The organisation key a log names as current: the `organisation-key` of its last
+    /// `root-migrate` entry, or else of entry 1 (vault.md section 6.3). Nil if entry 1 does not read.
+    static func currentOrganisationKeyLine(_ entries: [Data]) -> String? {
+        let migrate = Data("\naction root-migrate\n".utf8)
+        for bytes in entries.reversed() where bytes.range(of: migrate) != nil {
+            if let e = try? AuditEntry.parse(bytes), e.action == AuditAction.rootMigrate.rawValue, let key = e.detail("organisation-key") { return key }
+        }
+        return entries.first.flatMap { try? AuditEntry.parse($0) }?.detail("organisation-key")
+    }
+
+    /// The organisation keys a log replaced (`previous-organisation-key` of each `root-migrate`),
+    /// with the position of that entry: a checkpoint smaller than that position may be signed by
+    /// the previous key (docs/formats/log.md, section 3.2).
+    static func previousOrganisationKeys(_ snapshot: LogSnapshot) -> [(key: OrganisationKey, before: Int)] {
+        let migrate = Data("\naction root-migrate\n".utf8)
+        var out: [(OrganisationKey, Int)] = []
+        for (i, bytes) in snapshot.entries.enumerated() where i >= snapshot.firstLoaded && bytes.range(of: migrate) != nil {
+            if let e = try? AuditEntry.parse(bytes), e.action == AuditAction.rootMigrate.rawValue,
+               let line = e.detail("previous-organisation-key"), let key = try? OrganisationKey(line: line) { out.append((key, i + 1)) }
+        }
+        return out
+    }
+}
+
 extension StaffSession {
     /// The key `audit checkpoint` signs with: the organisation key in a vault that still keeps
     /// it, otherwise the acting member's own key, who must hold a certificate valid now.
@@ -83,5 +117,30 @@ extension StaffSession {
         if try vault.organisationKeyInVault() { return try organisationSigningKey() }
         _ = try currentCertificate()
         return identity.signing
+    }
+}
+
+extension Checkpoint {
+    /// As `verified(_:source:name:publicKey:)`, but a note without a signature by the
+    /// organisation key may instead be signed by the subject of one of `certificates`, each
+    /// checked against that key and name first (docs/formats/log.md, section 3.1). Without the
+    /// log, the certificate's validity at the checkpoint's time is not checked.
+    public static func verified(_ note: String, source: String, name: String, publicKey: Data,
+                                certificates: [Certificate]) throws(DossierError) -> Checkpoint {
+        let (_, sigs) = try SignedNote.split(note)
+        let rootID = SignedNote.keyID(name: name, publicKey: publicKey)
+        if certificates.isEmpty || sigs.contains(where: { $0.name == name && $0.keyID == rootID }) {
+            return try verified(note, source: source, name: name, publicKey: publicKey)
+        }
+        let root = try OrganisationKey(signingKey: publicKey)
+        for c in certificates {
+            try c.check(root: root, organisation: name, role: nil, at: nil, context: source)
+            let key = c.subject.signingKey
+            let id = SignedNote.keyID(name: name, publicKey: key)
+            if sigs.contains(where: { $0.name == name && $0.keyID == id }) {
+                return try verified(note, source: source, name: name, publicKey: key)
+            }
+        }
+        throw .checkpointSignatureInvalid(name: name)
     }
 }

@@ -102,7 +102,7 @@ extension StaffSession.Staff {
                         validity: TimeInterval = Certificate.defaultValidity) throws(DossierError) -> Certificate {
         guard let fp = Fingerprint.normalise(id) else { throw .unknownStaff(id: id) }
         guard validity > 0, validity <= Certificate.longestValidity else {
-            throw .invalidArgument("a certificate is valid for between a minute and \(Int(Certificate.longestValidity / 86400)) days",
+            throw .invalidArgument("a certificate is valid for between a second and \(Int(Certificate.longestValidity / 86400)) days",
                                    hint: "give e.g. --for 30d")
         }
         try vault.requireRoot(root, path: rootPath)

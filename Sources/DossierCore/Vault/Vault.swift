@@ -69,7 +69,7 @@ public final class Vault: @unchecked Sendable {
         let existed = fm.fileExists(atPath: path, isDirectory: &isDir)
         if root != nil {
             guard certificateValidity > 0, certificateValidity <= Certificate.longestValidity else {
-                throw .invalidArgument("a certificate is valid for between a minute and \(Int(Certificate.longestValidity / 86400)) days")
+                throw .invalidArgument("a certificate is valid for between a second and \(Int(Certificate.longestValidity / 86400)) days")
             }
         }
         if existed {

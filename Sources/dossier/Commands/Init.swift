@@ -22,7 +22,7 @@ struct InitCommand: ParsableCommand {
     var name: String = "founding staff"
     @OptionGroup var identity: IdentityOptions
     @OptionGroup var root: RootOutputOptions
-    @Option(name: .customLong("certify-for"), help: ArgumentHelp("How long your first certificate is valid (d, h or m; default 30d, at most 366d).", valueName: "DURATION"))
+    @Option(name: .customLong("certify-for"), help: ArgumentHelp("How long your first certificate is valid (d, h, m or s; default 30d, at most 366d).", valueName: "DURATION"))
     var certifyFor: String?
 
     func validate() throws { _ = try CertificateValidityOption.seconds(certifyFor) }
@@ -32,16 +32,7 @@ struct InitCommand: ParsableCommand {
         try root.checkFree()
         let founder = try identity.load()
         let validity = try CertificateValidityOption.seconds(certifyFor)
-        guard let rootOut = root.rootOut else {
-            // Transitional: the vault keeps the organisation key, as before.
-            let created = try Vault.create(at: path, organisation: org, founder: founder, founderName: name)
-            let organisation = try created.organisation()
-            Terminal.note("created the vault \(path)")
-            print("organisation: \(organisation.name)")
-            print("public key:   \(organisation.publicKey)")
-            print("fingerprint:  \(organisation.fingerprint)")
-            return
-        }
+        let rootOut = root.rootOut
         let organisationRoot = OrganisationRoot.generate()
         try organisationRoot.write(to: rootOut, protection: try root.protection(for: rootOut))
         let created: Vault

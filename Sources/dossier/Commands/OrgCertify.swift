@@ -19,7 +19,7 @@ struct OrgCertifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The organisation root file (`init --root-out` wrote it).", valueName: "FILE"))
     var root: String
     @OptionGroup var rootPassphrase: RootPassphraseOptions
-    @Option(name: .customLong("for"), help: ArgumentHelp("How long the certificate is valid from now (d, h or m; default 30d, at most 366d).", valueName: "DURATION"))
+    @Option(name: .customLong("for"), help: ArgumentHelp("How long the certificate is valid from now (d, h, m or s; default 30d, at most 366d).", valueName: "DURATION"))
     var duration: String?
     @Option(help: ArgumentHelp("staff (signs packages and checkpoints) or service (the key-release service's identity).", valueName: "ROLE"))
     var role: String = "staff"
@@ -53,9 +53,18 @@ struct OrgCertificatesCommand: ParsableCommand {
     )
     @OptionGroup var vault: VaultOptions
     @Flag(help: "Print a JSON array of objects.") var json = false
+    @Option(help: ArgumentHelp("Print the certificate with this serial, as the root signed it (for `audit verify-proof --certificate`).", valueName: "SERIAL"))
+    var show: String?
 
     func run() throws {
         let all = try vault.open().certificates()
+        if let show {
+            guard let c = all.first(where: { $0.serial == show })?.certificate else {
+                throw DossierError.invalidArgument("no valid certificate \(show) in this vault", hint: "list them with `dossier org certificates`")
+            }
+            FileHandle.standardOutput.write(c.bytes)
+            return
+        }
         if json {
             JSONOutput.print(all.map { s in
                 CertificateOutput(serial: s.serial, fingerprint: s.fingerprint, role: s.certificate?.role.rawValue, notBefore: s.certificate?.notBefore,

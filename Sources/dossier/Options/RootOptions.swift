@@ -52,7 +52,7 @@ struct RootOutputOptions: ParsableArguments {
     @Option(name: .customLong("root-out"), help: ArgumentHelp(
         "Where to write the organisation root (mode 0600, never over an existing file). Keep it offline, away from the vault: it certifies staff, and counsel and auditors pin its fingerprint.",
         valueName: "FILE"))
-    var rootOut: String?
+    var rootOut: String
 
     @Flag(name: .customLong("no-passphrase"), help: "Store the organisation root UNENCRYPTED (only for tests and demonstrations).")
     var noPassphrase = false
@@ -67,7 +67,7 @@ struct RootOutputOptions: ParsableArguments {
 
     /// Refuses an existing output before anything else is done.
     func checkFree() throws(DossierError) {
-        if let rootOut, FileManager.default.fileExists(atPath: rootOut) { throw .fileExists(path: rootOut) }
+        if FileManager.default.fileExists(atPath: rootOut) { throw .fileExists(path: rootOut) }
     }
 
     func protection(for rootOut: String) throws(DossierError) -> SecretIdentity.Protection {
@@ -79,11 +79,12 @@ struct RootOutputOptions: ParsableArguments {
     }
 }
 
-/// A validity period given as `--for 30d` (d, h or m).
+/// A validity period given as `--for 30d` (d, h or m; s for demonstrations and tests of expiry).
 enum CertificateValidityOption {
     static func seconds(_ text: String?) throws -> TimeInterval {
         guard let text else { return Certificate.defaultValidity }
-        guard let s = WindowDuration.parse(text) else { throw ValidationError("--for \(text) is not a duration; write e.g. 30d, 36h or 90m") }
+        if text.hasSuffix("s"), let n = Int(text.dropLast()), n > 0, String(n) == String(text.dropLast()) { return TimeInterval(n) }
+        guard let s = WindowDuration.parse(text) else { throw ValidationError("--for \(text) is not a duration; write e.g. 30d, 36h, 90m or 45s") }
         return TimeInterval(s)
     }
 }
