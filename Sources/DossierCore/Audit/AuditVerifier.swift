@@ -132,7 +132,7 @@ public enum AuditVerifier {
         if let p = trustedPrefix, known[p.size] != Digest32(p.root) {
             throw .logVerificationFailed("the first \(p.size) entries no longer match the checkpoint you verified: entries were edited, replaced or reordered")
         }
-        if start == 0, let first = snapshot.entries.first, let entry = try? AuditEntry.parse(first), entry.detail("organisation-key") != org.line {
+        if start == 0, let first = snapshot.entries.first, (try? AuditEntry.parse(first)) != nil, currentOrganisationKeyLine(snapshot.entries) != org.line {
             throw .logVerificationFailed("entry 1: names a different organisation key than the one given: the log belongs to another vault or was replaced")
         }
         let root = walk.tree.root

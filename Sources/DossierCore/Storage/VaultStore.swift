@@ -278,4 +278,6 @@ protocol CertificateRecords {
     /// Which certificate a package was signed under (packages of format 2).
     func setPackageCertificate(package: String, sha256: String) throws
     func packageCertificate(package: String) throws -> String?
+    /// Deletes a setting (`org migrate-root` deletes the sealed organisation secret).
+    func deleteSetting(_ key: SettingKey) throws
 }

@@ -36,4 +36,8 @@ extension SQLiteTransaction {
     func packageCertificate(package: String) throws -> String? {
         try String.fetchOne(db, sql: "SELECT certificate_sha256 FROM package_certificates WHERE package_id = ?", arguments: [package])
     }
+
+    func deleteSetting(_ key: SettingKey) throws {
+        try db.execute(sql: "DELETE FROM settings WHERE key = ?", arguments: [key.rawValue])
+    }
 }
