@@ -85,7 +85,6 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     /// organisation or role, or a signature by a key it does not certify.
     case certificateInvalid(context: String, reason: String)
     case certificateNotCurrent(fingerprint: String, serial: String, notBefore: String, notAfter: String, expired: Bool)
-    case certificateRevoked(fingerprint: String, serial: String)
     /// The acting staff member has no certificate valid now, so cannot sign for the organisation.
     case noCurrentCertificate(fingerprint: String)
     /// The vault still keeps the organisation key inside it (made before the root was kept apart).
@@ -243,9 +242,6 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
         case let .certificateNotCurrent(fingerprint, serial, notBefore, notAfter, expired):
             return (expired ? "the certificate \(serial) of \(fingerprint) expired at \(notAfter)" : "the certificate \(serial) of \(fingerprint) is not valid before \(notBefore)",
                     expired ? "a package or checkpoint signed under it is no longer accepted: ask the organisation for a new one" : "check your computer's clock", "; ")
-        case let .certificateRevoked(fingerprint, serial):
-            return ("the certificate \(serial) of \(fingerprint) was revoked (the member was removed)",
-                    "ask the organisation for a package issued by current staff", "; ")
         case let .noCurrentCertificate(fingerprint):
             return ("you (\(fingerprint)) have no certificate from the organisation root that is valid now, so you cannot sign for the organisation",
                     "ask the holder of the root file to run `dossier org certify --root ROOT \(fingerprint)`", "; ")

@@ -35,7 +35,7 @@ enum ExitCodes {
             return 65
         case .certificateInvalid:
             return 3
-        case .wrongRoot, .certificateNotCurrent, .certificateRevoked, .noCurrentCertificate, .organisationKeyInVault:
+        case .wrongRoot, .certificateNotCurrent, .noCurrentCertificate, .organisationKeyInVault:
             return 77
         case .rootAlreadyOffline:
             return 73
