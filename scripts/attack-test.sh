@@ -32,7 +32,7 @@ stop_service() { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true;
 export XDG_CONFIG_HOME="$work/config" XDG_STATE_HOME="$work/state"
 for who in alice bob service adams brown; do "$dossier" identity new -o "$who.key" --no-passphrase 2>/dev/null >/dev/null; done
 export DOSSIER_VAULT="$work/vault" DOSSIER_IDENTITY="$work/alice.key"
-"$dossier" init --org attack.example/dossier --name Alice >/dev/null 2>&1
+"$dossier" init --org attack.example/dossier --name Alice --root-out "$work/root.key" --no-passphrase >/dev/null 2>&1
 "$dossier" staff add bob.key --name Bob >/dev/null
 "$dossier" staff add service.key --name Service --service >/dev/null
 printf 'expert report\n' > report.txt

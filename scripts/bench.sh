@@ -27,7 +27,7 @@ bytes=$(stat -c %s input.bin)
 # passphrase adds one Argon2id run (see docs/performance.md).
 "$dossier" identity new -o staff.key --no-passphrase >/dev/null 2>&1
 "$dossier" identity new -o counsel.key --no-passphrase >/dev/null 2>&1
-"$dossier" init --org example.org/bench >/dev/null 2>&1
+"$dossier" init --org example.org/bench --root-out "$work/org-root.key" --no-passphrase >/dev/null 2>&1
 counsel=$("$dossier" counsel add counsel.key --name Bench 2>/dev/null)
 "$dossier" counsel vet "$counsel" --until 2099-12-31 >/dev/null 2>&1
 "$dossier" trust add "$("$dossier" org show --json | sed -n 's/.*"publicKey" : "\(.*\)".*/\1/p')" --name Bench >/dev/null 2>&1

@@ -22,7 +22,7 @@ fail() { echo "concurrency-test: FAIL: $*" >&2; exit 1; }
 
 "$dossier" identity new -o staff.key --no-passphrase >/dev/null 2>&1
 "$dossier" identity new -o counsel.key --no-passphrase >/dev/null 2>&1
-"$dossier" init --org example.org/concurrency >/dev/null 2>&1
+"$dossier" init --org example.org/concurrency --root-out "$work/org-root.key" --no-passphrase >/dev/null 2>&1
 counsel=$("$dossier" counsel add counsel.key --name "Counsel" 2>/dev/null)
 "$dossier" counsel vet "$counsel" --until 2099-12-31 >/dev/null 2>&1
 org=$("$dossier" org show 2>/dev/null | grep -o 'dossierorg1[a-z0-9]*' | head -n1)

@@ -50,7 +50,7 @@ marker="DOSSIER-CRASH-PLAINTEXT-$RANDOM$RANDOM$RANDOM"
 
 "$dossier" identity new -o staff.key --no-passphrase >/dev/null 2>&1
 "$dossier" identity new -o counsel.key --no-passphrase >/dev/null 2>&1
-"$dossier" init --org example.org/crash-test >/dev/null 2>&1
+"$dossier" init --org example.org/crash-test --root-out "$top/org-root.key" --no-passphrase >/dev/null 2>&1
 counsel=$("$dossier" counsel add counsel.key --name "Crash Counsel" 2>/dev/null)
 "$dossier" counsel vet "$counsel" --until 2099-12-31 >/dev/null 2>&1
 org=$("$dossier" org show 2>/dev/null | grep -o 'dossierorg1[a-z0-9]*' | head -n1)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end on a throwaway vault in a temporary folder, printing each step:
 # staff make a vault and deposit, counsel make an identity, staff vet and grant, counsel open,
-# the policy refuses what it must, and the log verifies.
+# the policy refuses what it must, a removed member's packages are refused, and the log verifies.
 set -euo pipefail
 dossier="${1:?usage: scripts/demo.sh PATH-TO-dossier}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/dossier-demo.XXXXXX")
@@ -16,19 +16,30 @@ run() { printf '$ %s\n' "$*" >&2; "$@"; }
 refused() { printf '$ %s   # must be refused\n' "$*" >&2; if "$@"; then echo "demo: expected a refusal" >&2; exit 1; fi; }
 
 # Each person has their own configuration folder (the counsel's trust store lives there).
-mkdir -p staff counsel
+mkdir -p staff counsel offline
 printf 'demo passphrase for the first staff member\n' > staff/alice.pass
-chmod 600 staff/alice.pass
+# offline/ stands for a USB stick kept in a safe, away from the vault and the laptops.
+printf 'demo passphrase for the organisation root\n' > offline/root.pass
+chmod 600 staff/alice.pass offline/root.pass
 export DOSSIER_VAULT="$work/vault"
 
 step "Staff create identities (passphrase from a file, as a script would; normally it is asked on the terminal)"
 run "$dossier" identity new -o staff/alice.key --passphrase-file staff/alice.pass
 run "$dossier" identity new -o staff/bob.key --no-passphrase
 
-step "Alice creates the vault and adds Bob as staff"
+step "Alice creates the vault; the organisation root goes to its own file, kept offline"
 export DOSSIER_IDENTITY="$work/staff/alice.key" DOSSIER_PASSPHRASE_FILE="$work/staff/alice.pass"
-run "$dossier" init --org example.org/dossier --name "Alice"
-run "$dossier" staff add staff/bob.key --name "Bob"
+run "$dossier" init --org example.org/dossier --name "Alice" --root-out offline/org-root.key --root-passphrase-file offline/root.pass
+ls -l offline/org-root.key
+head -1 offline/org-root.key
+if grep -rqa "DOSSIER-ORGANISATION-ROOT" vault; then echo "demo: the root is in the vault" >&2; exit 1; fi
+echo "the vault holds only the root's public key; the root certified Alice for 30 days"
+
+step "Alice adds Bob; the root holder certifies him (briefly, so that the demo can show expiry)"
+bob_id=$(run "$dossier" staff add staff/bob.key --name "Bob")
+echo "$bob_id"
+run "$dossier" org certify --root offline/org-root.key --root-passphrase-file offline/root.pass --for 40s "$bob_id"
+run "$dossier" org certificates
 
 step "Deposit sample documents of each kind"
 printf 'Expert report on prison conditions in the requesting state.\n' > prison-conditions.txt
@@ -114,6 +125,30 @@ run "$dossier" revoke "$online_grant" --reason "assurances withdrawn"
 [ -z "$(ls -A counsel/after)" ] && echo "revoked: nothing was written"
 run "$dossier" revoke "$grant_id" --reason "witness asked to withdraw"
 refused "$dossier" package "$grant_id" -o again.dpkg
+
+step "Bob keeps a copy of the vault, makes an online package, and is removed"
+export DOSSIER_IDENTITY="$work/staff/alice.key" DOSSIER_PASSPHRASE_FILE="$work/staff/alice.pass"
+cp -r vault bob-copy
+run env DOSSIER_IDENTITY="$work/staff/bob.key" DOSSIER_PASSPHRASE_FILE= "$dossier" grant "$report" --to "$counsel_id" --for 5d --online "$url" -o bob-online.dpkg
+run "$dossier" staff remove "$bob_id"
+run "$dossier" org certificates
+refused env DOSSIER_IDENTITY="$work/staff/bob.key" DOSSIER_PASSPHRASE_FILE= "$dossier" list
+echo "the vault refuses Bob, and his certificate is revoked"
+(export XDG_CONFIG_HOME="$work/counsel/config"; unset DOSSIER_IDENTITY DOSSIER_PASSPHRASE_FILE
+ mkdir -p counsel/from-bob
+ echo "online, the service refuses Bob's package at once, though his certificate has not expired:"
+ refused "$dossier" open bob-online.dpkg --identity counsel/adams.key -o counsel/from-bob)
+
+step "With his old copy Bob still signs a package; counsel see who signed it and refuse it once his certificate expires"
+run env DOSSIER_VAULT="$work/bob-copy" DOSSIER_IDENTITY="$work/staff/bob.key" DOSSIER_PASSPHRASE_FILE= \
+    "$dossier" grant "$report" --to "$counsel_id" --for 5d -o bob-offline.dpkg
+(export XDG_CONFIG_HOME="$work/counsel/config"; unset DOSSIER_IDENTITY DOSSIER_PASSPHRASE_FILE
+ run "$dossier" inspect bob-offline.dpkg
+ echo "(an offline reader cannot know Bob was removed: the bound is his certificate's validity)"
+ for _ in $(seq 1 60); do "$dossier" inspect bob-offline.dpkg --json | grep -q '"certificateState" : "EXPIRED"' && break; sleep 1; done
+ run "$dossier" inspect bob-offline.dpkg
+ refused "$dossier" open bob-offline.dpkg --identity counsel/adams.key -o counsel/from-bob
+ [ -z "$(ls -A counsel/from-bob)" ] && echo "nothing was written")
 
 step "The vault checks out: blobs, leftovers and the signed log chain"
 run "$dossier" doctor --deep

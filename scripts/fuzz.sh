@@ -5,7 +5,7 @@
 #
 # Usage: scripts/fuzz.sh [SECONDS-PER-TARGET] [TARGET...]   (default 60 s, every target)
 #        scripts/fuzz.sh --seed      (regenerate Tests/Fuzz/corpus/*/valid-* with the CLI, or $DOSSIER)
-# Targets: package identity public-identity policy checkpoint log-entry export release-request
+# Targets: package identity public-identity policy checkpoint log-entry export release-request certificate
 # Environment: FUZZ_CONFIG=release|debug (default release: -O keeps every precondition and
 #              bounds check, and runs several times faster), FUZZ_JOBS=N (default 1),
 #              FUZZ_TIMEOUT=seconds one input may take before it counts as a hang (default 10),
@@ -16,7 +16,7 @@ marker="DOSSIER-SECRET""-KEY-1"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-all_targets=(package identity public-identity policy checkpoint log-entry export release-request)
+all_targets=(package identity public-identity policy checkpoint log-entry export release-request certificate)
 say() { echo "fuzz: $*" >&2; }
 
 # Seeds: valid inputs of every format, made with the real CLI in a throwaway vault.
@@ -37,7 +37,7 @@ seed() {
         printf 'fuzz seed passphrase\n' > pass
         "$dossier" identity new -o counsel.key --passphrase-file pass >/dev/null 2>&1
         "$dossier" identity show counsel.key | sed -n 1p > counsel.pub
-        "$dossier" init --org example.org/fuzz --name "Fuzz Seed" >/dev/null 2>&1
+        "$dossier" init --org example.org/fuzz --name "Fuzz Seed" --root-out "$work/org-root.key" --no-passphrase >/dev/null 2>&1
         printf 'a short report\n' > report.txt
         printf 'a second document' > annex.txt
         doc1=$("$dossier" deposit report.txt --kind expert-report --title Report --lang en 2>/dev/null)
@@ -146,6 +146,8 @@ dictionary() {
         export) printf '"%s"\n' 'dossier-log-export/1' 'organisation ' 'organisation-key dossierorg1' 'checkpoint ' 'entry ' ;;
         release-request) printf '"%s"\n' 'dossier-release-request/1' '\\n' 'package pkg-' 'grant grant-' 'recipient ' 'time ' \
             'nonce ' '{"request":"' '","signature":"' '"}' '2026-01-01T00:00:00.000Z' ;;
+        certificate) printf '"%s"\n' 'dossier-certificate/1' 'organisation ' 'root dossierorg1' 'serial cert-' 'subject dossier1' \
+            'role staff' 'role service' 'not-before ' 'not-after ' 'signature ' '2027-01-01T00:00:00.000Z' ;;
     esac
 }
 

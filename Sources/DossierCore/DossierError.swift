@@ -84,6 +84,22 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case wrongOrganisation(expected: String, found: String)
     case logVerificationFailed(String)
 
+    // The organisation root and its certificates (docs/formats/identity.md, sections 6 and 7)
+    case malformedRootFile(path: String, reason: String)
+    /// A root file whose key is not the organisation key of the vault it is used with.
+    case wrongRoot(path: String, expected: String, found: String)
+    case malformedCertificate(reason: String)
+    /// A certificate that is not what it claims: another root, a bad signature, another
+    /// organisation or role, or a signature by a key it does not certify.
+    case certificateInvalid(context: String, reason: String)
+    case certificateNotCurrent(fingerprint: String, serial: String, notBefore: String, notAfter: String, expired: Bool)
+    /// The acting staff member has no certificate valid now, so cannot sign for the organisation.
+    case noCurrentCertificate(fingerprint: String)
+    /// The vault still keeps the organisation key inside it (made before the root was kept apart).
+    case organisationKeyInVault
+    /// The vault's organisation key is already kept outside it.
+    case rootAlreadyOffline
+
     // Crypto, wrapped with context
     case crypto(context: String, CryptoError)
 
@@ -233,6 +249,27 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
             return ("the organisation key has fingerprint \(found), not \(expected) as you expected", "do not trust this log", ": ")
         case let .logVerificationFailed(message):
             return ("log verification FAILED: \(message)", nil, "")
+        case let .malformedRootFile(path, reason):
+            return ("\(path) is not a valid Dossier organisation root file: \(reason)",
+                    "give the file `dossier init --root-out` or `dossier org migrate-root --root-out` wrote", "; ")
+        case let .wrongRoot(path, expected, found):
+            return ("\(path) holds the organisation root \(found), but this vault's organisation key is \(expected)",
+                    "use the root file made for this vault (`dossier org show` prints its fingerprint)", "; ")
+        case let .malformedCertificate(reason):
+            return ("not a valid Dossier certificate: \(reason)", "the file or vault holding it was corrupted or altered", "; ")
+        case let .certificateInvalid(context, reason):
+            return ("the certificate in \(context) is not valid: \(reason)", "do not trust it: it was forged or altered; ask the organisation", "; ")
+        case let .certificateNotCurrent(fingerprint, serial, notBefore, notAfter, expired):
+            return (expired ? "the certificate \(serial) of \(fingerprint) expired at \(notAfter)" : "the certificate \(serial) of \(fingerprint) is not valid before \(notBefore)",
+                    expired ? "a package or checkpoint signed under it is no longer accepted: ask the organisation for a new one" : "check your computer's clock", "; ")
+        case let .noCurrentCertificate(fingerprint):
+            return ("you (\(fingerprint)) have no certificate from the organisation root that is valid now, so you cannot sign for the organisation",
+                    "ask the holder of the root file to run `dossier org certify --root ROOT \(fingerprint)`", "; ")
+        case .organisationKeyInVault:
+            return ("this vault keeps the organisation key inside it, where every present and former member can use it",
+                    "move it out: `dossier org migrate-root --root-out FILE`, then have counsel and auditors pin the new fingerprint", "; ")
+        case .rootAlreadyOffline:
+            return ("this vault's organisation root is already kept outside it", "nothing to migrate; `dossier org show` prints its fingerprint", "; ")
         case let .crypto(context, error):
             return ("\(context): \(error)", nil, "")
         }

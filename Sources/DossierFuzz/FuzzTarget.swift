@@ -15,6 +15,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case logEntry = "log-entry"
     case export
     case releaseRequest = "release-request"
+    case certificate
 
     /// What each target feeds the bytes to, for `--help` and the docs.
     var summary: String {
@@ -27,6 +28,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .logEntry: "one audit log entry: AuditEntry.parse; entry round trip"
         case .export: "an audit export: LogExport.parse, then AuditVerifier.verify as `audit verify --export` does; export round trip"
         case .releaseRequest: "a key-release request body (what `dossier serve` reads from the network): SignedReleaseRequest.parse(body:), ReleaseRequest.parse, receipts; round trips"
+        case .certificate: "a certificate by the organisation root: Certificate.parse, its one-line form, the signature check; round trips"
         }
     }
 
@@ -43,10 +45,20 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .logEntry: Self.logEntry(data)
         case .export: Self.export(data)
         case .releaseRequest: Self.releaseRequest(data)
+        case .certificate: Self.certificate(data)
         }
     }
 
     // MARK: Targets
+
+    private static func certificate(_ data: Data) -> Bool {
+        guard let c = attempt({ () throws(DossierError) in try Certificate.parse(data) }) else { return false }
+        precondition(c.bytes == data, "certificate: parse then serialise gives other bytes")
+        let again = attempt({ () throws(DossierError) in try Certificate.parse(line: c.line) })
+        precondition(again == c, "certificate: the one-line form does not round-trip")
+        _ = c.signatureValid
+        return true
+    }
 
     private static func package(_ data: Data) -> Bool {
         // PackageReader works from a file, as `dossier inspect` does.

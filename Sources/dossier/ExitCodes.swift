@@ -31,6 +31,14 @@ enum ExitCodes {
             return 77
         case .keyReleaseUnavailable:
             return 69
+        case .malformedRootFile, .malformedCertificate:
+            return 65
+        case .certificateInvalid:
+            return 3
+        case .wrongRoot, .certificateNotCurrent, .noCurrentCertificate, .organisationKeyInVault:
+            return 77
+        case .rootAlreadyOffline:
+            return 73
         case .counselAlreadyRegistered:
             return 1
         case .crypto, .database, .unsupportedVaultVersion, .staffAlreadyPresent, .lastStaffMember:

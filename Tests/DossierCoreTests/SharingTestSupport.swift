@@ -108,12 +108,13 @@ final class ShareWorld {
     private var counter = 0
 
     init(_ name: String, organisation: String = "example.org/dossier", clock: any TimeSource = ShareKit.clock(),
-         randomSeed: String? = nil, founder: SecretIdentity? = nil) throws {
+         randomSeed: String? = nil, founder: SecretIdentity? = nil, organisationRoot: OrganisationRoot? = nil,
+         certificateValidity: TimeInterval = Certificate.defaultValidity) throws {
         root = try ShareKit.makeTemporaryFolder("share-" + name.replacingOccurrences(of: "/", with: "-"))
         vaultPath = root + "/vault"
         self.founder = founder ?? ShareKit.identity(name + "/founder")
         vault = try Vault.create(at: vaultPath, organisation: organisation, founder: self.founder, founderName: "Founder",
-                                 clock: clock, random: DeterministicRandom(seed: "sharing-tests/vault/" + (randomSeed ?? name)))
+                                 root: organisationRoot, certificateValidity: certificateValidity, clock: clock, random: DeterministicRandom(seed: "sharing-tests/vault/" + (randomSeed ?? name)))
         session = try vault.unlock(self.founder)
         trust = TrustStore(path: root + "/config/trusted")
     }
@@ -247,7 +248,7 @@ struct PackageMap {
             guard i + 4 <= bytes.count else { throw Malformed(description: "short at \(i)") }
             return bytes[i..<i + 4].reduce(0) { $0 << 8 | Int($1) }
         }
-        guard bytes.count >= 8, bytes.prefix(4) == Data([0x44, 0x50, 0x4b, 0x01]) else { throw Malformed(description: "magic") }
+        guard bytes.count >= 8, bytes.prefix(3) == Data([0x44, 0x50, 0x4b]), [1, 2].contains(bytes[3]) else { throw Malformed(description: "magic") }
         let m = try u32(at: 4)
         manifest = 8..<8 + m
         guard manifest.upperBound <= bytes.count, let text = String(data: bytes[manifest], encoding: .utf8) else { throw Malformed(description: "manifest") }
@@ -288,7 +289,7 @@ struct PackageMap {
     /// The same package with another manifest (length fixed up) and, if `signer` is given, a
     /// fresh signature by it; otherwise the old signature is kept.
     func replacingManifest(_ newManifest: Data, signer: SigningKeyPair? = nil) -> Data {
-        var out = Data([0x44, 0x50, 0x4b, 0x01]) + ShareKit.u32(newManifest.count) + newManifest
+        var out = Data(bytes[0..<4]) + ShareKit.u32(newManifest.count) + newManifest
         out += bytes[manifest.upperBound..<list.upperBound]
         let signedPart = out[0..<(8 + newManifest.count + stanzas.count * 80)] + bytes[listLength.lowerBound..<list.upperBound]
         out += signer.map { $0.sign(Data(signedPart)) } ?? bytes[signature]

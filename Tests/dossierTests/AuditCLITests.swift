@@ -106,7 +106,8 @@ final class AuditCLITests: XCTestCase {
 
     // MARK: A vault made through the CLI
 
-    /// A vault with five entries (init, four deposits) and checkpoints of 3 and 5 entries.
+    /// A vault with six entries (init, the founder's certificate, four deposits) and checkpoints
+    /// of 4 and 6 entries (the files keep their old names).
     struct CLIVault {
         let root: String
         let vault: String
@@ -116,13 +117,15 @@ final class AuditCLITests: XCTestCase {
         let fingerprint: String
         let noteKey: String
         let organisation: String
+        /// The founder's certificate, which member-signed checkpoints need for `verify-proof`.
+        let certificate: String
     }
 
     func makeCLIVault(organisation: String = "audit-cli.example/dossier") throws -> CLIVault {
         let root = try scratchFolder("vault")
         let vault = root + "/vault", identity = root + "/alice.key"
         try expectAuditCLI(0, ["identity", "new", "-o", identity, "--no-passphrase"])
-        try expectAuditCLI(0, ["init", "--vault", vault, "--org", organisation, "--identity", identity, "--name", "Alice"])
+        try expectAuditCLI(0, ["init", "--vault", vault, "--root-out", vault + ".root", "--no-passphrase", "--org", organisation, "--identity", identity, "--name", "Alice"])
         var files: [String] = []
         for (i, text) in ["first report", "second report", "third report", "fourth report"].enumerated() {
             let f = root + "/file\(i).txt"
@@ -139,10 +142,14 @@ final class AuditCLITests: XCTestCase {
         try expectAuditCLI(0, ["audit", "checkpoint"] + staff + ["-o", cp5])
         let show = try expectAuditCLI(0, ["org", "show", "--vault", vault, "--json"])
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any], show.stdout)
+        let listed = try expectAuditCLI(0, ["org", "certificates", "--vault", vault, "--json"])
+        let serial = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])?.first?["serial"] as? String)
+        let certificate = root + "/alice.cert"
+        try Data(try expectAuditCLI(0, ["org", "certificates", "--vault", vault, "--show", serial]).stdout.utf8).write(to: URL(fileURLWithPath: certificate))
         return CLIVault(root: root, vault: vault, identity: identity, checkpoint3: cp3, checkpoint5: cp5,
                         fingerprint: try XCTUnwrap(json["fingerprint"] as? String),
                         noteKey: try XCTUnwrap(json["noteKey"] as? String, "org show --json has noteKey"),
-                        organisation: organisation)
+                        organisation: organisation, certificate: certificate)
     }
 
     /// An environment as on another machine: a fresh, empty HOME and XDG_CONFIG_HOME, no
@@ -170,7 +177,7 @@ final class AuditCLITests: XCTestCase {
         XCTAssertEqual(Data(base64Encoded: parts[2])?.count, 33, "0x01 and the 32-byte key")
         // The checkpoint file is a signed note by that name.
         let note = try String(contentsOfFile: v.checkpoint5, encoding: .utf8)
-        XCTAssertTrue(note.hasPrefix("\(v.organisation)\n5\n"), note)
+        XCTAssertTrue(note.hasPrefix("\(v.organisation)\n6\n"), note)
         XCTAssertTrue(note.contains("\n\n\u{2014} \(v.organisation) "), note)
     }
 
@@ -178,20 +185,20 @@ final class AuditCLITests: XCTestCase {
         let v = try makeCLIVault()
         let run = try expectAuditCLI(0, ["audit", "verify", "--vault", v.vault])
         XCTAssertTrue(run.stdout.hasSuffix("log OK\n"), "\(run)")
-        XCTAssertTrue(run.stdout.contains("entries:      5,"), "\(run)")
-        XCTAssertTrue(run.stdout.contains("newest checkpoint (5 entries) matches"), "\(run)")
+        XCTAssertTrue(run.stdout.contains("entries:      6,"), "\(run)")
+        XCTAssertTrue(run.stdout.contains("newest checkpoint (6 entries) matches"), "\(run)")
         XCTAssertTrue(run.stdout.contains(v.fingerprint), "\(run)")
 
         // With the auditor's older checkpoint passed back.
         let older = try expectAuditCLI(0, ["audit", "verify", "--vault", v.vault, "--checkpoint", v.checkpoint3, "--org-fingerprint", v.fingerprint])
-        XCTAssertTrue(older.stdout.contains("consistent:   your checkpoint of 3 entries"), "\(older)")
+        XCTAssertTrue(older.stdout.contains("consistent:   your checkpoint of 4 entries"), "\(older)")
         XCTAssertTrue(older.stdout.hasSuffix("log OK\n"), "\(older)")
 
         let json = try expectAuditCLI(0, ["audit", "verify", "--vault", v.vault, "--json", "--checkpoint", v.checkpoint3])
         let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], json.stdout)
-        XCTAssertEqual(report["entries"] as? Int, 5)
-        XCTAssertEqual(report["checkpointSize"] as? Int, 5)
-        XCTAssertEqual(report["consistentCheckpoints"] as? [Int], [3])
+        XCTAssertEqual(report["entries"] as? Int, 6)
+        XCTAssertEqual(report["checkpointSize"] as? Int, 6)
+        XCTAssertEqual(report["consistentCheckpoints"] as? [Int], [4])
 
         // A checkpoint file is never overwritten.
         try expectAuditCLI(73, ["audit", "checkpoint", "--vault", v.vault, "--identity", v.identity, "-o", v.checkpoint3])
@@ -201,7 +208,7 @@ final class AuditCLITests: XCTestCase {
         let v = try makeCLIVault()
         let export = v.root + "/log.dlog"
         let wrote = try expectAuditCLI(0, ["audit", "export", "--vault", v.vault, "-o", export])
-        XCTAssertTrue(wrote.stderr.contains("5 entries, 2 checkpoints"), "\(wrote)")
+        XCTAssertTrue(wrote.stderr.contains("6 entries, 2 checkpoints"), "\(wrote)")
 
         // The auditor's machine: only the export, their kept checkpoint, and the fingerprint.
         let (env, home) = try secondMachine()
@@ -210,7 +217,7 @@ final class AuditCLITests: XCTestCase {
         let ok = try expectAuditCLI(0, ["audit", "verify", "--export", "log.dlog", "--org-fingerprint", v.fingerprint, "--checkpoint", "kept.note"],
                                     environment: env, in: home)
         XCTAssertTrue(ok.stdout.hasSuffix("log OK\n"), "\(ok)")
-        XCTAssertTrue(ok.stdout.contains("your checkpoint of 3 entries"), "\(ok)")
+        XCTAssertTrue(ok.stdout.contains("your checkpoint of 4 entries"), "\(ok)")
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: home)), ["log.dlog", "kept.note"], "verify wrote nothing")
 
         // A wrong fingerprint: exit 3, saying so.
@@ -261,9 +268,9 @@ final class AuditCLITests: XCTestCase {
         let v = try makeCLIVault()
         let run = try expectAuditCLI(0, ["audit", "log", "--vault", v.vault, "--json"])
         let records = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]], run.stdout)
-        XCTAssertEqual(records.count, 5)
-        XCTAssertEqual(records.compactMap { $0["id"] as? String }, ["1", "2", "3", "4", "5"], "each object has its id")
-        XCTAssertEqual(records.compactMap { $0["action"] as? String }, ["init", "deposit", "deposit", "deposit", "deposit"])
+        XCTAssertEqual(records.count, 6)
+        XCTAssertEqual(records.compactMap { $0["id"] as? String }, ["1", "2", "3", "4", "5", "6"], "each object has its id")
+        XCTAssertEqual(records.compactMap { $0["action"] as? String }, ["init", "certify", "deposit", "deposit", "deposit", "deposit"])
         for r in records {
             XCTAssertNil(r["resolved"], "no titles without --resolve")
             XCTAssertEqual((r["entryHash"] as? String)?.count, 64)
@@ -276,7 +283,7 @@ final class AuditCLITests: XCTestCase {
         let csv = try expectAuditCLI(0, ["audit", "log", "--vault", v.vault, "--csv"])
         let lines = csv.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         XCTAssertEqual(lines.first, "seq,time,actor,action,subjects,details", "\(csv)")
-        XCTAssertEqual(lines.count, 1 + 5 + 1, "header, five rows, final newline")
+        XCTAssertEqual(lines.count, 1 + 6 + 1, "header, six rows, final newline")
         XCTAssertTrue(lines[1].hasPrefix("1,"), "\(csv)")
 
         // The same review from an export, on the auditor's machine.
@@ -284,7 +291,7 @@ final class AuditCLITests: XCTestCase {
         try expectAuditCLI(0, ["audit", "export", "--vault", v.vault, "-o", home + "/log.dlog"])
         let far = try expectAuditCLI(0, ["audit", "log", "--export", "log.dlog", "--json"], environment: env, in: home)
         XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(far.stdout.utf8)) as? [[String: Any]])?.compactMap { $0["id"] as? String },
-                       ["1", "2", "3", "4", "5"])
+                       ["1", "2", "3", "4", "5", "6"])
         try expectAuditCLI(64, ["audit", "log", "--vault", v.vault, "--json", "--csv"])
     }
 
@@ -299,7 +306,7 @@ final class AuditCLITests: XCTestCase {
         for extra in [#","seq":2}"#, #","\u0073eq":3}"#] {
             let path = v.root + "/repeated.proof"
             try Data((text + extra).utf8).write(to: URL(fileURLWithPath: path))
-            let r = try expectAuditCLI(65, ["audit", "verify-proof", path, "--checkpoint", v.checkpoint5, "--note-key", v.noteKey], environment: env, in: home)
+            let r = try expectAuditCLI(65, ["audit", "verify-proof", path, "--checkpoint", v.checkpoint5, "--note-key", v.noteKey, "--certificate", v.certificate], environment: env, in: home)
             XCTAssertTrue(r.stderr.contains("is not an inclusion proof"), "\(r)")
         }
     }
@@ -312,38 +319,38 @@ final class AuditCLITests: XCTestCase {
         let proof = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(prove.stdout.utf8)) as? [String: Any], prove.stdout)
         XCTAssertEqual(proof["seq"] as? Int, 2)
         XCTAssertEqual(proof["leafIndex"] as? Int, 1)
-        XCTAssertEqual(proof["treeSize"] as? Int, 5, "against the newest checkpoint")
+        XCTAssertEqual(proof["treeSize"] as? Int, 6, "against the newest checkpoint")
         XCTAssertEqual((proof["proof"] as? [String])?.count, 3)
         XCTAssertNotNil(proof["entry"] as? String)
 
         // Checked on the auditor's machine against the signed checkpoint and the note key.
         let (env, home) = try secondMachine()
-        let ok = try expectAuditCLI(0, ["audit", "verify-proof", inclusion, "--checkpoint", v.checkpoint5, "--note-key", v.noteKey], environment: env, in: home)
-        XCTAssertEqual(ok.stdout, "included: entry 2 is in the checkpointed log of 5 entries\n")
+        let ok = try expectAuditCLI(0, ["audit", "verify-proof", inclusion, "--checkpoint", v.checkpoint5, "--note-key", v.noteKey, "--certificate", v.certificate], environment: env, in: home)
+        XCTAssertEqual(ok.stdout, "included: entry 2 is in the checkpointed log of 6 entries\n")
         // Against another checkpoint it fails.
-        try expectAuditCLI(3, ["audit", "verify-proof", inclusion, "--checkpoint", v.checkpoint3, "--note-key", v.noteKey], environment: env, in: home)
+        try expectAuditCLI(3, ["audit", "verify-proof", inclusion, "--checkpoint", v.checkpoint3, "--note-key", v.noteKey, "--certificate", v.certificate], environment: env, in: home)
         // With another organisation's note key (even under the same name) the checkpoint does not verify.
         let other = try makeCLIVault()
         XCTAssertNotEqual(other.noteKey, v.noteKey)
-        let forged = try expectAuditCLI(3, ["audit", "verify-proof", inclusion, "--checkpoint", v.checkpoint5, "--note-key", other.noteKey], environment: env, in: home)
+        let forged = try expectAuditCLI(3, ["audit", "verify-proof", inclusion, "--checkpoint", v.checkpoint5, "--note-key", other.noteKey, "--certificate", other.certificate], environment: env, in: home)
         XCTAssertTrue(forged.stderr.contains("signature"), "\(forged)")
 
         // A consistency proof from the checkpoint of 3 to that of 5.
         let grew = v.root + "/grew.proof"
-        let proveGrew = try expectAuditCLI(0, ["audit", "prove", "--from", "3", "--vault", v.vault])
+        let proveGrew = try expectAuditCLI(0, ["audit", "prove", "--from", "4", "--vault", v.vault])
         try Data(proveGrew.stdout.utf8).write(to: URL(fileURLWithPath: grew))
         let consistency = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(proveGrew.stdout.utf8)) as? [String: Any])
-        XCTAssertEqual(consistency["size1"] as? Int, 3)
-        XCTAssertEqual(consistency["size2"] as? Int, 5)
-        let consistent = try expectAuditCLI(0, ["audit", "verify-proof", grew, "--old", v.checkpoint3, "--checkpoint", v.checkpoint5, "--note-key", v.noteKey],
+        XCTAssertEqual(consistency["size1"] as? Int, 4)
+        XCTAssertEqual(consistency["size2"] as? Int, 6)
+        let consistent = try expectAuditCLI(0, ["audit", "verify-proof", grew, "--old", v.checkpoint3, "--checkpoint", v.checkpoint5, "--note-key", v.noteKey, "--certificate", v.certificate],
                                             environment: env, in: home)
-        XCTAssertEqual(consistent.stdout, "consistent: the log of 5 entries extends the one of 3\n")
-        try expectAuditCLI(3, ["audit", "verify-proof", grew, "--old", v.checkpoint5, "--checkpoint", v.checkpoint3, "--note-key", v.noteKey],
+        XCTAssertEqual(consistent.stdout, "consistent: the log of 6 entries extends the one of 4\n")
+        try expectAuditCLI(3, ["audit", "verify-proof", grew, "--old", v.checkpoint5, "--checkpoint", v.checkpoint3, "--note-key", v.noteKey, "--certificate", v.certificate],
                            environment: env, in: home)
 
         // An explicit size, and an entry outside the tree.
-        let small = try expectAuditCLI(0, ["audit", "prove", "1", "--size", "3", "--vault", v.vault])
-        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(small.stdout.utf8)) as? [String: Any])?["treeSize"] as? Int, 3)
-        try expectAuditCLI(65, ["audit", "prove", "6", "--vault", v.vault])
+        let small = try expectAuditCLI(0, ["audit", "prove", "1", "--size", "4", "--vault", v.vault])
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(small.stdout.utf8)) as? [String: Any])?["treeSize"] as? Int, 4)
+        try expectAuditCLI(65, ["audit", "prove", "7", "--vault", v.vault])
     }
 }

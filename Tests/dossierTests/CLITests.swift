@@ -130,7 +130,7 @@ final class CLITests: XCTestCase {
         chmod(key, 0o644)
         chmod(pub, 0o644)
         let shown = try refuse(["identity", "show", key], code: 77, mentioning: ["readable by other users", "chmod 600 " + key])
-        let loaded = try refuse(["init", "--vault", dir.file("vault"), "--org", "example.org/x", "--identity", key], code: 77)
+        let loaded = try refuse(["init", "--vault", dir.file("vault"), "--root-out", dir.file("vault") + ".root", "--no-passphrase", "--org", "example.org/x", "--identity", key], code: 77)
         XCTAssertEqual(shown.stderr, loaded.stderr, "identity show must give the same error as the other commands")
         // Only the public line: fine.
         XCTAssertEqual(try succeed(["identity", "show", pub]).stdout.split(separator: "\n").first.map(String.init),
@@ -161,7 +161,7 @@ final class CLITests: XCTestCase {
         let dir = try makeFolder()
         let key = dir.file("staff.key"), vault = dir.file("vault")
         try succeed(["identity", "new", "-o", key, "--no-passphrase"])
-        try succeed(["init", "--vault", vault, "--org", "example.org/times", "--identity", key])
+        try succeed(["init", "--vault", vault, "--root-out", vault + ".root", "--no-passphrase", "--org", "example.org/times", "--identity", key])
         let env = ["DOSSIER_VAULT": vault]
         func entries(_ arguments: [String]) throws -> Int {
             try XCTUnwrap(try json(try succeed(["audit", "log", "--json"] + arguments, env: env)) as? [Any]).count
@@ -193,7 +193,7 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(String(decoding: try read(key), as: UTF8.self).contains(Self.passphrase))
 
         // init, with flags.
-        let created = try succeed(["init", "--vault", vault, "--org", "example.org/dossier", "--identity", key,
+        let created = try succeed(["init", "--vault", vault, "--root-out", vault + ".root", "--no-passphrase", "--org", "example.org/dossier", "--identity", key,
                                    "--passphrase-file", pass, "--name", "Amal Staffname"])
         XCTAssertTrue(created.stdout.contains("fingerprint:"), "\(created)")
 
@@ -345,7 +345,7 @@ final class CLITests: XCTestCase {
     private func smallVault(_ dir: CLIFolder) throws -> (vault: String, key: String, doc: String, env: [String: String]) {
         let key = dir.file("staff.key"), vault = dir.file("vault"), file = dir.file("doc.txt")
         try succeed(["identity", "new", "-o", key, "--no-passphrase"])
-        try succeed(["init", "--vault", vault, "--org", "example.org/dossier", "--identity", key])
+        try succeed(["init", "--vault", vault, "--root-out", vault + ".root", "--no-passphrase", "--org", "example.org/dossier", "--identity", key])
         try write(file, Self.contentMarker)
         let env = ["DOSSIER_VAULT": vault, "DOSSIER_IDENTITY": key]
         let doc = try succeed(["deposit", file, "--kind", "expert-report", "--title", "Only document"], env: env)
@@ -373,8 +373,8 @@ final class CLITests: XCTestCase {
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: false)
 
         // init over an existing vault or a non-empty folder: 73, and the vault is untouched.
-        try refuse(["init", "--vault", vault, "--org", "example.org/other", "--identity", key], code: 73, mentioning: [vault])
-        try refuse(["init", "--vault", folder + "/..", "--org", "example.org/other", "--identity", key], code: 73)
+        try refuse(["init", "--vault", vault, "--root-out", vault + ".root", "--no-passphrase", "--org", "example.org/other", "--identity", key], code: 73, mentioning: [vault])
+        try refuse(["init", "--vault", folder + "/..", "--root-out", folder + "/.." + ".root", "--no-passphrase", "--org", "example.org/other", "--identity", key], code: 73)
         // identity new never overwrites.
         try refuse(["identity", "new", "-o", key, "--no-passphrase"], code: 73, mentioning: [key])
 

@@ -70,7 +70,7 @@ final class ErrorHintTests: XCTestCase {
         let document = dir.file("statement.txt"), package = dir.file("bundle.dpkg")
         try Data("a statement".utf8).write(to: URL(fileURLWithPath: document))
         try succeed(["identity", "new", "-o", staffKey, "--no-passphrase"])
-        try succeed(["init", "--vault", vault, "--org", "example.org/dossier", "--identity", staffKey])
+        try succeed(["init", "--vault", vault, "--root-out", vault + ".root", "--no-passphrase", "--org", "example.org/dossier", "--identity", staffKey])
         let staff = ["DOSSIER_VAULT": vault, "DOSSIER_IDENTITY": staffKey]
         let doc = try succeed(["deposit", document, "--kind", "supporting-material", "--title", "Statement"], env: staff)
             .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -101,7 +101,7 @@ final class ErrorHintTests: XCTestCase {
         let staffKey = dir.file("staff.key"), counselKey = dir.file("counsel.key"), vault = dir.file("vault"), document = dir.file("w.txt")
         try Data("testimony\n".utf8).write(to: URL(fileURLWithPath: document))
         try succeed(["identity", "new", "-o", staffKey, "--no-passphrase"])
-        try succeed(["init", "--vault", vault, "--org", "example.org/dossier", "--identity", staffKey])
+        try succeed(["init", "--vault", vault, "--root-out", vault + ".root", "--no-passphrase", "--org", "example.org/dossier", "--identity", staffKey])
         let staff = ["DOSSIER_VAULT": vault, "DOSSIER_IDENTITY": staffKey]
         let doc = try succeed(["deposit", document, "--kind", "witness-testimony", "--title", "W"], env: staff).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -131,7 +131,7 @@ final class ErrorHintTests: XCTestCase {
         let key = dir.file("staff.key"), bobKey = dir.file("bob.key"), vault = dir.file("vault"), file = dir.file("doc.txt")
         try succeed(["identity", "new", "-o", key, "--no-passphrase"])
         let bobLine = try succeed(["identity", "new", "-o", bobKey, "--no-passphrase"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        try succeed(["init", "--vault", vault, "--org", "example.org/dossier", "--identity", key])
+        try succeed(["init", "--vault", vault, "--root-out", vault + ".root", "--no-passphrase", "--org", "example.org/dossier", "--identity", key])
         try Data("a document".utf8).write(to: URL(fileURLWithPath: file))
         let env = ["DOSSIER_VAULT": vault, "DOSSIER_IDENTITY": key, "DOSSIER_PURGE_WAIT": "0.2"]
         let doc = try succeed(["deposit", file, "--kind", "expert-report", "--title", "T"], env: env).stdout.trimmingCharacters(in: .whitespacesAndNewlines)

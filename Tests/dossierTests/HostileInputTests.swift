@@ -415,7 +415,7 @@ final class HostileWorld: Sendable {
             guard r.status == 0, !r.endedBySignal else { throw HostileError("setup failed: \(r)") }
         }
         if withVault {
-            let r = try runHostile(["init", "--vault", vault, "--org", "corpus.example/dossier", "--identity", staffKey,
+            let r = try runHostile(["init", "--vault", vault, "--root-out", vault + ".root", "--no-passphrase", "--org", "corpus.example/dossier", "--identity", staffKey,
                                     "--passphrase-file", passFile], environment: env, in: work, timeout: 120)
             guard r.status == 0, !r.endedBySignal else { throw HostileError("setup failed: \(r)") }
         }

@@ -47,7 +47,7 @@ final class OnlineCLITests: XCTestCase {
         let staffKey = folder.file("staff.key"), counselKey = folder.file("counsel.key"), serviceKey = folder.file("service.key")
         let vault = folder.file("vault")
         try succeed(["identity", "new", "-o", staffKey, "--no-passphrase"])
-        try succeed(["init", "--vault", vault, "--org", "example.org/dossier", "--identity", staffKey])
+        try succeed(["init", "--vault", vault, "--root-out", vault + ".root", "--no-passphrase", "--org", "example.org/dossier", "--identity", staffKey])
         let staff = ["DOSSIER_VAULT": vault, "DOSSIER_IDENTITY": staffKey]
 
         // Text with non-ASCII characters, and bytes that are not text at all.

@@ -25,7 +25,7 @@ final class OpenOrderTests: XCTestCase {
         try Data("a statement\n".utf8).write(to: URL(fileURLWithPath: document))
         try Data("correct horse battery staple\n".utf8).write(to: URL(fileURLWithPath: pass))
         try succeed(["identity", "new", "-o", staffKey, "--no-passphrase"])
-        try succeed(["init", "--vault", vault, "--org", "example.org/dossier", "--identity", staffKey])
+        try succeed(["init", "--vault", vault, "--root-out", vault + ".root", "--no-passphrase", "--org", "example.org/dossier", "--identity", staffKey])
         let staff = ["DOSSIER_VAULT": vault, "DOSSIER_IDENTITY": staffKey]
         let doc = try succeed(["deposit", document, "--kind", "supporting-material", "--title", "Statement"], env: staff)
         let counselLine = try succeed(["identity", "new", "-o", counselKey, "--passphrase-file", pass]).split(separator: "\n")

@@ -44,14 +44,17 @@ final class SecretHygieneTests: XCTestCase {
         let vault = s.path("vault")
         let staff1 = ["--vault", vault, "--identity", s.path("staff1.key"), "--passphrase-file", pass]
         let staff2 = ["--vault", vault, "--identity", s.path("staff2.key"), "--passphrase-file", pass]
-        s.run("init", ["init", "--org", "hygiene.example/dossier", "--name", "A. Staff"] + staff1)
+        s.run("init", ["init", "--org", "hygiene.example/dossier", "--name", "A. Staff", "--root-out", s.path("org-root.key"),
+                          "--root-passphrase-file", pass] + staff1)
+        s.expectMode(s.path("org-root.key"), 0o600)
         let org = s.run("org show --json", ["org", "show", "--vault", vault, "--json"])
         let orgInfo = (try? JSONSerialization.jsonObject(with: org.stdout)) as? [String: String] ?? [:]
         s.run("org show", ["org", "show", "--vault", vault])
 
         let policy = try s.folder.write("policy.toml", Data(HygieneSession.policy.utf8), mode: 0o644)
         s.run("policy check", ["policy", "check", policy])
-        s.run("staff add", ["staff", "add", s.path("staff2.pub"), "--name", "B. Staff"] + staff1)
+        let staff2FP = s.run("staff add", ["staff", "add", s.path("staff2.pub"), "--name", "B. Staff"] + staff1)
+            .stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         // The default policy asks for two sign-offs somewhere, so a change needs a second one.
         let proposed = s.run("policy set", ["policy", "set", policy] + staff1).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         s.run("policy show --proposed", ["policy", "show", "--proposed"] + staff2)
@@ -59,6 +62,12 @@ final class SecretHygieneTests: XCTestCase {
         s.run("policy show", ["policy", "show", "--vault", vault])
 
         s.run("staff list", ["staff", "list"] + staff1)
+        // The root certifies staff 2; its passphrase (the marker) never shows either.
+        s.run("org certify", ["org", "certify", "--root", s.path("org-root.key"), "--root-passphrase-file", pass, staff2FP] + staff1)
+        s.run("org certificates", ["org", "certificates", "--vault", vault])
+        let certificates = s.run("org certificates --json", ["org", "certificates", "--vault", vault, "--json"])
+        let serial = ((try? JSONSerialization.jsonObject(with: certificates.stdout)) as? [[String: Any]])?.first?["serial"] as? String ?? ""
+        let certificateFile = try s.folder.write("work/founder.cert", s.run("org certificates --show", ["org", "certificates", "--vault", vault, "--show", serial]).stdout)
         s.run("staff list --json", ["staff", "list", "--json"] + staff2)
         let counselID = s.run("counsel add", ["counsel", "add", s.path("counsel.pub"), "--name", "C. Counsel"] + staff1)
             .stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -135,7 +144,8 @@ final class SecretHygieneTests: XCTestCase {
         s.run("audit verify --export", ["audit", "verify", "--export", export, "--org-fingerprint", orgInfo["fingerprint"] ?? ""])
         let proof = s.run("audit prove", ["audit", "prove", "2", "--vault", vault])
         let proofFile = try s.folder.write("work/entry.proof", proof.stdout)
-        s.run("audit verify-proof", ["audit", "verify-proof", proofFile, "--checkpoint", note, "--note-key", orgInfo["noteKey"] ?? ""])
+        s.run("audit verify-proof", ["audit", "verify-proof", proofFile, "--checkpoint", note, "--note-key", orgInfo["noteKey"] ?? "",
+                                     "--certificate", certificateFile])
         s.run("doctor", ["doctor", "--vault", vault])
         s.run("doctor --deep", ["doctor", "--deep"] + staff1)
 
@@ -192,8 +202,9 @@ final class SecretHygieneTests: XCTestCase {
         s.run("retrieve removed", ["retrieve", doc3, "-o", s.path("work/never.txt")] + staff1, expect: 66)
         s.run("rotate", ["rotate"] + staff1)
         let staff2ID = s.run("identity show staff2 --json", ["identity", "show", s.path("staff2.pub"), "--json"])
-        let staff2FP = ((try? JSONSerialization.jsonObject(with: staff2ID.stdout)) as? [String: String])?["fingerprint"] ?? ""
-        s.run("staff remove", ["staff", "remove", staff2FP] + staff1)
+        let staff2Listed = ((try? JSONSerialization.jsonObject(with: staff2ID.stdout)) as? [String: String])?["fingerprint"] ?? ""
+        s.run("staff remove", ["staff", "remove", staff2Listed] + staff1)
+        XCTAssertEqual(staff2Listed, staff2FP)
         s.run("removed staff", ["list"] + staff2, expect: 77)
 
         for blob in hostileListing(vault + "/blobs").map({ vault + "/blobs/" + $0 }) {
@@ -238,7 +249,7 @@ final class SecretHygieneTests: XCTestCase {
         let pass = try s.folder.write("pass.txt", Data((Self.passphraseMarker + "\n").utf8))
         s.run("identity new", ["identity", "new", "-o", s.path("staff.key"), "--passphrase-file", pass])
         let staff = ["--vault", s.path("vault"), "--identity", s.path("staff.key"), "--passphrase-file", pass]
-        s.run("init", ["init", "--org", "hygiene.example/dossier"] + staff)
+        s.run("init", ["init", "--org", "hygiene.example/dossier", "--root-out", s.path("org-root.key"), "--no-passphrase"] + staff)
         // Several chunks, so that a failure can come after plaintext was written.
         var big = Data(count: 300_000)
         for i in big.indices { big[i] = UInt8(truncatingIfNeeded: i &* 31) }
@@ -276,7 +287,7 @@ final class SecretHygieneTests: XCTestCase {
         defer { s.remove() }
         s.run("identity new", ["identity", "new", "-o", s.path("staff.key"), "--no-passphrase"])
         let staff = ["--vault", s.path("vault"), "--identity", s.path("staff.key")]
-        s.run("init", ["init", "--org", "hygiene.example/dossier"] + staff)
+        s.run("init", ["init", "--org", "hygiene.example/dossier", "--root-out", s.path("org-root.key"), "--no-passphrase"] + staff)
         var big = Data(count: 48 << 20)
         for i in stride(from: 0, to: big.count, by: 4096) { big[i] = UInt8(truncatingIfNeeded: i >> 12) }
         let file = try s.folder.write("work/big.bin", big)

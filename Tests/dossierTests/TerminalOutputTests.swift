@@ -46,7 +46,7 @@ final class TerminalOutputTests: XCTestCase {
     private func hostileVault(_ dir: CLIFolder) throws -> (env: [String: String], doc: String, grant: String) {
         let key = dir.file("staff.key"), vault = dir.file("vault")
         try succeed(["identity", "new", "-o", key, "--no-passphrase"])
-        try succeed(["init", "--vault", vault, "--org", "example.org/dossier", "--identity", key])
+        try succeed(["init", "--vault", vault, "--root-out", vault + ".root", "--no-passphrase", "--org", "example.org/dossier", "--identity", key])
         let env = ["DOSSIER_VAULT": vault, "DOSSIER_IDENTITY": key, "XDG_CONFIG_HOME": dir.file("config")]
         let h = Self.hostile
         // The file name as it came from outside: everything a file name can hold but '/'.

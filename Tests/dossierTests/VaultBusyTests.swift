@@ -10,7 +10,7 @@ final class VaultBusyTests: XCTestCase {
         let key = folder.file("staff.key"), vault = folder.file("vault"), file = folder.file("report.txt")
         try Data("a report\n".utf8).write(to: URL(fileURLWithPath: file))
         try expectSuccess(["identity", "new", "-o", key, "--no-passphrase"])
-        try expectSuccess(["init", "--vault", vault, "--org", "example.org/dossier", "--identity", key])
+        try expectSuccess(["init", "--vault", vault, "--root-out", vault + ".root", "--no-passphrase", "--org", "example.org/dossier", "--identity", key])
         let env = ["DOSSIER_VAULT": vault, "DOSSIER_IDENTITY": key, "DOSSIER_BUSY_WAIT": "1"]
         let deposit = ["deposit", file, "--kind", "expert-report", "--title", "Report"]
 

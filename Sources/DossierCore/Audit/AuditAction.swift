@@ -15,4 +15,9 @@ public enum AuditAction: String, Sendable, CaseIterable, Codable {
     case staffAdd = "staff-add"
     case staffRemove = "staff-remove"
     case rotate
+    /// The organisation root certified a staff or service key (a new certificate, or a renewal).
+    case certify
+    case certificateRevoke = "certificate-revoke"
+    /// The organisation key was moved out of the vault into a root file (`org migrate-root`).
+    case rootMigrate = "root-migrate"
 }

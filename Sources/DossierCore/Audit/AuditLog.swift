@@ -58,7 +58,8 @@ extension Vault {
         var walk = LogWalk()
         try walk.verify(raw.map(\.bytes), upTo: raw.count, storedSequence: raw.map(\.seq), signaturesFrom: 0)
         let count = raw.count
-        if let first = raw.first, try AuditEntry.parse(first.bytes).detail("organisation-key") != (try organisation().publicKey) {
+        if let first = raw.first, try AuditEntry.parse(first.bytes).action == AuditAction.initialise.rawValue,
+           AuditVerifier.currentOrganisationKeyLine(raw.map(\.bytes)) != (try organisation().publicKey) {
             throw .integrity("entry 1: names a different organisation key than the vault holds: the key or the log was replaced")
         }
         return count

@@ -67,8 +67,12 @@ public enum AuditVerifier {
             guard let want = Fingerprint.normalise(expected) else { throw .invalidArgument("'\(expected)' is not a fingerprint (XXXX-XXXX-XXXX-XXXX)") }
             guard want == org.fingerprint else { throw .wrongOrganisation(expected: want, found: org.fingerprint) }
         }
+        var certified: [CertifiedSigner]?
         func signed(_ note: String) throws(DossierError) -> Checkpoint {
-            try Checkpoint.parse(try SignedNote.verify(note, name: snapshot.organisation, publicKey: org.signingKey))
+            try Checkpoint.parse(try checkpointText(note, snapshot: snapshot) {
+                if certified == nil { certified = certifiedSigners(snapshot) }
+                return certified ?? []
+            })
         }
 
         guard snapshot.firstLoaded == 0 || (state?.size).map({ $0 >= 1 && Int($0) - 1 >= snapshot.firstLoaded }) == true else {
@@ -128,7 +132,7 @@ public enum AuditVerifier {
         if let p = trustedPrefix, known[p.size] != Digest32(p.root) {
             throw .logVerificationFailed("the first \(p.size) entries no longer match the checkpoint you verified: entries were edited, replaced or reordered")
         }
-        if start == 0, let first = snapshot.entries.first, let entry = try? AuditEntry.parse(first), entry.detail("organisation-key") != org.line {
+        if start == 0, let first = snapshot.entries.first, (try? AuditEntry.parse(first)) != nil, currentOrganisationKeyLine(snapshot.entries) != org.line {
             throw .logVerificationFailed("entry 1: names a different organisation key than the one given: the log belongs to another vault or was replaced")
         }
         let root = walk.tree.root
@@ -171,7 +175,7 @@ public enum AuditVerifier {
         }
         let cp: Checkpoint
         do {
-            cp = try Checkpoint.parse(try SignedNote.verify(state.checkpoint, name: snapshot.organisation, publicKey: snapshot.organisationKey.signingKey))
+            cp = try Checkpoint.parse(try checkpointText(state.checkpoint, snapshot: snapshot) { certifiedSigners(snapshot) })
         } catch {
             throw .logVerificationFailed("the state you started from: its checkpoint: \(error)")
         }
@@ -239,7 +243,7 @@ extension StaffSession.Audit {
     /// Signs a checkpoint of the whole log with the organisation key and keeps it in the vault.
     public func checkpoint() throws(DossierError) -> String {
         let org = try vault.organisation()
-        let key = try session.organisationSigningKey()
+        let key = try session.checkpointSigningKey()
         let now = vault.clock.now()
         return try write { tx in
             let entries = try tx.logEntries().map(\.bytes)

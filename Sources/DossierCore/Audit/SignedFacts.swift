@@ -78,6 +78,10 @@ struct SignedFacts: Sendable {
     private(set) var grants: [String: GrantFact] = [:]
     /// The grant each package was made from, by package id.
     private(set) var packages: [String: String] = [:]
+    /// Who made each package, and the certificate (SHA-256) it was signed under, if any.
+    private(set) var packageMakers: [String: (maker: String, certificate: String?)] = [:]
+    /// Certificates revoked in the log, by SHA-256.
+    private(set) var revokedCertificates: Set<String> = []
     /// Openings released, by "grant/counsel".
     private(set) var opens: [String: Int] = [:]
     /// The policy in force; nil while the log has signed none (a vault made before policies
@@ -136,7 +140,12 @@ struct SignedFacts: Sendable {
         case .revoke?:
             if let id = one("grant") { grants[id]?.revoked = true }
         case .package?:
-            if let p = one("package"), let g = one("grant") { packages[p] = g }
+            if let p = one("package"), let g = one("grant") {
+                packages[p] = g
+                packageMakers[p] = (actor, e.detail("certificate-sha256"))
+            }
+        case .certificateRevoke?:
+            if let hash = e.detail("certificate-sha256") { revokedCertificates.insert(hash) }
         case .open?:
             if let g = one("grant"), let c = one("counsel") { opens[g + "/" + c, default: 0] += 1 }
         case .policySet?:

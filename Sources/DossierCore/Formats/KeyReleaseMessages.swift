@@ -199,6 +199,9 @@ public enum ReleaseRefusal: String, Sendable, CaseIterable, Codable {
     case notVetted = "not-vetted"
     case openLimitReached = "open-limit-reached"
     case timeout
+    /// The package was made by someone who is no longer current staff, or under a certificate
+    /// that was revoked (docs/formats/key-release.md, section 8.3).
+    case issuerNotCurrent = "issuer-not-current"
 
     /// The HTTP status: 400 malformed, 401 not authenticated, 403 refused, 404 unknown,
     /// 408 too slow, 409 replay, 413 too large.
@@ -210,7 +213,7 @@ public enum ReleaseRefusal: String, Sendable, CaseIterable, Codable {
         case .replay: return 409
         case .tooLarge: return 413
         case .timeout: return 408
-        case .notARecipient, .notYetValid, .expired, .revoked, .notApproved, .suspended, .notVetted, .openLimitReached: return 403
+        case .notARecipient, .notYetValid, .expired, .revoked, .notApproved, .suspended, .notVetted, .openLimitReached, .issuerNotCurrent: return 403
         }
     }
 
@@ -232,6 +235,7 @@ public enum ReleaseRefusal: String, Sendable, CaseIterable, Codable {
         case .notVetted: return "your vetting has lapsed; contact the organisation"
         case .openLimitReached: return "you have opened this grant's documents as often as it allows"
         case .timeout: return "the request did not arrive in time; retry"
+        case .issuerNotCurrent: return "the staff member who made this package is no longer with the organisation; ask the organisation for a new package"
         }
     }
 }

@@ -39,6 +39,8 @@ enum DocumentList {
 /// Byte layout constants and key schedule shared by writer and reader.
 enum PackageLayout {
     static let magic = Data([0x44, 0x50, 0x4b, 0x01]) // "DPK" 1
+    /// "DPK" and the format version (1, or 2 for a manifest with a certificate).
+    static func magic(version: UInt8) -> Data { Data([0x44, 0x50, 0x4b, version]) }
     static let stanzaBytes = 32 + SealedBox.overhead
     static let maximumManifestBytes = 1 << 20
     static let maximumListBytes = 4 << 20
@@ -54,8 +56,8 @@ enum PackageLayout {
     }
 
     /// The signed message: everything but the content and the signature itself.
-    static func signedMessage(manifest: Data, stanzas: Data, sealedList: Data) -> Data {
-        var m = magic
+    static func signedMessage(manifest: Data, stanzas: Data, sealedList: Data, version: UInt8 = 1) -> Data {
+        var m = magic(version: version)
         m.append(Data.bigEndian(UInt32(manifest.count)))
         m.append(manifest)
         m.append(stanzas)
@@ -83,8 +85,8 @@ extension PackageLayout {
     }
 
     /// What comes before the content: magic, manifest length, manifest, stanzas.
-    static func header(manifest: Data, stanzas: Data) -> Data {
-        var header = magic
+    static func header(manifest: Data, stanzas: Data, version: UInt8 = 1) -> Data {
+        var header = magic(version: version)
         header.append(Data.bigEndian(UInt32(manifest.count)))
         header.append(manifest)
         header.append(stanzas)
@@ -106,11 +108,12 @@ extension PackageLayout {
         func bad(_ why: String) -> DossierError { .malformedPackage(path: path, reason: why) }
         let head = try readExactly(8, 0)
         guard head.prefix(3) == magic.prefix(3) else { throw bad("it does not start with the package magic 'DPK'") }
-        guard head[3] == magic[3] else { throw bad("package format version \(head[3]) is not supported (this program reads version 1)") }
+        guard head[3] == 1 || head[3] == 2 else { throw bad("package format version \(head[3]) is not supported (this program reads versions 1 and 2)") }
         let manifestLength = head.suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         guard manifestLength > 0, Int(manifestLength) <= maximumManifestBytes else { throw bad("the manifest length \(manifestLength) is out of range") }
         let manifestBytes = try readExactly(Int(manifestLength), 8)
         let manifest = try PackageManifest.parse(manifestBytes, path: path)
+        guard manifest.version == head[3] else { throw bad("the manifest is of format \(manifest.version) but the file says \(head[3])") }
         let stanzaOffset = 8 + UInt64(manifestLength)
         let stanzas = try readExactly(manifest.recipients.count * stanzaBytes, stanzaOffset)
         let contentOffset = stanzaOffset + UInt64(stanzas.count)

@@ -6,9 +6,15 @@ import Foundation
 /// the content sizes. File names, kinds, languages and hashes are in the sealed document list.
 public struct PackageManifest: Sendable, Equatable {
     public static let header = "dossier-package/1"
+    /// Format 2: signed by a certified member's key, whose certificate the manifest carries.
+    public static let header2 = "dossier-package/2"
 
     public var organisation: String
+    /// The organisation key counsel pins: in format 1 it made the signature; in format 2 it is
+    /// the root that issued `certificate`.
     public var issuer: OrganisationKey
+    /// Format 2 only: the certificate of the member whose key made the signature.
+    public var certificate: Certificate? = nil
     public var packageID: String
     public var grantID: String
     public var created: String
@@ -21,8 +27,13 @@ public struct PackageManifest: Sendable, Equatable {
     /// Plaintext sizes, in document order.
     public var contentSizes: [UInt64]
 
+    /// 1, or 2 when the manifest carries a certificate.
+    public var version: UInt8 { certificate == nil ? 1 : 2 }
+
     public var bytes: Data {
-        var t = "\(Self.header)\norganisation \(organisation)\nissuer \(issuer.line)\npackage \(packageID)\ngrant \(grantID)\n"
+        var t = "\(certificate == nil ? Self.header : Self.header2)\norganisation \(organisation)\nissuer \(issuer.line)\n"
+        if let certificate { t += "certificate \(certificate.line)\n" }
+        t += "package \(packageID)\ngrant \(grantID)\n"
         t += "created \(created)\nnot-before \(notBefore)\nnot-after \(notAfter)\n"
         if let online { t += "online \(online)\n" }
         for r in recipients { t += "recipient \(r)\n" }
@@ -41,7 +52,8 @@ public struct PackageManifest: Sendable, Equatable {
             guard let value = lines.take(name) else { throw bad("expected '\(name)'") }
             return value
         }
-        guard lines.header(header) else {
+        let version2 = lines.next == Substring(header2)
+        guard lines.header(version2 ? header2 : header) else {
             if let first = lines.next, first.hasPrefix("dossier-package/") { throw bad("unsupported version '\(first.prefix(40))'; upgrade dossier") }
             throw bad("unknown header")
         }
@@ -52,6 +64,11 @@ public struct PackageManifest: Sendable, Equatable {
         let issuerLine = try take("issuer")
         let issuer: OrganisationKey
         do { issuer = try OrganisationKey(line: issuerLine) } catch { throw bad("bad issuer key (\(error))") }
+        var certificate: Certificate?
+        if version2 {
+            let line = try take("certificate")
+            do { certificate = try Certificate.parse(line: line) } catch { throw bad("bad certificate line (\(error.message))") }
+        }
         let packageID = try take("package")
         let grantID = try take("grant")
         guard Identifier.isWellFormed(packageID, prefix: "pkg"), Identifier.isWellFormed(grantID, prefix: "grant") else { throw bad("bad ids") }
@@ -80,7 +97,7 @@ public struct PackageManifest: Sendable, Equatable {
         guard lines.isEmpty else { throw bad("unexpected line \(lines.lineNumber)") }
         guard (1...maximumRecipients).contains(recipients.count), Set(recipients).count == recipients.count else { throw bad("bad recipient list") }
         guard (1...maximumDocuments).contains(sizes.count) else { throw bad("bad document count") }
-        let m = PackageManifest(organisation: organisation, issuer: issuer, packageID: packageID, grantID: grantID, created: created,
+        let m = PackageManifest(organisation: organisation, issuer: issuer, certificate: certificate, packageID: packageID, grantID: grantID, created: created,
                                 notBefore: notBefore, notAfter: notAfter, online: online, recipients: recipients, contentSizes: sizes)
         guard m.bytes == data else { throw bad("not in canonical form") }
         return m

@@ -263,6 +263,11 @@ public final class KeyReleaseService: @unchecked Sendable {
                     try deny(.unknownPackage, subjects, evidence)
                     continue
                 }
+                if let rule = Self.issuerRefusal(facts, package: r.packageID) {
+                    stages[i] = .refused(.issuerNotCurrent, subjects: subjects, details: evidence)
+                    try deny(rule, subjects, evidence)
+                    continue
+                }
                 if counsel[c.counselID] == nil { counsel[c.counselID] = .some(Self.counselFacts(facts, c.counselID)) }
                 guard let recipient = counsel[c.counselID] ?? nil else {
                     stages[i] = .refused(.notARecipient, subjects: subjects, details: evidence)

@@ -8,6 +8,11 @@ public struct PackageInspection: Sendable {
     /// The trust-store entry of the issuer, if trusted.
     public let trustedAs: TrustStore.Entry?
     public let fileSize: UInt64
+    /// Format 2: the issuing member's certificate, what is wrong with it (another root, a bad
+    /// root signature, …) if anything, and where the reader's clock lies in its validity.
+    public var certificate: Certificate? { manifest.certificate }
+    public var certificateProblem: String? = nil
+    public var certificateValidity: Certificate.Validity? = nil
 }
 
 /// A document written by `open`.
@@ -48,9 +53,32 @@ public struct PackageReader {
         return try PackageLayout.parse(fileSize: fileSize, path: path) { n, offset throws(DossierError) in try readExactly(n, at: offset) }
     }
 
+    /// The signature by the issuer (format 1) or by the certified member (format 2).
     func signatureValid(_ p: Parsed) -> Bool {
-        Signature.verify(p.signature, of: PackageLayout.signedMessage(manifest: p.manifestBytes, stanzas: p.stanzas, sealedList: p.sealedList),
-                         publicKey: p.manifest.issuer.signingKey)
+        let signer = p.manifest.certificate?.subject.signingKey ?? p.manifest.issuer.signingKey
+        return Signature.verify(p.signature, of: PackageLayout.signedMessage(manifest: p.manifestBytes, stanzas: p.stanzas, sealedList: p.sealedList,
+                                                                             version: p.manifest.version),
+                                publicKey: signer)
+    }
+
+    /// Format 2: the certificate is by the issuer root, for this organisation, signed by the
+    /// root, certifies a staff key, and was valid when the package says it was made.
+    func certificateCheck(_ p: Parsed) throws(DossierError) {
+        guard let c = p.manifest.certificate else { return }
+        try c.check(root: p.manifest.issuer, organisation: p.manifest.organisation, role: .staff, at: nil, context: path)
+        guard let created = Timestamp.parse(p.manifest.created), c.validity(at: created) == .valid else {
+            throw .certificateInvalid(context: path, reason: "the package says it was made at \(p.manifest.created), outside its certificate's validity")
+        }
+    }
+
+    private func inspection(_ p: Parsed, trust: TrustStore) throws(DossierError) -> PackageInspection {
+        var problem: String?
+        do throws(DossierError) { try certificateCheck(p) } catch {
+            if case let .certificateInvalid(_, reason) = error { problem = reason } else { problem = error.message }
+        }
+        return PackageInspection(manifest: p.manifest, signatureValid: signatureValid(p) && problem == nil,
+                                 trustedAs: try trust.entry(for: p.manifest.issuer), fileSize: p.fileSize,
+                                 certificateProblem: problem, certificateValidity: p.manifest.certificate?.validity(at: clock.now()))
     }
 
     /// The manifest and its signature status; no secret needed.
@@ -58,8 +86,7 @@ public struct PackageReader {
         let fd = try FileAccess.openForReading(path: path)
         defer { close(fd) }
         let p = try parse(fd)
-        return PackageInspection(manifest: p.manifest, signatureValid: signatureValid(p),
-                                 trustedAs: try trust.entry(for: p.manifest.issuer), fileSize: p.fileSize)
+        return try inspection(p, trust: trust)
     }
 
     /// Every check of a package that needs no secret (docs/formats/package.md, section 7,
@@ -71,13 +98,19 @@ public struct PackageReader {
         defer { close(fd) }
         let p = try parse(fd)
         try check(p, trust: trust, recipient: recipient, into: directory)
-        return PackageInspection(manifest: p.manifest, signatureValid: true, trustedAs: try trust.entry(for: p.manifest.issuer), fileSize: p.fileSize)
+        return try inspection(p, trust: trust)
     }
 
     private func check(_ p: Parsed, trust: TrustStore, recipient: String?, into directory: String?) throws(DossierError) {
+        try certificateCheck(p)
         guard signatureValid(p) else { throw .packageTampered(path: path, reason: "the signature does not verify") }
         guard try trust.entry(for: p.manifest.issuer) != nil else { throw .untrustedSigner(fingerprint: p.manifest.issuer.fingerprint) }
         let now = clock.now()
+        // Format 2: the member's certificate must be valid now. A member removed from the
+        // organisation can sign packages with an old copy of the vault only until it expires.
+        if let c = p.manifest.certificate {
+            try c.check(root: p.manifest.issuer, organisation: p.manifest.organisation, role: .staff, at: now, context: path)
+        }
         guard let notBefore = Timestamp.parse(p.manifest.notBefore), let notAfter = Timestamp.parse(p.manifest.notAfter) else {
             throw .malformedPackage(path: path, reason: "its window is unreadable")
         }

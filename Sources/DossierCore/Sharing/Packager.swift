@@ -40,11 +40,11 @@ extension StaffSession.Sharing {
                                recipients: recipients.map(\.accessFacts), online: onlineURL), subjects: ["grant:" + grantID])
 
         let org = try vault.organisation()
-        let orgKey = try session.organisationSigningKey()
+        let signer = try session.packageSigner()
         let packageID = Identifier.make(prefix: "pkg", random: vault.random)
         let packageKey = SecureBytes(randomCount: KeyDerivation.keyBytes, using: vault.random)
         let manifest = PackageManifest(
-            organisation: org.name, issuer: try OrganisationKey(line: org.publicKey), packageID: packageID, grantID: grantID,
+            organisation: org.name, issuer: try OrganisationKey(line: org.publicKey), certificate: signer.certificate, packageID: packageID, grantID: grantID,
             created: Timestamp.format(now), notBefore: g.notBefore, notAfter: g.notAfter, online: onlineURL,
             recipients: recipients.map(\.fingerprint), contentSizes: docs.map(\.size)).bytes
         // Online: recipient j's stanza holds K xor v_j, the vault keeps v_j (fresh, uniformly
@@ -76,7 +76,7 @@ extension StaffSession.Sharing {
         do {
             let writeBehind = durability == .durable
             var sink = FileDescriptorSink(fd: out.fd, writeBehind: writeBehind)
-            let header = PackageLayout.header(manifest: manifest, stanzas: stanzas)
+            let header = PackageLayout.header(manifest: manifest, stanzas: stanzas, version: signer.version)
             do { try sink.write(contentsOf: header) } catch { throw DossierError.writeFailed(path: output, reason: error.description) }
             for (i, d) in docs.enumerated() {
                 let (hash, size) = try reencrypt(d, into: FileDescriptorSink(fd: out.fd, writeBehind: writeBehind), key: try PackageLayout.documentKey(packageKey, index: i), output: output)
@@ -91,12 +91,13 @@ extension StaffSession.Sharing {
                 sealedList = try AEAD.seal(list, key: try PackageLayout.listKey(packageKey),
                                            additionalData: PackageLayout.listAssociatedData(manifest), random: vault.random)
             } catch let e as CryptoError { throw DossierError.crypto(context: "cannot seal the document list", e) }
-            let signature = orgKey.sign(PackageLayout.signedMessage(manifest: manifest, stanzas: stanzas, sealedList: sealedList))
+            let signature = signer.key.sign(PackageLayout.signedMessage(manifest: manifest, stanzas: stanzas, sealedList: sealedList, version: signer.version))
             let trailer = PackageLayout.trailer(sealedList: sealedList, signature: signature)
             do { try sink.write(contentsOf: trailer) } catch { throw DossierError.writeFailed(path: output, reason: error.description) }
             try write { tx in
                 try tx.insertPackage(PackageRecord(id: packageID, grantID: grantID, createdAt: Timestamp.format(now), createdBy: actor,
                                                    manifestSHA256: Hash.sha256(manifest).hex, onlineURL: onlineURL))
+                if let c = signer.certificate { try tx.setPackageCertificate(package: packageID, sha256: c.sha256) }
                 for share in vaultShares {
                     try tx.insertOnlineShare(OnlineShareRecord(packageID: packageID, fingerprint: share.counsel.fingerprint,
                                                                counselID: share.counsel.id, shareSealed: share.sealed))
@@ -109,6 +110,7 @@ extension StaffSession.Sharing {
                                     subjects: ["grant:" + grantID, "package:" + packageID] + docs.map { "doc:" + $0.id } + recipients.map { "counsel:" + $0.id },
                                     details: [.init("manifest-sha256", Hash.sha256(manifest).hex), .init("not-after", g.notAfter)]
                                         + (onlineURL.map { [.init("online", $0)] } ?? [])
+                                        + (signer.certificate.map { [.init("certificate-sha256", $0.sha256)] } ?? [])
                                         + recipients.map { .init("recipient", $0.fingerprint) })
             }
         } catch {

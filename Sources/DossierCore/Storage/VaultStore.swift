@@ -53,7 +53,8 @@ protocol VaultStore: AnyObject, Sendable {
 
 /// One transaction's access to the vault's records. Methods throw whatever the backend
 /// throws; the store translates it into a `DossierError` when the transaction ends.
-protocol StoreTransaction: SettingsRecords, StaffRecords, CatalogueRecords, CounselRecords, GrantRecords, OnlineRecords, LogRecords {}
+protocol StoreTransaction: SettingsRecords, StaffRecords, CatalogueRecords, CounselRecords, GrantRecords, OnlineRecords, LogRecords,
+    CertificateRecords {}
 
 /// The vault's settings: public facts and the sealed organisation key.
 enum SettingKey: String, Sendable {
@@ -258,4 +259,29 @@ protocol LogRecords {
     func newestCheckpointNote() throws -> String?
     /// Keeps a checkpoint note for a tree size (replacing one of the same size).
     func storeCheckpoint(size: UInt64, note: String, at time: String) throws
+}
+
+/// A certificate by the organisation root, as stored (public, signed data: readers verify the
+/// root's signature again, since storage is hostile).
+struct CertificateRecord: Sendable {
+    var serial: String
+    var fingerprint: String
+    var sha256: String
+    var certificate: Data
+    var issuedAt: String
+    var revokedAt: String?
+}
+
+protocol CertificateRecords {
+    func insertCertificate(_ record: CertificateRecord) throws
+    /// Every certificate, oldest first.
+    func allCertificates() throws -> [CertificateRecord]
+    func certificates(of fingerprint: String) throws -> [CertificateRecord]
+    func certificate(sha256: String) throws -> CertificateRecord?
+    func revokeCertificate(serial: String, at time: String) throws
+    /// Which certificate a package was signed under (packages of format 2).
+    func setPackageCertificate(package: String, sha256: String) throws
+    func packageCertificate(package: String) throws -> String?
+    /// Deletes a setting (`org migrate-root` deletes the sealed organisation secret).
+    func deleteSetting(_ key: SettingKey) throws
 }

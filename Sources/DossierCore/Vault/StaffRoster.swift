@@ -78,6 +78,7 @@ extension StaffSession.Staff {
                 guard let member = try tx.staffMember(removed), member.removedAt == nil else { throw DossierError.unknownStaff(id: removed) }
                 guard try tx.countCurrentStaff(excluding: removed) > 0 else { throw DossierError.lastStaffMember }
                 try tx.retireStaff(removed, at: Timestamp.format(now))
+                try Certification.revokeAll(tx, fingerprint: removed, signer: identity, at: now, reason: "staff-removed")
             }
             let rewrapped = try reseal(tx, newKey: newKey)
             try tx.setSetting(.vaultKeyGeneration, text: String(session.generation + 1))
@@ -112,7 +113,9 @@ extension StaffSession.Staff {
             let key = member.removedAt == nil ? try SealedBox.seal(newKey, to: try PublicIdentity(line: member.publicLine).encryptionKey) : nil
             try tx.resealStaff(member.fingerprint, nameSealed: name, vaultKeySealed: key)
         }
-        try tx.setSetting(.organisationSecretSealed, data: try move(try tx.settingData(.organisationSecretSealed) ?? Data(), .organisationKey, ""))
+        if let sealed = try tx.settingData(.organisationSecretSealed) {
+            try tx.setSetting(.organisationSecretSealed, data: try move(sealed, .organisationKey, ""))
+        }
         for c in try tx.allCounsel() {
             try tx.resealCounsel(id: c.id, detailsSealed: try move(c.detailsSealed, .counsel, c.id),
                                  vettingNoteSealed: try c.vettingNoteSealed.map { try move($0, .counsel, c.id + "/vetting") },

@@ -47,10 +47,17 @@ public final class Vault: @unchecked Sendable {
         Vault(store: try SQLiteStore.open(at: path, random: random, purgeWait: purgeWait, busyWait: busyWait), clock: clock, random: random)
     }
 
-    /// Creates a vault at `path` (a new or empty folder), with a fresh organisation signing key
-    /// and vault key, and `founder` as its first staff member.
+    /// Creates a vault at `path` (a new or empty folder), with a fresh vault key and `founder`
+    /// as its first staff member.
+    ///
+    /// With `root`, the vault records only the root's public key as the organisation key and
+    /// the founder's certificate by it, valid for `certificateValidity` seconds: nobody can sign
+    /// as the organisation with what is in the vault. Without it (the format before the root was
+    /// kept apart, still made for tests of old vaults and of `org migrate-root`), a fresh
+    /// organisation signing key is sealed inside the vault.
     public static func create(
         at path: String, organisation: String, founder: SecretIdentity, founderName: String,
+        root: OrganisationRoot? = nil, certificateValidity: TimeInterval = Certificate.defaultValidity,
         clock: any TimeSource = SystemClock(), random: any RandomSource = SystemRandom()
     ) throws(DossierError) -> Vault {
         let org = organisation.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -63,6 +70,11 @@ public final class Vault: @unchecked Sendable {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         let existed = fm.fileExists(atPath: path, isDirectory: &isDir)
+        if root != nil {
+            guard certificateValidity > 0, certificateValidity <= Certificate.longestValidity else {
+                throw .invalidArgument("a certificate is valid for between a second and \(Int(Certificate.longestValidity / 86400)) days")
+            }
+        }
         if existed {
             let contents = (try? fm.contentsOfDirectory(atPath: path)) ?? ["?"]
             if !isDir.boolValue || !contents.isEmpty { throw .vaultExists(path: path) }
@@ -70,7 +82,11 @@ public final class Vault: @unchecked Sendable {
         do throws(DossierError) {
             try FileAccess.makePrivateDirectory(path)
             let vault = Vault(store: try SQLiteStore.create(at: path, random: random), clock: clock, random: random)
-            try vault.initialise(organisation: org, founder: founder, founderName: founderName)
+            if let root {
+                try vault.initialise(organisation: org, founder: founder, founderName: founderName, root: root, certificateValidity: certificateValidity)
+            } else {
+                try vault.initialise(organisation: org, founder: founder, founderName: founderName)
+            }
             return vault
         } catch {
             // Leave nothing half-made behind.
@@ -102,6 +118,29 @@ public final class Vault: @unchecked Sendable {
                                 details: [.init("organisation-key", org.line), .init("identity", founderPublic.line),
                                           .init("policy-sha256", Hash.sha256(Data(DefaultPolicy.text.utf8)).hex),
                                           .init("policy-approvals", String(try Policy.parse(DefaultPolicy.text, source: "the default policy").strictestApprovals))])
+        }
+    }
+
+    /// Initialises a vault whose organisation key is `root`'s public half, kept outside it: the
+    /// founder's certificate is issued and logged with the `init` entry.
+    private func initialise(organisation: String, founder: SecretIdentity, founderName: String, root: OrganisationRoot,
+                            certificateValidity: TimeInterval) throws(DossierError) {
+        let vaultKey = SecureBytes(randomCount: AEAD.keyBytes, using: random)
+        let now = clock.now()
+        let founderPublic = founder.publicIdentity
+        let org = root.key
+        let certificate = Certificate.issue(by: root, organisation: organisation, subject: founderPublic, role: .staff, notBefore: now,
+                                            validity: certificateValidity, random: random)
+        try write { tx in
+            try tx.setSetting(.formatVersion, text: String(SQLiteStore.formatVersion))
+            try tx.setSetting(.organisationName, text: organisation)
+            try tx.setSetting(.organisationKey, text: org.line)
+            try tx.setSetting(.createdAt, text: Timestamp.format(now))
+            try StaffRoster.insert(tx, identity: founderPublic, name: founderName, vaultKey: vaultKey, at: now, random: random)
+            try AuditLog.append(tx, signer: founder, action: .initialise, at: now,
+                                subjects: ["org:" + org.fingerprint, "staff:" + founderPublic.fingerprint],
+                                details: [.init("organisation-key", org.line), .init("identity", founderPublic.line)])
+            try Certification.record(tx, certificate, signer: founder, at: now)
         }
     }
 

@@ -10,18 +10,21 @@ struct AuditVerifyProofCommand: ParsableCommand {
         discussion: """
         Inclusion: dossier audit verify-proof entry-42.proof --checkpoint cp.note --note-key KEY
         Consistency: dossier audit verify-proof grew.proof --old old.note --checkpoint new.note --note-key KEY
-        KEY is the organisation's noteKey from `dossier org show --json`.
+        KEY is the organisation's noteKey from `dossier org show --json`. A checkpoint of a vault whose organisation root is kept offline is signed by a staff member: give that member's certificate with --certificate FILE (`dossier org certificates --show SERIAL > FILE`); it is checked against KEY first.
         """
     )
     @Argument(help: ArgumentHelp("The proof file (JSON).", valueName: "PROOF")) var proof: String
     @Option(help: ArgumentHelp("The signed checkpoint the proof is against.", valueName: "FILE")) var checkpoint: String
     @Option(help: ArgumentHelp("For a consistency proof: the older signed checkpoint.", valueName: "FILE")) var old: String?
     @Option(name: .customLong("note-key"), help: ArgumentHelp("The organisation's note verifier key (name+keyid+base64).", valueName: "KEY")) var noteKey: String
+    @Option(name: .customLong("certificate"), help: ArgumentHelp("A staff certificate by the organisation root, for checkpoints signed by a member (repeatable).", valueName: "FILE"))
+    var certificates: [String] = []
 
     func run() throws {
         let (name, key) = try SignedNote.parseVerifierKey(noteKey)
+        let certs = try certificates.map { path throws -> Certificate in try Certificate.parse(try FileAccess.readSmall(path: path, limit: Certificate.maximumBytes + 1)) }
         func load(_ path: String) throws -> Checkpoint {
-            try Checkpoint.verified(try FileAccess.readSmallText(path: path, limit: 1 << 20), source: path, name: name, publicKey: key)
+            try Checkpoint.verified(try FileAccess.readSmallText(path: path, limit: 1 << 20), source: path, name: name, publicKey: key, certificates: certs)
         }
         let newCP = try load(checkpoint)
         let data = try FileAccess.readSmall(path: proof, limit: 1 << 24)

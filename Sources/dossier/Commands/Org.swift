@@ -4,7 +4,7 @@ import ArgumentParser
 struct OrgCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "org",
-        abstract: "The organisation's public key.",
-        subcommands: [OrgShowCommand.self]
+        abstract: "The organisation's root key and the certificates it issues.",
+        subcommands: [OrgShowCommand.self, OrgCertifyCommand.self, OrgCertificatesCommand.self, OrgMigrateRootCommand.self]
     )
 }

@@ -19,6 +19,10 @@ struct OrgShowCommand: ParsableCommand {
         let v = try vault.open()
         let org = try v.organisation()
         let noteKey = try v.noteKey()
+        if try v.organisationKeyInVault() {
+            let e = DossierError.organisationKeyInVault
+            Terminal.warn("\(e.message); \(e.hint ?? "")")
+        }
         if json {
             JSONOutput.print(Output(name: org.name, publicKey: org.publicKey, fingerprint: org.fingerprint, noteKey: noteKey))
         } else {

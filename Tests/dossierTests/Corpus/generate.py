@@ -340,7 +340,7 @@ def package_cases(c, d, valid, other_recipient, other_org, counsel, doc_ids, nam
 
     # One bit flipped in each region.
     c.add("package", "flip-magic", "dpkg", flip(valid, 0), "the magic's first byte flipped", **both(65))
-    c.add("package", "version-2", "dpkg", valid[:3] + b"\x02" + valid[4:], "magic version byte 2", **both(65))
+    c.add("package", "version-2", "dpkg", valid[:3] + b"\x02" + valid[4:], "magic version byte 2 on a format-1 manifest", **both(65))
     c.add("package", "version-0", "dpkg", valid[:3] + b"\x00" + valid[4:], "magic version byte 0", **both(65))
     c.add("package", "version-255", "dpkg", valid[:3] + b"\xff" + valid[4:], "magic version byte 255", **both(65))
     c.add("package", "flip-manifest-length", "dpkg", flip(valid, 7), "the manifest length's low bit flipped", **both(65))
@@ -407,7 +407,7 @@ def package_cases(c, d, valid, other_recipient, other_org, counsel, doc_ids, nam
 
     # Wrong versions and forms of the manifest text.
     c.add("package", "manifest-version-2", "dpkg", p.bytes(manifest=p.manifest.replace(b"dossier-package/1", b"dossier-package/2")),
-          "manifest first line dossier-package/2", **both(65))
+          "manifest first line dossier-package/2 without its certificate line", **both(65))
     c.add("package", "manifest-crlf", "dpkg", p.bytes(manifest=p.manifest.replace(b"\n", b"\r\n")), "CR LF line endings",
           **both(65))
     c.add("package", "manifest-bom", "dpkg", p.bytes(manifest=b"\xef\xbb\xbf" + p.manifest), "a byte-order mark before the manifest",
@@ -1041,13 +1041,13 @@ MESSAGES = {
                                             "type-checkpoint"]},
         "type-folder": NOT_A_FILE,
         "version-0": "package format version 0 is not supported",
-        "version-2": "package format version 2 is not supported",
+        "version-2": "the manifest is of format 1 but the file says 2",
         "version-255": "package format version 255 is not supported",
         "flip-manifest-length": "manifest: not UTF-8 text ending in a newline",
         "manifest-no-final-newline": "manifest: not UTF-8 text ending in a newline",
         "manifest-not-utf8": "manifest: not UTF-8 text ending in a newline",
         "flip-manifest-header": "manifest: unsupported version 'dossier-package/3'",
-        "manifest-version-2": "manifest: unsupported version 'dossier-package/2'",
+        "manifest-version-2": "manifest: expected 'certificate'",
         # The CR and the escape sequences are shown escaped, never sent to the terminal.
         "manifest-crlf": "manifest: unsupported version 'dossier-package/1\\x0d'",
         "manifest-escape-in-version": "manifest: unsupported version 'dossier-package/\\x1b[2J\\x1b[31m9'",

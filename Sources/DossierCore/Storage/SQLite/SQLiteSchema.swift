@@ -141,6 +141,25 @@ enum SQLiteSchema {
             // The key-release service deletes nonces by age (docs/formats/key-release.md, step 8).
             try db.execute(sql: "CREATE INDEX online_nonces_seen ON online_nonces(seen_at)")
         }
+        m.registerMigration("v6-certificates") { db in
+            // Certificates by the organisation root (docs/formats/identity.md, section 7), and
+            // which one each package of format 2 was signed under (for the key-release service).
+            try db.execute(sql: """
+                CREATE TABLE certificates (
+                    serial TEXT PRIMARY KEY NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    sha256 TEXT NOT NULL UNIQUE,
+                    certificate BLOB NOT NULL,
+                    issued_at TEXT NOT NULL,
+                    revoked_at TEXT
+                ) STRICT;
+                CREATE INDEX certificates_fingerprint ON certificates(fingerprint);
+                CREATE TABLE package_certificates (
+                    package_id TEXT PRIMARY KEY NOT NULL REFERENCES packages(id),
+                    certificate_sha256 TEXT NOT NULL
+                ) STRICT;
+                """)
+        }
         return m
     }
 }
