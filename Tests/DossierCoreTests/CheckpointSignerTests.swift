@@ -71,4 +71,28 @@ final class CheckpointSignerTests: XCTestCase {
                               root: MerkleTree.root(leafHashes: snapshot.entries.map(MerkleTree.leafHash))).text
         XCTAssertThrowsError(try AuditVerifier.verify(snapshot, olderCheckpoints: [SignedNote.sign(text, name: "example.org/dossier", key: mallory.signing)]))
     }
+
+    func testAResumedVerificationAcceptsMemberCheckpointsThroughTheCertificatesItsStateCarries() throws {
+        let (w, root) = try rootVault("state")
+        _ = try w.document()
+        _ = try w.session.audit.checkpoint()
+        let first = try AuditVerifier.verify(try w.vault.logSnapshot(), expectedOrganisationFingerprint: root.key.fingerprint)
+        let state = try XCTUnwrap(first.state)
+        XCTAssertEqual(state.certificates.count, 1, "the founder's certificate is not carried")
+        let reparsed = try VerificationState.parse(state.bytes, path: "state")
+        XCTAssertEqual(reparsed, state)
+        // New entries and a new checkpoint, signed by the founder, whose certify entry (2) is
+        // among the entries a resumed verification skips.
+        _ = try w.document(name: "later.txt")
+        _ = try w.session.audit.checkpoint()
+        let size = Int(try XCTUnwrap(state.size))
+        let resumed = try AuditVerifier.verify(try w.vault.logSnapshot(firstLoaded: size - 1), expectedOrganisationFingerprint: root.key.fingerprint,
+                                               state: reparsed)
+        XCTAssertEqual(resumed.checkpointSize, UInt64(try w.vault.auditEntries().count))
+        // Without the certificates, the same resumed verification cannot accept the checkpoint.
+        let bare = VerificationState(organisation: state.organisation, organisationKey: state.organisationKey, checkpoint: state.checkpoint,
+                                     path: state.path, signers: state.signers, certificates: [])
+        XCTAssertThrowsError(try AuditVerifier.verify(try w.vault.logSnapshot(firstLoaded: size - 1), expectedOrganisationFingerprint: root.key.fingerprint,
+                                                      state: bare))
+    }
 }

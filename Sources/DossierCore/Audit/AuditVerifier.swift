@@ -70,7 +70,7 @@ public enum AuditVerifier {
         var certified: [CertifiedSigner]?
         func signed(_ note: String) throws(DossierError) -> Checkpoint {
             try Checkpoint.parse(try checkpointText(note, snapshot: snapshot) {
-                if certified == nil { certified = certifiedSigners(snapshot) }
+                if certified == nil { certified = certifiedSigners(snapshot, carried: state?.certificates ?? []) }
                 return certified ?? []
             })
         }
@@ -125,8 +125,15 @@ public enum AuditVerifier {
             known[UInt64(stop)] = walk.tree.root
             if let newest = newestOwn, let cp = unverified[newest], cp.size == UInt64(stop), known[UInt64(stop)] == Digest32(cp.root) {
                 // Kept only if its signature verifies below, like every checkpoint.
+                // The certificates logged up to the checkpoint and not revoked there, for the
+                // next resumed verification (which skips the entries that hold them).
+                let size = stop
+                let carried = certifiedSigners(snapshot, carried: state?.certificates ?? [])
+                    .filter { $0.certifiedAt <= size && ($0.revokedAt.map { $0 > size } ?? true) }
+                    .map(\.certificate.line)
                 keep = VerificationState(organisation: snapshot.organisation, organisationKey: org, checkpoint: notes[newest],
-                                         path: walk.tree.lastLeafPath, signers: walk.signers.values.map(\.line))
+                                         path: walk.tree.lastLeafPath, signers: walk.signers.values.map(\.line),
+                                         certificates: Array(Set(carried)))
             }
         }
         if let p = trustedPrefix, known[p.size] != Digest32(p.root) {
@@ -175,7 +182,7 @@ public enum AuditVerifier {
         }
         let cp: Checkpoint
         do {
-            cp = try Checkpoint.parse(try checkpointText(state.checkpoint, snapshot: snapshot) { certifiedSigners(snapshot) })
+            cp = try Checkpoint.parse(try checkpointText(state.checkpoint, snapshot: snapshot) { certifiedSigners(snapshot, carried: state.certificates) })
         } catch {
             throw .logVerificationFailed("the state you started from: its checkpoint: \(error)")
         }

@@ -19,8 +19,15 @@ extension AuditVerifier {
     /// revocation. Entries that do not parse, and certificates that fail the root's signature,
     /// are skipped here: the walk over the entries refuses the former, and the latter certify
     /// nothing.
-    static func certifiedSigners(_ snapshot: LogSnapshot) -> [CertifiedSigner] {
+    static func certifiedSigners(_ snapshot: LogSnapshot, carried: [String] = []) -> [CertifiedSigner] {
         var out: [CertifiedSigner] = []
+        // Certificates a state carries were logged before the entries read (position 0).
+        for line in carried {
+            guard let c = try? Certificate.parse(line: line),
+                  (try? c.check(root: snapshot.organisationKey, organisation: snapshot.organisation, role: nil, at: nil, context: "the state")) != nil
+            else { continue }
+            out.append(CertifiedSigner(certificate: c, certifiedAt: 0, revokedAt: nil))
+        }
         let certify = Data("\naction certify\n".utf8), revoke = Data("\naction certificate-revoke\n".utf8)
         for (i, bytes) in snapshot.entries.enumerated() where i >= snapshot.firstLoaded {
             let isCertify = bytes.range(of: certify) != nil

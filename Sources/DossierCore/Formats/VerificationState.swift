@@ -19,13 +19,20 @@ public struct VerificationState: Sendable, Equatable {
     let path: [Digest32]
     /// Who may sign entry size + 1 and on, by public identity line, sorted.
     public let signers: [String]
+    /// The certificates by the organisation root logged in entries 1 to size and not revoked
+    /// there (one `certificate` line each, sorted): the keys a later checkpoint may be signed
+    /// with when its `certify` entry is among the entries a resumed verification skips. Each
+    /// is checked against the root again when the state is used.
+    public let certificates: [String]
 
-    init(organisation: String, organisationKey: OrganisationKey, checkpoint: String, path: [Digest32], signers: [String]) {
+    init(organisation: String, organisationKey: OrganisationKey, checkpoint: String, path: [Digest32], signers: [String],
+         certificates: [String] = []) {
         self.organisation = organisation
         self.organisationKey = organisationKey
         self.checkpoint = checkpoint
         self.path = path
         self.signers = signers.sorted()
+        self.certificates = certificates.sorted()
     }
 
     public static func == (a: VerificationState, b: VerificationState) -> Bool { a.bytes == b.bytes }
@@ -39,6 +46,7 @@ public struct VerificationState: Sendable, Equatable {
         t += "checkpoint \(Data(checkpoint.utf8).base64EncodedString())\n"
         for p in path { t += "path \(p.data.base64EncodedString())\n" }
         for s in signers { t += "signer \(s)\n" }
+        for c in certificates { t += "certificate \(c)\n" }
         return Data(t.utf8)
     }
 
@@ -73,15 +81,23 @@ public struct VerificationState: Sendable, Equatable {
             do { _ = try PublicIdentity(line: line) } catch { throw bad("bad signer at line \(lines.lineNumber - 1)") }
             signers.append(line)
         }
+        var certificates: [String] = []
+        while lines.nextIs("certificate") {
+            let line = try take("certificate")
+            do { _ = try Certificate.parse(line: line) } catch { throw bad("bad certificate at line \(lines.lineNumber - 1)") }
+            certificates.append(line)
+        }
         guard lines.isEmpty else { throw bad("unexpected content at line \(lines.lineNumber)") }
         // The size is used before the signature is checked (to skip the entries it covers), so
         // it must already make sense: at least 1, and a count this machine can hold.
         guard let size = try? Checkpoint.parse(try SignedNote.split(note).text).size, size >= 1, size <= UInt64(Int32.max) else {
             throw bad("its checkpoint is not a note of a log of 1 to \(Int32.max) entries")
         }
-        let state = VerificationState(organisation: name, organisationKey: key, checkpoint: note, path: hashes, signers: signers)
+        let state = VerificationState(organisation: name, organisationKey: key, checkpoint: note, path: hashes, signers: signers,
+                                      certificates: certificates)
         guard state.bytes == data else { throw bad("not in canonical form") }
         guard zip(state.signers, state.signers.dropFirst()).allSatisfy({ $0 != $1 }) else { throw bad("a signer is listed twice") }
+        guard zip(state.certificates, state.certificates.dropFirst()).allSatisfy({ $0 != $1 }) else { throw bad("a certificate is listed twice") }
         return state
     }
 }
