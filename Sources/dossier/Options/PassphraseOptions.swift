@@ -14,32 +14,13 @@ struct PassphraseOptions: ParsableArguments {
         passphraseFile ?? ProcessInfo.processInfo.environment["DOSSIER_PASSPHRASE_FILE"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    private var source: PassphraseSource { PassphraseSource(file: resolvedFile, noun: "") }
+
     /// The passphrase for an existing identity file.
-    func passphrase(for path: String) throws(DossierError) -> SecureBytes {
-        if let file = resolvedFile { return try Passphrase.read(fromFile: file) }
-        guard let pass = try Terminal.readPassphrase(prompt: "Passphrase for \(path): ") else {
-            throw .passphraseRequired(path: path)
-        }
-        guard pass.count > 0 else { throw .emptyPassphrase }
-        return pass
-    }
+    func passphrase(for path: String) throws(DossierError) -> SecureBytes { try source.passphrase(for: path) }
 
     /// A new passphrase, asked twice on a terminal; one too weak is refused before it is repeated.
-    func newPassphrase(for path: String) throws(DossierError) -> SecureBytes {
-        if let file = resolvedFile {
-            let pass = try Passphrase.read(fromFile: file)
-            try Passphrase.requireStrength(pass)
-            return pass
-        }
-        guard let first = try Terminal.readPassphrase(prompt: "New passphrase (at least \(Passphrase.minimumCharacters) characters) for \(path): ") else {
-            throw .passphraseRequired(path: path)
-        }
-        try Passphrase.requireStrength(first)
-        guard let second = try Terminal.readPassphrase(prompt: "Repeat the passphrase: "), second.constantTimeEquals(first) else {
-            throw .passphraseMismatch
-        }
-        return first
-    }
+    func newPassphrase(for path: String) throws(DossierError) -> SecureBytes { try source.newPassphrase(for: path) }
 
     /// Loads and unlocks the identity at `path`.
     func loadIdentity(_ path: String) throws(DossierError) -> SecretIdentity {

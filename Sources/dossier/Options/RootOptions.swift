@@ -16,31 +16,12 @@ struct RootPassphraseOptions: ParsableArguments {
         rootPassphraseFile ?? ProcessInfo.processInfo.environment["DOSSIER_ROOT_PASSPHRASE_FILE"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    func passphrase(for path: String) throws(DossierError) -> SecureBytes {
-        if let file = resolvedFile { return try Passphrase.read(fromFile: file) }
-        guard let pass = try Terminal.readPassphrase(prompt: "Passphrase for the organisation root \(path): ") else {
-            throw .passphraseRequired(path: path)
-        }
-        guard pass.count > 0 else { throw .emptyPassphrase }
-        return pass
-    }
+    private var source: PassphraseSource { PassphraseSource(file: resolvedFile, noun: "the organisation root ") }
+
+    func passphrase(for path: String) throws(DossierError) -> SecureBytes { try source.passphrase(for: path) }
 
     /// A new passphrase for a root file, asked twice on a terminal.
-    func newPassphrase(for path: String) throws(DossierError) -> SecureBytes {
-        if let file = resolvedFile {
-            let pass = try Passphrase.read(fromFile: file)
-            try Passphrase.requireStrength(pass)
-            return pass
-        }
-        guard let first = try Terminal.readPassphrase(prompt: "New passphrase (at least \(Passphrase.minimumCharacters) characters) for the organisation root \(path): ") else {
-            throw .passphraseRequired(path: path)
-        }
-        try Passphrase.requireStrength(first)
-        guard let second = try Terminal.readPassphrase(prompt: "Repeat the passphrase: "), second.constantTimeEquals(first) else {
-            throw .passphraseMismatch
-        }
-        return first
-    }
+    func newPassphrase(for path: String) throws(DossierError) -> SecureBytes { try source.newPassphrase(for: path) }
 
     func load(_ path: String) throws(DossierError) -> OrganisationRoot {
         try OrganisationRoot.load(path: path) { () throws(DossierError) in try passphrase(for: path) }
