@@ -144,7 +144,7 @@ public struct RequestDetails: Equatable, Sendable {
         for (field, value) in [("jurisdiction", jurisdiction), ("court", court), ("case", caseReference)] {
             if let value, let why = RequestText.problem(value) { return "the \(field) \(why)" }
         }
-        if let hearing, !RequestText.isDate(hearing) { return "the hearing date '\(VisibleText.escaped(hearing))' is not a date of the form YYYY-MM-DD" }
+        if let hearing, !RequestText.isDate(hearing) { return "the hearing date '\(VisibleText.escaped(hearing))' is not a day of the calendar written YYYY-MM-DD" }
         if messageSize == 0 { return "the message is empty" }
         if messageSize > RequestLimits.maximumMessageBytes { return "the message is larger than 1 MiB" }
         if attachments.count > RequestLimits.maximumAttachments { return "more than \(RequestLimits.maximumAttachments) attachments" }

@@ -66,7 +66,7 @@ public struct RequestWriter {
             }
         }
         if let hearing, !RequestText.isDate(hearing) {
-            throw .invalidArgument("the hearing date '\(hearing)' is not a date of the form YYYY-MM-DD", hint: "for example --hearing 2027-03-15")
+            throw .invalidArgument("the hearing date '\(hearing)' is not a day of the calendar written YYYY-MM-DD", hint: "for example --hearing 2027-03-15")
         }
         if attachments.count > RequestLimits.maximumAttachments {
             throw .invalidArgument("\(attachments.count) attachments: a request holds at most \(RequestLimits.maximumAttachments)", hint: nil)
