@@ -75,6 +75,12 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case keyReleaseRefused(url: String, reason: String, message: String)
     case keyReleaseUnavailable(url: String, reason: String)
 
+    // Requests from counsel (docs/formats/request.md)
+    case malformedIntakeKey(reason: String)
+    case malformedRequest(path: String, reason: String)
+    case requestTampered(path: String, reason: String)
+    case requestNotForThisIntake(path: String, sealedTo: String, intake: String)
+
     // Audit
     case malformedCheckpoint(reason: String)
     case checkpointSignatureInvalid(name: String)
@@ -237,6 +243,15 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
         case let .keyReleaseUnavailable(url, reason):
             return ("cannot get the key from the key-release service at \(url): \(reason)",
                     "check the network and retry, nothing was written", "; ")
+        case let .malformedIntakeKey(reason):
+            return ("not a valid intake key: \(reason)", nil, "")
+        case let .malformedRequest(path, reason):
+            return ("\(path) is not a valid Dossier request: \(reason)", nil, "")
+        case let .requestTampered(path, reason):
+            return ("\(path) was corrupted, forged or tampered with (\(reason)); nothing was written", nil, "")
+        case let .requestNotForThisIntake(path, sealedTo, intake):
+            return ("\(path) is sealed to the intake key \(sealedTo), not to this one (\(intake))",
+                    "it was written for another organisation, or with an intake key since replaced; ask its sender to check the intake line they used", "; ")
         case let .malformedCheckpoint(reason):
             return ("not a valid checkpoint: \(reason)", nil, "")
         case let .checkpointSignatureInvalid(name):

@@ -14,7 +14,7 @@ struct Dossier: AsyncParsableCommand {
         discussion: """
         Staff:    init, deposit, list, show, search, retrieve, remove, staff, rotate, doctor, counsel, policy, grant, approve, package, revoke, grants, serve, audit checkpoint
 
-        Counsel:  identity new, identity show, trust, inspect, open
+        Counsel:  identity new, identity show, trust, inspect, open, request new
 
         Auditors: org show, audit verify, audit log, audit exposure, audit report, audit export, audit prove, audit verify-proof
 
@@ -29,6 +29,7 @@ struct Dossier: AsyncParsableCommand {
             RotateCommand.self, DoctorCommand.self, CounselCommand.self, PolicyCommand.self, GrantCommand.self,
             ApproveCommand.self, PackageCommand.self, RevokeCommand.self, GrantsCommand.self, TrustCommand.self,
             InspectCommand.self, OpenCommand.self, AuditCommand.self, ServeCommand.self,
+            RequestCommand.self,
         ]
     )
 

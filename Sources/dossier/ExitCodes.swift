@@ -24,6 +24,12 @@ enum ExitCodes {
             return 3
         case .policyInvalid, .malformedPackage, .malformedCheckpoint, .malformedExport, .malformedState:
             return 65
+        case .malformedIntakeKey, .malformedRequest:
+            return 65
+        case .requestTampered:
+            return 3
+        case .requestNotForThisIntake:
+            return 77
         case .unknownCounsel, .unknownGrant:
             return 66
         case .policyDenied, .selfApproval, .alreadyApproved, .untrustedSigner, .notARecipient,
