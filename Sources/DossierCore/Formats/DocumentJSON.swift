@@ -35,28 +35,56 @@ public struct DocumentJSON: Encodable {
     /// `\u00xx`), everything else, `/` and U+007F included, as is. Titles are plaintext: the
     /// caller zeroes the bytes once written.
     public static func array(_ docs: [Document]) -> [UInt8] {
-        var w = Writer()
-        w.out.reserveCapacity(docs.count * 420 + 8)
+        var w = Writer(capacity: docs.count * 420 + 8)
+        defer { w.release() }
         if docs.isEmpty {
             w.raw("[\n\n]\n")
-            return w.out
+        } else {
+            w.raw("[\n")
+            for (i, d) in docs.enumerated() {
+                if i > 0 { w.raw(",\n") }
+                w.object(d, indent: 1)
+            }
+            w.raw("\n]\n")
         }
-        w.raw("[\n")
-        for (i, d) in docs.enumerated() {
-            if i > 0 { w.raw(",\n") }
-            w.object(d, indent: 1)
-        }
-        w.raw("\n]\n")
-        return w.out
+        return w.bytes()
     }
 
+    /// Appends to memory of its own (Array's appends of short pieces cost more than the rest of
+    /// the writing), zeroed when released.
     private struct Writer {
-        var out: [UInt8] = []
+        private var storage: UnsafeMutableBufferPointer<UInt8>
+        private var count = 0
         /// Display names of the languages seen (a vault has few).
         private var names: [(tag: String, name: String)] = []
 
-        mutating func raw(_ s: StaticString) {
-            out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+        init(capacity: Int) { storage = .allocate(capacity: max(capacity, 64)) }
+
+        /// The bytes written, copied.
+        func bytes() -> [UInt8] { Array(UnsafeBufferPointer(rebasing: storage[0..<count])) }
+
+        /// Zeroes and frees the memory.
+        mutating func release() {
+            secureZero(UnsafeMutableRawBufferPointer(storage))
+            storage.deallocate()
+        }
+
+        private mutating func put(_ from: UnsafePointer<UInt8>, _ n: Int) {
+            if storage.count - count < n {
+                let bigger = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 2 * storage.count + n)
+                bigger.baseAddress!.update(from: storage.baseAddress!, count: count)
+                release()
+                storage = bigger
+            }
+            (storage.baseAddress! + count).update(from: from, count: n)
+            count += n
+        }
+
+        mutating func raw(_ s: StaticString) { put(s.utf8Start, s.utf8CodeUnitCount) }
+
+        private mutating func byte(_ b: UInt8) {
+            var b = b
+            withUnsafePointer(to: &b) { put($0, 1) }
         }
 
         mutating func indent(_ level: Int) {
@@ -124,7 +152,7 @@ public struct DocumentJSON: Encodable {
                     d[at] = UInt8(ascii: "0") + UInt8(n % 10)
                     n /= 10
                 } while n > 0
-                out.append(contentsOf: d[at...])
+                put(d.baseAddress!.assumingMemoryBound(to: UInt8.self) + at, d.count - at)
             }
         }
 
@@ -138,7 +166,7 @@ public struct DocumentJSON: Encodable {
                 for i in 0..<b.count {
                     let c = b[i]
                     guard c < 0x20 || c == 0x22 || c == 0x5c else { continue }
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
+                    if i > start { put(b.baseAddress! + start, i - start) }
                     start = i + 1
                     switch c {
                     case 0x22: raw("\\\"")
@@ -150,11 +178,11 @@ public struct DocumentJSON: Encodable {
                     case 0x0d: raw("\\r")
                     default:
                         raw("\\u00")
-                        out.append(Self.hex.utf8Start[Int(c >> 4)])
-                        out.append(Self.hex.utf8Start[Int(c & 0xf)])
+                        byte(Self.hex.utf8Start[Int(c >> 4)])
+                        byte(Self.hex.utf8Start[Int(c & 0xf)])
                     }
                 }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<b.count]))
+                if b.count > start { put(b.baseAddress! + start, b.count - start) }
             }
             raw("\"")
         }
