@@ -159,7 +159,7 @@ if [ "${BENCH_SCALE:-0}" = 1 ]; then
     "$(dirname "$dossier")/DossierBench" catalogue six-vault six.key "$docs" six-scripts
     export DOSSIER_VAULT="$work/six-vault" DOSSIER_IDENTITY="$work/six.key"
     echo "| search refutation, $docs documents in six scripts (mean of 10) | $(mean "$dossier" search refutation) s |"
-    echo "| search ПРОТОКОЛ 99999, same catalogue (mean of 10) | $(mean "$dossier" search ПРОТОКОЛ 99999) s |"
+    echo "| search ОТЧЕТ 99999 (finds отчёт), same catalogue (mean of 10) | $(mean "$dossier" search ОТЧЕТ 99999) s |"
     export DOSSIER_VAULT="$work/vault" DOSSIER_IDENTITY="$work/staff.key"
     # A long log: 1,000,000 signed entries written by an independent Python implementation.
     n="${BENCH_LOG_ENTRIES:-1000000}"
