@@ -6,6 +6,7 @@ SWIFT ?= swift
 RELEASE = -c release --static-swift-stdlib
 
 .PHONY: all deps build release demo test crash-test bench load-test clean
+.PHONY: install uninstall
 
 all: build
 
@@ -46,6 +47,21 @@ bench:
 ## Load test of the key-release service: 200 concurrent opens (release build; not in `make test`).
 load-test: deps
 	@scripts/load-test.sh 200
+
+## `make install PREFIX=DIR` (default /usr/local): the release binary in DIR/bin, a manual page
+## per command (from its --help) in DIR/share/man/man1, and bash, zsh and fish completions
+## (scripts/install.sh lists the paths); `make uninstall PREFIX=DIR` removes exactly them.
+## BUILD=debug builds and installs a debug build instead (minutes quicker to build); BIN=DIR
+## installs the dossier already built in DIR, building nothing (the install test does: inside
+## `swift test` a nested build would wait for the test run's own lock on .build).
+PREFIX ?= /usr/local
+BUILD ?= release
+install:
+	@if [ -z "$(BIN)" ]; then $(MAKE) -s deps && $(SWIFT) build $(if $(filter debug,$(BUILD)),,$(RELEASE)) --product dossier; fi
+	@scripts/install.sh install "$(PREFIX)" "$(or $(BIN),$$($(SWIFT) build $(if $(filter debug,$(BUILD)),,$(RELEASE)) --show-bin-path))"
+
+uninstall:
+	@scripts/install.sh uninstall "$(PREFIX)"
 
 clean:
 	rm -rf .build

@@ -8,6 +8,9 @@ set -euo pipefail
 packages=(libsodium-dev libsqlite3-dev pkg-config libcurl4 libcurl4-openssl-dev)
 # The sqlite3 shell: the attack suite (scripts/attack-test.sh) edits vaults with it, as an attacker would.
 packages+=(sqlite3)
+# make install writes the manual pages with python3 (scripts/man-pages.py); its test reads them with man.
+command -v python3 >/dev/null || packages+=(python3)
+command -v man >/dev/null || packages+=(man-db)
 # Tools the benchmarks and end-to-end checks use.
 if [ "${DOSSIER_BENCH_DEPS:-0}" = 1 ]; then packages+=(age hyperfine time); fi
 
