@@ -35,6 +35,15 @@ public final class Vault: @unchecked Sendable {
     /// vault is reported busy, in seconds.
     public static let defaultBusyWait: TimeInterval = SQLiteStore.busyTimeout
 
+    /// Whether `location` names a vault in PostgreSQL (a `postgresql://` URI) rather than a folder.
+    public static func isDatabaseURI(_ location: String) -> Bool { PostgresStore.isURI(location) }
+
+    /// Refuses, before anything connects or asks for a passphrase, a location that looks like
+    /// a PostgreSQL URI but is not a valid one, or one that holds a password.
+    public static func checkLocation(_ location: String) throws(DossierError) {
+        if PostgresStore.isURI(location) { try PostgresStore.validate(location) }
+    }
+
     /// Opens an existing vault: a folder, or a database named by a `postgresql://` URI. After a rotation or a removal commits, the clean-up of the old
     /// keys waits up to `purgeWait` seconds for other readers, then fails with `purgeBlocked`.
     /// A change waits up to `busyWait` seconds for another process's change, then fails with

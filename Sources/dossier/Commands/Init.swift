@@ -8,10 +8,11 @@ struct InitCommand: ParsableCommand {
         commandName: "init",
         abstract: "Create a vault, with you as its first staff member.",
         discussion: """
-        Creates the folder (which must not exist, or be empty): a SQLite catalogue, a folder of encrypted blobs, a fresh organisation signing key and a random vault key sealed to your identity. Afterwards, compare `dossier org show` with counsel and auditors by phone.
+        Creates the folder (which must not exist, or be empty): a SQLite catalogue, a folder of encrypted blobs, a fresh organisation signing key and a random vault key sealed to your identity. With a postgresql:// URI instead, creates the same records as tables in that database, which must hold no vault (docs/deployment.md). Afterwards, compare `dossier org show` with counsel and auditors by phone.
 
-        Example:
+        Examples:
           dossier init --vault /srv/dossier --org example.org/dossier --identity staff.key --name "A. Staff"
+          dossier init --vault "postgresql://alice@db.example.org/dossier?sslmode=verify-full" --org example.org/dossier --identity staff.key
         """
     )
 
