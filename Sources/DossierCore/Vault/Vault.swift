@@ -44,8 +44,8 @@ public final class Vault: @unchecked Sendable {
         if PostgresStore.isURI(location) { try PostgresStore.validate(location) }
     }
 
-    /// Opens an existing vault: a folder, or a database named by a `postgresql://` URI. After a rotation or a removal commits, the clean-up of the old
-    /// keys waits up to `purgeWait` seconds for other readers, then fails with `purgeBlocked`.
+    /// Opens an existing vault: a folder, or a database named by a `postgresql://` URI. After a
+    /// rotation or a removal commits, the clean-up of the old keys waits up to `purgeWait` seconds for other readers, then fails with `purgeBlocked`.
     /// A change waits up to `busyWait` seconds for another process's change, then fails with
     /// `vaultBusy`. Both are cut to `longestPurgeWait`.
     public static func open(at path: String, clock: any TimeSource = SystemClock(), random: any RandomSource = SystemRandom(),
