@@ -24,14 +24,17 @@ demo: release
 	@scripts/demo.sh "$$($(SWIFT) build $(RELEASE) --show-bin-path)/dossier"
 
 ## Run every test: the concurrency test, a short crash test (5 SIGKILLs), the attack suite
-## (rows edited with sqlite3 are refused at use and reported), then the unit,
-## vector and end-to-end tests (last, so that their summary closes the output).
+## (rows edited with sqlite3 are refused at use and reported), then, on a throwaway PostgreSQL
+## cluster (scripts/pg-cluster.sh run: a free loopback port, a temporary directory, stopped
+## afterwards), the PostgreSQL end-to-end tests and the unit, vector and end-to-end tests of
+## both backends (last, so that their summary closes the output).
 test: deps
 	$(SWIFT) build
 	scripts/concurrency-test.sh "$$($(SWIFT) build --show-bin-path)/dossier"
 	scripts/crash-test.sh 5 "$$($(SWIFT) build --show-bin-path)/dossier"
 	scripts/attack-test.sh "$$($(SWIFT) build --show-bin-path)/dossier"
-	$(SWIFT) test --disable-swift-testing
+	scripts/pg-cluster.sh run sh -c 'scripts/postgres-test.sh "$$1" && $(SWIFT) test --disable-swift-testing' sh \
+		"$$($(SWIFT) build --show-bin-path)/dossier"
 
 ## The full crash test: 200 SIGKILLs, each inside a running dossier operation (not part of
 ## `make test`; its duration is in docs/threat-model.md, promise 7).
