@@ -80,6 +80,10 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case malformedRequest(path: String, reason: String)
     case requestTampered(path: String, reason: String)
     case requestNotForThisIntake(path: String, sealedTo: String, intake: String)
+    /// The vault has no intake key yet (made before intake keys; `org intake-key --create`).
+    case noIntakeKey
+    /// `org intake-key --create` on a vault that has one.
+    case intakeKeyExists(fingerprint: String)
 
     // Audit
     case malformedCheckpoint(reason: String)
@@ -252,6 +256,11 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
         case let .requestNotForThisIntake(path, sealedTo, intake):
             return ("\(path) is sealed to the intake key \(sealedTo), not to this one (\(intake))",
                     "it was written for another organisation, or with an intake key since replaced; ask its sender to check the intake line they used", "; ")
+        case .noIntakeKey:
+            return ("this vault has no intake key, so it cannot receive requests",
+                    "a staff member creates one with `dossier org intake-key --create`, then publishes it (`dossier org show`)", "; ")
+        case let .intakeKeyExists(fingerprint):
+            return ("this vault already has an intake key (\(fingerprint)); nothing was changed", "`dossier org show` prints it", "; ")
         case let .malformedCheckpoint(reason):
             return ("not a valid checkpoint: \(reason)", nil, "")
         case let .checkpointSignatureInvalid(name):

@@ -30,8 +30,10 @@ enum ExitCodes {
             return 3
         case .requestNotForThisIntake:
             return 77
-        case .unknownCounsel, .unknownGrant:
+        case .unknownCounsel, .unknownGrant, .noIntakeKey:
             return 66
+        case .intakeKeyExists:
+            return 73
         case .policyDenied, .selfApproval, .alreadyApproved, .untrustedSigner, .notARecipient,
              .packageNotYetValid, .packageExpired, .grantNotActive, .keyReleaseRefused, .onlinePackage:
             return 77

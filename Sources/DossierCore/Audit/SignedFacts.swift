@@ -71,6 +71,9 @@ struct SignedFacts: Sendable {
     }
 
     private(set) var size = 0
+    /// The organisation's intake key line, as `init` or the last `intake-key` entry names it;
+    /// nil for a vault that has none.
+    private(set) var intakeKey: String?
     /// The current staff, by fingerprint.
     private(set) var members: [String: Member] = [:]
     private(set) var documents: [String: DocumentFact] = [:]
@@ -102,6 +105,9 @@ struct SignedFacts: Sendable {
         case .initialise?:
             if let line = e.detail("identity"), let id = try? PublicIdentity(line: line) { members[id.fingerprint] = Member(identity: id, role: .staff) }
             if let sha = e.detail("policy-sha256") { policy = PolicyFact(sha256: sha, strictest: e.detail("policy-approvals").flatMap { Int($0) }) }
+            if let line = e.detail("intake-key") { intakeKey = line }
+        case .intakeKey?:
+            if let line = e.detail("intake-key") { intakeKey = line }
         case .staffAdd?:
             if let line = e.detail("identity"), let id = try? PublicIdentity(line: line) {
                 members[id.fingerprint] = Member(identity: id, role: e.detail("role") == Role.service.rawValue ? .service : .staff)
@@ -318,6 +324,19 @@ struct SignedFacts: Sendable {
         }
     }
 
+    /// Refuses an intake key line (`settings.intake_key`) that is not the one the log names.
+    func check(intakeLine row: String?) throws(DossierError) {
+        guard let signed = intakeKey else {
+            if row != nil { throw .altered("the vault's settings hold an intake key, but no signed entry names one") }
+            return
+        }
+        guard let row else { throw .altered("the signed log names an intake key, but the vault's settings hold none") }
+        guard row == signed else {
+            let fp = (try? IntakeKey(line: signed))?.fingerprint ?? "?"
+            throw .altered("the intake key in the vault's settings is not the one the signed log names (\(fp))")
+        }
+    }
+
     /// Refuses a staff table that differs from the signed roster.
     func check(staff rows: [StaffRecord]) throws(DossierError) {
         let current = rows.filter { $0.removedAt == nil }
@@ -338,6 +357,8 @@ struct SignedFacts: Sendable {
         }
         note { () throws(DossierError) in try check(staff: try wrap { try tx.allStaff() }) }
         if let text = try tx.settingText(.policy) { note { () throws(DossierError) in try check(policyText: text) } }
+        let intakeRow = try tx.settingText(.intakeKey)
+        note { () throws(DossierError) in try check(intakeLine: intakeRow) }
         var ids = Set(documents.keys)
         for id in try tx.removedDocumentIDs() { ids.insert(id) }
         for d in try tx.liveDocuments() { ids.insert(d.id) }

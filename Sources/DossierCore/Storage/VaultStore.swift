@@ -62,6 +62,10 @@ enum SettingKey: String, Sendable {
     case organisationName = "organisation_name"
     case organisationKey = "organisation_key"
     case organisationSecretSealed = "organisation_secret_sealed"
+    /// The organisation's intake key line (`dossierintake1…`), to which counsel seal requests.
+    case intakeKey = "intake_key"
+    /// Its X25519 secret key, sealed under the vault key (purpose `intake-key`).
+    case intakeSecretSealed = "intake_secret_sealed"
     case createdAt = "created_at"
     case vaultKeyGeneration = "vault_key_generation"
     case policy

@@ -116,6 +116,9 @@ extension StaffSession.Staff {
         if let sealed = try tx.settingData(.organisationSecretSealed) {
             try tx.setSetting(.organisationSecretSealed, data: try move(sealed, .organisationKey, ""))
         }
+        if let sealed = try tx.settingData(.intakeSecretSealed) {
+            try tx.setSetting(.intakeSecretSealed, data: try move(sealed, .intakeKey, ""))
+        }
         for c in try tx.allCounsel() {
             try tx.resealCounsel(id: c.id, detailsSealed: try move(c.detailsSealed, .counsel, c.id),
                                  vettingNoteSealed: try c.vettingNoteSealed.map { try move($0, .counsel, c.id + "/vetting") },
