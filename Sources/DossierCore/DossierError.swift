@@ -84,6 +84,13 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case noIntakeKey
     /// `org intake-key --create` on a vault that has one.
     case intakeKeyExists(fingerprint: String)
+    /// No request with this id in the inbox.
+    case unknownRequest(id: String)
+    /// `requests import` of a request whose id is already in the inbox (a replay, or the same
+    /// file imported twice).
+    case requestAlreadyReceived(id: String, receivedAt: String)
+    /// Assigning, answering or declining a request that was answered or declined already.
+    case requestClosed(id: String, state: String)
 
     // Audit
     case malformedCheckpoint(reason: String)
@@ -261,6 +268,13 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
                     "a staff member creates one with `dossier org intake-key --create`, then publishes it (`dossier org show`)", "; ")
         case let .intakeKeyExists(fingerprint):
             return ("this vault already has an intake key (\(fingerprint)); nothing was changed", "`dossier org show` prints it", "; ")
+        case let .unknownRequest(id):
+            return ("no request \(id) in the inbox", "`dossier requests` lists them", "; ")
+        case let .requestAlreadyReceived(id, receivedAt):
+            return ("request \(id) is already in the inbox (received \(receivedAt)); nothing was stored",
+                    "the same request sent twice, or replayed: see it with `dossier requests show \(id)`", "; ")
+        case let .requestClosed(id, state):
+            return ("request \(id) is \(state) already; nothing was changed", "an answered or declined request stays so; see `dossier requests show \(id)`", "; ")
         case let .malformedCheckpoint(reason):
             return ("not a valid checkpoint: \(reason)", nil, "")
         case let .checkpointSignatureInvalid(name):

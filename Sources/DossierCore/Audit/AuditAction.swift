@@ -22,4 +22,9 @@ public enum AuditAction: String, Sendable, CaseIterable, Codable {
     case rootMigrate = "root-migrate"
     /// The organisation's intake key was made in a vault that had none (`org intake-key --create`).
     case intakeKey = "intake-key"
+    /// A request from counsel entered the inbox (`requests import`).
+    case requestReceive = "request-receive"
+    case requestAssign = "request-assign"
+    case requestAnswer = "request-answer"
+    case requestDecline = "request-decline"
 }

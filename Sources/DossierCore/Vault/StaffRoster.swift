@@ -128,6 +128,10 @@ extension StaffSession.Staff {
             try tx.resealGrant(id: g.id, detailsSealed: try move(g.detailsSealed, .grant, g.id),
                                reasonSealed: try g.reasonSealed.map { try move($0, .grant, g.id + "/revocation") })
         }
+        for r in try tx.allRequestSeals() {
+            try tx.resealRequest(id: r.id, summarySealed: try move(r.summarySealed, .request, r.id),
+                                 reasonSealed: try r.reasonSealed.map { try move($0, .request, r.id + "/decline") })
+        }
         for s in try tx.allOnlineShares() {
             try tx.resealOnlineShare(package: s.packageID, fingerprint: s.fingerprint,
                                      shareSealed: try move(s.shareSealed, .onlineShare, s.packageID + "/" + s.fingerprint))

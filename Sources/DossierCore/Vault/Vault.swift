@@ -340,6 +340,7 @@ enum Sealing {
         case grant
         case onlineShare = "online-share"
         case intakeKey = "intake-key"
+        case request
     }
 
     static func associatedData(_ purpose: Purpose, _ id: String) -> Data {
