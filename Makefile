@@ -6,6 +6,7 @@ SWIFT ?= swift
 RELEASE = -c release --static-swift-stdlib
 
 .PHONY: all deps build release demo test crash-test bench load-test clean
+.PHONY: install uninstall
 
 all: build
 
@@ -23,14 +24,17 @@ demo: release
 	@scripts/demo.sh "$$($(SWIFT) build $(RELEASE) --show-bin-path)/dossier"
 
 ## Run every test: the concurrency test, a short crash test (5 SIGKILLs), the attack suite
-## (rows edited with sqlite3 are refused at use and reported), then the unit,
-## vector and end-to-end tests (last, so that their summary closes the output).
+## (rows edited with sqlite3 are refused at use and reported), then, on a throwaway PostgreSQL
+## cluster (scripts/pg-cluster.sh run: a free loopback port, a temporary directory, stopped
+## afterwards), the PostgreSQL end-to-end tests and the unit, vector and end-to-end tests of
+## both backends (last, so that their summary closes the output).
 test: deps
 	$(SWIFT) build
 	scripts/concurrency-test.sh "$$($(SWIFT) build --show-bin-path)/dossier"
 	scripts/crash-test.sh 5 "$$($(SWIFT) build --show-bin-path)/dossier"
 	scripts/attack-test.sh "$$($(SWIFT) build --show-bin-path)/dossier"
-	$(SWIFT) test --disable-swift-testing
+	scripts/pg-cluster.sh run sh -c 'scripts/postgres-test.sh "$$1" && $(SWIFT) test --disable-swift-testing' sh \
+		"$$($(SWIFT) build --show-bin-path)/dossier"
 
 ## The full crash test: 200 SIGKILLs, each inside a running dossier operation (not part of
 ## `make test`; its duration is in docs/threat-model.md, promise 7).
@@ -46,6 +50,21 @@ bench:
 ## Load test of the key-release service: 200 concurrent opens (release build; not in `make test`).
 load-test: deps
 	@scripts/load-test.sh 200
+
+## `make install PREFIX=DIR` (default /usr/local): the release binary in DIR/bin, a manual page
+## per command (from its --help) in DIR/share/man/man1, and bash, zsh and fish completions
+## (scripts/install.sh lists the paths); `make uninstall PREFIX=DIR` removes exactly them.
+## BUILD=debug builds and installs a debug build instead (minutes quicker to build); BIN=DIR
+## installs the dossier already built in DIR, building nothing (the install test does: inside
+## `swift test` a nested build would wait for the test run's own lock on .build).
+PREFIX ?= /usr/local
+BUILD ?= release
+install:
+	@if [ -z "$(BIN)" ]; then $(MAKE) -s deps && $(SWIFT) build $(if $(filter debug,$(BUILD)),,$(RELEASE)) --product dossier; fi
+	@scripts/install.sh install "$(PREFIX)" "$(or $(BIN),$$($(SWIFT) build $(if $(filter debug,$(BUILD)),,$(RELEASE)) --show-bin-path))"
+
+uninstall:
+	@scripts/install.sh uninstall "$(PREFIX)"
 
 clean:
 	rm -rf .build

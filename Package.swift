@@ -24,6 +24,12 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        // libpq, PostgreSQL's client library, from Debian's libpq-dev. Only Storage/Postgres/ imports it.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         .target(
             name: "DossierCrypto",
             dependencies: ["CSodium"]
@@ -32,6 +38,7 @@ let package = Package(
             name: "DossierCore",
             dependencies: [
                 "DossierCrypto",
+                "CLibPQ",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The SQLite C API, for the catalogue listing's row loop only (Storage/SQLite/SQLiteListing.swift).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

@@ -4,8 +4,8 @@
 # Usage: scripts/bench.sh PATH-TO-dossier     (make bench builds in release mode and calls this)
 # Environment: BENCH_MIB (file size, default 1024), BENCH_RUNS (runs per operation, the fastest
 # kept; default 1), BENCH_SCALE=1 to add the scale cases (50 recipients, 10,000-file deposit,
-# list/search over it and over 100,000 documents, audit verify of 1,000,000 entries in full and
-# from a saved state, --help).
+# list/search over it and over 100,000 documents, list --json, search over 100,000 titled in six scripts,
+# audit verify of 1,000,000 entries in full and from a saved state, --help).
 set -euo pipefail
 dossier="${1:?usage: scripts/bench.sh PATH-TO-dossier}"
 mib="${BENCH_MIB:-1024}"
@@ -165,6 +165,13 @@ if [ "${BENCH_SCALE:-0}" = 1 ]; then
     export DOSSIER_VAULT="$work/big-vault" DOSSIER_IDENTITY="$work/big.key"
     echo "| list, $("$dossier" list | wc -l) documents (mean of 10) | $(mean "$dossier" list) s |"
     echo "| search, same catalogue (mean of 10) | $(mean "$dossier" search "report 99999") s |"
+    echo "| list --json, same catalogue (mean of 10) | $(mean "$dossier" list --json) s |"
+    # The same number of documents titled in the six UN languages' scripts: search folds each
+    # title that is not ASCII (docs/staff-guide.md, "How search compares text").
+    "$(dirname "$dossier")/DossierBench" catalogue six-vault six.key "$docs" six-scripts
+    export DOSSIER_VAULT="$work/six-vault" DOSSIER_IDENTITY="$work/six.key"
+    echo "| search refutation, $docs documents in six scripts (mean of 10) | $(mean "$dossier" search refutation) s |"
+    echo "| search ОТЧЕТ 99999 (finds отчёт), same catalogue (mean of 10) | $(mean "$dossier" search ОТЧЕТ 99999) s |"
     export DOSSIER_VAULT="$work/vault" DOSSIER_IDENTITY="$work/staff.key"
     # A long log: 1,000,000 signed entries written by an independent Python implementation.
     n="${BENCH_LOG_ENTRIES:-1000000}"

@@ -10,14 +10,16 @@
 #   - the log verifies and holds exactly one entry per success (deposits, grants, packages,
 #     then the retrievals); `doctor` reports no damage.
 # Usage: scripts/concurrency-test.sh [PATH-TO-dossier]
+# CONCURRENCY_VAULT: the vault to make (default: a folder; scripts/postgres-test.sh gives an
+# empty PostgreSQL database); CONCURRENCY_CLIENTS: how many clients (default 4).
 set -euo pipefail
 dossier="${1:-$(swift build --show-bin-path)/dossier}"
-clients=4 deposits=25 MIN_DEPOSITS=20
+clients=${CONCURRENCY_CLIENTS:-4} deposits=25 MIN_DEPOSITS=20
 work=$(mktemp -d "${TMPDIR:-/tmp}/dossier-concurrency.XXXXXX")
 export XDG_STATE_HOME="$work/state"   # where dossier remembers the newest log entry it verified
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
-export DOSSIER_VAULT="$work/vault" DOSSIER_IDENTITY="$work/staff.key" XDG_CONFIG_HOME="$work/config"
+export DOSSIER_VAULT="${CONCURRENCY_VAULT:-$work/vault}" DOSSIER_IDENTITY="$work/staff.key" XDG_CONFIG_HOME="$work/config"
 fail() { echo "concurrency-test: FAIL: $*" >&2; exit 1; }
 
 "$dossier" identity new -o staff.key --no-passphrase >/dev/null 2>&1

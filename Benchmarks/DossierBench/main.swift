@@ -1,5 +1,5 @@
 // Makes large inputs for the scale benchmarks (docs/performance.md, scripts/bench.sh). Not part
-// of the product: `swift run -c release DossierBench catalogue VAULT IDENTITY N`.
+// of the product: `swift run -c release DossierBench catalogue VAULT IDENTITY N [six-scripts]`.
 @_spi(Benchmark) import DossierCore
 import DossierCrypto
 import Foundation
@@ -10,8 +10,10 @@ func fail(_ message: String) -> Never {
 }
 
 /// A vault at VAULT whose founder is the new passphrase-less identity IDENTITY, holding N
-/// documents without content (titles, file names, tags, cases and jurisdictions vary).
-func catalogue(vault path: String, identity identityPath: String, count: Int) throws(DossierError) {
+/// documents without content (titles, file names, tags, cases and jurisdictions vary). With
+/// `sixScripts`, the titles are in the six UN languages in turn (accents, Cyrillic, Arabic
+/// with harakat, Chinese), as a search that folds must read them.
+func catalogue(vault path: String, identity identityPath: String, count: Int, sixScripts: Bool) throws(DossierError) {
     let founder = SecretIdentity.generate()
     try founder.write(to: identityPath, protection: .none)
     let vault = try Vault.create(at: path, organisation: "example.org/bench", founder: founder, founderName: "Bench")
@@ -20,8 +22,18 @@ func catalogue(vault path: String, identity identityPath: String, count: Int) th
                  "Tashkent", "Ankara", "Minsk", "Cairo", "appeal", "extradition", "witness", "statement"]
     let languages = ["en", "fr", "ru", "ar", "es", "zh-Hans", "pt-BR", "und"]
     let jurisdictions = ["UK", "Germany", "France", "Netherlands", "Spain"]
+    let titleWords = [["Réfutation", "garanties", "témoignage", "détention", "procès"],
+                      ["decisión", "año", "extradición", "audiencia", "prisión"],
+                      ["протокол", "отчёт", "свидетель", "тюрьма", "допрос"],
+                      ["مُحَاكَمَة", "أدلة", "شاهد", "سجن", "تسليم"],
+                      ["外交保证", "驳斥", "证人", "监狱", "引渡"],
+                      ["prison", "conditions", "report", "hearing", "appeal"]]
     try session.documents.recordSyntheticDocuments(count: count) { i in
-        let title = "\(words[i % 16]) \(words[(i / 16) % 16]) report \(i + 1)"
+        var title = "\(words[i % 16]) \(words[(i / 16) % 16]) report \(i + 1)"
+        if sixScripts {
+            let w = titleWords[i % 6]
+            title = "\(w[(i / 6) % 5]) \(w[(i / 30) % 5]) \(i + 1)"
+        }
         let meta = DocumentMetadata(title: title, fileName: "file-\(i + 1).pdf", tags: i % 3 == 0 ? [] : [words[(i / 7) % 16]],
                                     jurisdiction: i % 4 == 0 ? nil : jurisdictions[i % 5],
                                     caseReference: i % 2 == 0 ? "EXT-2026-\(String(format: "%04d", i % 500))" : nil)
@@ -30,11 +42,11 @@ func catalogue(vault path: String, identity identityPath: String, count: Int) th
 }
 
 let args = CommandLine.arguments
-guard args.count == 5, args[1] == "catalogue", let n = Int(args[4]), n >= 0 else {
-    fail("usage: DossierBench catalogue VAULT IDENTITY N")
+guard args.count == 5 || (args.count == 6 && args[5] == "six-scripts"), args[1] == "catalogue", let n = Int(args[4]), n >= 0 else {
+    fail("usage: DossierBench catalogue VAULT IDENTITY N [six-scripts]")
 }
 do throws(DossierError) {
-    try catalogue(vault: args[2], identity: args[3], count: n)
+    try catalogue(vault: args[2], identity: args[3], count: n, sixScripts: args.count == 6)
 } catch {
     fail("\(error)")
 }

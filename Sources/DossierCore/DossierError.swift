@@ -27,6 +27,12 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case vaultExists(path: String)
     case notAVault(path: String)
     case vaultBusy(path: String)
+    /// The database server holding the vault cannot be reached (refused, lost, a standby that
+    /// was not promoted), after retrying.
+    case vaultUnreachable(location: String, reason: String)
+    /// The connection to the database was lost while a change was committing: it may or may
+    /// not have been recorded.
+    case commitUnknown(location: String)
     case vaultKeyRotated(path: String)
     /// A change that replaced secrets (a rotation, a removal) committed, but the replaced
     /// values could not be purged from the database's files: another process holds it open.
@@ -174,9 +180,18 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
             return ("\(path) is not a Dossier vault", "create one with `dossier init --vault \(path)`, or set DOSSIER_VAULT", "; ")
         case let .vaultBusy(path):
             return ("the vault \(path) is busy with another operation", "retry in a moment", "; ")
+        case let .vaultUnreachable(location, reason):
+            return ("cannot reach the database of the vault \(location): \(reason); nothing was changed",
+                    "check that the server is running and reachable (PG* variables, ~/.pgpass, the service file), then retry", "; ")
+        case let .commitUnknown(location):
+            return ("the connection to the database of the vault \(location) was lost while the change was committing: it may or may not have been recorded",
+                    "look for it with `dossier audit log` (or `dossier list`) before running the command again", "; ")
         case let .vaultKeyRotated(path):
             return ("the vault key of \(path) was rotated by another staff member while this command ran; nothing was changed",
                     "run it again", ": ")
+        case let .purgeBlocked(path) where PostgresStore.isURI(path):
+            return ("the change is committed, but old row versions holding the retired keys are still in the tables of \(path): VACUUM could not remove them (another transaction still sees them, or this database role does not own the tables)",
+                    "have the role that owns the vault's tables run `dossier doctor --fix --vault \(path)` (docs/deployment.md)", "; ")
         case let .purgeBlocked(path):
             return ("the change is committed, but the old keys are still in the write-ahead log of \(path) because another process holds the database open",
                     "close the other reader (a sqlite3 shell, a backup, `dossier serve`), then run `dossier doctor --fix --vault \(path)`", "; ")

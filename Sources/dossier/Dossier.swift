@@ -18,7 +18,7 @@ struct Dossier: AsyncParsableCommand {
 
         Auditors: org show, audit verify, audit log, audit exposure, audit report, audit export, audit prove, audit verify-proof
 
-        Environment: DOSSIER_VAULT (for --vault), DOSSIER_IDENTITY (for --identity), DOSSIER_PASSPHRASE_FILE (for --passphrase-file), DOSSIER_PURGE_WAIT (seconds the clean-up of retired keys after rotate, staff remove and remove waits for other readers; default 15), DOSSIER_BUSY_WAIT (seconds a change waits for another process's change before the vault is reported busy, exit 75; default 15). A passphrase is never accepted on the command line.
+        Environment: DOSSIER_VAULT (for --vault: a folder or a postgresql:// URI; libpq also reads PGHOST, PGUSER, PGPASSFILE, PGSERVICE and the other PG* variables), DOSSIER_IDENTITY (for --identity), DOSSIER_PASSPHRASE_FILE (for --passphrase-file), DOSSIER_PURGE_WAIT (seconds the clean-up of retired keys after rotate, staff remove and remove waits for other readers; default 15), DOSSIER_BUSY_WAIT (seconds a change waits for another process's change before the vault is reported busy, exit 75; default 15). A passphrase is never accepted on the command line.
 
         Exit codes: 0 success; 1 other failure; 3 verification or integrity failure (tampering); 64 usage; 65 malformed input; 66 missing input (file or id); 69 key-release service unreachable or unusable, retry later; 73 output exists; 74 input/output error; 75 vault busy or key rotated meanwhile, retry; or retired keys still in the write-ahead log behind another reader, close it and run doctor --fix; 77 refused (permissions, passphrase, not staff, policy, window, not a recipient, untrusted signer, key release refused).
         """,

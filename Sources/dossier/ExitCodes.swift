@@ -12,7 +12,7 @@ enum ExitCodes {
             return 73
         case .writeFailed, .fileUnreadable:
             return 74
-        case .vaultBusy, .vaultKeyRotated, .purgeBlocked:
+        case .vaultBusy, .vaultKeyRotated, .purgeBlocked, .commitUnknown:
             return 75
         case .insecurePermissions, .wrongPassphrase, .notStaff, .passphraseRequired, .serviceIdentity, .notServiceIdentity:
             return 77
@@ -39,7 +39,7 @@ enum ExitCodes {
         case .policyDenied, .selfApproval, .alreadyApproved, .untrustedSigner, .notARecipient,
              .packageNotYetValid, .packageExpired, .grantNotActive, .keyReleaseRefused, .onlinePackage:
             return 77
-        case .keyReleaseUnavailable:
+        case .keyReleaseUnavailable, .vaultUnreachable:
             return 69
         case .malformedRootFile, .malformedCertificate:
             return 65

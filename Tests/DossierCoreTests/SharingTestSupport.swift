@@ -109,9 +109,10 @@ final class ShareWorld {
 
     init(_ name: String, organisation: String = "example.org/dossier", clock: any TimeSource = ShareKit.clock(),
          randomSeed: String? = nil, founder: SecretIdentity? = nil, organisationRoot: OrganisationRoot? = nil,
-         certificateValidity: TimeInterval = Certificate.defaultValidity) throws {
+         certificateValidity: TimeInterval = Certificate.defaultValidity, location: ((String) throws -> String)? = nil) throws {
         root = try ShareKit.makeTemporaryFolder("share-" + name.replacingOccurrences(of: "/", with: "-"))
-        vaultPath = root + "/vault"
+        // `location` chooses where the vault lives (a PostgreSQL database: BackendTests).
+        vaultPath = try location?(root) ?? root + "/vault"
         self.founder = founder ?? ShareKit.identity(name + "/founder")
         vault = try Vault.create(at: vaultPath, organisation: organisation, founder: self.founder, founderName: "Founder",
                                  root: organisationRoot, certificateValidity: certificateValidity, clock: clock, random: DeterministicRandom(seed: "sharing-tests/vault/" + (randomSeed ?? name)))

@@ -7,7 +7,8 @@ import Foundation
 /// of being decided on (docs/formats/vault.md, section 6.6).
 ///
 /// The file is `dossier-log-head/1`, `size N`, `sha256 HEX` (the entry hash of entry N), one
-/// per line; it holds no secret. Its name is the SHA-256 of the vault's absolute path and its
+/// per line; it holds no secret. Its name is the SHA-256 of the vault's absolute path (or its
+/// PostgreSQL URI) and its
 /// organisation key, so a copy of the vault elsewhere, or a new vault at the same path, has
 /// its own.
 public struct LogHeadMemory: Sendable {
@@ -28,7 +29,8 @@ public struct LogHeadMemory: Sendable {
         } else {
             return nil
         }
-        let absolute = URL(fileURLWithPath: vaultPath).standardizedFileURL.resolvingSymlinksInPath().path
+        // A folder by its absolute path; a PostgreSQL vault by its URI as given.
+        let absolute = PostgresStore.isURI(vaultPath) ? vaultPath : URL(fileURLWithPath: vaultPath).standardizedFileURL.resolvingSymlinksInPath().path
         let key = Hash.sha256(Data((absolute + "\n" + organisationKey).utf8)).hex
         return LogHeadMemory(path: base + "/dossier/log-heads/" + key)
     }

@@ -116,16 +116,20 @@ extension StaffSession.Documents {
                      condition: filter.caseReference.map { MetadataCondition(caseReference: $0) })
     }
 
-    /// Documents whose decrypted metadata contains every word.
+    /// Documents whose decrypted metadata contains every word, folded (`SearchFolding`); words
+    /// inside one argument are split at spaces.
     public func search(_ words: [String]) throws(DossierError) -> [Document] {
         try search(words, connections: nil)
     }
 
     /// `search`, read on `connections` connections (tests).
     func search(_ words: [String], connections: Int?) throws(DossierError) -> [Document] {
-        let terms = words.flatMap { $0.split(separator: " ").map(String.init) }.filter { !$0.isEmpty }
-        guard !terms.isEmpty else { throw .invalidArgument("give at least one word to search for") }
-        return try documents(ListingQuery(condition: MetadataCondition(words: DocumentMetadata.Matcher(words: terms))), connections: connections)
+        let matcher = DocumentMetadata.Matcher(words: words)
+        guard !matcher.words.isEmpty else {
+            throw .invalidArgument("give at least one word to search for",
+                                   hint: words.isEmpty ? nil : "the words given are only spaces, accents or marks, which search ignores")
+        }
+        return try documents(ListingQuery(condition: MetadataCondition(words: matcher)), connections: connections)
     }
 
     /// Decrypts a document to `output`, atomically: the file appears only after the last chunk

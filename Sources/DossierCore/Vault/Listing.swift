@@ -147,8 +147,7 @@ struct MetadataCondition: Sendable {
     mutating func wipe() { words?.wipe() }
 
     /// Whether opened metadata is kept: `plain` with its `fields` (binary form), or `legacy`
-    /// (the JSON form, decoded). The binary form is matched on its bytes where that gives the
-    /// answer `matches` would; otherwise it is decoded first.
+    /// (the JSON form, decoded). The binary form is matched on its bytes, without decoding.
     mutating func accepts(_ plain: UnsafeRawBufferPointer, _ fields: DocumentMetadata.Fields?, _ legacy: DocumentMetadata?) -> Bool {
         guard let fields else { return legacy.map { accepts($0) } ?? false }
         if let caseReference {
@@ -161,8 +160,7 @@ struct MetadataCondition: Sendable {
             }
         }
         guard words != nil else { return true }
-        if let answer = words!.matches(encoded: plain, fields) { return answer }
-        return words!.matches(DocumentMetadata.decode(plain, fields))
+        return words!.matches(encoded: plain, fields)
     }
 
     mutating func accepts(_ m: DocumentMetadata) -> Bool {

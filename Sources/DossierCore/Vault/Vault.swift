@@ -38,17 +38,30 @@ public final class Vault: @unchecked Sendable {
     /// vault is reported busy, in seconds.
     public static let defaultBusyWait: TimeInterval = SQLiteStore.busyTimeout
 
-    /// Opens an existing vault. After a rotation or a removal commits, the clean-up of the old
-    /// keys waits up to `purgeWait` seconds for other readers, then fails with `purgeBlocked`.
+    /// Whether `location` names a vault in PostgreSQL (a `postgresql://` URI) rather than a folder.
+    public static func isDatabaseURI(_ location: String) -> Bool { PostgresStore.isURI(location) }
+
+    /// Refuses, before anything connects or asks for a passphrase, a location that looks like
+    /// a PostgreSQL URI but is not a valid one, or one that holds a password.
+    public static func checkLocation(_ location: String) throws(DossierError) {
+        if PostgresStore.isURI(location) { try PostgresStore.validate(location) }
+    }
+
+    /// Opens an existing vault: a folder, or a database named by a `postgresql://` URI. After a
+    /// rotation or a removal commits, the clean-up of the old keys waits up to `purgeWait` seconds for other readers, then fails with `purgeBlocked`.
     /// A change waits up to `busyWait` seconds for another process's change, then fails with
     /// `vaultBusy`. Both are cut to `longestPurgeWait`.
     public static func open(at path: String, clock: any TimeSource = SystemClock(), random: any RandomSource = SystemRandom(),
                             purgeWait: TimeInterval = defaultPurgeWait, busyWait: TimeInterval = defaultBusyWait) throws(DossierError) -> Vault {
-        Vault(store: try SQLiteStore.open(at: path, random: random, purgeWait: purgeWait, busyWait: busyWait), clock: clock, random: random)
+        // A PostgreSQL URI is never taken for a folder (PostgresStore.isURI).
+        if PostgresStore.isURI(path) {
+            return Vault(store: try PostgresStore.open(uri: path, random: random, purgeWait: purgeWait, busyWait: busyWait), clock: clock, random: random)
+        }
+        return Vault(store: try SQLiteStore.open(at: path, random: random, purgeWait: purgeWait, busyWait: busyWait), clock: clock, random: random)
     }
 
-    /// Creates a vault at `path` (a new or empty folder), with a fresh vault key and `founder`
-    /// as its first staff member.
+    /// Creates a vault at `path` (a new or empty folder, or a `postgresql://` URI naming a
+    /// database without a vault), with a fresh vault key and `founder` as its first staff member.
     ///
     /// With `root`, the vault records only the root's public key as the organisation key and
     /// the founder's certificate by it, valid for `certificateValidity` seconds: nobody can sign
@@ -66,6 +79,19 @@ public final class Vault: @unchecked Sendable {
         }
         guard OrganisationName.isValid(org) else {
             throw .invalidArgument("the organisation name is used in signed notes: use printable ASCII without spaces or '+', e.g. example.org/dossier")
+        }
+        if PostgresStore.isURI(path) {
+            // A database that holds no vault yet: the schema, then the first records; on failure
+            // the schema is dropped again.
+            let store = try PostgresStore.create(uri: path, random: random)
+            do throws(DossierError) {
+                let vault = Vault(store: store, clock: clock, random: random)
+                try vault.initialise(organisation: org, founder: founder, founderName: founderName)
+                return vault
+            } catch {
+                store.discard()
+                throw error
+            }
         }
         let fm = FileManager.default
         var isDir: ObjCBool = false

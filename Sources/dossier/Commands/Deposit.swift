@@ -49,6 +49,6 @@ struct DepositCommand: ParsableCommand {
         let session = try staff.session()
         let docs = try session.documents.deposit(DepositRequest(files: files, kind: kind, title: title, language: language,
                                                       tags: tags, jurisdiction: jurisdiction, caseReference: caseReference))
-        if json { JSONOutput.print(docs.map(DocumentOutput.init)) } else { docs.forEach { print($0.id) } }
+        if json { JSONOutput.print(docs.map(DocumentJSON.init)) } else { docs.forEach { print($0.id) } }
     }
 }

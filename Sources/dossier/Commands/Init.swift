@@ -8,10 +8,11 @@ struct InitCommand: ParsableCommand {
         commandName: "init",
         abstract: "Create a vault, with you as its first staff member, and the organisation root in its own file.",
         discussion: """
-        Creates the folder (which must not exist, or be empty): a SQLite catalogue, a folder of encrypted blobs and a random vault key sealed to your identity. The organisation's root key is written to the --root-out file only, protected by its own passphrase (--root-passphrase-file, or asked on the terminal); the vault keeps only its public half. The root certifies you for 30 days (--certify-for); packages and checkpoints are signed with your own key under that certificate. Keep the root file offline, away from the vault: it is needed only to certify staff (`dossier org certify`). Afterwards, compare `dossier org show` with counsel and auditors by phone.
+        Creates the folder (which must not exist, or be empty): a SQLite catalogue, a folder of encrypted blobs and a random vault key sealed to your identity. With a postgresql:// URI instead, creates the same records as tables in that database, which must hold no vault (docs/deployment.md). The organisation's root key is written to the --root-out file only, protected by its own passphrase (--root-passphrase-file, or asked on the terminal); the vault keeps only its public half. The root certifies you for 30 days (--certify-for); packages and checkpoints are signed with your own key under that certificate. Keep the root file offline, away from the vault: it is needed only to certify staff (`dossier org certify`). Afterwards, compare `dossier org show` with counsel and auditors by phone.
 
-        Example:
+        Examples:
           dossier init --vault /srv/dossier --org example.org/dossier --identity staff.key --name "A. Staff" --root-out /media/usb/org-root.key
+          dossier init --vault "postgresql://alice@db.example.org/dossier?sslmode=verify-full" --org example.org/dossier --identity staff.key --root-out /media/usb/org-root.key
         """
     )
 

@@ -15,7 +15,7 @@ struct ShowCommand: ParsableCommand {
 
     func run() throws {
         let d = try staff.session().documents.document(id)
-        if json { JSONOutput.print(DocumentOutput(d)); return }
+        if json { JSONOutput.print(DocumentJSON(d)); return }
         func field(_ label: String, _ value: String) { printField(label, value, width: 14) }
         field("id", d.id)
         field("kind", d.kind.rawValue)

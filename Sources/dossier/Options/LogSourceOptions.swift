@@ -4,7 +4,7 @@ import Foundation
 
 /// Where the log comes from: a vault folder, or an export file.
 struct LogSourceOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The vault folder (also: DOSSIER_VAULT).", valueName: "DIR")) var vault: String?
+    @Option(help: VaultOptions.help) var vault: String?
     @Option(help: ArgumentHelp("A log export made by `dossier audit export`, instead of a vault.", valueName: "FILE")) var export: String?
 
     /// With `firstLoaded` n, the first n entries are not read (see `LogSnapshot.firstLoaded`).

@@ -2,18 +2,23 @@ import ArgumentParser
 import DossierCore
 import Foundation
 
-/// The vault folder: `--vault` or `DOSSIER_VAULT`.
+/// The vault: `--vault` or `DOSSIER_VAULT`, a folder or a PostgreSQL URI.
 struct VaultOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The vault folder (also: DOSSIER_VAULT).", valueName: "DIR"))
+    static let help = ArgumentHelp(
+        "The vault: a folder, or a PostgreSQL database as postgresql://[USER@]HOST[:PORT]/DATABASE (also: DOSSIER_VAULT).",
+        discussion: "A URI never names a folder (write ./postgresql:x for a folder of that name). Credentials come from ~/.pgpass, a service file (?service=NAME) or the PG* variables, never from the URI; add ?sslmode=verify-full for TLS, and list several hosts with target_session_attrs=read-write for failover.",
+        valueName: "DIR|URI")
+
+    @Option(help: VaultOptions.help)
     var vault: String?
 
     init() {}
     init(vault: String?) { self.vault = vault }
 
     func resolvedPath() throws(DossierError) -> String {
-        if let vault { return vault }
-        if let env = ProcessInfo.processInfo.environment["DOSSIER_VAULT"], !env.isEmpty { return env }
-        throw .missingOption("no vault given", hint: "pass --vault DIR or set DOSSIER_VAULT")
+        if let vault { try Vault.checkLocation(vault); return vault }
+        if let env = ProcessInfo.processInfo.environment["DOSSIER_VAULT"], !env.isEmpty { try Vault.checkLocation(env); return env }
+        throw .missingOption("no vault given", hint: "pass --vault DIR (or a postgresql:// URI) or set DOSSIER_VAULT")
     }
 
     func open() throws(DossierError) -> Vault {

@@ -1,8 +1,15 @@
 import DossierCore
+import DossierCrypto
 import Foundation
 
 func printDocuments(_ docs: [Document], json: Bool) {
-    if json { JSONOutput.print(docs.map(DocumentOutput.init)); return }
+    if json {
+        // Written straight (DocumentJSON.array: JSONOutput's bytes, without JSONEncoder), then zeroed.
+        var text = DocumentJSON.array(docs)
+        text.withUnsafeBytes { StandardOutput.write($0) }
+        text.withUnsafeMutableBytes { secureZero($0) }
+        return
+    }
     if Terminal.stdoutIsTerminal {
         Table.print(headers: ["ID", "KIND", "LANGUAGE", "SIZE", "DEPOSITED", "TITLE"], rows: docs.map { d in
             [d.id, d.kind.rawValue, Language.displayName(d.language), Table.size(d.size), String(d.depositedAt.prefix(10)),

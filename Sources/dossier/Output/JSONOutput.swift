@@ -1,6 +1,7 @@
 import Foundation
 
-/// Output as JSON: pretty, sorted keys, one document.
+/// Output as JSON: pretty, sorted keys, one document. `DocumentJSON.array` writes the same
+/// bytes for `list` and `search` without an encoder: change the options in both.
 enum JSONOutput {
     static func print<T: Encodable>(_ value: T) {
         let encoder = JSONEncoder()

@@ -1,0 +1,102 @@
+import Foundation
+import XCTest
+
+/// The built `dossier` on a vault in PostgreSQL (DOSSIER_TEST_POSTGRES, set by `make test`; the
+/// tests FAIL without it, saying so). scripts/postgres-test.sh runs the longer story, the
+/// replicated key-release service and the psql attack.
+final class PostgresCLITests: XCTestCase {
+    private func server(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        guard let uri = ProcessInfo.processInfo.environment["DOSSIER_TEST_POSTGRES"], !uri.isEmpty else {
+            XCTFail("DOSSIER_TEST_POSTGRES is not set, so the PostgreSQL backend was not tested. Run `make test`, which starts a throwaway cluster and sets it (or: scripts/pg-cluster.sh run swift test …)",
+                    file: file, line: line)
+            throw XCTSkip("no PostgreSQL server (reported as a failure above)")
+        }
+        return uri
+    }
+
+    /// A new database on the test server (scripts/pg-cluster.sh createdb), dropped at the end.
+    private func database() throws -> String {
+        let uri = try server()
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/pg-cluster.sh").standardized.path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script, "createdb", uri]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let made = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, !made.isEmpty else { throw XCTSkip("cannot create a test database") }
+        addTeardownBlock {
+            let name = String(made.split(separator: "/").last!.split(separator: "?").first!)
+            let drop = Process()
+            drop.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+            drop.arguments = ["-X", "-q", uri, "-c", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"]
+            try? drop.run()
+            drop.waitUntilExit()
+        }
+        return made
+    }
+
+    func testEveryCommandOfTheStoryWorksOnAPostgresVault() throws {
+        let uri = try database()
+        let dir = try cliFolder()
+        let cwd = FileManager.default.currentDirectoryPath
+        for who in ["alice", "bob", "adams"] {
+            try expectSuccess(["identity", "new", "-o", dir.file(who + ".key"), "--no-passphrase"])
+        }
+        let env = ["DOSSIER_VAULT": uri, "DOSSIER_IDENTITY": dir.file("alice.key"), "XDG_CONFIG_HOME": dir.file("config")]
+        let created = try expectSuccess(["init", "--org", "cli.example/dossier", "--name", "Alice", "--root-out", dir.file("org-root.key"), "--no-passphrase"], env: env)
+        XCTAssertTrue(created.stderr.contains("created the vault " + uri), created.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cwd + "/postgresql:"), "a folder named after the URI was made")
+        XCTAssertEqual(try runDossier(["init", "--org", "cli.example/dossier", "--root-out", dir.file("org-root-2.key"), "--no-passphrase"], env: env).exitCode, 73, "init over a vault")
+
+        try expectSuccess(["staff", "add", dir.file("bob.key"), "--name", "Bob"], env: env)
+        let content = Data((0..<2_200_000).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 7) })
+        FileManager.default.createFile(atPath: dir.file("report.bin"), contents: content)
+        let id = try expectSuccess(["deposit", dir.file("report.bin"), "--kind", "expert-report", "--title", "Annual report", "--lang", "en"],
+                                   env: env).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertTrue(try expectSuccess(["list"], env: env).stdout.hasPrefix(id + "\t"))
+        XCTAssertTrue(try expectSuccess(["search", "annual"], env: env).stdout.contains(id))
+        try expectSuccess(["retrieve", id, "-o", dir.file("back.bin")], env: env)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir.file("back.bin"))), content)
+
+        let counsel = try expectSuccess(["counsel", "add", dir.file("adams.key"), "--name", "Adams"], env: env).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try expectSuccess(["counsel", "vet", counsel, "--until", "2099-12-31"], env: env)
+        try expectSuccess(["grant", id, "--to", counsel, "--for", "2d", "-o", dir.file("p.dpkg")], env: env)
+        let org = try expectSuccess(["org", "show", "--json"], env: env).stdout
+        let key = try XCTUnwrap(org.range(of: #"dossierorg1[a-z0-9]+"#, options: .regularExpression).map { String(org[$0]) })
+        try expectSuccess(["trust", "add", key, "--name", "CLI"], env: env)
+        try FileManager.default.createDirectory(atPath: dir.file("opened"), withIntermediateDirectories: true)
+        try expectSuccess(["open", dir.file("p.dpkg"), "--identity", dir.file("adams.key"), "-o", dir.file("opened")], env: env)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir.file("opened/report.bin"))), content)
+
+        try expectSuccess(["remove", id, "--reason", "test"], env: env)
+        try expectSuccess(["rotate"], env: env)
+        let doctor = try expectSuccess(["doctor"], env: env)
+        XCTAssertTrue(doctor.stdout.contains("vault OK"), doctor.stdout)
+        let verified = try expectSuccess(["audit", "verify"], env: env)
+        XCTAssertTrue(verified.stdout.contains("log OK"), verified.stdout)
+        XCTAssertEqual(try runDossier(["retrieve", id, "-o", dir.file("gone.bin")], env: env).exitCode, 66)
+    }
+
+    func testAURIIsCheckedAndNeverEchoesAPassword() throws {
+        let uri = try server()
+        let dir = try cliFolder()
+        try expectSuccess(["identity", "new", "-o", dir.file("a.key"), "--no-passphrase"])
+        let withPassword = uri.replacingOccurrences(of: "://", with: "://someone:hunter2secret@")
+        let refused = try runDossier(["list", "--vault", withPassword, "--identity", dir.file("a.key")])
+        XCTAssertEqual(refused.exitCode, 65, "\(refused)")
+        XCTAssertFalse(refused.stderr.contains("hunter2secret"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("pgpass"), refused.stderr)
+        let malformed = try runDossier(["list", "--vault", "postgres:relative", "--identity", dir.file("a.key")])
+        XCTAssertEqual(malformed.exitCode, 65, "\(malformed)")
+        // Nothing listens on port 1 of loopback: unreachable after retrying, exit 69.
+        let unreachable = try runDossier(["org", "show", "--vault", "postgresql://nobody@127.0.0.1:1/none"])
+        XCTAssertEqual(unreachable.exitCode, 69, "\(unreachable)")
+        XCTAssertTrue(unreachable.stderr.contains("hint:"), unreachable.stderr)
+        let empty = try runDossier(["org", "show", "--vault", try database()])
+        XCTAssertEqual(empty.exitCode, 66, "a database without a vault: \(empty)")
+    }
+}
