@@ -8,6 +8,12 @@ import Foundation
 /// else. The line is signed in the log (`init`, or `intake-key` for a vault made before), and
 /// the row is used only when it is the one the log names (`SignedFacts.check(intakeLine:)`).
 enum IntakeKeys {
+    /// Where `init` draws the intake key pair and its sealing nonce from: always the system's
+    /// source, not the vault's injected one. Drawing from the injected source would shift every
+    /// id, key and nonce drawn after it, and so change the reproducible vaults behind the
+    /// published package vectors; the intake key is in no vector.
+    static var random: any RandomSource { SystemRandom() }
+
     /// A fresh key pair: its public key, and its secret sealed under `vaultKey`.
     static func make(vaultKey: SecureBytes, random: any RandomSource) throws(DossierError) -> (key: IntakeKey, sealed: Data) {
         let pair = BoxKeyPair.generate(using: random)

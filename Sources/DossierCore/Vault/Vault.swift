@@ -132,7 +132,7 @@ public final class Vault: @unchecked Sendable {
         let founderPublic = founder.publicIdentity
         let org = try OrganisationKey(signingKey: orgKey.publicKey)
         let orgSealed = try Sealing.seal(orgKey.seed, purpose: .organisationKey, id: "", vaultKey: vaultKey, random: random)
-        let intake = try IntakeKeys.make(vaultKey: vaultKey, random: random)
+        let intake = try IntakeKeys.make(vaultKey: vaultKey, random: IntakeKeys.random)
         try write { tx in
             try tx.setSetting(.formatVersion, text: String(SQLiteStore.formatVersion))
             try tx.setSetting(.organisationName, text: organisation)
@@ -160,7 +160,7 @@ public final class Vault: @unchecked Sendable {
         let org = root.key
         let certificate = Certificate.issue(by: root, organisation: organisation, subject: founderPublic, role: .staff, notBefore: now,
                                             validity: certificateValidity, random: random)
-        let intake = try IntakeKeys.make(vaultKey: vaultKey, random: random)
+        let intake = try IntakeKeys.make(vaultKey: vaultKey, random: IntakeKeys.random)
         try write { tx in
             try tx.setSetting(.formatVersion, text: String(SQLiteStore.formatVersion))
             try tx.setSetting(.organisationName, text: organisation)
