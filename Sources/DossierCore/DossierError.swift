@@ -86,6 +86,17 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case malformedRequest(path: String, reason: String)
     case requestTampered(path: String, reason: String)
     case requestNotForThisIntake(path: String, sealedTo: String, intake: String)
+    /// The vault has no intake key yet (made before intake keys; `org intake-key --create`).
+    case noIntakeKey
+    /// `org intake-key --create` on a vault that has one.
+    case intakeKeyExists(fingerprint: String)
+    /// No request with this id in the inbox.
+    case unknownRequest(id: String)
+    /// `requests import` of a request whose id is already in the inbox (a replay, or the same
+    /// file imported twice).
+    case requestAlreadyReceived(id: String, receivedAt: String)
+    /// Assigning, answering or declining a request that was answered or declined already.
+    case requestClosed(id: String, state: String)
 
     // Audit
     case malformedCheckpoint(reason: String)
@@ -267,6 +278,18 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
         case let .requestNotForThisIntake(path, sealedTo, intake):
             return ("\(path) is sealed to the intake key \(sealedTo), not to this one (\(intake))",
                     "it was written for another organisation, or with an intake key since replaced; ask its sender to check the intake line they used", "; ")
+        case .noIntakeKey:
+            return ("this vault has no intake key, so it cannot receive requests",
+                    "a staff member creates one with `dossier org intake-key --create`, then publishes it (`dossier org show`)", "; ")
+        case let .intakeKeyExists(fingerprint):
+            return ("this vault already has an intake key (\(fingerprint)); nothing was changed", "`dossier org show` prints it", "; ")
+        case let .unknownRequest(id):
+            return ("no request \(id) in the inbox", "`dossier requests` lists them", "; ")
+        case let .requestAlreadyReceived(id, receivedAt):
+            return ("request \(id) is already in the inbox (received \(receivedAt)); nothing was stored",
+                    "the same request sent twice, or replayed: see it with `dossier requests show \(id)`", "; ")
+        case let .requestClosed(id, state):
+            return ("request \(id) is \(state) already; nothing was changed", "an answered or declined request stays so; see `dossier requests show \(id)`", "; ")
         case let .malformedCheckpoint(reason):
             return ("not a valid checkpoint: \(reason)", nil, "")
         case let .checkpointSignatureInvalid(name):

@@ -29,7 +29,7 @@ struct Dossier: AsyncParsableCommand {
             RotateCommand.self, DoctorCommand.self, CounselCommand.self, PolicyCommand.self, GrantCommand.self,
             ApproveCommand.self, PackageCommand.self, RevokeCommand.self, GrantsCommand.self, TrustCommand.self,
             InspectCommand.self, OpenCommand.self, AuditCommand.self, ServeCommand.self,
-            RequestCommand.self,
+            RequestCommand.self, RequestsCommand.self,
         ]
     )
 

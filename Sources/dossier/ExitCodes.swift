@@ -30,8 +30,12 @@ enum ExitCodes {
             return 3
         case .requestNotForThisIntake:
             return 77
-        case .unknownCounsel, .unknownGrant:
+        case .unknownCounsel, .unknownGrant, .unknownRequest, .noIntakeKey:
             return 66
+        case .intakeKeyExists, .requestAlreadyReceived:
+            return 73
+        case .requestClosed:
+            return 77
         case .policyDenied, .selfApproval, .alreadyApproved, .untrustedSigner, .notARecipient,
              .packageNotYetValid, .packageExpired, .grantNotActive, .keyReleaseRefused, .onlinePackage:
             return 77

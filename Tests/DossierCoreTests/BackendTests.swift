@@ -122,6 +122,60 @@ enum BackendScenarios {
         _ = try AuditVerifier.verify(try w.vault.logSnapshot())
     }
 
+    /// The inbox: a request imported (kept, verified, logged), a replay and a tampered file
+    /// refused with nothing stored, shown and an attachment saved, the sender registered from
+    /// it, answered with a grant; an edited row refused; read again after a rotation.
+    static func inbox(_ test: XCTestCase, _ backend: TestBackend) throws {
+        let w = try world(test, backend, "inbox")
+        let counsel = ShareKit.identity("counsel/inbox")
+        let folder = try w.folder("requests")
+        let attachment = ShareKit.content("inbox-attachment", count: 1_500_000)
+        try attachment.write(to: URL(fileURLWithPath: folder + "/order.pdf"))
+        func request(_ name: String) throws -> String {
+            let path = folder + "/" + name
+            _ = try RequestWriter(clock: ShareKit.clock(), random: SystemRandom()).write(
+                RequestDraft(to: try XCTUnwrap(try w.vault.intakeKey()), need: .expertWitness, languages: ["en"], court: "Court",
+                             hearing: "2027-03-15", message: SecureBytes(copying: Data("Please help.\n".utf8)), attachments: [folder + "/order.pdf"]),
+                identity: counsel, to: path)
+            return path
+        }
+        let first = try request("first.drq")
+        let r = try w.session.requests.importRequest(path: first)
+        assertDossierError("requestAlreadyReceived") { _ = try w.session.requests.importRequest(path: first) }
+        let bad = try request("bad.drq")
+        try flipByte(in: bad, at: 2_000)
+        let entries = try w.vault.auditEntries().count
+        XCTAssertThrowsError(try w.session.requests.importRequest(path: bad))
+        XCTAssertEqual(try w.vault.auditEntries().count, entries)
+        XCTAssertEqual(try w.vault.countRows("SELECT count(*) FROM requests"), 1)
+        XCTAssertEqual(w.vault.blobs.inventory().objects.keys.filter { $0.hasPrefix("req-") }, [r.id])
+        XCTAssertEqual(w.vault.blobs.storedSize(id: r.id), r.size)
+
+        XCTAssertEqual(try w.session.requests.show(r.id).message, "Please help.\n")
+        let out = try w.folder("out") + "/order.pdf"
+        try w.session.requests.saveAttachment(r.id, attachment: "order.pdf", to: out)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), attachment)
+
+        let c = try w.session.sharing.addCounsel(fromRequest: r.id, details: .init(name: "Inbox Counsel"))
+        _ = try w.session.sharing.vetCounsel(c.id, until: ShareKit.clock(days: 30).now(), note: nil)
+        let doc = try w.document()
+        let g = try w.session.sharing.grant(GrantRequest(documents: [doc.id], counsel: [c.id], window: .duration(seconds: 86400)))
+        XCTAssertEqual(try w.session.requests.answer(r.id, grant: g.id).state, .answered)
+
+        let second = try w.session.requests.importRequest(path: try request("second.drq"))
+        try w.vault.editRows("UPDATE requests SET state = 'declined' WHERE id = '\(second.id)'")
+        assertDossierError("altered") { _ = try w.session.requests.assign(second.id, to: w.session.actor) }
+        try w.vault.editRows("UPDATE requests SET state = 'new' WHERE id = '\(second.id)'")
+
+        XCTAssertEqual(try w.session.staff.rotate(), 1)
+        XCTAssertEqual(w.vault.store.pendingPurges(), [])
+        XCTAssertEqual(try w.session.requests.show(second.id).message, "Please help.\n")
+        XCTAssertEqual(try w.session.requests.list().map(\.state), [.answered, .new])
+        let report = try w.vault.doctor(session: w.session)
+        XCTAssertTrue(report.isHealthy, "\(report.findings)")
+        XCTAssertFalse(report.findings.contains { $0.severity == .damage })
+    }
+
     /// A deposit that fails half-way (an unreadable second file) leaves no row, no content and
     /// no log entry; the next deposit works.
     static func aFailedDepositLeavesNothing(_ test: XCTestCase, _ backend: TestBackend) throws {
@@ -145,6 +199,7 @@ final class FolderBackendTests: XCTestCase {
     func testEditedRowsAreRefused() throws { try BackendScenarios.editedRowsAreRefused(self, .folder) }
     func testRotationAndStaffRemoval() throws { try BackendScenarios.rotationAndStaffRemoval(self, .folder) }
     func testAFailedDepositLeavesNothing() throws { try BackendScenarios.aFailedDepositLeavesNothing(self, .folder) }
+    func testInbox() throws { try BackendScenarios.inbox(self, .folder) }
 }
 
 final class PostgresBackendTests: XCTestCase {
@@ -153,6 +208,7 @@ final class PostgresBackendTests: XCTestCase {
     func testEditedRowsAreRefused() throws { try BackendScenarios.editedRowsAreRefused(self, .postgres) }
     func testRotationAndStaffRemoval() throws { try BackendScenarios.rotationAndStaffRemoval(self, .postgres) }
     func testAFailedDepositLeavesNothing() throws { try BackendScenarios.aFailedDepositLeavesNothing(self, .postgres) }
+    func testInbox() throws { try BackendScenarios.inbox(self, .postgres) }
 
     /// Content is stored in the deposit's transaction, as 1 MiB rows.
     func testContentIsChunkedInTheDatabase() throws {

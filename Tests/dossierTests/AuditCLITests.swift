@@ -1,3 +1,4 @@
+import DossierCore
 import Foundation
 import GRDB
 import XCTest
@@ -168,7 +169,8 @@ final class AuditCLITests: XCTestCase {
         let v = try makeCLIVault()
         let show = try expectAuditCLI(0, ["org", "show", "--vault", v.vault, "--json"])
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: String])
-        XCTAssertEqual(Set(json.keys), ["name", "publicKey", "fingerprint", "noteKey"])
+        XCTAssertEqual(Set(json.keys), ["name", "publicKey", "fingerprint", "noteKey", "intakeKey", "intakeFingerprint"])
+        XCTAssertEqual(try IntakeKey(line: try XCTUnwrap(json["intakeKey"])).fingerprint, json["intakeFingerprint"])
         XCTAssertEqual(json["name"], v.organisation)
         let parts = v.noteKey.split(separator: "+", maxSplits: 2).map(String.init)
         XCTAssertEqual(parts.count, 3)

@@ -20,4 +20,11 @@ public enum AuditAction: String, Sendable, CaseIterable, Codable {
     case certificateRevoke = "certificate-revoke"
     /// The organisation key was moved out of the vault into a root file (`org migrate-root`).
     case rootMigrate = "root-migrate"
+    /// The organisation's intake key was made in a vault that had none (`org intake-key --create`).
+    case intakeKey = "intake-key"
+    /// A request from counsel entered the inbox (`requests import`).
+    case requestReceive = "request-receive"
+    case requestAssign = "request-assign"
+    case requestAnswer = "request-answer"
+    case requestDecline = "request-decline"
 }

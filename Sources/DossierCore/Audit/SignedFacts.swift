@@ -70,7 +70,25 @@ struct SignedFacts: Sendable {
         var approvers: [String] = []
     }
 
+    /// A request in the inbox, as its signed entries make it.
+    struct RequestFact: Sendable {
+        /// SHA-256 of the request file, lowercase hex.
+        let sha256: String
+        /// The sender's identity fingerprint.
+        let sender: String
+        /// The position of its `request-receive` entry in the log: the inbox's order.
+        let received: UInt64
+        var state: RequestState = .new
+        var assignedTo: String?
+        var grant: String?
+    }
+
     private(set) var size = 0
+    /// The organisation's intake key line, as `init` or the last `intake-key` entry names it;
+    /// nil for a vault that has none.
+    private(set) var intakeKey: String?
+    /// The requests received, by id.
+    private(set) var requests: [String: RequestFact] = [:]
     /// The current staff, by fingerprint.
     private(set) var members: [String: Member] = [:]
     private(set) var documents: [String: DocumentFact] = [:]
@@ -102,6 +120,25 @@ struct SignedFacts: Sendable {
         case .initialise?:
             if let line = e.detail("identity"), let id = try? PublicIdentity(line: line) { members[id.fingerprint] = Member(identity: id, role: .staff) }
             if let sha = e.detail("policy-sha256") { policy = PolicyFact(sha256: sha, strictest: e.detail("policy-approvals").flatMap { Int($0) }) }
+            if let line = e.detail("intake-key") { intakeKey = line }
+        case .intakeKey?:
+            if let line = e.detail("intake-key") { intakeKey = line }
+        case .requestReceive?:
+            if let id = one("request"), requests[id] == nil, let sha = e.detail("sha256"), let sender = e.detail("sender") {
+                requests[id] = RequestFact(sha256: sha, sender: sender, received: e.seq)
+            }
+        case .requestAssign?:
+            if let id = one("request"), let to = one("staff"), let r = requests[id], r.state.isOpen {
+                requests[id]?.state = .assigned
+                requests[id]?.assignedTo = to
+            }
+        case .requestAnswer?:
+            if let id = one("request"), let g = one("grant"), let r = requests[id], r.state.isOpen {
+                requests[id]?.state = .answered
+                requests[id]?.grant = g
+            }
+        case .requestDecline?:
+            if let id = one("request"), let r = requests[id], r.state.isOpen { requests[id]?.state = .declined }
         case .staffAdd?:
             if let line = e.detail("identity"), let id = try? PublicIdentity(line: line) {
                 members[id.fingerprint] = Member(identity: id, role: e.detail("role") == Role.service.rawValue ? .service : .staff)
@@ -318,6 +355,35 @@ struct SignedFacts: Sendable {
         }
     }
 
+    /// Refuses an intake key line (`settings.intake_key`) that is not the one the log names.
+    func check(intakeLine row: String?) throws(DossierError) {
+        guard let signed = intakeKey else {
+            if row != nil { throw .altered("the vault's settings hold an intake key, but no signed entry names one") }
+            return
+        }
+        guard let row else { throw .altered("the signed log names an intake key, but the vault's settings hold none") }
+        guard row == signed else {
+            let fp = (try? IntakeKey(line: signed))?.fingerprint ?? "?"
+            throw .altered("the intake key in the vault's settings is not the one the signed log names (\(fp))")
+        }
+    }
+
+    /// Refuses a request row that differs from what the log signed.
+    func check(request id: String, _ row: RequestRecord?) throws(DossierError) {
+        guard let f = requests[id] else {
+            if row != nil { throw .altered("request \(id) is in the inbox but no signed entry received it") }
+            return
+        }
+        guard let row else { throw .altered("request \(id) was received (signed log) but its row is gone") }
+        var altered: [String] = []
+        if row.state != f.state.rawValue { altered.append("its state is \(row.state) in the vault but \(f.state.rawValue) in the signed log") }
+        if row.sender != f.sender { altered.append("its sender differs from the signed log") }
+        if row.sha256 != f.sha256 { altered.append("its file hash differs from the signed log") }
+        if row.assignedTo != f.assignedTo { altered.append("whom it is assigned to differs from the signed log") }
+        if row.grantID != f.grant { altered.append("the grant that answered it differs from the signed log") }
+        if !altered.isEmpty { throw .altered("request \(id): " + altered.joined(separator: "; ")) }
+    }
+
     /// Refuses a staff table that differs from the signed roster.
     func check(staff rows: [StaffRecord]) throws(DossierError) {
         let current = rows.filter { $0.removedAt == nil }
@@ -338,6 +404,14 @@ struct SignedFacts: Sendable {
         }
         note { () throws(DossierError) in try check(staff: try wrap { try tx.allStaff() }) }
         if let text = try tx.settingText(.policy) { note { () throws(DossierError) in try check(policyText: text) } }
+        let intakeRow = try tx.settingText(.intakeKey)
+        note { () throws(DossierError) in try check(intakeLine: intakeRow) }
+        var requestIDs = Set(requests.keys)
+        for r in try tx.allRequests() { requestIDs.insert(r.id) }
+        for id in requestIDs.sorted() {
+            let row = try tx.request(id)
+            note { () throws(DossierError) in try check(request: id, row) }
+        }
         var ids = Set(documents.keys)
         for id in try tx.removedDocumentIDs() { ids.insert(id) }
         for d in try tx.liveDocuments() { ids.insert(d.id) }

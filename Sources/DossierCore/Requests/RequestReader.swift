@@ -38,6 +38,18 @@ public enum RequestReader {
         }
     }
 
+    /// `open(path:intakeSecret:)` on an open, seekable file descriptor (a request kept in the
+    /// vault), which the opened request keeps and closes; closed here on failure. `path` names
+    /// the request in messages.
+    static func open(fd: Int32, path: String, intakeSecret: SecureBytes) throws(DossierError) -> OpenedRequest {
+        do {
+            return try open(fd, path: path, intakeSecret: intakeSecret)
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
     private static func open(_ fd: Int32, path: String, intakeSecret: SecureBytes) throws(DossierError) -> OpenedRequest {
         func tampered(_ why: String) -> DossierError { .requestTampered(path: path, reason: why) }
         // 1. Framing.

@@ -15,6 +15,12 @@ protocol ContentStore: Sendable {
     /// Encrypts everything readable from `fd` into the object for `id`; returns the
     /// plaintext's size and BLAKE2b-256. Not yet durable.
     func write(id: String, key: SecureBytes, from fd: Int32, sourcePath: String) throws(DossierError) -> (size: UInt64, hash: Data)
+    /// Keeps a request file as received, byte for byte (it is already sealed to the intake key),
+    /// as the object for the request id `id`; returns its size and SHA-256. Fails with
+    /// `fileExists` if there is already an object for `id`. Not yet durable: `makeDurable`.
+    func writeRequest(id: String, from fd: Int32, sourcePath: String) throws(DossierError) -> (size: UInt64, sha256: Data)
+    /// A seekable, read-only file descriptor holding the request file kept for `id`, at offset 0.
+    func openRequest(id: String) throws(DossierError) -> Int32
     /// Makes the objects written by `write` durable, before a row names them.
     func makeDurable(ids: [String]) throws(DossierError)
     /// Opens an object for reading, positioned at its ciphertext.

@@ -54,7 +54,7 @@ protocol VaultStore: AnyObject, Sendable {
 /// One transaction's access to the vault's records. Methods throw whatever the backend
 /// throws; the store translates it into a `DossierError` when the transaction ends.
 protocol StoreTransaction: SettingsRecords, StaffRecords, CatalogueRecords, CounselRecords, GrantRecords, OnlineRecords, LogRecords,
-    CertificateRecords {}
+    CertificateRecords, RequestRecords {}
 
 /// The vault's settings: public facts and the sealed organisation key.
 enum SettingKey: String, Sendable {
@@ -62,6 +62,10 @@ enum SettingKey: String, Sendable {
     case organisationName = "organisation_name"
     case organisationKey = "organisation_key"
     case organisationSecretSealed = "organisation_secret_sealed"
+    /// The organisation's intake key line (`dossierintake1…`), to which counsel seal requests.
+    case intakeKey = "intake_key"
+    /// Its X25519 secret key, sealed under the vault key (purpose `intake-key`).
+    case intakeSecretSealed = "intake_secret_sealed"
     case createdAt = "created_at"
     case vaultKeyGeneration = "vault_key_generation"
     case policy
@@ -259,6 +263,48 @@ protocol LogRecords {
     func newestCheckpointNote() throws -> String?
     /// Keeps a checkpoint note for a tree size (replacing one of the same size).
     func storeCheckpoint(size: UInt64, note: String, at time: String) throws
+}
+
+/// A request from counsel in the staff inbox. Its file is kept as received (already sealed to
+/// the intake key) in the content store under the request id (`ContentStore.writeRequest`).
+struct RequestRecord: Sendable {
+    var id: String
+    var receivedAt: String
+    /// Fingerprint of the staff member who imported it.
+    var receivedBy: String
+    /// SHA-256 of the whole request file, lowercase hex (as the `request-receive` entry signs it).
+    var sha256: String
+    /// The file's size in bytes.
+    var size: UInt64
+    /// The sender's identity fingerprint.
+    var sender: String
+    /// As stored: `new`, `assigned`, `answered` or `declined`.
+    var state: String
+    /// Fingerprint of the staff member it is assigned to, if any.
+    var assignedTo: String?
+    /// The grant that answered it, once answered.
+    var grantID: String?
+    /// The summary (sender line, need, languages, jurisdiction, court, case, hearing), sealed
+    /// under the vault key (purpose `request`, id = `id`).
+    var summarySealed: Data
+    /// The reason it was declined, sealed (purpose `request`, id = `id` + `/decline`).
+    var reasonSealed: Data?
+    /// When it was answered or declined.
+    var closedAt: String?
+}
+
+protocol RequestRecords {
+    func insertRequest(_ record: RequestRecord) throws
+    func request(_ id: String) throws -> RequestRecord?
+    /// Every request, in the order received.
+    func allRequests() throws -> [RequestRecord]
+    /// Sets an open request's state to `assigned`, to `staff`.
+    func assignRequest(_ id: String, to staff: String) throws
+    /// Sets a request `answered` (with its grant) or `declined` (with its sealed reason).
+    func closeRequest(_ id: String, state: String, grant: String?, reasonSealed: Data?, at time: String) throws
+    /// The sealed values of every request: summary and decline reason.
+    func allRequestSeals() throws -> [(id: String, summarySealed: Data, reasonSealed: Data?)]
+    func resealRequest(id: String, summarySealed: Data, reasonSealed: Data?) throws
 }
 
 /// A certificate by the organisation root, as stored (public, signed data: readers verify the

@@ -36,8 +36,19 @@ extension Vault {
     /// leftovers and finishes the purge: run it only when no other process is using the vault.
     public func doctor(session: StaffSession? = nil, fix: Bool = false) throws(DossierError) -> DoctorReport {
         var report = DoctorReport()
-        let (rows, removed) = try read { tx in (try tx.liveDocuments(), Set(try tx.removedDocumentIDs())) }
+        let (rows, removed, requests) = try read { tx in (try tx.liveDocuments(), Set(try tx.removedDocumentIDs()), try tx.allRequests()) }
         var (files, temporaries) = blobs.inventory()
+        // Request files kept by the inbox, as received (already sealed to the intake key).
+        for request in requests {
+            guard files.removeValue(forKey: request.id) != nil else {
+                report.findings.append(.init(severity: .damage, subject: request.id, message: "the request file kept in the inbox is missing", fixed: false))
+                continue
+            }
+            if let actual = blobs.storedSize(id: request.id), actual != request.size {
+                report.findings.append(.init(severity: .damage, subject: request.id,
+                                             message: "the request file kept in the inbox has \(actual) bytes, expected \(request.size): truncated or altered", fixed: false))
+            }
+        }
         for row in rows {
             let id = row.id, size = row.size
             report.documentsChecked += 1
@@ -75,7 +86,8 @@ extension Vault {
             }
         }
         for (id, path) in files.sorted(by: { $0.key < $1.key }) {
-            let why = removed.contains(id) ? "left over from a removed document" : "not in the catalogue (a deposit interrupted before it committed)"
+            let why = id.hasPrefix("req-") ? "a request file not in the inbox (an import interrupted before it committed)"
+                : removed.contains(id) ? "left over from a removed document" : "not in the catalogue (a deposit interrupted before it committed)"
             var finding = DoctorReport.Finding(severity: .leftover, subject: path, message: "orphan encrypted blob, \(why)", fixed: false)
             if fix { finding.fixed = blobs.delete(leftover: path) }
             report.findings.append(finding)

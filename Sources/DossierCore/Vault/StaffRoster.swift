@@ -116,6 +116,9 @@ extension StaffSession.Staff {
         if let sealed = try tx.settingData(.organisationSecretSealed) {
             try tx.setSetting(.organisationSecretSealed, data: try move(sealed, .organisationKey, ""))
         }
+        if let sealed = try tx.settingData(.intakeSecretSealed) {
+            try tx.setSetting(.intakeSecretSealed, data: try move(sealed, .intakeKey, ""))
+        }
         for c in try tx.allCounsel() {
             try tx.resealCounsel(id: c.id, detailsSealed: try move(c.detailsSealed, .counsel, c.id),
                                  vettingNoteSealed: try c.vettingNoteSealed.map { try move($0, .counsel, c.id + "/vetting") },
@@ -124,6 +127,10 @@ extension StaffSession.Staff {
         for g in try tx.allGrantSeals() {
             try tx.resealGrant(id: g.id, detailsSealed: try move(g.detailsSealed, .grant, g.id),
                                reasonSealed: try g.reasonSealed.map { try move($0, .grant, g.id + "/revocation") })
+        }
+        for r in try tx.allRequestSeals() {
+            try tx.resealRequest(id: r.id, summarySealed: try move(r.summarySealed, .request, r.id),
+                                 reasonSealed: try r.reasonSealed.map { try move($0, .request, r.id + "/decline") })
         }
         for s in try tx.allOnlineShares() {
             try tx.resealOnlineShare(package: s.packageID, fingerprint: s.fingerprint,

@@ -132,18 +132,21 @@ public final class Vault: @unchecked Sendable {
         let founderPublic = founder.publicIdentity
         let org = try OrganisationKey(signingKey: orgKey.publicKey)
         let orgSealed = try Sealing.seal(orgKey.seed, purpose: .organisationKey, id: "", vaultKey: vaultKey, random: random)
+        let intake = try IntakeKeys.make(vaultKey: vaultKey, random: IntakeKeys.random)
         try write { tx in
             try tx.setSetting(.formatVersion, text: String(SQLiteStore.formatVersion))
             try tx.setSetting(.organisationName, text: organisation)
             try tx.setSetting(.organisationKey, text: org.line)
             try tx.setSetting(.organisationSecretSealed, data: orgSealed)
+            try IntakeKeys.store(tx, key: intake.key, sealed: intake.sealed)
             try tx.setSetting(.createdAt, text: Timestamp.format(now))
             try StaffRoster.insert(tx, identity: founderPublic, name: founderName, vaultKey: vaultKey, at: now, random: random)
             try AuditLog.append(tx, signer: founder, action: .initialise, at: now,
                                 subjects: ["org:" + org.fingerprint, "staff:" + founderPublic.fingerprint],
                                 details: [.init("organisation-key", org.line), .init("identity", founderPublic.line),
                                           .init("policy-sha256", Hash.sha256(Data(DefaultPolicy.text.utf8)).hex),
-                                          .init("policy-approvals", String(try Policy.parse(DefaultPolicy.text, source: "the default policy").strictestApprovals))])
+                                          .init("policy-approvals", String(try Policy.parse(DefaultPolicy.text, source: "the default policy").strictestApprovals)),
+                                          .init("intake-key", intake.key.line)])
         }
     }
 
@@ -157,15 +160,18 @@ public final class Vault: @unchecked Sendable {
         let org = root.key
         let certificate = Certificate.issue(by: root, organisation: organisation, subject: founderPublic, role: .staff, notBefore: now,
                                             validity: certificateValidity, random: random)
+        let intake = try IntakeKeys.make(vaultKey: vaultKey, random: IntakeKeys.random)
         try write { tx in
             try tx.setSetting(.formatVersion, text: String(SQLiteStore.formatVersion))
             try tx.setSetting(.organisationName, text: organisation)
             try tx.setSetting(.organisationKey, text: org.line)
+            try IntakeKeys.store(tx, key: intake.key, sealed: intake.sealed)
             try tx.setSetting(.createdAt, text: Timestamp.format(now))
             try StaffRoster.insert(tx, identity: founderPublic, name: founderName, vaultKey: vaultKey, at: now, random: random)
             try AuditLog.append(tx, signer: founder, action: .initialise, at: now,
                                 subjects: ["org:" + org.fingerprint, "staff:" + founderPublic.fingerprint],
-                                details: [.init("organisation-key", org.line), .init("identity", founderPublic.line)])
+                                details: [.init("organisation-key", org.line), .init("identity", founderPublic.line),
+                                          .init("intake-key", intake.key.line)])
             try Certification.record(tx, certificate, signer: founder, at: now)
         }
     }
@@ -359,6 +365,8 @@ enum Sealing {
         case counsel
         case grant
         case onlineShare = "online-share"
+        case intakeKey = "intake-key"
+        case request
     }
 
     static func associatedData(_ purpose: Purpose, _ id: String) -> Data {

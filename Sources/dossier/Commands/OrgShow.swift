@@ -6,30 +6,52 @@ import Foundation
 struct OrgShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Print the organisation's public key and fingerprint (no secret needed).",
-        discussion: "Counsel and auditors compare the fingerprint by phone before trusting the key."
+        abstract: "Print the organisation's public key, its intake key and their fingerprints (no secret needed).",
+        discussion: "Counsel and auditors compare the fingerprint by phone before trusting the key. Counsel seal requests to the intake key (`dossier request new --org INTAKE-LINE`); check its fingerprint the same way. The intake key printed is the one the signed log names: a vault whose stored intake key was changed outside dossier is refused (exit 3)."
     )
     @OptionGroup var vault: VaultOptions
-    @Flag(help: "Print a JSON object with the fields name, publicKey, fingerprint and noteKey (the C2SP note verifier key).")
+    @Flag(help: "Print a JSON object with the fields name, publicKey, fingerprint, noteKey (the C2SP note verifier key), intakeKey and intakeFingerprint (null for a vault without an intake key).")
     var json = false
 
-    struct Output: Encodable { let name, publicKey, fingerprint, noteKey: String }
+    struct Output: Encodable {
+        let name, publicKey, fingerprint, noteKey: String
+        let intakeKey, intakeFingerprint: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(publicKey, forKey: .publicKey)
+            try c.encode(fingerprint, forKey: .fingerprint)
+            try c.encode(noteKey, forKey: .noteKey)
+            try c.encode(intakeKey, forKey: .intakeKey)
+            try c.encode(intakeFingerprint, forKey: .intakeFingerprint)
+        }
+        enum CodingKeys: String, CodingKey { case name, publicKey, fingerprint, noteKey, intakeKey, intakeFingerprint }
+    }
 
     func run() throws {
         let v = try vault.open()
         let org = try v.organisation()
         let noteKey = try v.noteKey()
+        let intake = try v.intakeKey()
         if try v.organisationKeyInVault() {
             let e = DossierError.organisationKeyInVault
             Terminal.warn("\(e.message); \(e.hint ?? "")")
         }
         if json {
-            JSONOutput.print(Output(name: org.name, publicKey: org.publicKey, fingerprint: org.fingerprint, noteKey: noteKey))
+            JSONOutput.print(Output(name: org.name, publicKey: org.publicKey, fingerprint: org.fingerprint, noteKey: noteKey,
+                                    intakeKey: intake?.line, intakeFingerprint: intake?.fingerprint))
         } else {
             print("organisation: \(org.name)")
             print("public key:   \(org.publicKey)")
             print("fingerprint:  \(org.fingerprint)")
             print("note key:     \(noteKey)")
+            if let intake {
+                print("intake key:   \(intake.line)")
+                print("intake fp:    \(intake.fingerprint)")
+            } else {
+                print("intake key:   none (a staff member creates one with `dossier org intake-key --create`)")
+            }
         }
     }
 }

@@ -44,6 +44,76 @@ struct PostgresContent: ContentStore {
 
     func makeDurable(ids: [String]) throws(DossierError) {}
 
+    // MARK: Request files
+
+    /// Copies a request file as received into `request_chunks`, inside the transaction that the
+    /// calling thread's next `write` commits with the request's row (as a deposit's content).
+    func writeRequest(id: String, from fd: Int32, sourcePath: String) throws(DossierError) -> (size: UInt64, sha256: Data) {
+        try store.staging { connection in
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.rowBytes, alignment: 16)
+            defer { buffer.deallocate() }
+            var hash = SHA256()
+            var size: UInt64 = 0
+            var seq: Int64 = 0
+            while true {
+                var filled = 0
+                while filled < buffer.count {
+                    let n = read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+                    if n < 0 && errno == EINTR { continue }
+                    if n < 0 { throw DossierError.fileUnreadable(path: sourcePath, reason: String(cString: strerror(errno))) }
+                    if n == 0 { break }
+                    filled += n
+                }
+                if filled == 0 { break }
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<filled])
+                hash.update(chunk)
+                try connection.query("INSERT INTO request_chunks(request_id, seq, data) VALUES ($1, $2, $3)", [.text(id), .int(seq), .raw(chunk)])
+                seq += 1
+                size += UInt64(filled)
+                if filled < buffer.count { break }
+            }
+            return (size, hash.finalize())
+        }
+    }
+
+    /// The request file, copied from `request_chunks` into an unnamed temporary file (it is
+    /// ciphertext sealed to the intake key), read in the calling thread's transaction: the
+    /// staged one during an import, a snapshot otherwise.
+    func openRequest(id: String) throws(DossierError) -> Int32 {
+        #if os(Linux)
+        var fd = open(NSTemporaryDirectory(), AtomicOutput.openTemporaryFile | O_RDWR | O_CLOEXEC, 0o600)
+        #else
+        var fd: Int32 = -1
+        #endif
+        if fd < 0 {
+            var template = Array((NSTemporaryDirectory() + "/dossier-request-XXXXXX").utf8CString)
+            fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            if fd >= 0 { template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) } }
+        }
+        guard fd >= 0 else { throw .writeFailed(path: NSTemporaryDirectory(), reason: String(cString: strerror(errno))) }
+        do {
+            let count: Int64 = try store.read { tx in
+                var expected: Int64 = 0
+                try (tx as! PostgresTransaction).connection.stream(
+                    "SELECT seq, data FROM request_chunks WHERE request_id = $1 ORDER BY seq", [.text(id)]) { row in
+                    guard row.int(0, 0) == expected else { throw DossierError.integrity("the request file of \(id) has a gap") }
+                    expected += 1
+                    var sink = FileDescriptorSink(fd: fd)
+                    do { try sink.write(row.buffer(0, 1)) } catch {
+                        throw DossierError.writeFailed(path: NSTemporaryDirectory(), reason: "\(error)")
+                    }
+                }
+                return expected
+            }
+            guard count > 0 else { throw DossierError.integrity("the request file of \(id) is missing (\(store.location))") }
+            guard lseek(fd, 0, SEEK_SET) == 0 else { throw DossierError.fileUnreadable(path: NSTemporaryDirectory(), reason: String(cString: strerror(errno))) }
+            return fd
+        } catch {
+            close(fd)
+            throw store.translate(error)
+        }
+    }
+
     /// A socket whose other end a thread of its own fills with the document's chunks, in order,
     /// read on a connection of its own in one snapshot. Missing content fails here; a failure
     /// later ends the stream early, which the cipher reports as truncated.
@@ -66,9 +136,10 @@ struct PostgresContent: ContentStore {
     }
 
     func storedSize(id: String) -> UInt64? {
+        let table = id.hasPrefix("req-") ? "request_chunks WHERE request_id" : "content_chunks WHERE document_id"
         let size: Int64?? = try? store.read { tx in
             let r = try (tx as! PostgresTransaction).connection.query(
-                "SELECT sum(octet_length(data))::bigint FROM content_chunks WHERE document_id = $1", [.text(id)])
+                "SELECT sum(octet_length(data))::bigint FROM \(table) = $1", [.text(id)])
             return r.int(0, 0)
         }
         return (size ?? nil).map { UInt64(clamping: $0) }
@@ -86,7 +157,8 @@ struct PostgresContent: ContentStore {
     /// nothing, and chunks cannot outlive their row (foreign key).
     func inventory() -> (objects: [String: String], leftovers: [String]) {
         let ids: [String] = (try? store.read { tx in
-            let r = try (tx as! PostgresTransaction).connection.query("SELECT DISTINCT document_id FROM content_chunks")
+            let r = try (tx as! PostgresTransaction).connection.query(
+                "SELECT DISTINCT document_id FROM content_chunks UNION SELECT DISTINCT request_id FROM request_chunks")
             return (0..<r.count).compactMap { r.text($0, 0) }
         }) ?? []
         return (Dictionary(uniqueKeysWithValues: ids.map { ($0, "content_chunks/" + $0) }), [])

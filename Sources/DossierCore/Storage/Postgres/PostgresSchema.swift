@@ -17,7 +17,7 @@ enum PostgresSchema {
     /// Every table a vault has, for `copy`, the purge and tests.
     static let tables = ["settings", "staff", "documents", "audit_log", "counsel", "grants", "grant_documents", "grant_recipients",
                          "grant_approvals", "packages", "checkpoints", "online_shares", "online_opens", "online_nonces",
-                         "content_chunks", "pending_purges"]
+                         "content_chunks", "pending_purges", "requests", "request_chunks"]
 
     static let migrations: [(name: String, sql: String)] = [
         ("v1-catalogue", """
@@ -180,6 +180,31 @@ enum PostgresSchema {
                 package_id text PRIMARY KEY REFERENCES packages(id),
                 certificate_sha256 text NOT NULL
             );
+            """),
+        // As SQLite's v7-requests; the request files, kept as received, are request_chunks
+        // (the folder keeps them in blobs/), written in the transaction that records the row.
+        ("v7-requests", """
+            CREATE TABLE requests (
+                id text PRIMARY KEY,
+                received_at text NOT NULL,
+                received_by text NOT NULL,
+                sha256 text NOT NULL,
+                size bigint NOT NULL CHECK (size >= 0),
+                sender text NOT NULL,
+                state text NOT NULL CHECK (state IN ('new', 'assigned', 'answered', 'declined')),
+                assigned_to text,
+                grant_id text REFERENCES grants(id),
+                summary_sealed bytea NOT NULL,
+                reason_sealed bytea,
+                closed_at text
+            );
+            CREATE TABLE request_chunks (
+                request_id text NOT NULL REFERENCES requests(id) DEFERRABLE INITIALLY DEFERRED,
+                seq bigint NOT NULL CHECK (seq >= 0),
+                data bytea NOT NULL,
+                PRIMARY KEY (request_id, seq)
+            );
+            ALTER TABLE request_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
             """),
     ]
 

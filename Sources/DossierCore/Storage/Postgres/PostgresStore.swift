@@ -348,7 +348,7 @@ final class PostgresStore: VaultStore, @unchecked Sendable {
     // docs/formats/vault.md, section 10.4.
 
     /// The tables that hold values sealed under the vault key or content, vacuumed by a purge.
-    static let purgedTables = ["settings", "staff", "documents", "counsel", "grants", "online_shares", "content_chunks"]
+    static let purgedTables = ["settings", "staff", "documents", "counsel", "grants", "online_shares", "content_chunks", "requests"]
 
     func writeReplacingSecrets<T>(_ body: (any StoreTransaction) throws -> T, committed: (T) -> Void) throws(DossierError) -> T {
         let marker = "purge-" + random.bytes(6).hex

@@ -54,6 +54,46 @@ struct BlobStore: ContentStore {
         return (size, source.digest())
     }
 
+    /// Copies a request file, byte for byte, to `blobs/<xy>/<request id>` (it is already sealed
+    /// to the intake key and carries its own magic, `DRQ` 0x01), hashing it with SHA-256 on the
+    /// way; linked into place complete, not flushed (`makeDurable`). Never replaces a blob.
+    func writeRequest(id: String, from fd: Int32, sourcePath: String) throws(DossierError) -> (size: UInt64, sha256: Data) {
+        let destination = path(for: id)
+        let shard = (destination as NSString).deletingLastPathComponent
+        if !FileManager.default.fileExists(atPath: shard) { try FileAccess.makePrivateDirectory(shard) }
+        let out = try AtomicOutput(destination: destination)
+        var hash = SHA256()
+        var size: UInt64 = 0
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { buffer.deallocate() }
+        var source = FileDescriptorSource(fd: fd)
+        var sink = FileDescriptorSink(fd: out.fd)
+        do throws(CryptoError) {
+            while true {
+                let n = try source.read(into: buffer)
+                if n == 0 { break }
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+                hash.update(chunk)
+                try sink.write(chunk)
+                size += UInt64(n)
+            }
+        } catch {
+            out.abandon()
+            if case .io(.read, _) = error { throw .fileUnreadable(path: sourcePath, reason: error.description) }
+            throw .writeFailed(path: destination, reason: error.description)
+        }
+        try out.commit(.deferred)
+        return (size, hash.finalize())
+    }
+
+    /// The kept request file, read-only, at offset 0.
+    func openRequest(id: String) throws(DossierError) -> Int32 {
+        let p = path(for: id)
+        let fd = open(p, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .integrity("the request file of \(id) is missing (\(p))") }
+        return fd
+    }
+
     /// Makes blobs written by `write` durable, content and names, before a row names them.
     func makeDurable(ids: [String]) throws(DossierError) {
         try FileAccess.flush(files: ids.map(path(for:)))

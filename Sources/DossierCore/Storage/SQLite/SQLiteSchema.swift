@@ -160,6 +160,26 @@ enum SQLiteSchema {
                 ) STRICT;
                 """)
         }
+        m.registerMigration("v7-requests") { db in
+            // The staff inbox (docs/formats/vault.md, section 2.6): one row per request from
+            // counsel; the file itself is kept as received in blobs/ under the request id.
+            try db.execute(sql: """
+                CREATE TABLE requests (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    received_at TEXT NOT NULL,
+                    received_by TEXT NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    size INTEGER NOT NULL CHECK (size >= 0),
+                    sender TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('new', 'assigned', 'answered', 'declined')),
+                    assigned_to TEXT,
+                    grant_id TEXT REFERENCES grants(id),
+                    summary_sealed BLOB NOT NULL,
+                    reason_sealed BLOB,
+                    closed_at TEXT
+                ) STRICT;
+                """)
+        }
         return m
     }
 }

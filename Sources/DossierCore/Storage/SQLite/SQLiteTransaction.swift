@@ -327,4 +327,47 @@ struct SQLiteTransaction: StoreTransaction {
     func storeCheckpoint(size: UInt64, note: String, at time: String) throws {
         try db.execute(sql: "INSERT OR REPLACE INTO checkpoints(size, note, created_at) VALUES (?, ?, ?)", arguments: [Int64(size), note, time])
     }
+
+    // MARK: Requests
+
+    func insertRequest(_ r: RequestRecord) throws {
+        try db.execute(sql: """
+            INSERT INTO requests(id, received_at, received_by, sha256, size, sender, state, assigned_to, grant_id, summary_sealed,
+                                 reason_sealed, closed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [r.id, r.receivedAt, r.receivedBy, r.sha256, Int64(clamping: r.size), r.sender, r.state, r.assignedTo,
+                             r.grantID, r.summarySealed, r.reasonSealed, r.closedAt])
+    }
+
+    private static func request(_ row: Row) -> RequestRecord {
+        RequestRecord(id: row["id"], receivedAt: row["received_at"], receivedBy: row["received_by"], sha256: row["sha256"],
+                      size: UInt64(clamping: row["size"] as Int64), sender: row["sender"], state: row["state"],
+                      assignedTo: row["assigned_to"], grantID: row["grant_id"], summarySealed: row["summary_sealed"],
+                      reasonSealed: row["reason_sealed"], closedAt: row["closed_at"])
+    }
+
+    func request(_ id: String) throws -> RequestRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM requests WHERE id = ?", arguments: [id]).map(Self.request)
+    }
+
+    func allRequests() throws -> [RequestRecord] {
+        try Row.fetchAll(db, sql: "SELECT * FROM requests ORDER BY received_at, id").map(Self.request)
+    }
+
+    func assignRequest(_ id: String, to staff: String) throws {
+        try db.execute(sql: "UPDATE requests SET state = 'assigned', assigned_to = ? WHERE id = ?", arguments: [staff, id])
+    }
+
+    func closeRequest(_ id: String, state: String, grant: String?, reasonSealed: Data?, at time: String) throws {
+        try db.execute(sql: "UPDATE requests SET state = ?, grant_id = ?, reason_sealed = ?, closed_at = ? WHERE id = ?",
+                       arguments: [state, grant, reasonSealed, time, id])
+    }
+
+    func allRequestSeals() throws -> [(id: String, summarySealed: Data, reasonSealed: Data?)] {
+        try Row.fetchAll(db, sql: "SELECT id, summary_sealed, reason_sealed FROM requests").map { ($0["id"], $0["summary_sealed"], $0["reason_sealed"]) }
+    }
+
+    func resealRequest(id: String, summarySealed: Data, reasonSealed: Data?) throws {
+        try db.execute(sql: "UPDATE requests SET summary_sealed = ?, reason_sealed = ? WHERE id = ?", arguments: [summarySealed, reasonSealed, id])
+    }
 }
