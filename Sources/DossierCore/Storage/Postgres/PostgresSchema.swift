@@ -17,7 +17,7 @@ enum PostgresSchema {
     /// Every table a vault has, for `copy`, the purge and tests.
     static let tables = ["settings", "staff", "documents", "audit_log", "counsel", "grants", "grant_documents", "grant_recipients",
                          "grant_approvals", "packages", "checkpoints", "online_shares", "online_opens", "online_nonces",
-                         "content_chunks", "pending_purges", "requests", "request_chunks"]
+                         "content_chunks", "pending_purges", "certificates", "package_certificates", "requests", "request_chunks"]
 
     static let migrations: [(name: String, sql: String)] = [
         ("v1-catalogue", """
