@@ -94,10 +94,14 @@ struct LogWalk {
     }
 
     /// Verifies `entries[size..<end]`; signatures of entries below `signaturesFrom` are not checked.
-    mutating func verify(_ entries: [Data], upTo end: Int, storedSequence: [Int64]? = nil, signaturesFrom: Int = 0) throws(DossierError) {
+    /// `progress` hears of each batch verified.
+    mutating func verify(_ entries: [Data], upTo end: Int, storedSequence: [Int64]? = nil, signaturesFrom: Int = 0,
+                         progress: ProgressMeter? = nil) throws(DossierError) {
         precondition(end <= entries.count && end >= size)
         while size < end {
+            let before = size
             try verifyBatch(entries, size..<min(size + Self.batch, end), storedSequence: storedSequence, signaturesFrom: signaturesFrom)
+            progress?.add(size - before)
         }
     }
 

@@ -58,9 +58,11 @@ public enum AuditVerifier {
     /// it covers are not read at all, so the cost is that of the entries appended since. Its
     /// checkpoint signature, and its path against the log's entry at that size, are checked; its
     /// list of signers is trusted (docs/formats/log.md, section 7).
+    ///
+    /// `progress` hears the entries verified, of those to verify (after the state's).
     public static func verify(_ snapshot: LogSnapshot, expectedOrganisationFingerprint: String? = nil,
                               olderCheckpoints: [String] = [], verifiedCheckpoint: String? = nil,
-                              state: VerificationState? = nil) throws(DossierError) -> VerificationReport {
+                              state: VerificationState? = nil, progress: (any ProgressReporter)? = nil) throws(DossierError) -> VerificationReport {
         let org = snapshot.organisationKey
         let count = snapshot.entries.count
         if let expected = expectedOrganisationFingerprint {
@@ -112,10 +114,12 @@ public enum AuditVerifier {
         if let p = trustedPrefix, p.size > UInt64(start) { stops.insert(Int(p.size)) }
         stops.insert(count)
         var keep: VerificationState? = state
+        let meter = ProgressMeter(progress, unit: .entries, total: UInt64(max(0, count - start)))
+        defer { meter?.finish() }
         for stop in stops.sorted() where stop > start {
             let inPrefix = trustedPrefix.map { stop <= Int($0.size) } ?? false
             do {
-                try walk.verify(snapshot.entries, upTo: stop, signaturesFrom: Int(trustedPrefix?.size ?? 0))
+                try walk.verify(snapshot.entries, upTo: stop, signaturesFrom: Int(trustedPrefix?.size ?? 0), progress: meter)
             } catch {
                 if inPrefix, let p = trustedPrefix {
                     throw .logVerificationFailed("the first \(p.size) entries no longer match the checkpoint you verified: entries were edited, replaced or reordered (\(error.description.replacingOccurrences(of: "integrity check failed: ", with: "")))")

@@ -132,8 +132,11 @@ public struct PackageReader {
     /// An online package (one with an `online` line) also needs `keyRelease`: after every check
     /// that needs no network has passed, it asks the organisation's service for the vault's
     /// share of the package key; `released` hears what the service said.
+    ///
+    /// `progress` hears the bytes decrypted, of all the documents' total, once the key is known.
     public func open(identity: SecretIdentity, trust: TrustStore, into directory: String, overwrite: Bool = false,
                      durability: Durability = .durable, keyRelease: KeyReleaseClient? = nil,
+                     progress: (any ProgressReporter)? = nil,
                      released: (KeyReleaseClient.Release) -> Void = { _ in }) throws(DossierError) -> [OpenedDocument] {
         let fd = try FileAccess.openForReading(path: path)
         defer { close(fd) }
@@ -175,6 +178,8 @@ public struct PackageReader {
         // An online opening is counted and may be limited, so what it wrote is flushed
         // whatever was asked: a power cut must not cost counsel an opening.
         let durability = p.manifest.online == nil ? durability : .durable
+        let meter = ProgressMeter(progress, unit: .bytes, total: docs.reduce(0) { $0 + $1.size })
+        defer { meter?.finish() }
         var staged: [AtomicOutput] = []
         do {
             var offset = p.contentOffset
@@ -184,7 +189,7 @@ public struct PackageReader {
                 guard lseek(fd, off_t(offset), SEEK_SET) >= 0 else { throw DossierError.fileUnreadable(path: path, reason: FileAccess.errnoText()) }
                 let length = ContentStream.ciphertextSize(plaintextSize: d.size)
                 var source = LimitedSource(FileDescriptorSource(fd: fd), limit: length)
-                var sink = FileDescriptorSink(fd: out.fd, writeBehind: durability == .durable)
+                var sink = MeteredSink(base: FileDescriptorSink(fd: out.fd, writeBehind: durability == .durable), meter: meter)
                 let key = try PackageLayout.documentKey(packageKey, index: i)
                 let written: (count: UInt64, blake2b: Data)
                 do throws(CryptoError) {

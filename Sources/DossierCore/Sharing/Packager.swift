@@ -23,8 +23,9 @@ extension StaffSession.Sharing {
     /// URL releases only inside the window, while the grant stands, within the open limit.
     ///
     /// `durability` says whether the file is flushed to disk before it is named (`Durability`).
+    /// `progress` hears the stored (encrypted) bytes re-encrypted, of all the documents' total.
     public func makePackage(grant grantID: String, to output: String, overwrite: Bool = false, online: String? = nil,
-                            durability: Durability = .durable) throws(DossierError) -> PackageSummary {
+                            durability: Durability = .durable, progress: (any ProgressReporter)? = nil) throws(DossierError) -> PackageSummary {
         try OnlineURL.check(online)
         let g = try grant(grantID)
         let onlineURL = online ?? g.onlineURL
@@ -71,6 +72,8 @@ extension StaffSession.Sharing {
         }
         let policyLimit = policy.openLimit(for: docs.map(\.kind))
 
+        let meter = ProgressMeter(progress, unit: .bytes, total: docs.reduce(0) { $0 + ContentStream.ciphertextSize(plaintextSize: $1.size) })
+        defer { meter?.finish() }
         let out = try AtomicOutput(destination: output, overwrite: overwrite)
         var packaged: [PackagedDocument] = []
         do {
@@ -79,7 +82,8 @@ extension StaffSession.Sharing {
             let header = PackageLayout.header(manifest: manifest, stanzas: stanzas, version: signer.version)
             do { try sink.write(contentsOf: header) } catch { throw DossierError.writeFailed(path: output, reason: error.description) }
             for (i, d) in docs.enumerated() {
-                let (hash, size) = try reencrypt(d, into: FileDescriptorSink(fd: out.fd, writeBehind: writeBehind), key: try PackageLayout.documentKey(packageKey, index: i), output: output)
+                let (hash, size) = try reencrypt(d, into: FileDescriptorSink(fd: out.fd, writeBehind: writeBehind), key: try PackageLayout.documentKey(packageKey, index: i),
+                                                 output: output, meter: meter)
                 guard size == d.size else { throw DossierError.integrity("document \(d.id) has \(size) bytes, the catalogue says \(d.size)") }
                 packaged.append(PackagedDocument(id: d.id, kind: d.kind.rawValue, language: d.language, size: size, hash: hash,
                                                  fileName: d.metadata?.fileName ?? d.id))
@@ -123,14 +127,15 @@ extension StaffSession.Sharing {
     }
 
     /// Decrypts a stored document and re-encrypts it under `key` into `sink`; returns the
-    /// plaintext's BLAKE2b-256 and size.
+    /// plaintext's BLAKE2b-256 and size. `meter` hears of each batch of stored bytes read.
     ///
     /// The hash recorded at deposit is used when there is one: the blob authenticates under
     /// the document's own key, chunk by chunk and with its last chunk marked, so what it
     /// decrypts to is exactly what was hashed then (and `doctor` checks the two agree).
     /// Hashing again would be the most costly step of a package (BLAKE2b is sequential).
     /// Documents deposited before the hash was recorded are hashed here.
-    private func reencrypt(_ doc: Document, into sink: FileDescriptorSink, key: SecureBytes, output: String) throws(DossierError) -> (Data, UInt64) {
+    private func reencrypt(_ doc: Document, into sink: FileDescriptorSink, key: SecureBytes, output: String,
+                           meter: ProgressMeter?) throws(DossierError) -> (Data, UInt64) {
         guard let keySealed = try read({ tx in try tx.sealedDocumentKey(doc.id) }) else {
             throw .documentRemoved(id: doc.id)
         }
@@ -139,7 +144,7 @@ extension StaffSession.Sharing {
         let input = try vault.blobs.openForReading(id: doc.id)
         defer { close(input) }
         do throws(CryptoError) {
-            var source = FileDescriptorSource(fd: input)
+            var source = MeteredSource(base: FileDescriptorSource(fd: input), meter: meter)
             if let recorded {
                 var out = sink
                 return (recorded, try ContentStream.reencrypt(from: storageKey, to: key, source: &source, sink: &out))

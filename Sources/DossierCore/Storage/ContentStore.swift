@@ -13,8 +13,9 @@ import Foundation
 /// what the folder has (a database backend would hand out a byte source instead).
 protocol ContentStore: Sendable {
     /// Encrypts everything readable from `fd` into the object for `id`; returns the
-    /// plaintext's size and BLAKE2b-256. Not yet durable.
-    func write(id: String, key: SecureBytes, from fd: Int32, sourcePath: String) throws(DossierError) -> (size: UInt64, hash: Data)
+    /// plaintext's size and BLAKE2b-256. Not yet durable. `progress` hears of each batch read.
+    func write(id: String, key: SecureBytes, from fd: Int32, sourcePath: String,
+               progress: ProgressMeter?) throws(DossierError) -> (size: UInt64, hash: Data)
     /// Keeps a request file as received, byte for byte (it is already sealed to the intake key),
     /// as the object for the request id `id`; returns its size and SHA-256. Fails with
     /// `fileExists` if there is already an object for `id`. Not yet durable: `makeDurable`.

@@ -5,7 +5,9 @@ import Foundation
 extension StaffSession.Documents {
     /// Encrypts each file into the blob store, then records them all in one transaction with
     /// one log entry each. On any failure nothing is recorded and no blob is left.
-    public func deposit(_ request: DepositRequest) throws(DossierError) -> [Document] {
+    /// `progress` hears the bytes encrypted, of the files' total size (unknown if one is not a
+    /// regular file, a pipe).
+    public func deposit(_ request: DepositRequest, progress: (any ProgressReporter)? = nil) throws(DossierError) -> [Document] {
         try DepositRequest.checkTitle(request.title)
         let title = request.title.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !request.files.isEmpty else { throw .invalidArgument("no file to deposit") }
@@ -20,6 +22,8 @@ extension StaffSession.Documents {
         for path in request.files {
             descriptors.append(try FileAccess.openForReading(path: path))
         }
+        let meter = ProgressMeter(progress, unit: .bytes, total: Self.totalSize(descriptors))
+        defer { meter?.finish() }
 
         struct Pending { let id: String; let size: UInt64; let keySealed: Data; let metaSealed: Data }
         var pending: [Pending] = []
@@ -28,7 +32,7 @@ extension StaffSession.Documents {
             for (path, fd) in zip(request.files, descriptors) {
                 let id = Identifier.make(prefix: "doc", random: vault.random)
                 let key = ContentStream.generateKey(using: vault.random)
-                let (size, hash) = try vault.blobs.write(id: id, key: key, from: fd, sourcePath: path)
+                let (size, hash) = try vault.blobs.write(id: id, key: key, from: fd, sourcePath: path, progress: meter)
                 written.append(id)
                 let meta = DocumentMetadata(title: title, fileName: URL(fileURLWithPath: path).lastPathComponent, tags: tags,
                                             jurisdiction: blank(request.jurisdiction), caseReference: blank(request.caseReference))
@@ -53,6 +57,17 @@ extension StaffSession.Documents {
             throw error
         }
         return try pending.map { p throws(DossierError) in try document(p.id) }
+    }
+
+    /// The files' total size, if each is a regular file.
+    private static func totalSize(_ descriptors: [Int32]) -> UInt64? {
+        var total: UInt64 = 0
+        for fd in descriptors {
+            var st = stat()
+            guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+            total += UInt64(st.st_size)
+        }
+        return total
     }
 
     private func makeDocument(_ row: DocumentRecord) throws(DossierError) -> Document {
@@ -135,8 +150,9 @@ extension StaffSession.Documents {
     /// Decrypts a document to `output`, atomically: the file appears only after the last chunk
     /// authenticates. The retrieval is logged first; if it cannot be logged, nothing is revealed.
     /// `durability` says whether the file is flushed to disk before it is named (`Durability`).
+    /// `progress` hears the bytes decrypted, of the document's size.
     public func retrieve(_ id: String, to output: String, overwrite: Bool = false,
-                         durability: Durability = .durable) throws(DossierError) -> Document {
+                         durability: Durability = .durable, progress: (any ProgressReporter)? = nil) throws(DossierError) -> Document {
         let doc = try document(id)
         if doc.isRemoved { throw .documentRemoved(id: id) }
         let keySealed: Data? = try read { tx in try tx.sealedDocumentKey(id) }
@@ -160,8 +176,10 @@ extension StaffSession.Documents {
             atomic.abandon()
             throw error
         }
+        let meter = ProgressMeter(progress, unit: .bytes, total: doc.size)
+        defer { meter?.finish() }
         var source = FileDescriptorSource(fd: input)
-        var sink = FileDescriptorSink(fd: atomic.fd, writeBehind: durability == .durable)
+        var sink = MeteredSink(base: FileDescriptorSink(fd: atomic.fd, writeBehind: durability == .durable), meter: meter)
         let size: UInt64
         do throws(CryptoError) {
             size = try ContentStream.decrypt(key: key, from: &source, to: &sink)

@@ -20,14 +20,17 @@ struct PostgresContent: ContentStore {
     /// Bytes of ciphertext per row.
     static let rowBytes = 1 << 20
 
-    func write(id: String, key: SecureBytes, from fd: Int32, sourcePath: String) throws(DossierError) -> (size: UInt64, hash: Data) {
-        try store.staging { connection in try encrypt(id: id, key: key, from: fd, sourcePath: sourcePath, into: connection) }
+    func write(id: String, key: SecureBytes, from fd: Int32, sourcePath: String,
+               progress: ProgressMeter?) throws(DossierError) -> (size: UInt64, hash: Data) {
+        try store.staging { connection in
+            try encrypt(id: id, key: key, from: fd, sourcePath: sourcePath, progress: progress, into: connection)
+        }
     }
 
     /// Encrypts `fd` into rows of `connection`'s open transaction.
-    private func encrypt(id: String, key: SecureBytes, from fd: Int32, sourcePath: String,
+    private func encrypt(id: String, key: SecureBytes, from fd: Int32, sourcePath: String, progress: ProgressMeter?,
                          into connection: PostgresConnection) throws(DossierError) -> (size: UInt64, hash: Data) {
-        var source = HashingSource(FileDescriptorSource(fd: fd))
+        var source = HashingSource(MeteredSource(base: FileDescriptorSource(fd: fd), meter: progress))
         var sink = ChunkSink(connection: connection, id: id)
         defer { sink.release() }
         let size: UInt64

@@ -25,7 +25,8 @@ struct BlobStore: ContentStore {
     /// complete, so an interrupted write leaves nothing; it is NOT flushed: call `makeDurable`
     /// for every blob written before the catalogue row that names it commits: one flush for a
     /// whole deposit instead of one per file (docs/performance.md has the figures).
-    func write(id: String, key: SecureBytes, from fd: Int32, sourcePath: String) throws(DossierError) -> (size: UInt64, hash: Data) {
+    func write(id: String, key: SecureBytes, from fd: Int32, sourcePath: String,
+               progress: ProgressMeter?) throws(DossierError) -> (size: UInt64, hash: Data) {
         let destination = path(for: id)
         let shard = (destination as NSString).deletingLastPathComponent
         if !FileManager.default.fileExists(atPath: shard) {
@@ -35,7 +36,7 @@ struct BlobStore: ContentStore {
         }
         let out = try AtomicOutput(destination: destination)
         let size: UInt64
-        var source = HashingSource(FileDescriptorSource(fd: fd))
+        var source = HashingSource(MeteredSource(base: FileDescriptorSource(fd: fd), meter: progress))
         do throws(CryptoError) {
             var sink = FileDescriptorSink(fd: out.fd, writeBehind: true)
             try sink.write(contentsOf: BlobStore.magic)
