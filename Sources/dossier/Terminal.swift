@@ -6,10 +6,12 @@ import Foundation
 enum Terminal {
     /// Writes a line to stderr.
     static func note(_ message: String) {
+        TerminalLine.shared.clear()
         FileHandle.standardError.write(Data("dossier: \(visible(message))\n".utf8))
     }
 
     static func warn(_ message: String) {
+        TerminalLine.shared.clear()
         FileHandle.standardError.write(Data("dossier: warning: \(visible(message))\n".utf8))
     }
 
@@ -20,6 +22,7 @@ enum Terminal {
 
     /// Prints the error (and an optional hint) on stderr and exits with `code`.
     static func fail(_ message: String, hint: String? = nil, code: Int32) -> Never {
+        TerminalLine.shared.clear()
         FileHandle.standardError.write(Data("dossier: error: \(visible(message))\n".utf8))
         if let hint { FileHandle.standardError.write(Data("dossier: hint: \(visible(hint))\n".utf8)) }
         exit(code)
@@ -34,11 +37,15 @@ enum Terminal {
     /// Whether stdout is a terminal (tables for people, plain lines for pipes).
     static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
 
+    /// Whether stderr is a terminal (progress is shown only there).
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
     /// Reads a passphrase from /dev/tty without echo. Nil when there is no terminal.
     static func readPassphrase(prompt: String) throws(DossierError) -> SecureBytes? {
         let tty = open("/dev/tty", O_RDWR | O_CLOEXEC)
         guard tty >= 0 else { return nil }
         defer { close(tty) }
+        TerminalLine.shared.clear()
         var saved = termios()
         let haveTermios = tcgetattr(tty, &saved) == 0
         if haveTermios {

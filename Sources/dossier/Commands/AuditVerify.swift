@@ -37,6 +37,7 @@ struct AuditVerifyCommand: ParsableCommand {
         valueName: "FILE"))
     var saveState: String?
     @Flag(help: "Print the report as JSON.") var json = false
+    @OptionGroup var progress: ProgressOption
 
     func validate() throws {
         if source.export != nil && orgFingerprint == nil {
@@ -57,7 +58,7 @@ struct AuditVerifyCommand: ParsableCommand {
         for path in checkpoints { notes.append(try FileAccess.readSmallText(path: path, limit: 1 << 20)) }
         let verified = try fromCheckpoint.map { p throws(DossierError) in try FileAccess.readSmallText(path: p, limit: 1 << 20) }
         let report = try AuditVerifier.verify(snapshot, expectedOrganisationFingerprint: orgFingerprint, olderCheckpoints: notes,
-                                              verifiedCheckpoint: verified, state: state)
+                                              verifiedCheckpoint: verified, state: state, progress: try progress.reporter())
         if source.export == nil {
             // The rows decisions read must say what the signed log says.
             let altered = try VaultOptions(vault: source.vault).open().alteredRows()

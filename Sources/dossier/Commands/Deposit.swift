@@ -35,6 +35,7 @@ struct DepositCommand: ParsableCommand {
     var tags: [String] = []
     @Flag(help: "Print a JSON array with an object per document.")
     var json = false
+    @OptionGroup var progress: ProgressOption
 
     func validate() throws {
         _ = try usageCheck { () throws(DossierError) in try DocumentKind(parsing: kind) }
@@ -46,9 +47,11 @@ struct DepositCommand: ParsableCommand {
         let kind = try DocumentKind(parsing: kind)
         let language = try Language.canonical(lang)
         for f in files { close(try FileAccess.openForReading(path: f)) }
+        let reporter = try progress.reporter()
         let session = try staff.session()
         let docs = try session.documents.deposit(DepositRequest(files: files, kind: kind, title: title, language: language,
-                                                      tags: tags, jurisdiction: jurisdiction, caseReference: caseReference))
+                                                      tags: tags, jurisdiction: jurisdiction, caseReference: caseReference),
+                                                 progress: reporter)
         if json { JSONOutput.print(docs.map(DocumentJSON.init)) } else { docs.forEach { print($0.id) } }
     }
 }

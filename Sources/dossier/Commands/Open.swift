@@ -21,15 +21,17 @@ struct OpenCommand: ParsableCommand {
     @Flag(help: "Replace files that exist.") var force = false
     @OptionGroup var sync: SyncOption
     @Flag(help: "Print a JSON array of the documents written.") var json = false
+    @OptionGroup var progress: ProgressOption
 
     func run() throws {
         let reader = PackageReader(path: package)
         let trust = TrustStore.standard()
         // Every check that needs no secret comes before the passphrase prompt.
         let inspection = try reader.checkWithoutSecret(trust: trust, recipient: try identity.publicHalf().fingerprint, into: output)
+        let reporter = try progress.reporter()
         let me = try identity.load()
         let docs = try reader.open(identity: me, trust: trust, into: output, overwrite: force, durability: sync.durability,
-                                   keyRelease: KeyReleaseClient()) { release in
+                                   keyRelease: KeyReleaseClient(), progress: reporter) { release in
             Terminal.note("the key-release service released the key: opening \(release.opening)\(release.maxOpens > 0 ? " of \(release.maxOpens)" : ""), logged as entry \(release.logSeq)")
         }
         if json { JSONOutput.print(docs); return }

@@ -21,10 +21,13 @@ struct PackageCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Make it an online package served by the key-release service at URL (default: the grant's).", valueName: "URL")) var online: String?
     @Flag(help: "Replace FILE if it exists.") var force = false
     @OptionGroup var sync: SyncOption
+    @OptionGroup var progress: ProgressOption
 
     func run() throws {
         if !force && FileManager.default.fileExists(atPath: output) { throw DossierError.fileExists(path: output) }
-        let p = try staff.session().sharing.makePackage(grant: id, to: output, overwrite: force, online: online, durability: sync.durability)
+        let reporter = try progress.reporter()
+        let p = try staff.session().sharing.makePackage(grant: id, to: output, overwrite: force, online: online, durability: sync.durability,
+                                                        progress: reporter)
         print(p.packageID)
         Terminal.note("wrote \(output) for \(p.recipients.count) counsel; valid until \(p.notAfter)\(p.online.map { "; opens only through \($0)" } ?? "")")
     }

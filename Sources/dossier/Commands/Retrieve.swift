@@ -18,10 +18,12 @@ struct RetrieveCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the plaintext.", valueName: "FILE")) var output: String
     @Flag(help: "Replace FILE if it exists.") var force = false
     @OptionGroup var sync: SyncOption
+    @OptionGroup var progress: ProgressOption
 
     func run() throws {
         if !force && FileManager.default.fileExists(atPath: output) { throw DossierError.fileExists(path: output) }
-        let d = try staff.session().documents.retrieve(id, to: output, overwrite: force, durability: sync.durability)
+        let reporter = try progress.reporter()
+        let d = try staff.session().documents.retrieve(id, to: output, overwrite: force, durability: sync.durability, progress: reporter)
         Terminal.note("wrote \(output) (\(d.size) bytes)")
     }
 }
