@@ -200,6 +200,16 @@ final class PostgresBackendTests: XCTestCase {
         assertDossierError("invalidArgument") { try Vault.open(at: "postgres:relative") }
     }
 
+    /// `init` with an organisation root keeps the root out of the database, as in a folder:
+    /// only its public key is recorded, with the founder's certificate.
+    func testARootMadeVaultKeepsOnlyTheRootsPublicKey() throws {
+        let root = OrganisationRoot.generate(using: DeterministicRandom(seed: "backend-tests/root"))
+        let w = try ShareWorld("root", organisationRoot: root, location: { _ in try self.makePostgresDatabase() })
+        XCTAssertEqual(try w.vault.organisation().publicKey, root.key.line)
+        XCTAssertFalse(try w.vault.organisationKeyInVault())
+        XCTAssertEqual(try w.vault.read { tx in try tx.allCertificates() }.map(\.fingerprint), [w.founder.publicIdentity.fingerprint])
+    }
+
     /// VACUUM VERBOSE's report, as the purge reads it.
     func testThePurgeReadsVacuumsReport() {
         let clean = "finished vacuuming \"d.public.t\": index scans: 0\ntuples: 3 removed, 5 remain, 0 are dead but not yet removable\n"
