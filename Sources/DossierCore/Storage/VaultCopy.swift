@@ -15,7 +15,7 @@ public struct VaultCopyReport: Sendable, Encodable {
     public let rows: Int
     /// Entries in the log, the same in both.
     public let logEntries: Int
-    /// The log's Merkle root (hex), the same in both.
+    /// The log's Merkle root (base64, as `audit verify` prints it), the same in both.
     public let root: String
     /// With a staff identity: documents of the copy decrypted to nowhere whose plaintext has the
     /// hash recorded at deposit (as `doctor --deep`); nil without one.
