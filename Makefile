@@ -5,7 +5,7 @@ SWIFT ?= swift
 ## SQLite and libcurl, without a Swift toolchain.
 RELEASE = -c release --static-swift-stdlib
 
-.PHONY: all deps build release demo test crash-test bench load-test clean
+.PHONY: all deps build release demo demo-postgres test crash-test bench load-test clean
 .PHONY: install uninstall
 
 all: build
@@ -22,6 +22,12 @@ release: deps
 ## Build in release mode and run the whole story on a throwaway vault.
 demo: release
 	@scripts/demo.sh "$$($(SWIFT) build $(RELEASE) --show-bin-path)/dossier"
+
+## The same story on a throwaway PostgreSQL cluster (scripts/pg-cluster.sh run: a free loopback
+## port, a temporary directory, stopped afterwards), the vault in its database.
+demo-postgres: release
+	@scripts/pg-cluster.sh run sh -c 'DOSSIER_DEMO_VAULT="$$DOSSIER_TEST_POSTGRES" scripts/demo.sh "$$1"' sh \
+		"$$($(SWIFT) build $(RELEASE) --show-bin-path)/dossier"
 
 ## Run every test: the concurrency test, a short crash test (5 SIGKILLs), the attack suite
 ## (rows edited with sqlite3 are refused at use and reported), then, on a throwaway PostgreSQL

@@ -2,12 +2,26 @@
 # The main job end to end on a throwaway vault in a temporary folder, printing each step:
 # staff make a vault and deposit, counsel make an identity, staff vet and grant, counsel open,
 # the policy refuses what it must, a removed member's packages are refused, and the log verifies.
+#
+# DOSSIER_DEMO_VAULT chooses where the vault lives: a folder (default: one in the temporary
+# folder) or a postgresql:// URI of an empty database (`make demo-postgres` runs the story on a
+# throwaway cluster). On PostgreSQL, the checks of what is stored read a pg_dump of the
+# database, and the copies of the vault that Bob and an attacker make are made with
+# `dossier vault copy` and edited with psql.
 set -euo pipefail
 dossier="${1:?usage: scripts/demo.sh PATH-TO-dossier}"
+scripts=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/dossier-demo.XXXXXX")
 export XDG_STATE_HOME="$work/state"   # where dossier remembers the newest log entry it verified
 server=""
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+copies=""   # databases made for the edited copies (PostgreSQL), dropped at the end
+drop_copies() {
+    local uri
+    for uri in $copies; do
+        psql -X -q "$DOSSIER_VAULT" -c "DROP DATABASE IF EXISTS ${uri##*/} WITH (FORCE)" >/dev/null 2>&1 || true
+    done
+}
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; drop_copies; rm -rf "$work"' EXIT
 cd "$work"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -21,7 +35,41 @@ printf 'demo passphrase for the first staff member\n' > staff/alice.pass
 # offline/ stands for a USB stick kept in a safe, away from the vault and the laptops.
 printf 'demo passphrase for the organisation root\n' > offline/root.pass
 chmod 600 staff/alice.pass offline/root.pass
-export DOSSIER_VAULT="$work/vault"
+export DOSSIER_VAULT="${DOSSIER_DEMO_VAULT:-$work/vault}"
+case "$DOSSIER_VAULT" in postgresql:*|postgres:*) on_postgres=1 ;; *) on_postgres="" ;; esac
+
+# Whether TEXT is anywhere in what the vault stores (its folder, or a dump of its database).
+stored_contains() {
+    if [ -n "$on_postgres" ]; then
+        pg_dump --no-owner "$DOSSIER_VAULT" > vault-dump.sql
+        grep -qa "$1" vault-dump.sql
+    else
+        grep -rqa "$1" "$DOSSIER_VAULT"
+    fi
+}
+# A copy of the vault that someone edits, named by the variable $1: a folder copied with cp, or
+# (on PostgreSQL) a new database on the same server copied with `dossier vault copy`.
+copy_vault() {
+    local name="$1" where
+    if [ -z "$on_postgres" ]; then
+        where="$work/${name//_/-}"
+        cp -r "$DOSSIER_VAULT" "$where" || { echo "demo: cannot copy the vault folder" >&2; exit 1; }
+    else
+        where=$("$scripts/pg-cluster.sh" createdb "$DOSSIER_VAULT") || return 1
+        copies="$copies $where"
+        run "$dossier" vault copy "$DOSSIER_VAULT" "$where" || { echo "demo: vault copy failed" >&2; exit 1; }
+    fi
+    printf -v "$name" '%s' "$where"
+}
+# Runs SQL on a copy made by copy_vault: sqlite3 (through python3) or psql.
+edit_vault() {
+    local where="$1" sql="$2"
+    if [ -z "$on_postgres" ]; then
+        python3 -c 'import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute(sys.argv[2]); db.commit()' "$where/vault.sqlite" "$sql"
+    else
+        psql -X -q -v ON_ERROR_STOP=1 "$where" -c "$sql"
+    fi
+}
 
 step "Staff create identities (passphrase from a file, as a script would; normally it is asked on the terminal)"
 run "$dossier" identity new -o staff/alice.key --passphrase-file staff/alice.pass
@@ -32,7 +80,7 @@ export DOSSIER_IDENTITY="$work/staff/alice.key" DOSSIER_PASSPHRASE_FILE="$work/s
 run "$dossier" init --org example.org/dossier --name "Alice" --root-out offline/org-root.key --root-passphrase-file offline/root.pass
 ls -l offline/org-root.key
 head -1 offline/org-root.key
-if grep -rqa "DOSSIER-ORGANISATION-ROOT" vault; then echo "demo: the root is in the vault" >&2; exit 1; fi
+if stored_contains "DOSSIER-ORGANISATION-ROOT"; then echo "demo: the root is in the vault" >&2; exit 1; fi
 echo "the vault holds only the root's public key; the root certified Alice for 30 days"
 
 step "Alice adds Bob; the root holder certifies him (briefly, so that the demo can show expiry)"
@@ -55,8 +103,9 @@ run "$dossier" list
 run "$dossier" search prison
 run "$dossier" retrieve "$report" -o retrieved.txt
 cmp prison-conditions.txt retrieved.txt && echo "retrieved byte for byte"
-if grep -rqa "Prison conditions\|prison-conditions\|W-17" vault; then echo "demo: metadata found in the clear" >&2; exit 1; fi
-echo "the vault folder holds no title, file name or content in the clear"
+if stored_contains "Prison conditions\|prison-conditions\|W-17"; then echo "demo: metadata found in the clear" >&2; exit 1; fi
+if [ -n "$on_postgres" ]; then echo "a pg_dump of the database holds no title, file name or content in the clear"
+else echo "the vault folder holds no title, file name or content in the clear"; fi
 
 step "Counsel create an identity and send the public line"
 run "$dossier" identity new -o counsel/adams.key --no-passphrase
@@ -128,7 +177,12 @@ refused "$dossier" package "$grant_id" -o again.dpkg
 
 step "Bob keeps a copy of the vault, makes an online package, and is removed"
 export DOSSIER_IDENTITY="$work/staff/alice.key" DOSSIER_PASSPHRASE_FILE="$work/staff/alice.pass"
-cp -r vault bob-copy
+if [ -n "$on_postgres" ]; then
+    echo "(Bob can read the database: he copies it into a folder of his own, which needs no key)"
+    run "$dossier" vault copy "$DOSSIER_VAULT" bob-copy
+else
+    cp -r vault bob-copy
+fi
 run env DOSSIER_IDENTITY="$work/staff/bob.key" DOSSIER_PASSPHRASE_FILE= "$dossier" grant "$report" --to "$counsel_id" --for 5d --online "$url" -o bob-online.dpkg
 run "$dossier" staff remove "$bob_id"
 run "$dossier" org certificates
@@ -166,27 +220,26 @@ run "$dossier" audit export -o log.dlog
  run "$dossier" audit verify --export log.dlog --org-fingerprint "$fingerprint" --checkpoint checkpoint-1.note)
 
 step "Editing one log entry in the database is detected"
-cp -r vault tampered-vault
-python3 - tampered-vault/vault.sqlite <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-entry = db.execute("SELECT entry FROM audit_log WHERE seq = 3").fetchone()[0]
-db.execute("UPDATE audit_log SET entry = ? WHERE seq = 3", (entry.replace(b"time 20", b"time 19"),))
-db.commit()
-PY
-refused "$dossier" audit verify --vault tampered-vault
+if copy_vault tampered_vault; then
+    if [ -n "$on_postgres" ]; then
+        edit_vault "$tampered_vault" "UPDATE audit_log SET entry = convert_to(replace(convert_from(entry, 'UTF8'), 'time 20', 'time 19'), 'UTF8') WHERE seq = 3"
+    else
+        edit_vault "$tampered_vault" "UPDATE audit_log SET entry = CAST(replace(CAST(entry AS TEXT), 'time 20', 'time 19') AS BLOB) WHERE seq = 3"
+    fi
+    refused "$dossier" audit verify --vault "$tampered_vault"
+else
+    echo "skipped on PostgreSQL: no database could be created for the tampered copy (the role may not CREATE DATABASE)"
+fi
 
 step "Whoever hosts the database revives the revoked witness grant: refused at use, and reported"
-cp -r vault edited-vault
-python3 - edited-vault/vault.sqlite "$grant_id" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-db.execute("UPDATE grants SET state = 'active', revoked_at = NULL WHERE id = ?", (sys.argv[2],))
-db.commit()
-PY
-refused "$dossier" package "$grant_id" -o revived.dpkg --vault edited-vault
-refused "$dossier" doctor --vault edited-vault
-refused "$dossier" audit verify --vault edited-vault
+if copy_vault edited_vault; then
+    edit_vault "$edited_vault" "UPDATE grants SET state = 'active', revoked_at = NULL WHERE id = '$grant_id'"
+    refused "$dossier" package "$grant_id" -o revived.dpkg --vault "$edited_vault"
+    refused "$dossier" doctor --vault "$edited_vault"
+    refused "$dossier" audit verify --vault "$edited_vault"
+else
+    echo "skipped on PostgreSQL: no database could be created for the edited copy (the role may not CREATE DATABASE)"
+fi
 
 step "An HTML report for auditors (self-contained; open it in a browser)"
 run "$dossier" audit report -o report.html --org-fingerprint "$fingerprint"

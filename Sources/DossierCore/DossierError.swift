@@ -38,6 +38,10 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     /// values could not be purged from the database's files: another process holds it open.
     case purgeBlocked(path: String)
     case unsupportedVaultVersion(found: Int, supported: Int)
+    /// `vault copy` was given a destination that holds something.
+    case copyTargetNotEmpty(location: String)
+    /// The copy `vault copy` made differs from its source (it was removed again).
+    case copyMismatch(destination: String, what: String)
     case notStaff(fingerprint: String)
     case staffAlreadyPresent(fingerprint: String)
     case lastStaffMember
@@ -195,6 +199,12 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
         case let .purgeBlocked(path):
             return ("the change is committed, but the old keys are still in the write-ahead log of \(path) because another process holds the database open",
                     "close the other reader (a sqlite3 shell, a backup, `dossier serve`), then run `dossier doctor --fix --vault \(path)`", "; ")
+        case let .copyTargetNotEmpty(location):
+            return ("\(location) is not empty: `vault copy` writes only into a new or empty folder, or a database without any table; nothing was written",
+                    "give a new folder, or create an empty database (CREATE DATABASE …) and give its URI", "; ")
+        case let .copyMismatch(destination, what):
+            return ("the copy in \(destination) does not match its source: \(what); the copy was removed",
+                    "make sure nothing changes the source while it is copied (stop `dossier serve` and staff's commands), then run `dossier vault copy` again", "; ")
         case let .unsupportedVaultVersion(found, supported):
             return ("this vault has format version \(found), newer than this program understands (\(supported))", "upgrade dossier", "; ")
         case let .notStaff(fingerprint):

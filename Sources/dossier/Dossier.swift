@@ -12,7 +12,7 @@ struct Dossier: AsyncParsableCommand {
         commandName: "dossier",
         abstract: "A secure document vault: encrypted at rest, shared through sealed time-limited packages, every action in a verifiable log.",
         discussion: """
-        Staff:    init, deposit, list, show, search, retrieve, remove, staff, rotate, doctor, counsel, policy, grant, approve, package, revoke, grants, serve, audit checkpoint
+        Staff:    init, deposit, list, show, search, retrieve, remove, staff, rotate, doctor, counsel, policy, grant, approve, package, revoke, grants, serve, audit checkpoint, vault copy
 
         Counsel:  identity new, identity show, trust, inspect, open, request new
 
@@ -29,7 +29,7 @@ struct Dossier: AsyncParsableCommand {
             RotateCommand.self, DoctorCommand.self, CounselCommand.self, PolicyCommand.self, GrantCommand.self,
             ApproveCommand.self, PackageCommand.self, RevokeCommand.self, GrantsCommand.self, TrustCommand.self,
             InspectCommand.self, OpenCommand.self, AuditCommand.self, ServeCommand.self,
-            RequestCommand.self, RequestsCommand.self,
+            RequestCommand.self, RequestsCommand.self, VaultCommand.self,
         ]
     )
 

@@ -8,7 +8,7 @@ enum ExitCodes {
             return 66
         case .missingOption:
             return 64
-        case .fileExists, .vaultExists, .alreadyTrusted:
+        case .fileExists, .vaultExists, .alreadyTrusted, .copyTargetNotEmpty:
             return 73
         case .writeFailed, .fileUnreadable:
             return 74
@@ -20,7 +20,7 @@ enum ExitCodes {
              .unknownKind, .invalidLanguageTag, .invalidArgument, .emptyPassphrase, .weakPassphrase,
              .passphraseMismatch:
             return 65
-        case .integrity, .altered, .rolledBack, .packageTampered, .logVerificationFailed, .checkpointSignatureInvalid, .wrongOrganisation:
+        case .integrity, .altered, .rolledBack, .copyMismatch, .packageTampered, .logVerificationFailed, .checkpointSignatureInvalid, .wrongOrganisation:
             return 3
         case .policyInvalid, .malformedPackage, .malformedCheckpoint, .malformedExport, .malformedState:
             return 65

@@ -174,6 +174,13 @@ enum BackendScenarios {
         let report = try w.vault.doctor(session: w.session)
         XCTAssertTrue(report.isHealthy, "\(report.findings)")
         XCTAssertFalse(report.findings.contains { $0.severity == .damage })
+
+        // `vault copy` takes the inbox along: rows and the files as received.
+        let copyPath = try w.folder("copy") + "/vault"
+        _ = try w.vault.copy(to: copyPath)
+        let copied = try Vault.open(at: copyPath).unlock(w.founder)
+        XCTAssertEqual(try copied.requests.list().map(\.id), [r.id, second.id])
+        XCTAssertEqual(try copied.requests.show(second.id).message, "Please help.\n")
     }
 
     /// A deposit that fails half-way (an unreadable second file) leaves no row, no content and
@@ -254,6 +261,16 @@ final class PostgresBackendTests: XCTestCase {
         assertDossierError("notAVault") { try Vault.open(at: try makePostgresDatabase()) }
         assertDossierError("invalidArgument") { try Vault.open(at: "postgresql://u:pw@127.0.0.1/x") }
         assertDossierError("invalidArgument") { try Vault.open(at: "postgres:relative") }
+    }
+
+    /// `init` with an organisation root keeps the root out of the database, as in a folder:
+    /// only its public key is recorded, with the founder's certificate.
+    func testARootMadeVaultKeepsOnlyTheRootsPublicKey() throws {
+        let root = OrganisationRoot.generate(using: DeterministicRandom(seed: "backend-tests/root"))
+        let w = try ShareWorld("root", organisationRoot: root, location: { _ in try self.makePostgresDatabase() })
+        XCTAssertEqual(try w.vault.organisation().publicKey, root.key.line)
+        XCTAssertFalse(try w.vault.organisationKeyInVault())
+        XCTAssertEqual(try w.vault.read { tx in try tx.allCertificates() }.map(\.fingerprint), [w.founder.publicIdentity.fingerprint])
     }
 
     /// VACUUM VERBOSE's report, as the purge reads it.

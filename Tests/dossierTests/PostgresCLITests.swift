@@ -99,4 +99,48 @@ final class PostgresCLITests: XCTestCase {
         let empty = try runDossier(["org", "show", "--vault", try database()])
         XCTAssertEqual(empty.exitCode, 66, "a database without a vault: \(empty)")
     }
+
+    /// `vault copy`: a folder vault into PostgreSQL and back through the built binary, the same
+    /// log root throughout, the content byte for byte; a used destination and a source that is
+    /// not a vault refused.
+    func testVaultCopyMovesAFolderIntoPostgresAndBack() throws {
+        let uri = try database()
+        let dir = try cliFolder()
+        try expectSuccess(["identity", "new", "-o", dir.file("alice.key"), "--no-passphrase"])
+        let folder = dir.file("vault")
+        let env = ["DOSSIER_IDENTITY": dir.file("alice.key"), "XDG_STATE_HOME": dir.file("state")]
+        try expectSuccess(["init", "--vault", folder, "--org", "copy.example/dossier", "--name", "Alice",
+                           "--root-out", dir.file("org-root.key"), "--no-passphrase"], env: env)
+        let content = Data((0..<1_500_000).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 9) })
+        FileManager.default.createFile(atPath: dir.file("report.bin"), contents: content)
+        let id = try expectSuccess(["deposit", "--vault", folder, dir.file("report.bin"), "--kind", "expert-report", "--title", "Annual report",
+                                    "--lang", "en"], env: env).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let root = try XCTUnwrap(rootLine(try expectSuccess(["audit", "verify", "--vault", folder], env: env).stdout))
+
+        let into = try expectSuccess(["vault", "copy", folder, uri], env: env)
+        XCTAssertTrue(into.stdout.contains("copy verified"), into.stdout)
+        XCTAssertTrue(into.stdout.contains("log root:      " + root), into.stdout)
+        XCTAssertTrue(into.stdout.contains("documents:     1 "), into.stdout)
+        XCTAssertEqual(try rootLine(try expectSuccess(["audit", "verify", "--vault", uri], env: env).stdout), root)
+        XCTAssertTrue(try expectSuccess(["list", "--vault", uri], env: env).stdout.hasPrefix(id + "\t"))
+
+        let refusedAgain = try runDossier(["vault", "copy", folder, uri], env: env)
+        XCTAssertEqual(refusedAgain.exitCode, 73, "\(refusedAgain)")
+        XCTAssertTrue(refusedAgain.stderr.contains("dossier: hint: "), refusedAgain.stderr)
+        let notAVault = try runDossier(["vault", "copy", dir.file("nowhere"), dir.file("copy-of-nothing")], env: env)
+        XCTAssertEqual(notAVault.exitCode, 66, "\(notAVault)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("copy-of-nothing")))
+
+        // Back into a folder, decrypting every document of the copy; the copy works.
+        let back = try expectSuccess(["vault", "copy", uri, dir.file("back"), "--identity", dir.file("alice.key"), "--json"], env: env)
+        XCTAssertTrue(back.stdout.contains("\"authenticated\" : 1"), back.stdout)
+        XCTAssertTrue(back.stdout.contains("\"root\" : \"\(root)\""), back.stdout)
+        try expectSuccess(["retrieve", "--vault", dir.file("back"), id, "-o", dir.file("back.bin")], env: env)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir.file("back.bin"))), content)
+        XCTAssertEqual(try runDossier(["vault", "copy", uri, dir.file("back")], env: env).exitCode, 73)
+    }
+
+    private func rootLine(_ text: String) -> String? {
+        text.split(separator: "\n").first { $0.hasPrefix("root:") }.map { $0.dropFirst(5).trimmingCharacters(in: .whitespaces) }
+    }
 }

@@ -22,6 +22,11 @@ protocol ContentStore: Sendable {
     func writeRequest(id: String, from fd: Int32, sourcePath: String) throws(DossierError) -> (size: UInt64, sha256: Data)
     /// A seekable, read-only file descriptor holding the request file kept for `id`, at offset 0.
     func openRequest(id: String) throws(DossierError) -> Int32
+    /// Stores the ciphertext read from `source` (another store's object, from its
+    /// `openForReading`) as the object for `id`, exactly as it is: no key, no decryption
+    /// (`vault copy`). Returns the bytes of ciphertext stored. Not yet durable: the same order
+    /// of writes as `write`. Memory holds one buffer, whatever the object's size.
+    func writeCiphertext<S: ByteSource>(id: String, from source: inout S) throws(DossierError) -> UInt64
     /// Makes the objects written by `write` durable, before a row names them.
     func makeDurable(ids: [String]) throws(DossierError)
     /// Opens an object for reading, positioned at its ciphertext.
@@ -35,4 +40,31 @@ protocol ContentStore: Sendable {
     func inventory() -> (objects: [String: String], leftovers: [String])
     /// Deletes a leftover or orphan named by `inventory`; true if it is gone.
     func delete(leftover: String) -> Bool
+}
+
+/// Copies bytes from a source to a sink through one buffer of `ContentCopy.bufferBytes`.
+enum ContentCopy {
+    static let bufferBytes = 1 << 20
+
+    /// Where a copy failed: reading, or writing.
+    enum Failure: Error {
+        case read(CryptoError)
+        case write(CryptoError)
+    }
+
+    /// Copies everything `source` holds into `sink`; returns the count.
+    static func pump<S: ByteSource, K: ByteSink>(from source: inout S, to sink: inout K) throws(Failure) -> UInt64 {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferBytes, alignment: 16)
+        defer { buffer.deallocate() }
+        var total: UInt64 = 0
+        while true {
+            let n: Int
+            do { n = try source.read(into: buffer) } catch { throw .read(error) }
+            if n > 0 {
+                do { try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) } catch { throw .write(error) }
+                total += UInt64(n)
+            }
+            if n < buffer.count { return total }
+        }
+    }
 }

@@ -49,12 +49,17 @@ protocol VaultStore: AnyObject, Sendable {
     /// Finishes every owed purge and clears its record; throws `purgeBlocked` when another
     /// process still holds the replaced data in view. Run by `doctor --fix`.
     func purgeReplacedData() throws(DossierError)
+
+    /// What a failure thrown by this store's transactions means, as a `DossierError` (`read`
+    /// and `write` do this themselves; `vault copy` needs it for one store's failure inside the
+    /// other store's transaction).
+    func translate(_ error: any Error) -> DossierError
 }
 
 /// One transaction's access to the vault's records. Methods throw whatever the backend
 /// throws; the store translates it into a `DossierError` when the transaction ends.
 protocol StoreTransaction: SettingsRecords, StaffRecords, CatalogueRecords, CounselRecords, GrantRecords, OnlineRecords, LogRecords,
-    CertificateRecords, RequestRecords {}
+    CertificateRecords, RequestRecords, RawRecords {}
 
 /// The vault's settings: public facts and the sealed organisation key.
 enum SettingKey: String, Sendable {

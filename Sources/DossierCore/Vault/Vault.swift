@@ -80,13 +80,22 @@ public final class Vault: @unchecked Sendable {
         guard OrganisationName.isValid(org) else {
             throw .invalidArgument("the organisation name is used in signed notes: use printable ASCII without spaces or '+', e.g. example.org/dossier")
         }
+        if root != nil {
+            guard certificateValidity > 0, certificateValidity <= Certificate.longestValidity else {
+                throw .invalidArgument("a certificate is valid for between a second and \(Int(Certificate.longestValidity / 86400)) days")
+            }
+        }
         if PostgresStore.isURI(path) {
             // A database that holds no vault yet: the schema, then the first records; on failure
             // the schema is dropped again.
             let store = try PostgresStore.create(uri: path, random: random)
             do throws(DossierError) {
                 let vault = Vault(store: store, clock: clock, random: random)
-                try vault.initialise(organisation: org, founder: founder, founderName: founderName)
+                if let root {
+                    try vault.initialise(organisation: org, founder: founder, founderName: founderName, root: root, certificateValidity: certificateValidity)
+                } else {
+                    try vault.initialise(organisation: org, founder: founder, founderName: founderName)
+                }
                 return vault
             } catch {
                 store.discard()
@@ -96,11 +105,6 @@ public final class Vault: @unchecked Sendable {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         let existed = fm.fileExists(atPath: path, isDirectory: &isDir)
-        if root != nil {
-            guard certificateValidity > 0, certificateValidity <= Certificate.longestValidity else {
-                throw .invalidArgument("a certificate is valid for between a second and \(Int(Certificate.longestValidity / 86400)) days")
-            }
-        }
         if existed {
             let contents = (try? fm.contentsOfDirectory(atPath: path)) ?? ["?"]
             if !isDir.boolValue || !contents.isEmpty { throw .vaultExists(path: path) }

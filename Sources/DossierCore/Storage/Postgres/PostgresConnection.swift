@@ -35,13 +35,16 @@ enum PostgresValue {
     case int(Int64?)
     /// Bytes the caller keeps alive during the call (a content chunk, without a copy).
     case raw(UnsafeRawBufferPointer)
+    /// NULL of the type the statement gives it (a copied row, whose column says its type).
+    case null
 
-    /// The parameter's type: text, bytea or int8.
+    /// The parameter's type: text, bytea or int8 (0 for `null`: the server infers it).
     fileprivate var oid: Oid {
         switch self {
         case .text: return 25
         case .bytes, .raw: return 17
         case .int: return 20
+        case .null: return 0
         }
     }
 }
@@ -55,6 +58,9 @@ final class PostgresRows {
     deinit { PQclear(result) }
 
     var count: Int { Int(PQntuples(result)) }
+
+    /// A column's type, as PostgreSQL's type oid (25 text, 17 bytea, 20 int8, 23 int4, …).
+    func type(_ column: Int) -> UInt32 { UInt32(PQftype(result, Int32(column))) }
 
     func isNull(_ row: Int, _ column: Int) -> Bool { PQgetisnull(result, Int32(row), Int32(column)) == 1 }
 
@@ -228,7 +234,7 @@ final class PostgresConnection {
                     pointers[i] = UnsafePointer(b.baseAddress!.assumingMemoryBound(to: CChar.self))
                     lengths[i] = Int32(b.count)
                 }
-            case .text(nil), .bytes(nil), .int(nil): break
+            case .text(nil), .bytes(nil), .int(nil), .null: break
             }
         }
         return types.withUnsafeBufferPointer { t in

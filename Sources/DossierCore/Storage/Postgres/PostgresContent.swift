@@ -45,6 +45,26 @@ struct PostgresContent: ContentStore {
         return (size, source.digest())
     }
 
+    /// Inserts the ciphertext read from `source` as the rows of `id`, staged in the transaction
+    /// the calling thread's next `write` commits, as `write` does.
+    func writeCiphertext<S: ByteSource>(id: String, from source: inout S) throws(DossierError) -> UInt64 {
+        try store.staging { connection throws(DossierError) in
+            var sink = ChunkSink(connection: connection, id: id)
+            defer { sink.release() }
+            do throws(ContentCopy.Failure) {
+                let count = try ContentCopy.pump(from: &source, to: &sink)
+                do throws(CryptoError) { try sink.flush() } catch { throw .write(error) }
+                return count
+            } catch {
+                if let failure = sink.failure { throw store.translate(failure) }
+                switch error {
+                case .read(let e): throw .fileUnreadable(path: "the encrypted content of \(id)", reason: e.description)
+                case .write(let e): throw .writeFailed(path: store.location, reason: e.description)
+                }
+            }
+        }
+    }
+
     func makeDurable(ids: [String]) throws(DossierError) {}
 
     // MARK: Request files

@@ -14,7 +14,8 @@ enum PostgresSchema {
     /// The table that records applied migrations.
     static let migrationsTable = "dossier_migrations"
 
-    /// Every table a vault has, for `copy`, the purge and tests.
+    /// Every table a vault has: `create` refuses a database holding any of them, `discard`
+    /// drops them.
     static let tables = ["settings", "staff", "documents", "audit_log", "counsel", "grants", "grant_documents", "grant_recipients",
                          "grant_approvals", "packages", "checkpoints", "online_shares", "online_opens", "online_nonces",
                          "content_chunks", "pending_purges", "certificates", "package_certificates", "requests", "request_chunks"]

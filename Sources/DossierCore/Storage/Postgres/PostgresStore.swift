@@ -106,14 +106,21 @@ final class PostgresStore: VaultStore, @unchecked Sendable {
     }
 
     /// Creates the schema in the database `uri` names, which must hold no vault (nor any table
-    /// of the same name). The caller writes the first records; `discard` undoes this if it fails.
-    static func create(uri: String, random: any RandomSource) throws(DossierError) -> PostgresStore {
+    /// of the same name) or, with `empty`, no table at all in the schema it would use (`vault
+    /// copy`). The caller writes the first records; `discard` undoes this if it fails.
+    static func create(uri: String, random: any RandomSource, empty: Bool = false) throws(DossierError) -> PostgresStore {
         try validate(uri)
         let store = PostgresStore(location: uri, random: random, busyWait: SQLiteStore.busyTimeout, purgeWait: SQLiteStore.busyTimeout)
         let taken: Bool = try store.locked { c throws in
             let names = ([PostgresSchema.migrationsTable] + PostgresSchema.tables).joined(separator: ",")
             let r = try c.query("SELECT count(*) FROM unnest(string_to_array($1, ',')) AS t(name) WHERE to_regclass(t.name) IS NOT NULL", [.text(names)])
-            return (r.int(0, 0) ?? 0) > 0
+            if (r.int(0, 0) ?? 0) > 0 { return true }
+            guard empty else { return false }
+            let any = try c.query("""
+                SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+                """)
+            return (any.int(0, 0) ?? 0) > 0
         }
         if taken { throw .vaultExists(path: uri) }
         try store.locked { c throws in try PostgresSchema.migrate(c) }

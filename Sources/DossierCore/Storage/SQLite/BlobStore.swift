@@ -55,6 +55,32 @@ struct BlobStore: ContentStore {
         return (size, source.digest())
     }
 
+    /// Writes the blob for `id`: the magic, then the ciphertext read from `source` as it is.
+    /// Built and linked into place as `write` builds a blob; not flushed (`makeDurable`).
+    func writeCiphertext<S: ByteSource>(id: String, from source: inout S) throws(DossierError) -> UInt64 {
+        let destination = path(for: id)
+        let shard = (destination as NSString).deletingLastPathComponent
+        if !FileManager.default.fileExists(atPath: shard) { try FileAccess.makePrivateDirectory(shard) }
+        let out = try AtomicOutput(destination: destination)
+        var sink = FileDescriptorSink(fd: out.fd, writeBehind: true)
+        let count: UInt64
+        do throws(ContentCopy.Failure) {
+            do { try sink.write(contentsOf: BlobStore.magic) } catch { throw .write(error) }
+            count = try ContentCopy.pump(from: &source, to: &sink)
+        } catch {
+            out.abandon()
+            switch error {
+            case .read(let e): throw .fileUnreadable(path: "the encrypted content of \(id)", reason: e.description)
+            case .write(let e): throw .writeFailed(path: destination, reason: e.description)
+            }
+        }
+        #if os(Linux)
+        WriteBehind.start(fd: out.fd)
+        #endif
+        try out.commit(.deferred)
+        return count
+    }
+
     /// Copies a request file, byte for byte, to `blobs/<xy>/<request id>` (it is already sealed
     /// to the intake key and carries its own magic, `DRQ` 0x01), hashing it with SHA-256 on the
     /// way; linked into place complete, not flushed (`makeDurable`). Never replaces a blob.

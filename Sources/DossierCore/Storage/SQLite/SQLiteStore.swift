@@ -225,6 +225,8 @@ final class SQLiteStore: VaultStore, @unchecked Sendable {
         try SQLiteListing.read(self, query: query, opener: opener, connections: connections, probe: probe, check: check, sink: sink)
     }
 
+    func translate(_ error: any Error) -> DossierError { Self.translate(error, path: location) }
+
     static func translate(_ error: any Error, path: String) -> DossierError {
         if let e = error as? DossierError { return e }
         if let e = error as? DatabaseError {
