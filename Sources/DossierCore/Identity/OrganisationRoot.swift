@@ -37,30 +37,13 @@ public struct OrganisationRoot: Sendable {
     /// its XChaCha20-Poly1305 sealing (nonce ‖ ciphertext ‖ tag) under the Argon2id key, with
     /// everything before it as associated data.
     public func fileText(protection: SecretIdentity.Protection, random: any RandomSource = SystemRandom()) throws(DossierError) -> Data {
-        var body = Self.magic
-        body.append(Self.version)
-        switch protection {
-        case .none:
-            body.append(SecretIdentity.unprotected)
-            body.append(signing.publicKey)
-            body.append(signing.seed.unsafeCopyToData())
-        case let .passphrase(passphrase, parameters):
-            guard passphrase.count > 0 else { throw .emptyPassphrase }
-            body.append(SecretIdentity.argon2id)
-            body.append(signing.publicKey)
-            body.append(Data.bigEndian(parameters.opsLimit))
-            body.append(Data.bigEndian(parameters.memoryKiB))
-            let salt = random.bytes(PasswordHash.saltBytes)
-            body.append(salt)
-            do {
-                let key = try PasswordHash.deriveKey(passphrase: passphrase, salt: salt, parameters: parameters)
-                let sealed = try signing.seed.withUnsafeBytes { (s: UnsafeRawBufferPointer) throws(CryptoError) in
-                    try AEAD.seal(UnsafeRawBufferPointerBytes(s), key: key, additionalData: body, random: random)
-                }
-                body.append(sealed)
-            } catch {
-                throw .crypto(context: "cannot protect the organisation root", error)
-            }
+        if case let .passphrase(passphrase, _) = protection, passphrase.count == 0 { throw .emptyPassphrase }
+        var body: Data
+        do {
+            body = try SecretFileBody.make(prefix: Self.magic + [Self.version], publicPart: signing.publicKey, secret: signing.seed,
+                                           protection: protection, random: random)
+        } catch {
+            throw .crypto(context: "cannot protect the organisation root", error)
         }
         var text = Data((Self.marker + "\n").utf8)
         text.append(Data(body.base64EncodedString().utf8))
@@ -90,23 +73,13 @@ public struct OrganisationRoot: Sendable {
         let b = [UInt8](body)
         guard b.count >= 5, body.prefix(3) == magic else { throw bad("the body does not start with the DOR magic") }
         guard b[3] == version else { throw bad("format version \(b[3]) is not supported (this program reads version \(version))") }
-        let keyEnd = 5 + 32
-        func key() throws(DossierError) -> OrganisationKey {
-            do { return try OrganisationKey(signingKey: Data(b[5..<keyEnd])) } catch { throw bad("bad public key") }
-        }
-        switch b[4] {
-        case SecretIdentity.unprotected:
-            guard b.count == keyEnd + 32 else { throw bad("the body has the wrong length") }
-            return Parsed(key: try key(), parameters: nil, header: Data(b[0..<keyEnd]), secretPart: Data(b[keyEnd...]))
-        case SecretIdentity.argon2id:
-            let headerEnd = keyEnd + 8 + PasswordHash.saltBytes
-            guard b.count == headerEnd + AEAD.nonceBytes + 32 + AEAD.tagBytes else { throw bad("the body has the wrong length") }
-            let ops = b[keyEnd..<keyEnd + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-            let mem = b[keyEnd + 4..<keyEnd + 8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-            return Parsed(key: try key(), parameters: Argon2idParameters(opsLimit: ops, memoryKiB: mem),
-                          header: Data(b[0..<headerEnd]), secretPart: Data(b[headerEnd...]))
-        default:
-            throw bad("unknown protection type \(b[4])")
+        switch SecretFileBody.split(body, publicCount: 32, secretCount: 32) {
+        case .failure(let reason):
+            throw bad(reason.text)
+        case .success(let parts):
+            let key: OrganisationKey
+            do { key = try OrganisationKey(signingKey: parts.publicPart) } catch { throw bad("bad public key") }
+            return Parsed(key: key, parameters: parts.parameters, header: parts.header, secretPart: parts.secretPart)
         }
     }
 
@@ -120,21 +93,9 @@ public struct OrganisationRoot: Sendable {
     public static func load(path: String, passphrase: () throws(DossierError) -> SecureBytes) throws(DossierError) -> OrganisationRoot {
         try FileAccess.requirePrivate(path: path)
         let parsed = try parse(fileText: try FileAccess.readSmallText(path: path, limit: 64 * 1024), path: path)
-        let seed: SecureBytes
-        if let parameters = parsed.parameters {
-            do { try parameters.validate() } catch { throw .malformedRootFile(path: path, reason: error.description) }
-            let pass = try passphrase()
-            do {
-                let key = try PasswordHash.deriveKey(passphrase: pass, salt: Data(parsed.header.suffix(PasswordHash.saltBytes)), parameters: parameters)
-                seed = try AEAD.open(parsed.secretPart, key: key, additionalData: parsed.header)
-            } catch CryptoError.authenticationFailed {
-                throw .wrongPassphrase(path: path)
-            } catch {
-                throw .crypto(context: "cannot unlock \(path)", error)
-            }
-        } else {
-            seed = SecureBytes(copying: parsed.secretPart)
-        }
+        let seed = try SecretFileBody.unlock(
+            SecretFileBody.Parts(publicPart: parsed.key.signingKey, parameters: parsed.parameters, header: parsed.header, secretPart: parsed.secretPart),
+            path: path, passphrase: passphrase) { .malformedRootFile(path: path, reason: $0) }
         let signing: SigningKeyPair
         do { signing = try SigningKeyPair(seed: seed) } catch { throw .malformedRootFile(path: path, reason: "the secret key is malformed") }
         guard signing.publicKey == parsed.key.signingKey else {

@@ -35,39 +35,20 @@ public struct SecretIdentity: Sendable {
 
     static let magic = Data("DSK".utf8)
     static let version: UInt8 = 1
-    static let unprotected: UInt8 = 0
-    static let argon2id: UInt8 = 1
+    static let unprotected = SecretFileBody.unprotected
+    static let argon2id = SecretFileBody.argon2id
 
     /// The file's bytes: the marker line, then one line of standard base64 of the body (see
     /// docs/formats/identity.md), each ending in a newline.
     public func fileText(protection: Protection, random: any RandomSource = SystemRandom()) throws(DossierError) -> Data {
-        var body = Self.magic
-        body.append(Self.version)
+        if case let .passphrase(passphrase, _) = protection, passphrase.count == 0 { throw .emptyPassphrase }
         let secret = SecureBytes.concatenate([encryption.secretKey, signing.seed])
-        switch protection {
-        case .none:
-            body.append(Self.unprotected)
-            body.append(encryption.publicKey)
-            body.append(signing.publicKey)
-            body.append(secret.unsafeCopyToData())
-        case let .passphrase(passphrase, parameters):
-            guard passphrase.count > 0 else { throw .emptyPassphrase }
-            body.append(Self.argon2id)
-            body.append(encryption.publicKey)
-            body.append(signing.publicKey)
-            body.append(Data.bigEndian(parameters.opsLimit))
-            body.append(Data.bigEndian(parameters.memoryKiB))
-            let salt = random.bytes(PasswordHash.saltBytes)
-            body.append(salt)
-            do {
-                let key = try PasswordHash.deriveKey(passphrase: passphrase, salt: salt, parameters: parameters)
-                let sealed = try secret.withUnsafeBytes { (s: UnsafeRawBufferPointer) throws(CryptoError) in
-                    try AEAD.seal(Data(s), key: key, additionalData: body, random: random)
-                }
-                body.append(sealed)
-            } catch {
-                throw .crypto(context: "cannot protect the identity", error)
-            }
+        var body: Data
+        do {
+            body = try SecretFileBody.make(prefix: Self.magic + [Self.version], publicPart: encryption.publicKey + signing.publicKey,
+                                           secret: secret, protection: protection, random: random)
+        } catch {
+            throw .crypto(context: "cannot protect the identity", error)
         }
         var text = Data((Self.marker + "\n").utf8)
         text.append(Data(body.base64EncodedString().utf8))
@@ -102,24 +83,12 @@ public struct SecretIdentity: Sendable {
         guard b[3] == version else {
             throw .malformedIdentityFile(path: path, reason: "format version \(b[3]) is not supported (this program reads version \(version))")
         }
-        let keysEnd = 5 + 64
-        switch b[4] {
-        case unprotected:
-            guard body.count == keysEnd + 64 else { throw .malformedIdentityFile(path: path, reason: "the body has the wrong length") }
-            let pub = try publicFrom(body, path: path)
-            return Parsed(publicIdentity: pub, parameters: nil, header: Data(b[0..<keysEnd]), secretPart: Data(b[keysEnd...]))
-        case argon2id:
-            let headerEnd = keysEnd + 8 + PasswordHash.saltBytes
-            guard body.count == headerEnd + AEAD.nonceBytes + 64 + AEAD.tagBytes else {
-                throw .malformedIdentityFile(path: path, reason: "the body has the wrong length")
-            }
-            let pub = try publicFrom(body, path: path)
-            let ops = b[keysEnd..<keysEnd + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-            let mem = b[keysEnd + 4..<keysEnd + 8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-            return Parsed(publicIdentity: pub, parameters: Argon2idParameters(opsLimit: ops, memoryKiB: mem),
-                          header: Data(b[0..<headerEnd]), secretPart: Data(b[headerEnd...]))
-        default:
-            throw .malformedIdentityFile(path: path, reason: "unknown protection type \(b[4])")
+        switch SecretFileBody.split(body, publicCount: 64, secretCount: 64) {
+        case .failure(let reason):
+            throw .malformedIdentityFile(path: path, reason: reason.text)
+        case .success(let parts):
+            return Parsed(publicIdentity: try publicFrom(body, path: path), parameters: parts.parameters, header: parts.header,
+                          secretPart: parts.secretPart)
         }
     }
 
@@ -155,27 +124,10 @@ public struct SecretIdentity: Sendable {
         try FileAccess.requirePrivate(path: path)
         let text = try FileAccess.readSmallText(path: path, limit: 64 * 1024)
         let parsed = try parse(fileText: text, path: path)
-        var secret: SecureBytes
-        if let parameters = parsed.parameters {
-            // Refuse bad costs before asking anyone to type a passphrase.
-            do {
-                try parameters.validate()
-            } catch {
-                throw .malformedIdentityFile(path: path, reason: error.description)
-            }
-            let pass = try passphrase()
-            let salt = parsed.header.suffix(PasswordHash.saltBytes)
-            do {
-                let key = try PasswordHash.deriveKey(passphrase: pass, salt: Data(salt), parameters: parameters)
-                secret = try AEAD.open(parsed.secretPart, key: key, additionalData: parsed.header)
-            } catch CryptoError.authenticationFailed {
-                throw .wrongPassphrase(path: path)
-            } catch {
-                throw .crypto(context: "cannot unlock \(path)", error)
-            }
-        } else {
-            secret = SecureBytes(copying: parsed.secretPart)
-        }
+        // Bad costs are refused before anyone is asked to type a passphrase.
+        let secret = try SecretFileBody.unlock(
+            SecretFileBody.Parts(publicPart: Data(), parameters: parsed.parameters, header: parsed.header, secretPart: parsed.secretPart),
+            path: path, passphrase: passphrase) { .malformedIdentityFile(path: path, reason: $0) }
         let identity: SecretIdentity
         do {
             identity = SecretIdentity(encryption: try BoxKeyPair(secretKey: secret.slice(0..<32)),
