@@ -17,11 +17,9 @@ public struct IntakeKey: Hashable, Sendable, CustomStringConvertible {
         self.encryptionKey = encryptionKey
     }
 
-    public var line: String { Self.prefix + Base32.encode(encryptionKey + Self.checksum(encryptionKey)) }
+    public var line: String { KeyLine.encode(prefix: Self.prefix, encryptionKey) }
     public var fingerprint: String { Fingerprint.of(domain: "intake", encryptionKey) }
     public var description: String { line }
-
-    static func checksum(_ key: Data) -> Data { Hash.blake2b(Data(prefix.utf8) + key, length: 32).prefix(4) }
 
     /// Parses an intake key line (surrounding white space is ignored).
     public init(line raw: String) throws(DossierError) {
@@ -32,12 +30,9 @@ public struct IntakeKey: Hashable, Sendable, CustomStringConvertible {
             }
             throw .malformedIntakeKey(reason: "it must start with '\(Self.prefix)'")
         }
-        guard let bytes = Base32.decode(text.dropFirst(Self.prefix.count)), bytes.count == 36 else {
-            throw .malformedIntakeKey(reason: "wrong length or a character outside a–z, 2–7")
+        switch KeyLine.decode(prefix: Self.prefix, text) {
+        case .failure(let reason): throw .malformedIntakeKey(reason: reason.text)
+        case .success(let key): try self.init(encryptionKey: key)
         }
-        guard Self.checksum(Data(bytes.prefix(32))) == bytes.suffix(4) else {
-            throw .malformedIntakeKey(reason: "its checksum does not match: a character was mistyped or changed")
-        }
-        try self.init(encryptionKey: Data(bytes.prefix(32)))
     }
 }

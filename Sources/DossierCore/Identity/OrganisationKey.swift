@@ -14,23 +14,18 @@ public struct OrganisationKey: Hashable, Sendable, CustomStringConvertible {
         self.signingKey = signingKey
     }
 
-    public var line: String { Self.prefix + Base32.encode(signingKey + Self.checksum(signingKey)) }
+    public var line: String { KeyLine.encode(prefix: Self.prefix, signingKey) }
     public var fingerprint: String { Fingerprint.of(domain: "organisation", signingKey) }
     public var description: String { line }
-
-    static func checksum(_ key: Data) -> Data { Hash.blake2b(Data(prefix.utf8) + key, length: 32).prefix(4) }
 
     /// Parses an organisation key line.
     public init(line raw: String) throws(DossierError) {
         let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.hasPrefix(Self.prefix) else { throw .malformedOrganisationKey(reason: "it must start with '\(Self.prefix)'") }
-        guard let bytes = Base32.decode(text.dropFirst(Self.prefix.count)), bytes.count == 36 else {
-            throw .malformedOrganisationKey(reason: "wrong length or a character outside a–z, 2–7")
+        switch KeyLine.decode(prefix: Self.prefix, text) {
+        case .failure(let reason): throw .malformedOrganisationKey(reason: reason.text)
+        case .success(let key): try self.init(signingKey: key)
         }
-        guard Self.checksum(Data(bytes.prefix(32))) == bytes.suffix(4) else {
-            throw .malformedOrganisationKey(reason: "its checksum does not match: a character was mistyped or changed")
-        }
-        try self.init(signingKey: Data(bytes.prefix(32)))
     }
 }
 
