@@ -51,7 +51,10 @@ extension StaffSession.Sharing {
     /// The policy change waiting for sign-offs, if any: its text, SHA-256, who proposed it and
     /// the sign-offs it has and needs.
     public func proposedPolicy() throws(DossierError) -> (text: String, sha256: String, proposer: String, have: Int, needed: Int)? {
-        let state = try signedState("policy-approve", subjects: [])
+        try proposedPolicy(in: try signedState("policy-approve", subjects: []))
+    }
+
+    private func proposedPolicy(in state: SignedState) throws(DossierError) -> (text: String, sha256: String, proposer: String, have: Int, needed: Int)? {
         guard let p = state.facts.proposal else { return nil }
         let text: String = try read { tx in try tx.settingText(.policyProposed) ?? "" }
         guard Hash.sha256(Data(text.utf8)).hex == p.policy.sha256 else {
@@ -74,7 +77,7 @@ extension StaffSession.Sharing {
         }
         if p.proposer == actor { throw .selfApproval(grant: "policy " + p.policy.sha256.prefix(16)) }
         if p.approvers.contains(actor) { throw .alreadyApproved(grant: "policy " + p.policy.sha256.prefix(16)) }
-        guard let proposal = try proposedPolicy() else { throw .invalidArgument("no policy change is waiting for sign-offs") }
+        guard let proposal = try proposedPolicy(in: state) else { throw .invalidArgument("no policy change is waiting for sign-offs") }
         let policy = try Policy.parse(proposal.text, source: "the proposed policy")
         let have = proposal.have + 1
         let now = vault.clock.now()
