@@ -87,7 +87,8 @@ final class InboxTests: XCTestCase {
         XCTAssertEqual(r.sha256, fileHash)
         let entry = try XCTUnwrap(try w.entries("request-receive").first)
         XCTAssertEqual(entry.subjects, ["request:" + r.id])
-        XCTAssertEqual(entry.details, [.init("sha256", fileHash), .init("sender", counsel.publicIdentity.fingerprint)])
+        XCTAssertEqual(entry.details, [.init("sha256", fileHash), .init("sender", counsel.publicIdentity.fingerprint),
+                                       .init("need", "expert-witness"), .init("language", "en"), .init("language", "fr")])
         // Kept byte for byte as received.
         XCTAssertEqual(requestFiles(w).count, 1)
         XCTAssertEqual(try readFile(try XCTUnwrap(requestFiles(w).first)), try readFile(path))

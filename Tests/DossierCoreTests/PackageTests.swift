@@ -259,7 +259,7 @@ final class PackageTests: XCTestCase {
         let doc = PackagedDocument(id: "doc-aaaaaaaaaaaaa", kind: "expert-report", language: "en", size: 3,
                                    hash: Data(repeating: 7, count: 32), fileName: "a.txt")
         let good = DocumentList.bytes([doc])
-        XCTAssertEqual(try DocumentList.parse(good, path: "p").map(\.id), ["doc-aaaaaaaaaaaaa"])
+        XCTAssertEqual(try DocumentList.parse(good, path: "p").documents.map(\.id), ["doc-aaaaaaaaaaaaa"])
         // 13 base32 characters carry 65 bits; the last must leave the unused bit zero.
         for bad in ["doc-aaaaaaaaaaaab", "doc-AAAAAAAAAAAAA", "doc-aaaaaaaaaaaa", "dox-aaaaaaaaaaaaa"] {
             let text = String(decoding: good, as: UTF8.self).replacingOccurrences(of: "doc-aaaaaaaaaaaaa", with: bad)

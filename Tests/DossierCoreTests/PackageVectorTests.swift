@@ -347,7 +347,7 @@ final class PackageVectorTests: XCTestCase {
         // The sealed document list too.
         let opened = try SpecReader.open(bytes, identity: Basic.identity(Basic.recipientSeeds[1]), trusted: [try PackageManifest.parse(manifest, path: "p").issuer.signingKey])
         let list = Data(opened.documentList.utf8)
-        let docs = try DocumentList.parse(list, path: "basic.dpkg")
+        let docs = try DocumentList.parse(list, path: "basic.dpkg").documents
         XCTAssertEqual(DocumentList.bytes(docs), list)
         XCTAssertEqual(docs.map(\.fileName), Basic.documents.map(\.name))
         // A manifest with an online line round-trips as well.

@@ -68,6 +68,19 @@ final class InboxCLITests: XCTestCase {
         let closed = try runDossier(["requests", "decline", requestID, "--reason", "too late"] + staff)
         XCTAssertEqual(closed.exitCode, 77, "\(closed)")
 
+        // The package of the answering grant names the request; counsel's open says so.
+        let package = folder.file("answer.dpkg")
+        try expectSuccess(["package", grant, "-o", package] + staff)
+        let home = folder.file("counsel-home")
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: false)
+        let counselEnv = ["HOME": home, "XDG_CONFIG_HOME": home]
+        try expectSuccess(["trust", "add", try XCTUnwrap(org?["publicKey"] as? String), "--name", "Inbox"], env: counselEnv)
+        let out = folder.file("opened")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        let opened = try expectSuccess(["open", package, "--identity", counselKey, "-o", out], env: counselEnv)
+        let fileHash = Hash.sha256(try Data(contentsOf: URL(fileURLWithPath: drq))).hex
+        XCTAssertTrue(opened.stderr.contains("this package answers your request \(requestID) (request file SHA-256 \(fileHash))"), opened.stderr)
+
         let json = try JSONSerialization.jsonObject(with: Data(try expectSuccess(["requests", "--json"] + staff).stdout.utf8)) as? [[String: Any]]
         XCTAssertEqual(json?.count, 1)
         XCTAssertEqual(json?.first?["state"] as? String, "answered")
@@ -77,9 +90,16 @@ final class InboxCLITests: XCTestCase {
         // The log shows each step, in order.
         let log = try expectSuccess(["audit", "log", "--vault", vault]).stdout
         let actions = log.split(separator: "\n").compactMap { $0.split(separator: "\t").dropFirst(3).first.map(String.init) }
-        let steps = actions.filter { ["request-receive", "counsel-add", "grant", "request-answer"].contains($0) }
-        XCTAssertEqual(steps, ["request-receive", "counsel-add", "grant", "request-answer"], log)
+        let steps = actions.filter { ["request-receive", "request-read", "counsel-add", "grant", "request-answer"].contains($0) }
+        XCTAssertEqual(steps, ["request-receive", "request-read", "request-read", "counsel-add", "grant", "request-answer"], log)
         XCTAssertTrue(log.contains("request:" + requestID + " grant:" + grant), log)
+
+        // The auditors' report counts it, per language and kind, without its content.
+        try expectSuccess(["audit", "report", "--vault", vault, "-o", folder.file("report.html")])
+        let report = try String(contentsOf: URL(fileURLWithPath: folder.file("report.html")), encoding: .utf8)
+        XCTAssertTrue(report.contains("<tr><td><code>fr</code></td><td>1</td><td>1</td></tr>"), "the per-language figures are missing")
+        XCTAssertTrue(report.contains("<tr><td><code>expert-witness</code></td><td>1</td><td>1</td></tr>"), "the per-kind figures are missing")
+        XCTAssertFalse(report.contains(court) || report.contains(caseReference) || report.contains(counselName), "the report shows a secret")
 
         // A stolen vault folder holds none of the request's content in the clear.
         var files: [(String, Data)] = []

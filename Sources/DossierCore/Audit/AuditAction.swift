@@ -27,4 +27,7 @@ public enum AuditAction: String, Sendable, CaseIterable, Codable {
     case requestAssign = "request-assign"
     case requestAnswer = "request-answer"
     case requestDecline = "request-decline"
+    /// A staff member read a request's message or saved one of its attachments
+    /// (`requests show`, `requests save`), written before anything is decrypted.
+    case requestRead = "request-read"
 }

@@ -100,6 +100,8 @@ public enum AuditReport {
         if perDocument.isEmpty { h += "<tr><td colspan=\"7\" class=\"muted\">No document was shared or retrieved.</td></tr>" }
         h += "</table>\n"
 
+        h += requestsSection(RequestFigures(entries))
+
         h += "<h2>Denials</h2>\n<table><tr><th>#</th><th>Time</th><th>Signed by</th><th>Rule</th><th>Request</th><th>Subjects</th></tr>"
         let denials = entries.filter { $0.kind == .deny }
         for e in denials {
@@ -108,6 +110,32 @@ public enum AuditReport {
         if denials.isEmpty { h += "<tr><td colspan=\"6\" class=\"muted\">No denials.</td></tr>" }
         h += "</table>\n<p class=\"muted\">Ids and fingerprints only: titles and names are never in the log. Staff resolve them with <code>dossier audit log --resolve</code>.</p>\n</body></html>\n"
         return h
+    }
+
+    /// The "Requests" section: counts, the median time to answer, and the counts per
+    /// language and per kind, all from the signed entries (no sealed value is read).
+    static func requestsSection(_ f: RequestFigures) -> String {
+        var h = "<h2>Requests</h2>\n"
+        guard f.received > 0 else { return h + "<p class=\"muted\">No request from counsel was received.</p>\n" }
+        h += "<table><tr><th>Received</th><th>Answered</th><th>Declined</th><th>Open</th><th>Median time to answer</th></tr>"
+        h += "<tr><td>\(f.received)</td><td>\(f.answered)</td><td>\(f.declined)</td><td>\(f.open)</td><td>\(f.medianSecondsToAnswer.map(duration) ?? "—")</td></tr></table>\n"
+        func table(_ title: String, _ rows: [String: RequestFigures.Count]) -> String {
+            var t = "<table><tr><th>\(title)</th><th>Received</th><th>Answered</th></tr>"
+            for (k, c) in rows.sorted(by: { $0.key < $1.key }) { t += "<tr><td><code>\(esc(k))</code></td><td>\(c.received)</td><td>\(c.answered)</td></tr>" }
+            return t + "</table>\n"
+        }
+        h += table("Language", f.perLanguage) + table("Kind", f.perKind)
+        h += "<p class=\"muted\">A request names one or more languages: it counts once under each. <code>not recorded</code>: received before the log recorded kind and languages.</p>\n"
+        return h
+    }
+
+    /// "3 d 4 h", "2 h 5 min", "40 s": the largest two units.
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        if s >= 86400 { return "\(s / 86400) d \(s % 86400 / 3600) h" }
+        if s >= 3600 { return "\(s / 3600) h \(s % 3600 / 60) min" }
+        if s >= 60 { return "\(s / 60) min \(s % 60) s" }
+        return "\(s) s"
     }
 
     /// Bars of entries per day, as inline SVG.
@@ -145,5 +173,61 @@ public enum AuditReport {
             }
         }
         return out
+    }
+}
+
+/// The request figures of the audit report, from the log alone: `request-receive` entries
+/// (kind in `need`, one `language` detail per language), and the entries that close a request.
+/// A request counts as answered or declined from the first entry that closes it while open,
+/// as the signed facts do (vault.md section 6.6).
+public struct RequestFigures: Sendable, Equatable {
+    public struct Count: Sendable, Equatable {
+        public var received = 0
+        public var answered = 0
+    }
+    public private(set) var received = 0
+    public private(set) var answered = 0
+    public private(set) var declined = 0
+    public var open: Int { received - answered - declined }
+    /// The median of the times from `request-receive` to `request-answer`, in seconds; nil when none is answered.
+    public private(set) var medianSecondsToAnswer: Double?
+    public private(set) var perLanguage: [String: Count] = [:]
+    public private(set) var perKind: [String: Count] = [:]
+
+    static let notRecorded = "not recorded"
+
+    public init(_ entries: [AuditEntry]) {
+        struct Open { let time: Date; let languages: [String]; let kind: String }
+        var open: [String: Open] = [:]
+        var seen = Set<String>()
+        var waits: [Double] = []
+        for e in entries {
+            guard let id = e.subjects(ofType: "request").first else { continue }
+            switch e.kind {
+            case .requestReceive?:
+                guard !seen.contains(id), let time = Timestamp.parse(e.time) else { continue }
+                seen.insert(id)
+                let languages = e.details(named: "language")
+                let r = Open(time: time, languages: languages.isEmpty ? [Self.notRecorded] : languages, kind: e.detail("need") ?? Self.notRecorded)
+                open[id] = r
+                received += 1
+                for l in r.languages { perLanguage[l, default: Count()].received += 1 }
+                perKind[r.kind, default: Count()].received += 1
+            case .requestAnswer?:
+                guard let r = open.removeValue(forKey: id) else { continue }
+                answered += 1
+                if let t = Timestamp.parse(e.time) { waits.append(t.timeIntervalSince(r.time)) }
+                for l in r.languages { perLanguage[l, default: Count()].answered += 1 }
+                perKind[r.kind, default: Count()].answered += 1
+            case .requestDecline?:
+                if open.removeValue(forKey: id) != nil { declined += 1 }
+            default: continue
+            }
+        }
+        waits.sort()
+        if !waits.isEmpty {
+            let m = waits.count / 2
+            medianSecondsToAnswer = waits.count % 2 == 1 ? waits[m] : (waits[m - 1] + waits[m]) / 2
+        }
     }
 }

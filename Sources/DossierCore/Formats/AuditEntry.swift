@@ -50,6 +50,9 @@ public struct AuditEntry: Sendable, Equatable {
     /// The value of the first detail named `key`.
     public func detail(_ key: String) -> String? { details.first { $0.key == key }?.value }
 
+    /// The values of every detail named `key`, in order (a key may appear more than once).
+    public func details(named key: String) -> [String] { details.filter { $0.key == key }.map(\.value) }
+
     /// The subjects of one type, without the `type:` prefix.
     public func subjects(ofType type: String) -> [String] {
         subjects.compactMap { $0.hasPrefix(type + ":") ? String($0.dropFirst(type.count + 1)) : nil }

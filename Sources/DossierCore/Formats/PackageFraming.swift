@@ -4,26 +4,55 @@ import Foundation
 // A package's framing (docs/formats/package.md): the writer's pieces and the reader's parse,
 // side by side. The manifest has its own file (PackageManifest.swift).
 
-/// The sealed document list's plaintext: one line per document.
+/// A request from counsel that the package's grant answers, as the sealed document list of a
+/// format-2 package names it (package.md section 11): the request id and the SHA-256 of the
+/// request file, which counsel can compare with the file they sent and its receipt.
+public struct AnsweredRequest: Codable, Sendable, Equatable {
+    public let id: String
+    public let sha256: String
+
+    public init(id: String, sha256: String) {
+        self.id = id
+        self.sha256 = sha256
+    }
+}
+
+/// The sealed document list's plaintext: in format 2, a line per request the grant answers,
+/// then one line per document.
 enum DocumentList {
     static let header = "dossier-package-documents/1"
 
-    static func bytes(_ docs: [PackagedDocument]) -> Data {
+    static func bytes(_ docs: [PackagedDocument], requests: [AnsweredRequest] = []) -> Data {
         var t = header + "\n"
+        for r in requests { t += "request \(r.id) \(r.sha256)\n" }
         for d in docs {
             t += "document \(d.id) \(d.kind) \(d.language) \(d.size) \(d.hash.hex) \(Data(d.fileName.utf8).base64EncodedString())\n"
         }
         return Data(t.utf8)
     }
 
-    static func parse(_ data: Data, path: String) throws(DossierError) -> [PackagedDocument] {
+    /// Parses a list; `requests` lines are allowed only in format 2 (`version`), before the
+    /// documents, ordered by id without repeats (the canonical-form check enforces both).
+    static func parse(_ data: Data, path: String, version: UInt8 = 1) throws(DossierError) -> (requests: [AnsweredRequest], documents: [PackagedDocument]) {
         func bad(_ why: String) -> DossierError { .packageTampered(path: path, reason: "document list: \(why)") }
         guard let text = String(data: data, encoding: .utf8), text.hasSuffix("\n") else { throw bad("not text") }
         let lines = text.dropLast().split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.first == Substring(header) else { throw bad("unknown header") }
+        var requests: [AnsweredRequest] = []
         var out: [PackagedDocument] = []
         for line in lines.dropFirst() {
             let f = line.split(separator: " ", omittingEmptySubsequences: false)
+            if f.first == "request" {
+                guard version >= 2 else { throw bad("a request line in a format-1 package") }
+                guard out.isEmpty else { throw bad("a request line after a document line") }
+                guard f.count == 3, Identifier.isWellFormed(String(f[1]), prefix: "req"), f[2].utf8.count == 64,
+                      f[2].utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+                    throw bad("malformed request line")
+                }
+                if let last = requests.last, last.id >= String(f[1]) { throw bad("request lines out of order or repeated") }
+                requests.append(AnsweredRequest(id: String(f[1]), sha256: String(f[2])))
+                continue
+            }
             guard f.count == 7, f[0] == "document", Identifier.isWellFormed(String(f[1]), prefix: "doc"),
                   let size = UInt64(f[4]), let hash = Data(hex: f[5]), hash.count == 32,
                   let nameData = Data(base64Encoded: String(f[6])), let name = String(data: nameData, encoding: .utf8) else {
@@ -31,8 +60,8 @@ enum DocumentList {
             }
             out.append(PackagedDocument(id: String(f[1]), kind: String(f[2]), language: String(f[3]), size: size, hash: hash, fileName: name))
         }
-        guard bytes(out) == data else { throw bad("not in canonical form") }
-        return out
+        guard bytes(out, requests: requests) == data else { throw bad("not in canonical form") }
+        return (requests, out)
     }
 }
 

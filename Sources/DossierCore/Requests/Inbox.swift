@@ -119,7 +119,9 @@ extension StaffSession.Requests {
 
     /// Verifies a request file with the organisation's intake secret (every check of
     /// formats/request.md, section 7), keeps it as received in the vault, and records it
-    /// (`request-receive`, naming only its id, its file's SHA-256 and the sender's fingerprint).
+    /// (`request-receive`, naming only its id, its file's SHA-256, the sender's fingerprint, what
+    /// is needed and the languages: the figures of the audit report, never names, courts,
+    /// cases or dates).
     /// Refuses a request id already in the inbox (`requestAlreadyReceived`): nothing is stored.
     public func importRequest(path: String) throws(DossierError) -> InboxRequest {
         let (_, secret) = try session.intakeSecret()
@@ -162,7 +164,8 @@ extension StaffSession.Requests {
                 if facts.requests[id] != nil { throw DossierError.altered("request \(id) was received (signed log) but its row is gone") }
                 try tx.insertRequest(record)
                 try AuditLog.append(tx, signer: identity, action: .requestReceive, at: now, subjects: ["request:" + id],
-                                    details: [.init("sha256", record.sha256), .init("sender", record.sender)])
+                                    details: [.init("sha256", record.sha256), .init("sender", record.sender), .init("need", d.need.rawValue)]
+                                        + d.languages.map { .init("language", $0) })
             }
             return try makeRequest(record, counsel: try counselByFingerprint())
         } catch let error as DossierError {
@@ -202,7 +205,7 @@ extension StaffSession.Requests {
     /// One request, its file verified again (intake key, every stream, the signature), with
     /// its message and the list of its attachments.
     public func show(_ id: String) throws(DossierError) -> InboxRequestContent {
-        let (row, opened) = try open(id)
+        let (row, opened) = try open(id, reading: "message")
         let message = try opened.message()
         let text = String(decoding: message.unsafeCopyToData(), as: UTF8.self)
         return InboxRequestContent(request: try makeRequest(row, counsel: try counselByFingerprint()), message: text,
@@ -213,7 +216,7 @@ extension StaffSession.Requests {
     /// temporary file in its folder, named only once the whole stream authenticated, never over
     /// an existing file.
     public func saveAttachment(_ id: String, attachment: String, to output: String, durability: Durability = .system) throws(DossierError) {
-        let (_, opened) = try open(id)
+        let (_, opened) = try open(id, reading: "attachment")
         let names = opened.details.attachments.map(\.name)
         let index: Int
         if let i = names.firstIndex(of: attachment) {
@@ -228,13 +231,17 @@ extension StaffSession.Requests {
     }
 
     /// The request's row (checked against the signed log) and its kept file, opened and verified.
-    private func open(_ id: String) throws(DossierError) -> (RequestRecord, OpenedRequest) {
+    /// The reading is logged first (`request-read`, `part=message|attachment`), in the
+    /// transaction that checks the row: nothing is decrypted that the log does not record.
+    private func open(_ id: String, reading part: String) throws(DossierError) -> (RequestRecord, OpenedRequest) {
         let (_, secret) = try session.intakeSecret()
-        let (row, fact): (RequestRecord, SignedFacts.RequestFact) = try read { tx in
+        let (row, fact): (RequestRecord, SignedFacts.RequestFact) = try write { tx in
             let facts = try SignedFacts.load(tx, memory: vault.logHead)
             let row = try tx.request(id)
             try facts.check(request: id, row)
             guard let row, let fact = facts.requests[id] else { throw DossierError.unknownRequest(id: id) }
+            try AuditLog.append(tx, signer: identity, action: .requestRead, at: vault.clock.now(), subjects: ["request:" + id],
+                                details: [.init("part", part)])
             return (row, fact)
         }
         let fd = try vault.blobs.openRequest(id: id)
@@ -312,15 +319,41 @@ extension StaffSession.Requests {
             try facts.check(grant: grant, row)
             guard let g = facts.grants[grant] else { throw DossierError.unknownGrant(id: grant) }
             if g.revoked { throw DossierError.grantNotActive(id: grant, state: "revoked") }
-            guard g.recipients.contains(where: { facts.counsel[$0]?.fingerprint == fact.sender }) else {
-                throw DossierError.invalidArgument("grant \(grant) does not go to the sender of request \(id) (\(fact.sender))",
-                                                   hint: "register the sender with `dossier counsel add --from-request \(id)`, grant to them, then answer with that grant")
-            }
-            try tx.closeRequest(id, state: RequestState.answered.rawValue, grant: grant, reasonSealed: nil, at: Timestamp.format(now))
-            try AuditLog.append(tx, signer: identity, action: .requestAnswer, at: now, subjects: ["request:" + id, "grant:" + grant])
+            try recordAnswer(tx, request: id, fact: fact, grant: grant,
+                             recipients: g.recipients.compactMap { facts.counsel[$0]?.fingerprint }, at: now)
         }
         return try one(id)
     }
+
+    /// Checks, in the transaction `tx` of a grant made in answer (`grant --answer`), that the
+    /// request is in the inbox as the signed log has it and still open; the caller then calls
+    /// `recordAnswer` once the grant's entry is written.
+    func openFact(_ tx: any StoreTransaction, request id: String) throws(DossierError) -> SignedFacts.RequestFact {
+        let facts: SignedFacts
+        do { facts = try SignedFacts.load(tx, memory: vault.logHead) } catch { throw Self.domain(error) }
+        let row: RequestRecord?
+        do { row = try tx.request(id) } catch { throw Self.domain(error) }
+        try facts.check(request: id, row)
+        guard let fact = facts.requests[id] else { throw .unknownRequest(id: id) }
+        guard fact.state.isOpen else { throw .requestClosed(id: id, state: fact.state.rawValue) }
+        return fact
+    }
+
+    /// Closes open request `id` as answered by `grant` and logs it (`request-answer`), in `tx`.
+    /// The grant must go to the request's sender: `recipients` are its counsel's fingerprints.
+    func recordAnswer(_ tx: any StoreTransaction, request id: String, fact: SignedFacts.RequestFact, grant: String,
+                      recipients: [String], at now: Date) throws(DossierError) {
+        guard recipients.contains(fact.sender) else {
+            throw .invalidArgument("grant \(grant) does not go to the sender of request \(id) (\(fact.sender))",
+                                   hint: "register the sender with `dossier counsel add --from-request \(id)`, grant to them, then answer with that grant")
+        }
+        do {
+            try tx.closeRequest(id, state: RequestState.answered.rawValue, grant: grant, reasonSealed: nil, at: Timestamp.format(now))
+            try AuditLog.append(tx, signer: identity, action: .requestAnswer, at: now, subjects: ["request:" + id, "grant:" + grant])
+        } catch { throw Self.domain(error) }
+    }
+
+    private static func domain(_ error: any Error) -> DossierError { error as? DossierError ?? .database("\(error)") }
 
     /// Declines an open request, with a reason kept sealed for staff. Logged (`request-decline`;
     /// the reason is not in the log).

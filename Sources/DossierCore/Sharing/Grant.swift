@@ -44,9 +44,13 @@ public struct GrantRequest: Sendable {
     public var online: String?
     /// Most openings per recipient through the service (at most what the policy allows).
     public var maxOpens: Int?
+    /// The request from counsel this grant answers (`grant --answer`): recorded in the same
+    /// transaction as the grant (`request-answer`), so that its packages name the request.
+    public var answering: String?
 
     public init(documents: [String], counsel: [String], window: Window = .policyDefault, caseReference: String? = nil, purpose: String? = nil,
-                online: String? = nil, maxOpens: Int? = nil) {
+                online: String? = nil, maxOpens: Int? = nil, answering: String? = nil) {
+        self.answering = answering
         self.documents = documents
         self.counsel = counsel
         self.window = window
@@ -107,7 +111,12 @@ extension StaffSession.Sharing {
         let id = Identifier.make(prefix: "grant", random: vault.random)
         let details = try sealJSON(GrantDetails(caseReference: request.caseReference, purpose: request.purpose), purpose: .grant, id: id)
         let stamp = Timestamp.format(now)
+        if let r = request.answering {
+            // Refused before anything is written: a request that is not open, or whose sender is not a recipient.
+            _ = try session.requests.request(r)
+        }
         try write { tx in
+            let answering = try request.answering.map { r throws(DossierError) in (r, try session.requests.openFact(tx, request: r)) }
             try tx.insertGrant(GrantRecord(
                 id: id, createdAt: stamp, createdBy: actor, notBefore: stamp, notAfter: Timestamp.format(notAfter), approvalsNeeded: needed,
                 state: needed > 1 ? "pending" : "active", detailsSealed: details, onlineURL: request.online, maxOpens: maxOpens,
@@ -116,6 +125,9 @@ extension StaffSession.Sharing {
                                 details: [.init("not-before", stamp), .init("not-after", Timestamp.format(notAfter)),
                                           .init("approvals-needed", String(needed))]
                                     + (request.online.map { [.init("online", $0), .init("max-opens", String(maxOpens))] } ?? []))
+            if let (r, fact) = answering {
+                try session.requests.recordAnswer(tx, request: r, fact: fact, grant: id, recipients: recipients.map(\.fingerprint), at: now)
+            }
         }
         return try grant(id)
     }

@@ -137,7 +137,8 @@ public struct PackageReader {
     public func open(identity: SecretIdentity, trust: TrustStore, into directory: String, overwrite: Bool = false,
                      durability: Durability = .durable, keyRelease: KeyReleaseClient? = nil,
                      progress: (any ProgressReporter)? = nil,
-                     released: (KeyReleaseClient.Release) -> Void = { _ in }) throws(DossierError) -> [OpenedDocument] {
+                     released: (KeyReleaseClient.Release) -> Void = { _ in },
+                     answers: ([AnsweredRequest]) -> Void = { _ in }) throws(DossierError) -> [OpenedDocument] {
         let fd = try FileAccess.openForReading(path: path)
         defer { close(fd) }
         let p = try parse(fd)
@@ -167,7 +168,7 @@ public struct PackageReader {
             }
             throw .packageTampered(path: path, reason: "the document list does not authenticate")
         }
-        let docs = try DocumentList.parse(listPlain.unsafeCopyToData(), path: path)
+        let (requests, docs) = try DocumentList.parse(listPlain.unsafeCopyToData(), path: path, version: p.manifest.version)
         guard docs.map(\.size) == p.manifest.contentSizes else { throw .packageTampered(path: path, reason: "the document list disagrees with the manifest") }
 
         let targets = Self.fileNames(docs).map { directory + "/" + $0 }
@@ -221,6 +222,7 @@ public struct PackageReader {
                 throw error
             }
         }
+        if !requests.isEmpty { answers(requests) }
         return zip(docs, targets).map { OpenedDocument(id: $0.id, kind: $0.kind, language: $0.language, size: $0.size, path: $1) }
     }
 

@@ -11,6 +11,8 @@ public struct PackageSummary: Codable, Sendable {
     public let notAfter: String
     /// The key-release service the package needs, if it is an online package.
     public let online: String?
+    /// The requests from counsel the package names as answered by its grant (absent when none).
+    public let answers: [String]?
 }
 
 extension StaffSession.Sharing {
@@ -42,6 +44,11 @@ extension StaffSession.Sharing {
 
         let org = try vault.organisation()
         let signer = try session.packageSigner()
+        // The requests this grant answers, as the log signed them; a format-2 list names them.
+        let answered = signer.version < 2 ? [] : state.facts.requests
+            .filter { $0.value.state == .answered && $0.value.grant == grantID }
+            .map { AnsweredRequest(id: $0.key, sha256: $0.value.sha256) }
+            .sorted { $0.id < $1.id }
         let packageID = Identifier.make(prefix: "pkg", random: vault.random)
         let packageKey = SecureBytes(randomCount: KeyDerivation.keyBytes, using: vault.random)
         let manifest = PackageManifest(
@@ -88,7 +95,7 @@ extension StaffSession.Sharing {
                 packaged.append(PackagedDocument(id: d.id, kind: d.kind.rawValue, language: d.language, size: size, hash: hash,
                                                  fileName: d.metadata?.fileName ?? d.id))
             }
-            var list = DocumentList.bytes(packaged)
+            var list = DocumentList.bytes(packaged, requests: answered)
             defer { secureZero(&list) }
             let sealedList: Data
             do {
@@ -123,7 +130,8 @@ extension StaffSession.Sharing {
         }
         try out.commit(durability)
         return PackageSummary(packageID: packageID, grantID: grantID, path: output, recipients: recipients.map(\.id),
-                              documents: docs.map(\.id), notAfter: g.notAfter, online: onlineURL)
+                              documents: docs.map(\.id), notAfter: g.notAfter, online: onlineURL,
+                              answers: answered.isEmpty ? nil : answered.map(\.id))
     }
 
     /// Decrypts a stored document and re-encrypts it under `key` into `sink`; returns the

@@ -14,6 +14,7 @@ struct GrantCommand: ParsableCommand {
           dossier grant doc-aaaa doc-bbbb --to counsel-cccc --for 5d --case EXT-2026-014 -o bundle.dpkg
           dossier grant doc-aaaa --to counsel-cccc --until 2026-12-24 --purpose "appeal hearing"
           dossier grant doc-aaaa --to counsel-cccc --for 3d --online https://release.example.org --max-opens 2 -o bundle.dpkg
+          dossier grant doc-aaaa --to counsel-cccc --for 14d --answer req-dddd -o bundle.dpkg
         """
     )
     @OptionGroup var staff: StaffOptions
@@ -26,6 +27,7 @@ struct GrantCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the package here if the grant is active at once.", valueName: "FILE")) var output: String?
     @Option(help: ArgumentHelp("Make its packages online: they open only through the key-release service at URL (`dossier serve`), which enforces the window, revocation and the open limit.", valueName: "URL")) var online: String?
     @Option(help: ArgumentHelp("Most openings per counsel through the service (default: the policy's max_opens). Needs --online.", valueName: "N")) var maxOpens: Int?
+    @Option(name: .customLong("answer"), help: ArgumentHelp("Answer this request from counsel (`dossier requests`) with the grant: its packages name the request. The request's sender must be among the recipients.", valueName: "REQUEST")) var answering: String?
     @OptionGroup var sync: SyncOption
     @Flag(help: "Print the grant as JSON.") var json = false
 
@@ -37,7 +39,7 @@ struct GrantCommand: ParsableCommand {
 
     func request(window: GrantRequest.Window) -> GrantRequest {
         GrantRequest(documents: documents, counsel: counsel, window: window, caseReference: caseReference, purpose: purpose,
-                     online: online, maxOpens: maxOpens)
+                     online: online, maxOpens: maxOpens, answering: answering)
     }
 
     func run() throws {
@@ -48,6 +50,7 @@ struct GrantCommand: ParsableCommand {
         let session = try staff.session()
         let g = try session.sharing.grant(request(window: window))
         if json { JSONOutput.print(g) } else { print(g.id) }
+        if let answering { Terminal.note("request \(answering) is answered by grant \(g.id)") }
         if g.state == .pending {
             Terminal.note("grant \(g.id) is pending: it needs \(g.approvalsNeeded) sign-offs; another staff member must run `dossier approve \(g.id)`, then `dossier package \(g.id) -o FILE`")
         } else if let output {

@@ -10,6 +10,8 @@ struct OpenCommand: ParsableCommand {
         discussion: """
         Refuses a package that is not signed by a trusted organisation, outside its window, not sealed to your identity, or altered in any way. Each document is written to a temporary file in DIR and renamed into place only after every document authenticates; on failure nothing is left.
 
+        A package that answers a request you sent (`dossier request new`) names it: open prints the request id and the SHA-256 of the request file, the one in your receipt.
+
         An online package (`dossier inspect` shows its service) also needs the organisation's key-release service: after the checks above, open sends it a request signed with your identity and receives the other half of the key, sealed to you. The service refuses once the grant is revoked or expired, or its open limit is reached, and logs every opening. Exit 77 when it refuses, 69 when it cannot be reached.
 
         Example: dossier open bundle.dpkg --identity ~/dossier/counsel.key -o ~/cases/ext-014
@@ -33,6 +35,8 @@ struct OpenCommand: ParsableCommand {
         let docs = try reader.open(identity: me, trust: trust, into: output, overwrite: force, durability: sync.durability,
                                    keyRelease: KeyReleaseClient(), progress: reporter) { release in
             Terminal.note("the key-release service released the key: opening \(release.opening)\(release.maxOpens > 0 ? " of \(release.maxOpens)" : ""), logged as entry \(release.logSeq)")
+        } answers: { requests in
+            for r in requests { Terminal.note("this package answers your request \(r.id) (request file SHA-256 \(r.sha256))") }
         }
         if json { JSONOutput.print(docs); return }
         for d in docs { print(d.path) }
