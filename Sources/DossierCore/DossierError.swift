@@ -92,6 +92,12 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case requestNotForThisIntake(path: String, sealedTo: String, intake: String)
     /// The vault has no intake key yet (made before intake keys; `org intake-key --create`).
     case noIntakeKey
+    /// The intake certificate counsel hold (or were given) is expired or not yet valid.
+    case intakeCertificateNotCurrent(organisation: String, notBefore: String, notAfter: String, expired: Bool)
+    /// Counsel named a trusted organisation whose intake certificate they do not hold.
+    case noIntakeCertificate(organisation: String)
+    /// An intake certificate (or an organisation named for a request) whose root counsel do not trust.
+    case untrustedOrganisation(fingerprint: String, what: String)
     /// `org intake-key --create` on a vault that has one.
     case intakeKeyExists(fingerprint: String)
     /// No request with this id in the inbox.
@@ -291,6 +297,15 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
         case .noIntakeKey:
             return ("this vault has no intake key, so it cannot receive requests",
                     "a staff member creates one with `dossier org intake-key --create`, then publishes it (`dossier org show`)", "; ")
+        case let .intakeCertificateNotCurrent(organisation, notBefore, notAfter, expired):
+            return (expired ? "the intake certificate of \(organisation) expired at \(notAfter)" : "the intake certificate of \(organisation) is not valid before \(notBefore)",
+                    expired ? "ask the organisation for its current intake certificate (`dossier org show --intake-certificate`), then `dossier trust intake FILE`" : "check your computer's clock", "; ")
+        case let .noIntakeCertificate(organisation):
+            return ("you hold no intake certificate of \(organisation), so there is no key to seal a request to",
+                    "ask the organisation for it (`dossier org show --intake-certificate` writes it), then run `dossier trust intake FILE`", "; ")
+        case let .untrustedOrganisation(fingerprint, what):
+            return ("\(what) is by the organisation key \(fingerprint), which you do not trust",
+                    "compare the fingerprint with the organisation by phone, then `dossier trust add KEY --name NAME`", "; ")
         case let .intakeKeyExists(fingerprint):
             return ("this vault already has an intake key (\(fingerprint)); nothing was changed", "`dossier org show` prints it", "; ")
         case let .unknownRequest(id):

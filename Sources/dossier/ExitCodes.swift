@@ -30,8 +30,10 @@ enum ExitCodes {
             return 3
         case .requestNotForThisIntake:
             return 77
-        case .unknownCounsel, .unknownGrant, .unknownRequest, .noIntakeKey:
+        case .unknownCounsel, .unknownGrant, .unknownRequest, .noIntakeKey, .noIntakeCertificate:
             return 66
+        case .intakeCertificateNotCurrent, .untrustedOrganisation:
+            return 77
         case .intakeKeyExists, .requestAlreadyReceived:
             return 73
         case .requestClosed:

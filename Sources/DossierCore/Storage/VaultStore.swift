@@ -71,6 +71,8 @@ enum SettingKey: String, Sendable {
     case intakeKey = "intake_key"
     /// Its X25519 secret key, sealed under the vault key (purpose `intake-key`).
     case intakeSecretSealed = "intake_secret_sealed"
+    /// The organisation root's certificate of the intake key (text; request.md section 2.3).
+    case intakeCertificate = "intake_certificate"
     case createdAt = "created_at"
     case vaultKeyGeneration = "vault_key_generation"
     case policy

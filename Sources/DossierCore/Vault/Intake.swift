@@ -64,7 +64,62 @@ extension StaffSession {
     }
 }
 
+extension IntakeKeys {
+    static func storeCertificate(_ tx: any StoreTransaction, _ certificate: IntakeCertificate) throws {
+        try tx.setSetting(.intakeCertificate, text: String(decoding: certificate.bytes, as: UTF8.self))
+    }
+}
+
+extension Vault {
+    /// The organisation root's certificate of the intake key, checked: by this vault's
+    /// organisation key (the root), signed by it, for this organisation and for the intake key
+    /// the signed log names. Nil when none is stored (a vault made before intake certificates:
+    /// `org intake-key --certify`). Its validity is not checked here: it is shown.
+    public func intakeCertificate() throws(DossierError) -> IntakeCertificate? {
+        let (text, key): (String?, IntakeKey?) = try read { tx in
+            (try tx.settingText(.intakeCertificate), try IntakeKeys.signed(tx, facts: try SignedFacts.load(tx, memory: logHead)))
+        }
+        guard let text else { return nil }
+        let org = try organisation()
+        let certificate: IntakeCertificate
+        do { certificate = try IntakeCertificate.parse(Data(text.utf8)) } catch {
+            throw .altered("the intake key's certificate in the vault's settings does not read: \(error.message)")
+        }
+        do {
+            try certificate.check(root: try OrganisationKey(line: org.publicKey), organisation: org.name, at: nil, context: "the vault's intake certificate")
+        } catch { throw .altered("the intake key's certificate in the vault's settings is not the organisation root's: \(error.message)") }
+        guard let key, certificate.intake == key else {
+            throw .altered("the intake key's certificate in the vault's settings is for \(certificate.intake.fingerprint), not for the intake key the signed log names")
+        }
+        return certificate
+    }
+}
+
 extension StaffSession.Staff {
+    /// Certifies the intake key with the organisation root (`org intake-key --certify`): the
+    /// certificate counsel check before they seal a request (request.md section 2.3). `root` is
+    /// the root file's key; nil uses the organisation key of a vault that still holds it.
+    public func certifyIntakeKey(root: OrganisationRoot?, rootPath: String = "the organisation key in the vault",
+                                 validity: TimeInterval = IntakeCertificate.defaultValidity) throws(DossierError) -> IntakeCertificate {
+        guard validity > 0, validity <= Certificate.longestValidity else {
+            throw .invalidArgument("an intake certificate is valid for at most 366 days", hint: "give --for 366d or less")
+        }
+        let signer: OrganisationRoot
+        if let root {
+            try vault.requireRoot(root, path: rootPath)
+            signer = root
+        } else if try vault.organisationKeyInVault() {
+            signer = OrganisationRoot(signing: try session.organisationSigningKey())
+        } else {
+            throw .missingOption("certifying the intake key needs the organisation root", hint: "give the root file with --root FILE")
+        }
+        guard let key = try vault.intakeKey() else { throw .noIntakeKey }
+        let certificate = IntakeCertificate.issue(by: signer, organisation: try vault.organisation().name, intake: key, notBefore: vault.clock.now(),
+                                                  validity: validity)
+        try write { tx in try IntakeKeys.storeCertificate(tx, certificate) }
+        return certificate
+    }
+
     /// Makes the organisation's intake key in a vault that has none (made before intake keys),
     /// and logs it (`intake-key`), so that counsel can send requests. Throws `intakeKeyExists`
     /// when there is one.

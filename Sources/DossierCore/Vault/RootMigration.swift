@@ -14,7 +14,8 @@ extension StaffSession.Staff {
     /// apart) to a root kept outside: the vault's organisation key becomes `root`'s public half,
     /// the sealed organisation secret is deleted and purged from the vault's files (as a
     /// rotation purges the old vault key, vault.md section 8.5), every current staff member is
-    /// certified by the new root for `validity`, and all of it is logged (`root-migrate`, then
+    /// certified by the new root for `validity`, the intake key is certified by it (a year and a
+    /// day), and all of it is logged (`root-migrate`, then
     /// one `certify` per member) in one transaction. Counsel and auditors must pin the new
     /// root's fingerprint; packages and checkpoints signed by the old key remain what they were.
     public func migrateRoot(to root: OrganisationRoot, validity: TimeInterval = Certificate.defaultValidity) throws(DossierError) -> RootMigration {
@@ -32,6 +33,10 @@ extension StaffSession.Staff {
             try tx.deleteSetting(.organisationSecretSealed)
             try AuditLog.append(tx, signer: identity, action: .rootMigrate, at: now, subjects: ["org:" + root.key.fingerprint],
                                 details: [.init("organisation-key", root.key.line), .init("previous-organisation-key", previous.line)])
+            // The intake key, if any, is certified by the new root (the old certificate no longer checks).
+            if let line = try tx.settingText(.intakeKey) {
+                try IntakeKeys.storeCertificate(tx, IntakeCertificate.issue(by: root, organisation: org.name, intake: try IntakeKey(line: line), notBefore: now))
+            }
             var issued: [Certificate] = []
             for member in try tx.allStaff() where member.removedAt == nil {
                 let c = Certificate.issue(by: root, organisation: org.name, subject: try PublicIdentity(line: member.publicLine), role: .staff,

@@ -143,6 +143,8 @@ public final class Vault: @unchecked Sendable {
             try tx.setSetting(.organisationKey, text: org.line)
             try tx.setSetting(.organisationSecretSealed, data: orgSealed)
             try IntakeKeys.store(tx, key: intake.key, sealed: intake.sealed)
+            try IntakeKeys.storeCertificate(tx, IntakeCertificate.issue(by: OrganisationRoot(signing: orgKey), organisation: organisation,
+                                                                        intake: intake.key, notBefore: now))
             try tx.setSetting(.createdAt, text: Timestamp.format(now))
             try StaffRoster.insert(tx, identity: founderPublic, name: founderName, vaultKey: vaultKey, at: now, random: random)
             try AuditLog.append(tx, signer: founder, action: .initialise, at: now,
@@ -170,6 +172,7 @@ public final class Vault: @unchecked Sendable {
             try tx.setSetting(.organisationName, text: organisation)
             try tx.setSetting(.organisationKey, text: org.line)
             try IntakeKeys.store(tx, key: intake.key, sealed: intake.sealed)
+            try IntakeKeys.storeCertificate(tx, IntakeCertificate.issue(by: root, organisation: organisation, intake: intake.key, notBefore: now))
             try tx.setSetting(.createdAt, text: Timestamp.format(now))
             try StaffRoster.insert(tx, identity: founderPublic, name: founderName, vaultKey: vaultKey, at: now, random: random)
             try AuditLog.append(tx, signer: founder, action: .initialise, at: now,

@@ -13,7 +13,7 @@ struct RequestNewCommand: ParsableCommand {
 
         Only the organisation can read it. Anyone who holds the file sees only the organisation's intake key, the request id, the time it was written and its size; who you are, what you need, the languages, the jurisdiction, court, case and hearing date, the message and the attachments (names included) are sealed. Your signature is sealed too, so the file cannot be tested against your public line.
 
-        --org takes the organisation's intake line (dossierintake1..., from the organisation, or a file holding it). Compare its fingerprint with the organisation by phone, as for the organisation key: the fingerprint is printed when the request is written. (Giving the name under which you trusted the organisation comes later, once the trust store holds intake keys.)
+        --org names the organisation: the name under which you trust it (`dossier trust list`), or its organisation key (dossierorg1...), once you hold its intake certificate (`dossier trust intake FILE`): the request is then sealed to the intake key that certificate vouches for, checked against the key you trust. --org also takes the certificate file itself, or the bare intake line (dossierintake1..., or a file holding it); a bare line is vouched for by nobody: compare its fingerprint, printed when the request is written, with the organisation by phone.
 
         Needs: reports (existing reports on a topic or jurisdiction), expert-report (a report written for your case), expert-witness (an expert to give evidence at a hearing), other (say what in the message).
 
@@ -24,11 +24,11 @@ struct RequestNewCommand: ParsableCommand {
         Format: docs/formats/request.md.
 
         Example:
-          dossier request new --org intake.txt -i counsel.key --need expert-witness --lang en --lang fr --hearing 2027-03-15 --message-file letter.txt --attach order.pdf -o request.drq
+          dossier request new --org "Extradition Defence Project" -i counsel.key --need expert-witness --lang en --lang fr --hearing 2027-03-15 --message-file letter.txt --attach order.pdf -o request.drq
         """
     )
 
-    @Option(name: .customLong("org"), help: ArgumentHelp("The organisation's intake line (dossierintake1...), or a file holding it.", valueName: "ORG"))
+    @Option(name: .customLong("org"), help: ArgumentHelp("The organisation: the name you trust it under, its key (dossierorg1...), its intake certificate file, or its intake line (dossierintake1...).", valueName: "ORG"))
     var org: String
     @OptionGroup var identity: IdentityOptions
     @Option(help: ArgumentHelp("What you need: reports, expert-report, expert-witness or other.", valueName: "NEED"))
@@ -62,7 +62,7 @@ struct RequestNewCommand: ParsableCommand {
 
     func run() throws {
         // Everything that needs neither the message nor the passphrase comes first.
-        let intake = try Self.intakeKey(org)
+        let (intake, source) = try TrustStore.standard().intakeKey(for: org, at: Date())
         let need = try RequestNeed(parsing: need)
         let languages = try languages.map { tag throws(DossierError) in try Language.canonical(tag) }
         try RequestWriter.checkFields(need: need, languages: languages, jurisdiction: jurisdiction, court: court,
@@ -82,15 +82,16 @@ struct RequestNewCommand: ParsableCommand {
         if json { JSONOutput.print(summary); return }
         print(summary.requestID)
         Terminal.note("wrote \(output): request \(summary.requestID) from \(sender.fingerprint), sealed to the intake key \(intake.fingerprint), \(summary.attachments) attachment(s), \(summary.size) bytes")
-        Terminal.note("check the intake key's fingerprint \(intake.fingerprint) with the organisation by phone if you have not yet")
+        switch source {
+        case .line:
+            Terminal.note("check the intake key's fingerprint \(intake.fingerprint) with the organisation by phone if you have not yet")
+        case let .certified(organisation, notAfter):
+            Terminal.note("the intake key is certified by \(Terminal.visible(organisation)), which you trust, until \(notAfter)")
+        }
     }
 
-    /// The intake line given, or read from the file given (one line; comments starting with # aside).
+    /// The intake key `--org` names (TrustStore.intakeKey(for:at:)).
     static func intakeKey(_ argument: String) throws(DossierError) -> IntakeKey {
-        if argument.hasPrefix(IntakeKey.prefix) || !FileManager.default.fileExists(atPath: argument) { return try IntakeKey(line: argument) }
-        let lines = try FileAccess.readSmallText(path: argument, limit: 64 * 1024).split(whereSeparator: \.isNewline)
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
-        guard lines.count == 1 else { throw .malformedIntakeKey(reason: "\(argument) must hold exactly one intake line (comments starting with # aside)") }
-        return try IntakeKey(line: lines[0])
+        try TrustStore.standard().intakeKey(for: argument, at: Date()).key
     }
 }

@@ -5,6 +5,6 @@ struct TrustCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trust",
         abstract: "Organisation keys whose packages you accept (kept in ~/.config/dossier).",
-        subcommands: [TrustAddCommand.self, TrustListCommand.self]
+        subcommands: [TrustAddCommand.self, TrustListCommand.self, TrustIntakeCommand.self]
     )
 }
