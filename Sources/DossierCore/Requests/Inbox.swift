@@ -147,10 +147,7 @@ extension StaffSession.Requests {
                 throw DossierError.malformedRequest(path: path, reason: "the file changed while it was read")
             }
             let d = opened.details
-            let summary = InboxSummary(from: d.from.line, need: d.need.rawValue, languages: d.languages, jurisdiction: d.jurisdiction,
-                                         court: d.court, caseReference: d.caseReference, hearing: d.hearing,
-                                         created: opened.header.created, attachments: d.attachments.count)
-            let sealed = try sealJSON(summary, purpose: .request, id: id)
+            let sealed = try sealedSummary(opened)
             try content.makeDurable(ids: [id])
             let now = vault.clock.now()
             let record = RequestRecord(id: id, receivedAt: Timestamp.format(now), receivedBy: actor, sha256: written.sha256.hex,
@@ -173,6 +170,21 @@ extension StaffSession.Requests {
             if (try? read({ tx in try tx.request(id) })) == nil { content.remove(id: id) }
             throw .database("\(error)")
         }
+    }
+
+    /// The summary of a verified request, sealed under the vault key as its row keeps it.
+    func sealedSummary(_ opened: OpenedRequest) throws(DossierError) -> Data {
+        let d = opened.details
+        let summary = InboxSummary(from: d.from.line, need: d.need.rawValue, languages: d.languages, jurisdiction: d.jurisdiction,
+                                   court: d.court, caseReference: d.caseReference, hearing: d.hearing,
+                                   created: opened.header.created, attachments: d.attachments.count)
+        return try sealJSON(summary, purpose: .request, id: opened.header.requestID)
+    }
+
+    /// The sender's public identity, from the row's sealed summary.
+    func senderIdentity(_ row: RequestRecord) throws(DossierError) -> PublicIdentity {
+        let s: InboxSummary = try openJSON(row.summarySealed, purpose: .request, id: row.id)
+        return try PublicIdentity(line: s.from)
     }
 
     // MARK: Reading
