@@ -146,6 +146,8 @@ final class RequestCLITests: XCTestCase {
         for word in ["--org", "dossierintake1", "sealed", "--message-file", "--attach", "64 MiB", "trust store"] {
             XCTAssertTrue(r.stdout.contains(word), "the help does not mention \(word)")
         }
-        XCTAssertFalse(r.stdout.contains("--send"), "no --send before the service exists")
+        for word in ["--send", "FILE.receipt", "dossier request status"] {
+            XCTAssertTrue(r.stdout.contains(word), "the help does not say how to send through the service: \(word)")
+        }
     }
 }
