@@ -120,7 +120,7 @@ run "$dossier" counsel vet "$counsel_id" --until 2099-12-31 --note "bar membersh
 step "Grant the expert report for 5 days: the package is written at once"
 run "$dossier" grant "$report" --to "$counsel_id" --for 5d --case EXT-2026-014 -o report.dpkg
 
-step "The key-release service runs with its own identity, which can sign openings and nothing else (here on a free loopback port)"
+step "The key-release service runs with its own identity, which can sign openings, refusals and received requests, nothing else (here on a free loopback port)"
 run "$dossier" identity new -o staff/service.key --no-passphrase
 run "$dossier" staff add staff/service.key --name "Key-release service" --service
 refused "$dossier" approve grant-aaaaaaaaaaaaa --identity staff/service.key

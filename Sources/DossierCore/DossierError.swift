@@ -60,7 +60,7 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case altered(String)
     /// The log is shorter than, or differs from, what this machine verified before.
     case rolledBack(String, memory: String)
-    /// The identity is the key-release service's, which may sign openings only.
+    /// The identity is the key-release service's, which may sign openings, refusals and received requests only.
     case serviceIdentity(fingerprint: String)
     /// `dossier serve` was given a staff identity that is not the service's.
     case notServiceIdentity(fingerprint: String)
@@ -107,6 +107,13 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case requestAlreadyReceived(id: String, receivedAt: String)
     /// Assigning, answering or declining a request that was answered or declined already.
     case requestClosed(id: String, state: String)
+    /// The organisation's service refused a request or a status query (`request new --send`,
+    /// `request status`): its error code and message.
+    case requestRefused(url: String, reason: String, message: String)
+    /// The organisation's service could not be reached, or its answer was unusable.
+    case requestServiceUnavailable(url: String, reason: String)
+    /// A receipt for a request that does not verify (formats/request.md, section 11).
+    case receiptInvalid(context: String, reason: String)
 
     // Audit
     case malformedCheckpoint(reason: String)
@@ -244,10 +251,10 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
             return ("the vault's log was cut back or replaced: \(what); nothing was done",
                     "keep a copy of the vault as it is and compare it with your backups and the auditors' checkpoints; if the vault was restored from a backup on purpose, check it with `dossier audit verify --checkpoint`, then remove \(memory)", "; ")
         case let .notServiceIdentity(fingerprint):
-            return ("\(fingerprint) is a staff identity, not the key-release service's: the service runs with an identity that can sign openings and nothing else",
+            return ("\(fingerprint) is a staff identity, not the key-release service's: the service runs with an identity that can sign openings, refusals and received requests, nothing else",
                     "create one with `dossier identity new`, add it with `dossier staff add --service`, and give it to `dossier serve --identity`", "; ")
         case let .serviceIdentity(fingerprint):
-            return ("\(fingerprint) is the key-release service's identity: it can sign openings and nothing else",
+            return ("\(fingerprint) is the key-release service's identity: it can sign openings, refusals and received requests, nothing else",
                     "use your own staff identity; the service's identity is only for `dossier serve`", "; ")
         case let .policyInvalid(source, line, message):
             return ("\(source)\(line.map { ":\($0)" } ?? ""): \(message)", nil, "")
@@ -315,6 +322,13 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
                     "the same request sent twice, or replayed: see it with `dossier requests show \(id)`", "; ")
         case let .requestClosed(id, state):
             return ("request \(id) is \(state) already; nothing was changed", "an answered or declined request stays so; see `dossier requests show \(id)`", "; ")
+        case let .requestRefused(url, reason, message):
+            return ("the service at \(url) refused it (\(reason)): \(message)", nil, "")
+        case let .requestServiceUnavailable(url, reason):
+            return ("cannot reach the organisation's service at \(url): \(reason)", "check the URL and the network and retry, or send the request file by another channel", "; ")
+        case let .receiptInvalid(context, reason):
+            return ("the receipt \(context) does not verify: \(reason)",
+                    "do not rely on it: the organisation may or may not hold your request; ask them, giving its id", "; ")
         case let .malformedCheckpoint(reason):
             return ("not a valid checkpoint: \(reason)", nil, "")
         case let .checkpointSignatureInvalid(name):

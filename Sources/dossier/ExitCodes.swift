@@ -36,8 +36,12 @@ enum ExitCodes {
             return 77
         case .intakeKeyExists, .requestAlreadyReceived:
             return 73
-        case .requestClosed:
+        case .requestClosed, .requestRefused:
             return 77
+        case .requestServiceUnavailable:
+            return 69
+        case .receiptInvalid:
+            return 3
         case .policyDenied, .selfApproval, .alreadyApproved, .untrustedSigner, .notARecipient,
              .packageNotYetValid, .packageExpired, .grantNotActive, .keyReleaseRefused, .onlinePackage:
             return 77

@@ -14,6 +14,58 @@ enum BackendScenarios {
         try ShareWorld("backend-\(name)", location: { root in try backend.newLocation(test, folder: root) })
     }
 
+    /// The service's request intake on two services sharing one vault (replicas): a request
+    /// accepted by one is a replay for the other, and the per-sender and global quotas count
+    /// what both accepted, in the database. Refusals store nothing: no row, no file, no entry.
+    static func serviceIntake(_ test: XCTestCase, _ backend: TestBackend) throws {
+        let root = OrganisationRoot.generate(using: DeterministicRandom(seed: "backend-intake/root"))
+        let w = try ShareWorld("backend-intake", organisationRoot: root, location: { r in try backend.newLocation(test, folder: r) })
+        let service = ShareKit.identity("backend-intake/service")
+        _ = try w.session.staff.add(service.publicIdentity, name: "Service", service: true)
+        _ = try w.session.staff.certify(service.publicIdentity.fingerprint, root: root, rootPath: "root", role: .service)
+        var limits = RequestIntakeLimits()
+        limits.perUnknownSender = .init(count: 1, bytes: 1 << 20)
+        limits.total = .init(count: 2, bytes: 1 << 20)
+        let one = RequestIntakeService(session: try w.vault.unlock(service, forService: true), limits: limits)
+        let other = RequestIntakeService(session: try Vault.open(at: w.vaultPath, clock: ShareKit.clock()).unlock(service, forService: true), limits: limits)
+        let intake = try XCTUnwrap(try w.vault.intakeKey())
+        func request(_ sender: String) throws -> Int32 {
+            let path = try w.folder("requests") + "/\(sender).drq"
+            let draft = RequestDraft(to: intake, need: .reports, languages: ["en"], message: SecureBytes(copying: Data("Hello.\n".utf8)))
+            _ = try RequestWriter(clock: ShareKit.clock()).write(draft, identity: ShareKit.identity("backend-intake/" + sender), to: path)
+            return open(path, O_RDONLY)
+        }
+        func error(_ answer: ReleaseResponse) -> String? {
+            (try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any])?["error"] as? String
+        }
+        let ana = try request("ana"), ana2 = try request("ana-again"), ben = try request("ben"), cy = try request("cy")
+        defer { [ana, ana2, ben, cy].forEach { _ = close($0) } }
+        XCTAssertEqual(one.receive(fd: ana).status, 200)
+        let replay = other.receive(fd: ana)
+        XCTAssertEqual(replay.status, 409)
+        XCTAssertEqual(error(replay), "replay")
+        XCTAssertEqual(error(other.receive(fd: ana2)), nil, "a different sender's request")
+        XCTAssertEqual(error(one.receive(fd: ben)), "service-quota")
+        XCTAssertEqual(try w.vault.countRows("SELECT count(*) FROM requests"), 2)
+        XCTAssertEqual(try w.vault.auditEntries().filter { $0.action == "request-receive" }.map(\.actor), [service.publicIdentity.fingerprint, service.publicIdentity.fingerprint])
+        if backend == .postgres {
+            XCTAssertEqual(try w.vault.countRows("SELECT count(DISTINCT request_id) FROM request_chunks"), 2, "a refused request left chunks")
+        } else {
+            let kept = FileManager.default.enumerator(atPath: w.vaultPath + "/blobs")?.allObjects.compactMap { $0 as? String }
+                .filter { ($0 as NSString).lastPathComponent.hasPrefix("req-") } ?? []
+            XCTAssertEqual(kept.count, 2, "a refused request left a file: \(kept)")
+        }
+        // The sender quota, also across both: ana's first went through `one`.
+        var strict = limits
+        strict.total.count = 100
+        let third = RequestIntakeService(session: try w.vault.unlock(service, forService: true), limits: strict)
+        let anaAgain = try request("ana")
+        defer { close(anaAgain) }
+        XCTAssertEqual(error(third.receive(fd: anaAgain)), "sender-quota")
+        XCTAssertEqual(error(third.receive(fd: cy)), nil)
+        XCTAssertTrue(try w.vault.doctor(session: w.session).isHealthy)
+    }
+
     /// Deposit (a multi-chunk file and a small one), list in deposit order, search, retrieve
     /// byte for byte, remove (content and key gone, tombstone listed), doctor --deep, verify.
     static func depositRetrieveListSearchRemove(_ test: XCTestCase, _ backend: TestBackend) throws {
@@ -207,6 +259,7 @@ final class FolderBackendTests: XCTestCase {
     func testRotationAndStaffRemoval() throws { try BackendScenarios.rotationAndStaffRemoval(self, .folder) }
     func testAFailedDepositLeavesNothing() throws { try BackendScenarios.aFailedDepositLeavesNothing(self, .folder) }
     func testInbox() throws { try BackendScenarios.inbox(self, .folder) }
+    func testServiceIntake() throws { try BackendScenarios.serviceIntake(self, .folder) }
 }
 
 final class PostgresBackendTests: XCTestCase {
@@ -216,6 +269,7 @@ final class PostgresBackendTests: XCTestCase {
     func testRotationAndStaffRemoval() throws { try BackendScenarios.rotationAndStaffRemoval(self, .postgres) }
     func testAFailedDepositLeavesNothing() throws { try BackendScenarios.aFailedDepositLeavesNothing(self, .postgres) }
     func testInbox() throws { try BackendScenarios.inbox(self, .postgres) }
+    func testServiceIntake() throws { try BackendScenarios.serviceIntake(self, .postgres) }
 
     /// Content is stored in the deposit's transaction, as 1 MiB rows.
     func testContentIsChunkedInTheDatabase() throws {

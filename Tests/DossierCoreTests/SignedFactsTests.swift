@@ -5,7 +5,7 @@ import XCTest
 
 /// Decisions rest on the signed log (docs/formats/vault.md, section 6.6; threat-model.md,
 /// promises 19–21): rows changed without a signed entry are refused at use and reported; two
-/// sign-offs are two staff keys; the key-release service's identity signs openings only.
+/// sign-offs are two staff keys; the key-release service's identity signs openings, refusals and received requests only.
 /// The row edits here go through the storage layer, below every decision, as an edit of the
 /// database would (scripts/attack-test.sh makes the same edits with the sqlite3 shell).
 final class SignedFactsTests: XCTestCase {
@@ -148,6 +148,26 @@ final class SignedFactsTests: XCTestCase {
         guard case let .integrity(message)? = e else { return XCTFail("got \(String(describing: e))") }
         XCTAssertTrue(message.contains("key-release service") && message.contains("approve"), message)
         XCTAssertFalse(try world.vault.doctor().isHealthy)
+    }
+
+    func testTheServiceIdentityMaySignReceivedRequestsButNotWorkOnThem() throws {
+        let world = try ShareWorld("facts-service-requests")
+        let service = ShareKit.identity("service")
+        _ = try world.session.staff.add(service.publicIdentity, name: "Service", service: true)
+        let id = "req-aaaaaaaaaaaaa"
+        // What the service signs when it receives a request: the log stays valid.
+        try world.vault.write { tx in
+            try AuditLog.append(tx, signer: service, action: .requestReceive, at: Date(), subjects: ["request:" + id],
+                                details: [.init("sha256", String(repeating: "ab", count: 32)), .init("sender", service.publicIdentity.fingerprint)])
+        }
+        XCTAssertNoThrow(try world.vault.read { tx in try SignedFacts.load(tx) })
+        // Working on a request is staff's: the service's key assigning it makes the log invalid.
+        try world.vault.write { tx in
+            try AuditLog.append(tx, signer: service, action: .requestAssign, at: Date(), subjects: ["request:" + id, "staff:" + world.founder.publicIdentity.fingerprint])
+        }
+        let e = ShareKit.caught { _ = try world.vault.read { tx in try SignedFacts.load(tx) } }
+        guard case let .integrity(message)? = e else { return XCTFail("got \(String(describing: e))") }
+        XCTAssertTrue(message.contains("key-release service") && message.contains("request-assign"), message)
     }
 
     func testAVaultPutBackToAnOlderCopyIsRefusedByTheMachineThatSawItNewer() throws {

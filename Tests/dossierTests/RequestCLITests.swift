@@ -101,7 +101,9 @@ final class RequestCLITests: XCTestCase {
         let cases: [(String, [String], Int32, String, Bool)] = [
             ("unknown need", replacing("--need", "everything"), 64, "unknown need", false),
             ("no language", noLanguage, 64, "--lang", false),
-            ("organisation signing key instead of intake key", replacing("--org", "dossierorg1" + intakeLine.dropFirst(14)), 65, "intake key", false),
+            ("an organisation key with a broken checksum", replacing("--org", "dossierorg1" + intakeLine.dropFirst(14)), 65, "organisation key", false),
+            ("an organisation nobody trusts", replacing("--org", Self.strangerOrganisation), 77, "do not trust", false),
+            ("a name nobody trusts", replacing("--org", "Unknown Project"), 65, "no organisation is trusted under the name", false),
             ("intake line with a typo", replacing("--org", typo), 65, "checksum", false),
             ("malformed language tag", replacing("--lang", "en_GB"), 65, "BCP 47", false),
             ("impossible hearing date", replacing("--hearing", "2027-02-30"), 65, "YYYY-MM-DD", false),
@@ -126,6 +128,11 @@ final class RequestCLITests: XCTestCase {
                        "a temporary file was left behind")
     }
 
+    /// A well-formed organisation key that no test trusts.
+    static var strangerOrganisation: String {
+        OrganisationRoot.generate(using: DeterministicRandom(seed: "request-cli/stranger-root")).key.line
+    }
+
     func testAnExistingOutputIsKeptUnlessForced() throws {
         let out = folder.file("exists.drq")
         try Data("mine".utf8).write(to: URL(fileURLWithPath: out))
@@ -146,6 +153,8 @@ final class RequestCLITests: XCTestCase {
         for word in ["--org", "dossierintake1", "sealed", "--message-file", "--attach", "64 MiB", "trust store"] {
             XCTAssertTrue(r.stdout.contains(word), "the help does not mention \(word)")
         }
-        XCTAssertFalse(r.stdout.contains("--send"), "no --send before the service exists")
+        for word in ["--send", "FILE.receipt", "dossier request status"] {
+            XCTAssertTrue(r.stdout.contains(word), "the help does not say how to send through the service: \(word)")
+        }
     }
 }

@@ -16,8 +16,12 @@ struct SignedFacts: Sendable {
     enum Role: String, Sendable {
         /// Everything staff do.
         case staff
-        /// The key-release service: openings and the refusals of release requests, nothing else.
+        /// The key-release service: openings, the refusals of release requests, and the requests
+        /// it receives from counsel; nothing else.
         case service
+
+        /// The actions an identity of role `service` may sign (docs/formats/vault.md, section 6.6).
+        static let serviceActions: Set<AuditAction> = [.open, .deny, .requestReceive]
     }
 
     struct Member: Sendable {
@@ -108,12 +112,12 @@ struct SignedFacts: Sendable {
     private(set) var proposal: Proposal?
 
     /// Applies one verified entry. Throws for an entry a valid signer should never have made
-    /// (the key-release service's identity signing anything but openings).
+    /// (the key-release service's identity signing anything but `Role.serviceActions`).
     mutating func apply(_ e: AuditEntry, hash: Data) throws(DossierError) {
         size = Int(e.seq)
         let actor = e.actor
-        if let m = members[actor], m.role == .service, e.kind != .open, e.kind != .deny {
-            throw .integrity("entry \(e.seq): the key-release service's identity \(actor) signed a `\(e.action)` entry; it may sign openings only: forged or misused")
+        if let m = members[actor], m.role == .service, !(e.kind.map(Role.serviceActions.contains) ?? false) {
+            throw .integrity("entry \(e.seq): the key-release service's identity \(actor) signed a `\(e.action)` entry; it may sign only openings, refusals and received requests: forged or misused")
         }
         func one(_ type: String) -> String? { e.subjects(ofType: type).first }
         switch e.kind {

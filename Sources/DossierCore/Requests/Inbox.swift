@@ -149,10 +149,7 @@ extension StaffSession.Requests {
                 throw DossierError.malformedRequest(path: path, reason: "the file changed while it was read")
             }
             let d = opened.details
-            let summary = InboxSummary(from: d.from.line, need: d.need.rawValue, languages: d.languages, jurisdiction: d.jurisdiction,
-                                         court: d.court, caseReference: d.caseReference, hearing: d.hearing,
-                                         created: opened.header.created, attachments: d.attachments.count)
-            let sealed = try sealJSON(summary, purpose: .request, id: id)
+            let sealed = try sealedSummary(opened)
             try content.makeDurable(ids: [id])
             let now = vault.clock.now()
             let record = RequestRecord(id: id, receivedAt: Timestamp.format(now), receivedBy: actor, sha256: written.sha256.hex,
@@ -164,8 +161,7 @@ extension StaffSession.Requests {
                 if facts.requests[id] != nil { throw DossierError.altered("request \(id) was received (signed log) but its row is gone") }
                 try tx.insertRequest(record)
                 try AuditLog.append(tx, signer: identity, action: .requestReceive, at: now, subjects: ["request:" + id],
-                                    details: [.init("sha256", record.sha256), .init("sender", record.sender), .init("need", d.need.rawValue)]
-                                        + d.languages.map { .init("language", $0) })
+                                    details: Self.receiveDetails(sha256: record.sha256, sender: record.sender, d))
             }
             return try makeRequest(record, counsel: try counselByFingerprint())
         } catch let error as DossierError {
@@ -176,6 +172,28 @@ extension StaffSession.Requests {
             if (try? read({ tx in try tx.request(id) })) == nil { content.remove(id: id) }
             throw .database("\(error)")
         }
+    }
+
+    /// The summary of a verified request, sealed under the vault key as its row keeps it.
+    func sealedSummary(_ opened: OpenedRequest) throws(DossierError) -> Data {
+        let d = opened.details
+        let summary = InboxSummary(from: d.from.line, need: d.need.rawValue, languages: d.languages, jurisdiction: d.jurisdiction,
+                                   court: d.court, caseReference: d.caseReference, hearing: d.hearing,
+                                   created: opened.header.created, attachments: d.attachments.count)
+        return try sealJSON(summary, purpose: .request, id: opened.header.requestID)
+    }
+
+    /// The sender's public identity, from the row's sealed summary.
+    func senderIdentity(_ row: RequestRecord) throws(DossierError) -> PublicIdentity {
+        let s: InboxSummary = try openJSON(row.summarySealed, purpose: .request, id: row.id)
+        return try PublicIdentity(line: s.from)
+    }
+
+    /// The details of a `request-receive` entry, whoever receives it (`requests import`, the
+    /// key-release service): ids, hash and fingerprint, what is needed and the languages, for the
+    /// audit report's figures; never names, courts, cases or dates.
+    static func receiveDetails(sha256: String, sender: String, _ d: RequestDetails) -> [AuditEntry.Detail] {
+        [.init("sha256", sha256), .init("sender", sender), .init("need", d.need.rawValue)] + d.languages.map { .init("language", $0) }
     }
 
     // MARK: Reading

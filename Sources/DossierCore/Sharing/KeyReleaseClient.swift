@@ -8,6 +8,15 @@ import FoundationNetworking
 /// `URLSessionTransport`; tests may pass their own.
 public protocol KeyReleaseTransport: Sendable {
     func post(_ url: String, body: Data, timeout: TimeInterval) throws(DossierError) -> (status: Int, body: Data)
+    /// The same, with the body's `Content-Type` (a request file is `application/octet-stream`).
+    func post(_ url: String, body: Data, contentType: String, timeout: TimeInterval) throws(DossierError) -> (status: Int, body: Data)
+}
+
+extension KeyReleaseTransport {
+    /// A transport that knows only JSON bodies ignores the type.
+    public func post(_ url: String, body: Data, contentType: String, timeout: TimeInterval) throws(DossierError) -> (status: Int, body: Data) {
+        try post(url, body: body, timeout: timeout)
+    }
 }
 
 /// Counsel's side of the key-release protocol: asks the service named in an online package's
@@ -85,6 +94,10 @@ public struct URLSessionTransport: KeyReleaseTransport {
     public init() {}
 
     public func post(_ url: String, body: Data, timeout: TimeInterval) throws(DossierError) -> (status: Int, body: Data) {
+        try post(url, body: body, contentType: "application/json", timeout: timeout)
+    }
+
+    public func post(_ url: String, body: Data, contentType: String, timeout: TimeInterval) throws(DossierError) -> (status: Int, body: Data) {
         guard let target = URL(string: url) else { throw .keyReleaseUnavailable(url: url, reason: "not a valid URL") }
         // Foundation on Linux creates (empty) cache and cookie folders in the user's home on
         // first use, whatever the configuration says; remove the ones that were not there before.
@@ -93,7 +106,7 @@ public struct URLSessionTransport: KeyReleaseTransport {
         var request = URLRequest(url: target, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
         request.httpMethod = "POST"
         request.httpBody = body
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue(contentType, forHTTPHeaderField: "Content-Type")
         request.setValue("dossier", forHTTPHeaderField: "User-Agent")
         let configuration = URLSessionConfiguration.ephemeral
         // Nothing on disk: no cache, no cookies, no stored credentials.

@@ -312,6 +312,9 @@ protocol RequestRecords {
     /// The sealed values of every request: summary and decline reason.
     func allRequestSeals() throws -> [(id: String, summarySealed: Data, reasonSealed: Data?)]
     func resealRequest(id: String, summarySealed: Data, reasonSealed: Data?) throws
+    /// How many requests, and how many bytes, were received at or after `since` (a timestamp)
+    /// by one of `receivedBy` (fingerprints), from `sender` if given: the service's quotas.
+    func requestIntake(since: String, receivedBy: [String], sender: String?) throws -> (count: Int, bytes: UInt64)
 }
 
 /// A certificate by the organisation root, as stored (public, signed data: readers verify the

@@ -23,7 +23,7 @@ enum StaffRoster {
 
 extension StaffSession.Staff {
     /// Adds a staff member: one sealed copy of the vault key for them.
-    /// With `service`, the member is the key-release service: its identity can sign openings
+    /// With `service`, the member is the key-release service: its identity can sign openings (and refusals and received requests)
     /// and nothing else (`SignedFacts.Role`), and it unlocks the vault only for `dossier serve`.
     public func add(_ member: PublicIdentity, name: String, service: Bool = false) throws(DossierError) -> StaffMember {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)

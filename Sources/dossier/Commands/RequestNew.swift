@@ -13,7 +13,7 @@ struct RequestNewCommand: ParsableCommand {
 
         Only the organisation can read it. Anyone who holds the file sees only the organisation's intake key, the request id, the time it was written and its size; who you are, what you need, the languages, the jurisdiction, court, case and hearing date, the message and the attachments (names included) are sealed. Your signature is sealed too, so the file cannot be tested against your public line.
 
-        --org names the organisation: the name under which you trust it (`dossier trust list`), or its organisation key (dossierorg1...), once you hold its intake certificate (`dossier trust intake FILE`): the request is then sealed to the intake key that certificate vouches for, checked against the key you trust. --org also takes the certificate file itself, or the bare intake line (dossierintake1..., or a file holding it); a bare line is vouched for by nobody: compare its fingerprint, printed when the request is written, with the organisation by phone.
+        --org names the organisation: the name under which you trust it (`dossier trust list`), or its organisation key (dossierorg1...), once you hold its intake certificate (`dossier trust intake FILE` keeps it beside your trust store): the request is then sealed to the intake key that certificate vouches for, checked against the key you trust. --org also takes the certificate file itself, or the bare intake line (dossierintake1..., or a file holding it); a bare line is vouched for by nobody: compare its fingerprint, printed when the request is written, with the organisation by phone.
 
         Needs: reports (existing reports on a topic or jurisdiction), expert-report (a report written for your case), expert-witness (an expert to give evidence at a hearing), other (say what in the message).
 
@@ -21,10 +21,13 @@ struct RequestNewCommand: ParsableCommand {
 
         The message is read from --message-file FILE, from standard input with --message-file -, or typed on the terminal. Attachments (--attach, repeatable, at most 100, the whole request at most 64 MiB) are streamed from their files and named in the request by their file names. Nothing is written unless everything is valid; the output never replaces a file unless you pass --force.
 
+        With --send URL (the organisation's service, as it gives it to you), the request is also posted to the service, which keeps it in the organisation's inbox and answers with a receipt signed by the organisation: it is checked against the organisation keys you trust (`dossier trust add`) and written beside the request as FILE.receipt. Without -o, the request is written to request-TIME.drq in the current folder, and the name is printed. The request file is kept whatever the service answers, so you can send it again later or by another channel. Exit codes: 69 the service cannot be reached, 77 it refused the request (its message is shown), 3 its receipt does not verify. `dossier request status` then tells you where the request stands.
+
         Format: docs/formats/request.md.
 
         Example:
           dossier request new --org "Extradition Defence Project" -i counsel.key --need expert-witness --lang en --lang fr --hearing 2027-03-15 --message-file letter.txt --attach order.pdf -o request.drq
+          dossier request new --org "Extradition Defence Project" -i counsel.key --need reports --lang en --message-file letter.txt --send https://release.example.org
         """
     )
 
@@ -47,14 +50,19 @@ struct RequestNewCommand: ParsableCommand {
     @OptionGroup var message: MessageOptions
     @Option(name: .customLong("attach"), help: ArgumentHelp("A file to attach (repeatable; sealed, name included).", valueName: "FILE"))
     var attachments: [String] = []
-    @Option(name: .shortAndLong, help: ArgumentHelp("The request file to write.", valueName: "FILE"))
-    var output: String
+    @Option(name: .shortAndLong, help: ArgumentHelp("The request file to write (with --send, by default request-TIME.drq).", valueName: "FILE"))
+    var output: String?
+    @Option(help: ArgumentHelp("Also send it to the organisation's service at URL, and keep its receipt as FILE.receipt.", valueName: "URL"))
+    var send: String?
     @Flag(help: "Replace the output file if it exists.") var force = false
     @OptionGroup var sync: SyncOption
     @Flag(help: "Print a JSON object describing the request written (public values only).") var json = false
 
     func validate() throws {
         _ = try usageCheck { () throws(DossierError) in try RequestNeed(parsing: need) }
+        guard output != nil || send != nil else {
+            throw ValidationError("name the request file to write with -o FILE (or send it with --send URL)")
+        }
         guard !languages.isEmpty else {
             throw ValidationError("name the language(s) you need with --lang TAG (for example --lang en; the UN languages are ar, zh-Hans, en, fr, ru, es)")
         }
@@ -68,6 +76,7 @@ struct RequestNewCommand: ParsableCommand {
         try RequestWriter.checkFields(need: need, languages: languages, jurisdiction: jurisdiction, court: court,
                                       caseReference: caseReference, hearing: hearing, attachments: attachments)
         try message.check()
+        let output = self.output ?? Self.defaultName(Date())
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: output, isDirectory: &isFolder) {
             if isFolder.boolValue { throw DossierError.notARegularFile(path: output) }
@@ -79,15 +88,46 @@ struct RequestNewCommand: ParsableCommand {
         let draft = RequestDraft(to: intake, need: need, languages: languages, jurisdiction: jurisdiction, court: court,
                                  caseReference: caseReference, hearing: hearing, message: text, attachments: attachments)
         let summary = try RequestWriter().write(draft, identity: me, to: output, overwrite: force, durability: sync.durability)
-        if json { JSONOutput.print(summary); return }
-        print(summary.requestID)
-        Terminal.note("wrote \(output): request \(summary.requestID) from \(sender.fingerprint), sealed to the intake key \(intake.fingerprint), \(summary.attachments) attachment(s), \(summary.size) bytes")
-        switch source {
-        case .line:
-            Terminal.note("check the intake key's fingerprint \(intake.fingerprint) with the organisation by phone if you have not yet")
-        case let .certified(organisation, notAfter):
-            Terminal.note("the intake key is certified by \(Terminal.visible(organisation)), which you trust, until \(notAfter)")
+        guard let url = send else {
+            if json { JSONOutput.print(summary); return }
+            print(summary.requestID)
+            Terminal.note("wrote \(output): request \(summary.requestID) from \(sender.fingerprint), sealed to the intake key \(intake.fingerprint), \(summary.attachments) attachment(s), \(summary.size) bytes")
+            switch source {
+            case .line:
+                Terminal.note("check the intake key's fingerprint \(intake.fingerprint) with the organisation by phone if you have not yet")
+            case let .certified(organisation, notAfter):
+                Terminal.note("the intake key is certified by \(Terminal.visible(organisation)), which you trust, until \(notAfter)")
+            }
+            return
         }
+        Terminal.note("wrote \(output): request \(summary.requestID), \(summary.size) bytes; sending it to \(url)")
+        let sent = try RequestClient().send(path: output, to: url, trust: TrustStore.standard())
+        let receiptPath = output + ".receipt"
+        try FileAccess.writeAtomically(sent.receipt.bytes, to: receiptPath, mode: 0o600, overwrite: force)
+        if json {
+            JSONOutput.print(SentRequest(request: summary, receipt: receiptPath, organisation: sent.organisation.name,
+                                         organisationFingerprint: sent.organisation.fingerprint, received: sent.receipt.received,
+                                         logSeq: sent.receipt.logSeq))
+            return
+        }
+        print(summary.requestID)
+        Terminal.note("\(VisibleText.escaped(sent.organisation.name)) (\(sent.organisation.fingerprint)) received request \(summary.requestID) at \(sent.receipt.received), log entry \(sent.receipt.logSeq); receipt written to \(receiptPath)")
+    }
+
+    /// What `--send --json` prints.
+    struct SentRequest: Encodable {
+        let request: RequestSummary
+        let receipt: String
+        let organisation: String
+        let organisationFingerprint: String
+        let received: String
+        let logSeq: UInt64
+    }
+
+    /// `request-20270101T000000Z.drq`: the default name with --send and no -o.
+    static func defaultName(_ now: Date) -> String {
+        let stamp = Timestamp.format(now)   // 2027-01-01T00:00:00.000Z
+        return "request-" + stamp.prefix(19).filter { $0 != "-" && $0 != ":" } + "Z.drq"
     }
 
     /// The intake key `--org` names (TrustStore.intakeKey(for:at:)).

@@ -44,6 +44,16 @@ extension PostgresTransaction {
         return (0..<r.count).map { (r.text($0, 0) ?? "", r.data($0, 1) ?? Data(), r.data($0, 2)) }
     }
 
+    func requestIntake(since: String, receivedBy: [String], sender: String?) throws -> (count: Int, bytes: UInt64) {
+        guard !receivedBy.isEmpty else { return (0, 0) }
+        // Timestamps are fixed-width UTC text: compared byte by byte ("C"), they sort as times.
+        let r = try rows("""
+            SELECT count(*), coalesce(sum(size), 0)::bigint FROM requests
+            WHERE received_at COLLATE "C" >= $1 AND received_by = ANY(string_to_array($2, ',')) AND ($3::text IS NULL OR sender = $3)
+            """, [.text(since), .text(receivedBy.joined(separator: ",")), .text(sender)])
+        return (Int(r.int(0, 0) ?? 0), UInt64(max(0, r.int(0, 1) ?? 0)))
+    }
+
     func resealRequest(id: String, summarySealed: Data, reasonSealed: Data?) throws {
         try run("UPDATE requests SET summary_sealed = $1, reason_sealed = $2 WHERE id = $3", [.bytes(summarySealed), .bytes(reasonSealed), .text(id)])
     }

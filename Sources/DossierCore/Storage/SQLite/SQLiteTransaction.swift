@@ -367,6 +367,20 @@ struct SQLiteTransaction: StoreTransaction {
         try Row.fetchAll(db, sql: "SELECT id, summary_sealed, reason_sealed FROM requests").map { ($0["id"], $0["summary_sealed"], $0["reason_sealed"]) }
     }
 
+    func requestIntake(since: String, receivedBy: [String], sender: String?) throws -> (count: Int, bytes: UInt64) {
+        guard !receivedBy.isEmpty else { return (0, 0) }
+        let marks = Array(repeating: "?", count: receivedBy.count).joined(separator: ", ")
+        var sql = "SELECT count(*), coalesce(sum(size), 0) FROM requests WHERE received_at >= ? AND received_by IN (\(marks))"
+        var arguments: [any DatabaseValueConvertible] = [since] + receivedBy
+        if let sender {
+            sql += " AND sender = ?"
+            arguments.append(sender)
+        }
+        let row = try Row.fetchOne(db, sql: sql, arguments: StatementArguments(arguments))
+        let count: Int64 = row?[0] ?? 0, bytes: Int64 = row?[1] ?? 0
+        return (Int(count), UInt64(max(0, bytes)))
+    }
+
     func resealRequest(id: String, summarySealed: Data, reasonSealed: Data?) throws {
         try db.execute(sql: "UPDATE requests SET summary_sealed = ?, reason_sealed = ? WHERE id = ?", arguments: [summarySealed, reasonSealed, id])
     }
