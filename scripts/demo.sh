@@ -122,7 +122,10 @@ run "$dossier" grant "$report" --to "$counsel_id" --for 5d --case EXT-2026-014 -
 
 step "The key-release service runs with its own identity, which can sign openings, refusals and received requests, nothing else (here on a free loopback port)"
 run "$dossier" identity new -o staff/service.key --no-passphrase
-run "$dossier" staff add staff/service.key --name "Key-release service" --service
+service_id=$(run "$dossier" staff add staff/service.key --name "Key-release service" --service)
+echo "$service_id"
+echo "the root holder certifies it, so that counsel can check the receipts it signs"
+run "$dossier" org certify --root offline/org-root.key --root-passphrase-file offline/root.pass --role service "$service_id"
 refused "$dossier" approve grant-aaaaaaaaaaaaa --identity staff/service.key
 printf '$ %s\n' "dossier serve --identity staff/service.key --listen 127.0.0.1:0 --verbose &" >&2
 DOSSIER_PASSPHRASE_FILE= "$dossier" serve --identity staff/service.key --listen 127.0.0.1:0 --verbose 2> serve.log &
@@ -154,6 +157,42 @@ cmp testimony-w17.txt counsel/inbox/testimony-w17.txt && echo "opened byte for b
 run "$dossier" open witness.dpkg --identity counsel/adams.key -o counsel/inbox --force
 refused "$dossier" open witness.dpkg --identity counsel/adams.key -o counsel/inbox --force
 echo "the third opening was refused: the grant allows two"
+
+step "First contact: a new counsel sends a sealed request through the service, with an attachment"
+export DOSSIER_IDENTITY="$work/staff/alice.key" DOSSIER_PASSPHRASE_FILE="$work/staff/alice.pass"
+"$dossier" org show --intake-certificate > intake.cert
+echo "the organisation publishes its intake certificate (signed by the root) beside its key:"
+cat intake.cert
+(export XDG_CONFIG_HOME="$work/counsel/config"; unset DOSSIER_IDENTITY DOSSIER_PASSPHRASE_FILE
+ run "$dossier" identity new -o counsel/baker.key --no-passphrase
+ run "$dossier" trust intake intake.cert
+ printf 'We act for Mr P. in extradition proceedings; we need existing reports on prison conditions.\n' > counsel/letter.txt
+ printf 'Extradition request of the requesting state, 40 pages.\n' > counsel/extradition-request.pdf
+ run "$dossier" request new --org "Example Defence Project" --identity counsel/baker.key --need reports --lang ar --lang en \
+     --jurisdiction "Requesting State" --court "Westminster Magistrates' Court" --hearing 2027-03-15 \
+     --message-file counsel/letter.txt --attach counsel/extradition-request.pdf -o counsel/request.drq --send "$url" > counsel/request.id
+ cat counsel/request.id
+ ls -l counsel/request.drq.receipt
+ run "$dossier" request status --identity counsel/baker.key --request counsel/request.drq --send "$url")
+request_id=$(cat counsel/request.id)
+if stored_contains "Westminster\|Mr P\.\|40 pages"; then echo "demo: request content found in the clear" >&2; exit 1; fi
+echo "the vault holds no court, message or attachment of the request in the clear"
+
+step "Staff read it (logged), register the sender from it, and answer it with a grant"
+run "$dossier" requests --state new
+run "$dossier" requests show "$request_id"
+baker_id=$(run "$dossier" counsel add --from-request "$request_id" --name "B. Baker" --jurisdiction UK)
+echo "$baker_id"
+run "$dossier" counsel vet "$baker_id" --until 2099-12-31 --note "called back on the chambers' number"
+run "$dossier" grant "$report" --to "$baker_id" --for 5d --answer "$request_id" -o answer.dpkg
+(export XDG_CONFIG_HOME="$work/counsel/config"; unset DOSSIER_IDENTITY DOSSIER_PASSPHRASE_FILE
+ run "$dossier" request status --identity counsel/baker.key --request counsel/request.drq --send "$url"
+ mkdir -p counsel/baker
+ echo "the package names the request it answers (inside the seal):"
+ run "$dossier" open answer.dpkg --identity counsel/baker.key -o counsel/baker)
+run "$dossier" audit log --action request-receive
+run "$dossier" audit log --action request-read
+unset DOSSIER_IDENTITY DOSSIER_PASSPHRASE_FILE
 
 step "A tampered package is refused and leaves nothing behind"
 cp report.dpkg tampered.dpkg
