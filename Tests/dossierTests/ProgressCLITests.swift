@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// Progress of long work, through the built binary: on a terminal (a pseudo-terminal, through
-/// `script`) deposit, retrieve, package, open and audit verify redraw one line of amounts on
+/// `script`) deposit, retrieve, package, open, audit verify and vault copy redraw one line of amounts on
 /// standard error and erase it before their result; in a pipe, or with --quiet, they print
 /// exactly what they printed before progress existed. DOSSIER_PROGRESS_AFTER=0 makes progress
 /// start at once instead of after a second, so that a small file is enough.
@@ -162,8 +162,20 @@ final class ProgressCLITests: XCTestCase {
         XCTAssertTrue(verifyDrawn.allSatisfy { $0.contains(" entries") }, "\(verifyDrawn)")
         XCTAssertEqual(verifyRest, verified.stdout.replacingOccurrences(of: "\n", with: "\r\n"))
 
+        // vault copy counts the encrypted bytes it copies; its report is the same in a pipe.
+        let copyTo = w.dir.file("copy")
+        let copy = ["vault", "copy", try XCTUnwrap(w.staff["DOSSIER_VAULT"]), copyTo]
+        let removeCopy = { try? FileManager.default.removeItem(atPath: copyTo); return () }
+        let copied = try samePipeOutput(copy, env: w.staff, before: removeCopy)
+        XCTAssertTrue(copied.stdout.hasSuffix("copy verified\n"), "\(copied)")
+        removeCopy()
+        let (copyDrawn, copyRest) = try onTerminal(copy, env: merged(w.staff, Self.now))
+        XCTAssertFalse(copyDrawn.isEmpty, "no progress for vault copy")
+        XCTAssertTrue(copyDrawn.allSatisfy { $0.contains(" MiB (") }, "\(copyDrawn)")
+        XCTAssertEqual(copyRest, copied.stdout.replacingOccurrences(of: "\n", with: "\r\n"))
+
         // Nothing drawn names a file or a title (amounts only: checked line by line above).
-        for line in drawn + retrieveDrawn + packageDrawn + openDrawn + verifyDrawn {
+        for line in drawn + retrieveDrawn + packageDrawn + openDrawn + verifyDrawn + copyDrawn {
             XCTAssertFalse(line.contains("Secret") || line.contains("Hidden") || line.contains("witness") || line.contains(w.dir.path), line)
         }
     }

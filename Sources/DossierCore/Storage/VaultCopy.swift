@@ -42,7 +42,10 @@ extension Vault {
     ///
     /// The source should not change meanwhile (stop `dossier serve` and staff's commands): a
     /// change after the copy began makes the checks fail, and the copy is removed.
-    public func copy(to destination: String, identity: SecretIdentity? = nil) throws(DossierError) -> VaultCopyReport {
+    ///
+    /// `progress` hears the bytes of encrypted content and request files copied, of their total.
+    public func copy(to destination: String, identity: SecretIdentity? = nil,
+                     progress: (any ProgressReporter)? = nil) throws(DossierError) -> VaultCopyReport {
         try Vault.checkLocation(destination)
         if let identity { _ = try unlock(identity) }
         let log = try AuditVerifier.verify(try logSnapshot())
@@ -54,11 +57,14 @@ extension Vault {
         var ciphertext: [String: (count: UInt64, digest: Data)] = [:]
         var tables: [String: Data] = [:]
         var rows = 0
+        let total = live.reduce(UInt64(0)) { $0 + ContentStream.ciphertextSize(plaintextSize: $1.size) } + requests.reduce(UInt64(0)) { $0 + $1.size }
+        let meter = ProgressMeter(progress, unit: .bytes, total: total)
         do throws(DossierError) {
+            defer { meter?.finish() }
             for doc in live {
                 let fd = try blobs.openForReading(id: doc.id)
                 defer { close(fd) }
-                var source = HashingSource(FileDescriptorSource(fd: fd))
+                var source = HashingSource(MeteredSource(base: FileDescriptorSource(fd: fd), meter: meter))
                 let count = try target.store.content.writeCiphertext(id: doc.id, from: &source)
                 let expected = ContentStream.ciphertextSize(plaintextSize: doc.size)
                 guard count == expected else {
@@ -74,6 +80,7 @@ extension Vault {
                 guard kept.size == r.size, kept.sha256.hex == r.sha256 else {
                     throw .integrity("the request file of \(r.id) in \(path) is not the one received (size or SHA-256 differs)")
                 }
+                meter?.add(Int(kept.size))
             }
             try target.store.content.makeDurable(ids: live.map(\.id) + requests.map(\.id))
             (tables, rows) = try target.store.write { to in

@@ -25,7 +25,7 @@ public struct ProgressSnapshot: Sendable, Equatable {
     }
 }
 
-/// Who hears how a long operation (deposit, retrieve, package, open, audit verify) goes: the
+/// Who hears how a long operation (deposit, retrieve, package, open, audit verify, vault copy) goes: the
 /// command line draws it on a terminal. `report` is called on the thread doing the work, at
 /// most every `ProgressMeter.interval`; `finished` once, when the operation ends, whether it
 /// succeeded or failed, before the function that did the work returns.

@@ -23,6 +23,7 @@ struct VaultCopyCommand: ParsableCommand {
     @Flag(help: "Decrypt every document of the copy to nowhere and check its recorded hash (needs a staff identity; implied by --identity).")
     var deep = false
     @Flag(help: "Print the report as JSON.") var json = false
+    @OptionGroup var progress: ProgressOption
 
     func validate() throws {
         try Vault.checkLocation(source)
@@ -30,9 +31,10 @@ struct VaultCopyCommand: ParsableCommand {
     }
 
     func run() throws {
+        let reporter = try progress.reporter()
         let vault = try VaultOptions(vault: source).open()
         let staff = deep || identity.identity != nil ? try identity.load() : nil
-        let report = try vault.copy(to: destination, identity: staff)
+        let report = try vault.copy(to: destination, identity: staff, progress: reporter)
         if json {
             JSONOutput.print(report)
             return

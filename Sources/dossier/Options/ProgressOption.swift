@@ -2,7 +2,7 @@ import ArgumentParser
 import DossierCore
 import Foundation
 
-/// `--quiet`, for the commands whose work can run long (deposit, retrieve, package, open,
+/// `--quiet`, for the commands whose work can run long (deposit, retrieve, package, open, vault copy,
 /// audit verify): without it, they show progress on a terminal (`ProgressDisplay`).
 struct ProgressOption: ParsableArguments {
     @Flag(help: "Show no progress. Without it, work that runs over a second shows on standard error, when that is a terminal, how far it is: done, rate, time left (amounts only, never a title or name).")
