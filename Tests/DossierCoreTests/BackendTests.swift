@@ -182,12 +182,15 @@ enum BackendScenarios {
         let counsel = ShareKit.identity("counsel/inbox")
         let folder = try w.folder("requests")
         let attachment = ShareKit.content("inbox-attachment", count: 1_500_000)
-        try attachment.write(to: URL(fileURLWithPath: folder + "/order.pdf"))
+        try attachment.write(to: URL(fileURLWithPath: folder + "/zanzibar-order.pdf"))
+        // What must never be stored in the clear, whichever backend holds the vault.
+        let court = "Quillborough Crown Court", caseReference = "EXT-QUILL-0042", jurisdiction = "Republic of Quillonia"
         func request(_ name: String) throws -> String {
             let path = folder + "/" + name
             _ = try RequestWriter(clock: ShareKit.clock(), random: SystemRandom()).write(
-                RequestDraft(to: try XCTUnwrap(try w.vault.intakeKey()), need: .expertWitness, languages: ["en"], court: "Court",
-                             hearing: "2027-03-15", message: SecureBytes(copying: Data("Please help.\n".utf8)), attachments: [folder + "/order.pdf"]),
+                RequestDraft(to: try XCTUnwrap(try w.vault.intakeKey()), need: .expertWitness, languages: ["en"], jurisdiction: jurisdiction,
+                             court: court, caseReference: caseReference, hearing: "2027-03-15",
+                             message: SecureBytes(copying: Data("Please help.\n".utf8)), attachments: [folder + "/zanzibar-order.pdf"]),
                 identity: counsel, to: path)
             return path
         }
@@ -205,7 +208,7 @@ enum BackendScenarios {
 
         XCTAssertEqual(try w.session.requests.show(r.id).message, "Please help.\n")
         let out = try w.folder("out") + "/order.pdf"
-        try w.session.requests.saveAttachment(r.id, attachment: "order.pdf", to: out)
+        try w.session.requests.saveAttachment(r.id, attachment: "zanzibar-order.pdf", to: out)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), attachment)
 
         let c = try w.session.sharing.addCounsel(fromRequest: r.id, details: .init(name: "Inbox Counsel"))
@@ -226,6 +229,14 @@ enum BackendScenarios {
         let report = try w.vault.doctor(session: w.session)
         XCTAssertTrue(report.isHealthy, "\(report.findings)")
         XCTAssertFalse(report.findings.contains { $0.severity == .damage })
+
+        // Whoever holds the folder or the database learns none of the request's content.
+        let stored = try storedBytes(backend, w.vaultPath)
+        XCTAssertTrue(stored.range(of: Data(r.id.utf8)) != nil, "positive control: the request id is stored in the clear")
+        for secret in [court, caseReference, jurisdiction, "Please help.", "zanzibar-order", "Inbox Counsel"] {
+            XCTAssertNil(stored.range(of: Data(secret.utf8)), "'\(secret)' is stored in the clear")
+        }
+        XCTAssertNil(stored.range(of: attachment.prefix(64)), "the attachment is stored in the clear")
 
         // `vault copy` takes the inbox along: rows and the files as received.
         let copyPath = try w.folder("copy") + "/vault"

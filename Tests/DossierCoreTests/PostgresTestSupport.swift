@@ -89,3 +89,35 @@ extension Vault {
         }
     }
 }
+
+/// Every byte whoever hosts the vault holds: the folder's files, or a `pg_dump` of the database
+/// (plain SQL, as a database administrator would take it). Fails the test when pg_dump cannot run.
+func storedBytes(_ backend: TestBackend, _ location: String, file: StaticString = #filePath, line: UInt = #line) throws -> Data {
+    switch backend {
+    case .folder:
+        var all = Data()
+        let walker = FileManager.default.enumerator(atPath: location)
+        while let relative = walker?.nextObject() as? String {
+            var isDir: ObjCBool = false
+            let path = location + "/" + relative
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue {
+                all.append(try Data(contentsOf: URL(fileURLWithPath: path)))
+            }
+        }
+        return all
+    case .postgres:
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["pg_dump", "--no-owner", location]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let dump = out.fileHandleForReading.readDataToEndOfFile()
+        let message = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, "pg_dump failed: \(String(decoding: message, as: UTF8.self))", file: file, line: line)
+        XCTAssertGreaterThan(dump.count, 1000, "pg_dump wrote almost nothing", file: file, line: line)
+        return dump
+    }
+}
