@@ -59,6 +59,44 @@ final class VerificationStateTests: XCTestCase {
         XCTAssertEqual(try AuditVerifier.verify(export, state: kept).root, full.root)
     }
 
+    /// The key-release service's identity may sign openings, refusals and received requests
+    /// only: an auditor verifying an export, or onwards from a state kept before the entry,
+    /// refuses a log in which it signed anything else (vault.md section 6.6).
+    func testAnExportInWhichTheServiceSignedAGrantIsRefusedAlsoFromAState() throws {
+        let (v, _) = try makeLog()
+        let service = auditIdentity("service")
+        _ = try v.session.staff.add(service.publicIdentity, name: "Service", service: true)
+        // What the service may sign: the log verifies, and the state names it as the service.
+        try v.vault.write { tx in
+            try AuditLog.append(tx, signer: service, action: .deny, at: Date(), subjects: ["grant:grant-aaaaaaaaaaaaa"],
+                                details: [.init("rule", "online.unknown-grant"), .init("request", "open")])
+        }
+        _ = try v.checkpoint()
+        let kept = try XCTUnwrap(try AuditVerifier.verify(try v.vault.logSnapshot()).state)
+        XCTAssertEqual(kept.services, [service.publicIdentity.fingerprint])
+        XCTAssertEqual(try VerificationState.parse(kept.bytes, path: "s"), kept)
+        XCTAssertTrue(String(decoding: kept.bytes, as: UTF8.self).contains("\nservice \(service.publicIdentity.fingerprint)\n"))
+
+        // A modified program signs a grant with the service's key.
+        try v.vault.write { tx in
+            try AuditLog.append(tx, signer: service, action: .grant, at: Date(), subjects: ["grant:grant-bbbbbbbbbbbba", "doc:doc-aaaaaaaaaaaaa"],
+                                details: [.init("not-before", "2027-01-01T00:00:00.000Z"), .init("not-after", "2027-01-02T00:00:00.000Z")])
+        }
+        let export = try LogExport.parse(LogExport.bytes(try v.vault.logSnapshot()), path: "log.dlog")
+        for (how, run) in [("from the start", { () throws -> Void in _ = try AuditVerifier.verify(export) }),
+                           ("from the state", { () throws -> Void in _ = try AuditVerifier.verify(export, state: kept) })] {
+            XCTAssertThrowsError(try run(), how) { error in
+                XCTAssertTrue("\(error)".contains("key-release service") && "\(error)".contains("`grant`"), "\(how): \(error)")
+            }
+        }
+        // A state that no longer says who the service is cannot pass for one: its lines are checked.
+        let stripped = String(decoding: kept.bytes, as: UTF8.self).replacingOccurrences(of: "service \(service.publicIdentity.fingerprint)\n", with: "")
+        XCTAssertNoThrow(try VerificationState.parse(Data(stripped.utf8), path: "s"), "a state without services is well-formed")
+        let unknown = String(decoding: kept.bytes, as: UTF8.self)
+            .replacingOccurrences(of: "service \(service.publicIdentity.fingerprint)\n", with: "service AAAA-BBBB-CCCC-DDDD\n")
+        XCTAssertThrowsError(try VerificationState.parse(Data(unknown.utf8), path: "s")) { XCTAssertTrue("\($0)".contains("service"), "\($0)") }
+    }
+
     func testALogWithoutCheckpointGivesNoState() throws {
         let v = try makeAuditVault()
         try v.deposit("one")

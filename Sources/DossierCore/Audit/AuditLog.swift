@@ -79,6 +79,9 @@ struct LogWalk {
     private(set) var previous = Digest32()
     /// Who may sign the next entry: fingerprint → public identity.
     private(set) var signers: [String: PublicIdentity] = [:]
+    /// The signers that are the key-release service (`staff-add` with `role=service`): they may
+    /// sign only `SignedFacts.Role.serviceActions` (vault.md section 6.6).
+    private(set) var services: Set<String> = []
     private(set) var tree = MerkleTree.Frontier()
 
     static let batch = 8192
@@ -86,11 +89,20 @@ struct LogWalk {
     init() {}
 
     /// Resumes after `size` entries.
-    init(size: Int, lastEntryHash: Digest32, signers: [String: PublicIdentity], tree: MerkleTree.Frontier) {
+    init(size: Int, lastEntryHash: Digest32, signers: [String: PublicIdentity], services: Set<String> = [], tree: MerkleTree.Frontier) {
         self.size = size
         self.previous = lastEntryHash
         self.signers = signers
+        self.services = services
         self.tree = tree
+    }
+
+    /// The actions a service may sign, as the bytes of their names.
+    private static let serviceActionNames: [Data] = SignedFacts.Role.serviceActions.map { Data($0.rawValue.utf8) }
+
+    private func checkService(_ actor: String, action: some Collection<UInt8>, entry: UInt64) throws(DossierError) {
+        guard services.contains(actor), !Self.serviceActionNames.contains(where: { $0.elementsEqual(action) }) else { return }
+        throw .integrity("entry \(entry): the key-release service's identity \(actor) signed a `\(String(decoding: Array(action), as: UTF8.self))` entry; it may sign only openings, refusals and received requests: forged or misused")
     }
 
     /// Verifies `entries[size..<end]`; signatures of entries below `signaturesFrom` are not checked.
@@ -142,7 +154,7 @@ struct LogWalk {
         var keys = [Data](repeating: Data(), count: n)
         var structural: DossierError?
         var checked = 0
-        var cachedActor: (bytes: Data, key: Data)?
+        var cachedActor: (bytes: Data, key: Data, service: Bool)?
         for i in 0..<n {
             let index = first + i
             do throws(DossierError) {
@@ -198,7 +210,7 @@ struct LogWalk {
 
     /// The checks of one entry that depend on the ones before it; returns the key that must have signed it.
     private mutating func step(_ bytes: Data, layout: AuditEntry.Layout, index: Int, stored: Int64?, entries: [Data],
-                               actorCache: inout (bytes: Data, key: Data)?) throws(DossierError) -> Data {
+                               actorCache: inout (bytes: Data, key: Data, service: Bool)?) throws(DossierError) -> Data {
         let expected = UInt64(index + 1)
         let seq = layout.seq
         if let stored, stored != Int64(bitPattern: seq) {
@@ -222,12 +234,16 @@ struct LogWalk {
         if !changesSigners {
             // Most logs have few actors: skip the String and the lookup for a repeated one.
             let actor = bytes[bytes.startIndex + layout.actor.lowerBound..<bytes.startIndex + layout.actor.upperBound]
-            if let cached = actorCache, cached.bytes.elementsEqual(actor) { return cached.key }
+            if let cached = actorCache, cached.bytes.elementsEqual(actor) {
+                if cached.service { try checkService(String(decoding: actor, as: UTF8.self), action: action, entry: expected) }
+                return cached.key
+            }
             let name = String(decoding: actor, as: UTF8.self)
             guard let signer = signers[name] else {
                 throw .integrity("entry \(expected): signed by \(name), who is not staff at that point: forged")
             }
-            actorCache = (Data(actor), signer.signingKey)
+            try checkService(name, action: action, entry: expected)
+            actorCache = (Data(actor), signer.signingKey, services.contains(name))
             return signer.signingKey
         }
         // Rare: the entry changes who may sign. Parse it whole.
@@ -243,6 +259,7 @@ struct LogWalk {
         guard let signer = signers[entry.actor] else {
             throw .integrity("entry \(expected): signed by \(entry.actor), who is not staff at that point: forged")
         }
+        try checkService(entry.actor, action: Data(entry.action.utf8), entry: expected)
         if entry.kind == .staffAdd {
             guard let line = entry.detail("identity"), let id = try? PublicIdentity(line: line),
                   entry.subjects(ofType: "staff") == [id.fingerprint] else {
@@ -257,9 +274,19 @@ struct LogWalk {
     private mutating func applyStaffChange(_ entry: AuditEntry) {
         switch entry.kind {
         case .initialise?, .staffAdd?:
-            if let line = entry.detail("identity"), let id = try? PublicIdentity(line: line) { signers[id.fingerprint] = id }
+            if let line = entry.detail("identity"), let id = try? PublicIdentity(line: line) {
+                signers[id.fingerprint] = id
+                if entry.kind == .staffAdd && entry.detail("role") == SignedFacts.Role.service.rawValue {
+                    services.insert(id.fingerprint)
+                } else {
+                    services.remove(id.fingerprint)
+                }
+            }
         case .staffRemove?:
-            for fp in entry.subjects(ofType: "staff") { signers[fp] = nil }
+            for fp in entry.subjects(ofType: "staff") {
+                signers[fp] = nil
+                services.remove(fp)
+            }
         default:
             break
         }

@@ -137,7 +137,7 @@ public enum AuditVerifier {
                     .map(\.certificate.line)
                 keep = VerificationState(organisation: snapshot.organisation, organisationKey: org, checkpoint: notes[newest],
                                          path: walk.tree.lastLeafPath, signers: walk.signers.values.map(\.line),
-                                         certificates: Array(Set(carried)))
+                                         certificates: Array(Set(carried)), services: Array(walk.services))
             }
         }
         if let p = trustedPrefix, known[p.size] != Digest32(p.root) {
@@ -217,7 +217,7 @@ public enum AuditVerifier {
             }
         }
         let lastHash = last.withUnsafeBytes { Digest32.sha256($0) }
-        return LogWalk(size: Int(cp.size), lastEntryHash: lastHash, signers: signers, tree: tree)
+        return LogWalk(size: Int(cp.size), lastEntryHash: lastHash, signers: signers, services: Set(state.services), tree: tree)
     }
 }
 

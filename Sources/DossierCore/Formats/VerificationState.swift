@@ -24,9 +24,13 @@ public struct VerificationState: Sendable, Equatable {
     /// with when its `certify` entry is among the entries a resumed verification skips. Each
     /// is checked against the root again when the state is used.
     public let certificates: [String]
+    /// The fingerprints among the signers that are the key-release service (added with
+    /// `role=service`), sorted: they may sign only openings, refusals and received requests.
+    public let services: [String]
 
     init(organisation: String, organisationKey: OrganisationKey, checkpoint: String, path: [Digest32], signers: [String],
-         certificates: [String] = []) {
+         certificates: [String] = [], services: [String] = []) {
+        self.services = services.sorted()
         self.organisation = organisation
         self.organisationKey = organisationKey
         self.checkpoint = checkpoint
@@ -47,6 +51,7 @@ public struct VerificationState: Sendable, Equatable {
         for p in path { t += "path \(p.data.base64EncodedString())\n" }
         for s in signers { t += "signer \(s)\n" }
         for c in certificates { t += "certificate \(c)\n" }
+        for f in services { t += "service \(f)\n" }
         return Data(t.utf8)
     }
 
@@ -87,6 +92,12 @@ public struct VerificationState: Sendable, Equatable {
             do { _ = try Certificate.parse(line: line) } catch { throw bad("bad certificate at line \(lines.lineNumber - 1)") }
             certificates.append(line)
         }
+        var services: [String] = []
+        while lines.nextIs("service") {
+            let fp = try take("service")
+            guard Fingerprint.normalise(fp) == fp else { throw bad("bad service fingerprint at line \(lines.lineNumber - 1)") }
+            services.append(fp)
+        }
         guard lines.isEmpty else { throw bad("unexpected content at line \(lines.lineNumber)") }
         // The size is used before the signature is checked (to skip the entries it covers), so
         // it must already make sense: at least 1, and a count this machine can hold.
@@ -94,10 +105,13 @@ public struct VerificationState: Sendable, Equatable {
             throw bad("its checkpoint is not a note of a log of 1 to \(Int32.max) entries")
         }
         let state = VerificationState(organisation: name, organisationKey: key, checkpoint: note, path: hashes, signers: signers,
-                                      certificates: certificates)
+                                      certificates: certificates, services: services)
         guard state.bytes == data else { throw bad("not in canonical form") }
         guard zip(state.signers, state.signers.dropFirst()).allSatisfy({ $0 != $1 }) else { throw bad("a signer is listed twice") }
         guard zip(state.certificates, state.certificates.dropFirst()).allSatisfy({ $0 != $1 }) else { throw bad("a certificate is listed twice") }
+        guard zip(state.services, state.services.dropFirst()).allSatisfy({ $0 != $1 }) else { throw bad("a service is listed twice") }
+        let signerPrints = Set(state.signers.compactMap { try? PublicIdentity(line: $0).fingerprint })
+        guard state.services.allSatisfy(signerPrints.contains) else { throw bad("a service is not among the signers") }
         return state
     }
 }
