@@ -136,7 +136,10 @@ enum BackendScenarios {
         let g = try w.session.sharing.grant(GrantRequest(documents: [witness.id], counsel: [adams.id],
                                                          window: .duration(seconds: 86400), online: ShareKit.online))
         try w.vault.editRows("UPDATE grants SET state = 'active' WHERE id = '\(g.id)'")
-        XCTAssertEqual(try w.session.sharing.grant(g.id).state, .active, "the edit did not take")
+        XCTAssertEqual(try w.vault.countRows("SELECT count(*) FROM grants WHERE state = 'active' AND id = '\(g.id)'"), 1, "the edit did not take")
+        // Shown, it is refused too: the listing says what the log says or nothing.
+        assertDossierError("altered", "the grant shown") { _ = try w.session.sharing.grant(g.id) }
+        assertDossierError("altered", "the grants listed") { _ = try w.session.sharing.listGrants() }
         let e = ShareKit.caught { _ = try w.session.sharing.makePackage(grant: g.id, to: w.packagePath()) }
         guard case let .altered(message)? = e else { return XCTFail("expected .altered, got \(String(describing: e))") }
         XCTAssertTrue(message.contains(g.id), message)

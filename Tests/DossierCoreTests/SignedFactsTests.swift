@@ -29,7 +29,10 @@ final class SignedFactsTests: XCTestCase {
         let (g, _) = try pendingWitnessGrant(world)
         XCTAssertEqual(try world.vault.alteredRows(), [])
         try world.vault.write { tx in try tx.activateGrant(g.id) }
-        XCTAssertEqual(try world.session.sharing.grant(g.id).state, .active, "the edit did not take")
+        XCTAssertEqual(try world.session.sharing.storedGrant(g.id).state, .active, "the edit did not take")
+        // Shown, the grant is refused as well: `grants` never lists the edited state.
+        altered(ShareKit.caught { _ = try world.session.sharing.grant(g.id) }, naming: g.id)
+        altered(ShareKit.caught { _ = try world.session.sharing.listGrants() }, naming: g.id)
         altered(ShareKit.caught { _ = try world.session.sharing.makePackage(grant: g.id, to: world.packagePath()) }, naming: g.id)
         XCTAssertFalse(FileManager.default.fileExists(atPath: world.packagePath()))
         let denial = try XCTUnwrap(try world.entries("deny").last)
@@ -125,6 +128,22 @@ final class SignedFactsTests: XCTestCase {
                                                                                       window: .duration(seconds: 86400), online: ShareKit.online)) },
                 naming: "policy")
         XCTAssertTrue(try world.vault.alteredRows().contains { $0.contains("policy") })
+    }
+
+    func testAGrantWhoseApproverLeftIsListedAsPendingAsDecisionsCountIt() throws {
+        let world = try ShareWorld("facts-listing")
+        let (g, _) = try pendingWitnessGrant(world)
+        let bob = try world.addStaff("bob")
+        XCTAssertEqual(try bob.sharing.approve(g.id).state, .active)
+        XCTAssertEqual(try world.session.sharing.grant(g.id).approvedBy, [world.session.actor, bob.actor])
+        // Bob leaves: his sign-off no longer counts, and the listing says so, as `package` does.
+        _ = try world.session.staff.remove(bob.actor)
+        let listed = try XCTUnwrap(try world.session.sharing.listGrants().first { $0.id == g.id })
+        XCTAssertEqual(listed.state, .pending)
+        XCTAssertEqual(listed.approvedBy, [world.session.actor])
+        XCTAssertFalse(try world.session.sharing.listGrants(activeOnly: true).contains { $0.id == g.id })
+        XCTAssertEqual(try world.session.sharing.grant(g.id).state, .pending)
+        XCTAssertEqual(try world.vault.alteredRows(), [], "a sign-off that stopped counting is not an edit")
     }
 
     func testTheServiceIdentitySignsOpeningsAndNothingElse() throws {

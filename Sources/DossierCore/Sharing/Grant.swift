@@ -134,7 +134,7 @@ extension StaffSession.Sharing {
 
     /// Approves a pending grant; the grantor cannot approve their own. A refusal is logged.
     public func approve(_ id: String) throws(DossierError) -> Grant {
-        let g = try grant(id)
+        let g = try storedGrant(id)
         let now = vault.clock.now()
         let state = try signedState("approve", subjects: ["grant:" + id], grant: id)
         guard let signed = state.facts.grants[id] else { throw .unknownGrant(id: id) }
@@ -156,45 +156,70 @@ extension StaffSession.Sharing {
     public func revoke(_ id: String, reason: String) throws(DossierError) -> Grant {
         let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw .invalidArgument("a revocation needs a reason", hint: "say why with --reason TEXT (stored sealed, for staff)") }
-        let g = try grant(id)
-        if g.state == .revoked { throw .grantNotActive(id: id, state: "already revoked") }
+        // Whether it stands is the log's to say; revoking is allowed even when its row was
+        // edited (the safe direction), and the edit stays for `doctor` to report.
+        let fact: SignedFacts.GrantFact? = try read { tx in try SignedFacts.load(tx, memory: vault.logHead).grants[id] }
+        guard let fact else { throw .unknownGrant(id: id) }
+        if fact.revoked { throw .grantNotActive(id: id, state: "already revoked") }
         let now = vault.clock.now()
         let sealed = try Sealing.seal(Data(trimmed.utf8), purpose: .grant, id: id + "/revocation", vaultKey: vaultKey, random: vault.random)
         try write { tx in
             try tx.revokeGrant(id, at: Timestamp.format(now), by: actor, reasonSealed: sealed)
             try AuditLog.append(tx, signer: identity, action: .revoke, at: now, subjects: ["grant:" + id])
         }
-        return try grant(id)
+        if let shown = try? grant(id) { return shown }
+        return try storedGrant(id)
     }
 
-    /// One grant.
+    /// One grant, as the signed log has it: its state and sign-offs are the log's (an approval
+    /// counts while its signer is staff, as decisions count it); a row that differs from the
+    /// log is refused (`altered`).
     public func grant(_ id: String) throws(DossierError) -> Grant {
-        guard let row = try read({ tx in try tx.grant(id) }) else {
-            throw .unknownGrant(id: id)
-        }
-        return try makeGrant(row)
+        let (row, facts): (GrantRecord?, SignedFacts) = try read { tx in (try tx.grant(id), try SignedFacts.load(tx, memory: vault.logHead)) }
+        try facts.check(grant: id, row)
+        guard let row, let fact = facts.grants[id] else { throw .unknownGrant(id: id) }
+        return try makeGrant(row, signed: facts.accessFacts(grant: fact))
     }
 
-    /// Grants, newest first; optionally only active ones, or only those naming a counsel.
+    /// Grants, newest first; optionally only active ones, or only those naming a counsel. Each
+    /// row is checked against the signed log, as `grant` does.
     public func listGrants(activeOnly: Bool = false, counsel: String? = nil) throws(DossierError) -> [Grant] {
         let counselID = try counsel.map { c throws(DossierError) in try self.counsel(c).id }
-        let rows = try read { tx in try tx.grants(naming: counselID) }
+        let (rows, all, facts): ([GrantRecord], [GrantRecord], SignedFacts) = try read { tx in
+            (try tx.grants(naming: counselID), try tx.grants(naming: nil), try SignedFacts.load(tx, memory: vault.logHead))
+        }
+        // Every grant the log made has its row, and every row its entry.
+        var ids = Set(facts.grants.keys)
+        for r in all { ids.insert(r.id) }
+        for id in ids.sorted() { try facts.check(grant: id, all.first { $0.id == id }) }
         var out: [Grant] = []
         for row in rows {
-            let g = try makeGrant(row)
+            guard let fact = facts.grants[row.id] else { throw .altered("grant \(row.id) is in the vault but no signed entry made it") }
+            let g = try makeGrant(row, signed: facts.accessFacts(grant: fact))
             if !activeOnly || g.state == .active { out.append(g) }
         }
         return out
     }
 
-    func makeGrant(_ row: GrantRecord) throws(DossierError) -> Grant {
+    /// The grant's row as stored, unchecked: what a decision reads before `signedState` compares
+    /// it with the log (and logs the refusal when they differ). Never shown as the grant's state.
+    func storedGrant(_ id: String) throws(DossierError) -> Grant {
+        guard let row = try read({ tx in try tx.grant(id) }) else { throw .unknownGrant(id: id) }
+        let signed = AccessRequest.GrantFacts(id: id, state: row.state, createdBy: row.createdBy, notBefore: row.notBefore, notAfter: row.notAfter,
+                                              approvalsNeeded: row.approvalsNeeded, approvedBy: [row.createdBy] + row.approvers,
+                                              onlineURL: row.onlineURL, maxOpens: row.maxOpens)
+        return try makeGrant(row, signed: signed)
+    }
+
+    /// A grant's row with its state and sign-offs from the signed log (`signed`).
+    func makeGrant(_ row: GrantRecord, signed: AccessRequest.GrantFacts) throws(DossierError) -> Grant {
         let id = row.id
         let details: GrantDetails = try openJSON(row.detailsSealed, purpose: .grant, id: id)
-        var state = Grant.State(rawValue: row.state) ?? .revoked
-        if state != .revoked, let end = Timestamp.parse(row.notAfter), end < vault.clock.now() { state = .expired }
+        var state = Grant.State(rawValue: signed.state) ?? .revoked
+        if state != .revoked, let end = Timestamp.parse(signed.notAfter), end < vault.clock.now() { state = .expired }
         return Grant(id: id, createdAt: row.createdAt, createdBy: row.createdBy, notBefore: row.notBefore,
                      notAfter: row.notAfter, state: state, approvalsNeeded: row.approvalsNeeded,
-                     approvedBy: [row.createdBy] + row.approvers, documents: row.documents, recipients: row.recipients,
+                     approvedBy: signed.approvedBy ?? [row.createdBy], documents: row.documents, recipients: row.recipients,
                      caseReference: details.caseReference, purpose: details.purpose, revokedAt: row.revokedAt,
                      onlineURL: row.onlineURL, maxOpens: row.maxOpens)
     }

@@ -29,7 +29,7 @@ extension StaffSession.Sharing {
     public func makePackage(grant grantID: String, to output: String, overwrite: Bool = false, online: String? = nil,
                             durability: Durability = .durable, progress: (any ProgressReporter)? = nil) throws(DossierError) -> PackageSummary {
         try OnlineURL.check(online)
-        let g = try grant(grantID)
+        let g = try storedGrant(grantID)
         let onlineURL = online ?? g.onlineURL
         let now = vault.clock.now()
         let recipients = try counsel(ids: g.recipients)
