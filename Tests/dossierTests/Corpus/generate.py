@@ -263,7 +263,8 @@ max_opens = 0
 
 def make_vault(d, folder, staff_key, pass_file, counsel_pubs):
     """A vault with the permissive policy and the given counsel; returns (org json, counsel ids)."""
-    d("init", "--vault", folder, "--org", ORG_NAME, "--identity", staff_key, "--passphrase-file", pass_file, "--name", "Corpus Staff")
+    d("init", "--vault", folder, "--org", ORG_NAME, "--identity", staff_key, "--passphrase-file", pass_file, "--name", "Corpus Staff",
+      "--root-out", folder + ".root", "--no-passphrase")
     staff = ["--vault", folder, "--identity", staff_key, "--passphrase-file", pass_file]
     d("policy", "set", d.write("permissive.toml", PERMISSIVE_POLICY), *staff)
     ids = [d("counsel", "add", pub, "--name", f"Counsel {i + 1}", *staff).strip() for i, pub in enumerate(counsel_pubs)]
