@@ -89,6 +89,7 @@ final class HostileInputTests: XCTestCase {
         let line = try Data(contentsOf: URL(fileURLWithPath: Self.corpus + "/public-identity/valid.pub"))
         let package = try Data(contentsOf: URL(fileURLWithPath: Self.corpus + "/package/valid.dpkg"))
         let export = try Data(contentsOf: URL(fileURLWithPath: fixtures + "log.dlog"))
+        let request = try Data(contentsOf: URL(fileURLWithPath: Self.corpus + "/request/valid-python.drq"))
         let tooLarge = "too large for this kind of file"
         let cases: [HostileCase] = [
             .init(kind: "policy", name: "over-1mib", input: try file("big.toml", policy + Data(repeating: 0x23, count: 1 << 20)),
@@ -105,6 +106,12 @@ final class HostileInputTests: XCTestCase {
                                  .init("open", .failure(65), words: "unexpected bytes after the signature")]),
             .init(kind: "export", name: "sparse-64mib", input: try file("big.dlog", export, sparseTo: 64 << 20),
                   expectations: [.init("verify", .failure(65), words: "not UTF-8 text ending in a newline")]),
+            // Refused on its size alone, before anything is read or copied into the vault.
+            .init(kind: "request", name: "sparse-over-64mib", input: try file("big.drq", request, sparseTo: (64 << 20) + 1),
+                  expectations: [.init("import", .failure(65), words: "is not a valid Dossier request: it is larger than 64 MiB")]),
+            // Within the limit, so kept while it is checked: the 64 MiB copy must go with the refusal.
+            .init(kind: "request", name: "sparse-64mib", input: try file("limit.drq", request, sparseTo: 64 << 20),
+                  expectations: [.init("import", .failure(65), words: "unexpected bytes after the signature")]),
         ]
         for var c in cases {
             c.linkInput = true
