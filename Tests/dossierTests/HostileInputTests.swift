@@ -4,8 +4,8 @@ import XCTest
 
 /// The hostile-input corpus (`Corpus/`, made by `Corpus/generate.py`) run through the built
 /// `dossier`: malformed packages, secret identity files, public identity lines, policies,
-/// checkpoints and log exports. Each case names the commands to run and the outcome each must
-/// have; on top of that, every run must
+/// checkpoints, log exports and requests from counsel. Each case names the commands to run and
+/// the outcome each must have; on top of that, every run must
 ///
 /// - end by exit, never by a signal (no trap, no crash), within `hostileTimeoutSeconds`;
 /// - when it fails, exit non-zero (with the documented code, where the case gives one) and
@@ -15,7 +15,9 @@ import XCTest
 /// - print no terminal control characters (nothing read from a file may drive the terminal);
 /// - create no file: the output folder, the working folder, TMPDIR and HOME stay empty, the
 ///   input's folder holds only the input, and the trust store and vault are unchanged;
-/// - for secret identity files, never echo the file's secret line.
+/// - for secret identity files, never echo the file's secret line;
+/// - for requests, leave the inbox of the case's own vault empty when refused, and hold the one
+///   request when imported.
 final class HostileInputTests: XCTestCase {
     static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Corpus").path
 
@@ -25,6 +27,7 @@ final class HostileInputTests: XCTestCase {
     func testPolicyCorpus() throws { try runCorpus("policy") }
     func testCheckpointCorpus() throws { try runCorpus("checkpoint") }
     func testExportCorpus() throws { try runCorpus("export") }
+    func testRequestCorpus() throws { try runCorpus("request") }
 
     /// The corpus is complete and well formed: every kind has its controls and every kind of
     /// damage the issue lists, every header names commands of its kind, every input has a header.
@@ -86,6 +89,7 @@ final class HostileInputTests: XCTestCase {
         let line = try Data(contentsOf: URL(fileURLWithPath: Self.corpus + "/public-identity/valid.pub"))
         let package = try Data(contentsOf: URL(fileURLWithPath: Self.corpus + "/package/valid.dpkg"))
         let export = try Data(contentsOf: URL(fileURLWithPath: fixtures + "log.dlog"))
+        let request = try Data(contentsOf: URL(fileURLWithPath: Self.corpus + "/request/valid-python.drq"))
         let tooLarge = "too large for this kind of file"
         let cases: [HostileCase] = [
             .init(kind: "policy", name: "over-1mib", input: try file("big.toml", policy + Data(repeating: 0x23, count: 1 << 20)),
@@ -102,6 +106,12 @@ final class HostileInputTests: XCTestCase {
                                  .init("open", .failure(65), words: "unexpected bytes after the signature")]),
             .init(kind: "export", name: "sparse-64mib", input: try file("big.dlog", export, sparseTo: 64 << 20),
                   expectations: [.init("verify", .failure(65), words: "not UTF-8 text ending in a newline")]),
+            // Refused on its size alone, before anything is read or copied into the vault.
+            .init(kind: "request", name: "sparse-over-64mib", input: try file("big.drq", request, sparseTo: (64 << 20) + 1),
+                  expectations: [.init("import", .failure(65), words: "is not a valid Dossier request: it is larger than 64 MiB")]),
+            // Within the limit, so kept while it is checked: the 64 MiB copy must go with the refusal.
+            .init(kind: "request", name: "sparse-64mib", input: try file("limit.drq", request, sparseTo: 64 << 20),
+                  expectations: [.init("import", .failure(65), words: "unexpected bytes after the signature")]),
         ]
         for var c in cases {
             c.linkInput = true
@@ -131,6 +141,39 @@ final class HostileInputTests: XCTestCase {
                             comment: "Argon2id at \(ops) passes over \(memory) KiB, the highest accepted", input: file,
                             expectations: [.init("show", .success), .init("load", .failure(nil))])
         report(c, try HostileCorpus.check(c, in: world))
+    }
+
+    /// A request imported once is refused the second time (exit 73), and so is another request
+    /// under the same id: the inbox keeps the first, and nothing of the replay is stored. The
+    /// corpus runs each case against a fresh vault, so the replay is here.
+    func testReplayedRequestIsRefused() throws {
+        let world = try HostileWorld(withVault: false)
+        defer { world.remove() }
+        let sandbox = try HostileFolder(prefix: "dossier-hostile-replay")
+        defer { sandbox.remove() }
+        for name in ["work", "tmp", "home"] { try sandbox.folder(name) }
+        let vault = try world.makeRequestVault(in: sandbox)
+        let env = ["XDG_CONFIG_HOME": world.config, "HOME": sandbox.file("home"), "TMPDIR": sandbox.file("tmp")]
+        func importing(_ name: String) throws -> HostileRun {
+            try runHostile(["requests", "import", Self.corpus + "/request/\(name).drq"] + world.staffArguments(vault: vault),
+                           environment: env, in: sandbox.file("work"))
+        }
+        let first = try importing("valid-python")
+        XCTAssertEqual(first.status, 0, "the first import:\n\(first)")
+        let id = first.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertTrue(id.hasPrefix("req-"), "the first import prints the request id:\n\(first)")
+        let kept = hostileListing(vault, ignoring: isDatabaseJournal)
+        for replay in ["valid-python", "replay-same-id"] {
+            let run = try importing(replay)
+            XCTAssertFalse(run.endedBySignal || run.timedOut, "\(replay) crashed:\n\(run)")
+            XCTAssertEqual(run.status, 73, "\(replay) imported again:\n\(run)")
+            XCTAssertTrue(run.errorLines.contains { $0.contains("request \(id) is already in the inbox") }, "\(replay):\n\(run)")
+            XCTAssertTrue(run.stdout.isEmpty, "\(replay): output on stdout although it failed:\n\(run)")
+            XCTAssertEqual(HostileText.terminalControls(in: run.stderr), [], "\(replay):\n\(run)")
+            XCTAssertEqual(hostileListing(vault, ignoring: isDatabaseJournal), kept, "\(replay) changed the vault's files")
+        }
+        XCTAssertEqual(try world.inbox(vault: vault, environment: env, in: sandbox.file("work")), [id])
+        XCTAssertEqual(hostileListing(sandbox.file("work")).union(hostileListing(sandbox.file("tmp"))).union(hostileListing(sandbox.file("home"))), [])
     }
 
     /// Hostile values on the command line get a usage error, not a trap: durations whose
@@ -237,10 +280,10 @@ struct HostileCase: Sendable {
 }
 
 enum HostileCorpus {
-    static let kinds = ["package", "identity", "public-identity", "policy", "checkpoint", "export"]
+    static let kinds = ["package", "identity", "public-identity", "policy", "checkpoint", "export", "request"]
     static let commands: [String: Set<String>] = [
         "package": ["inspect", "open"], "identity": ["show", "load"], "public-identity": ["show"], "policy": ["check"],
-        "checkpoint": ["verify", "proof", "proof-test-key"], "export": ["verify"],
+        "checkpoint": ["verify", "proof", "proof-test-key"], "export": ["verify"], "request": ["import", "show"],
     ]
 
     /// The cases of one kind, from their headers (see Corpus/generate.py for the format).
@@ -303,13 +346,27 @@ enum HostileCorpus {
                 }
                 chmod(input, c.mode)
             }
-            guard let arguments = world.arguments(kind: c.kind, command: e.command, input: input, output: sandbox.file("out")) else {
+            let environment = ["XDG_CONFIG_HOME": world.config, "HOME": sandbox.file("home"), "TMPDIR": sandbox.file("tmp")]
+            // A request case has a vault of its own for each run, so that no import changes what
+            // another run finds; `show` reads the request its own import kept.
+            let vault = c.kind == "request" ? try world.makeRequestVault(in: sandbox) : world.vault
+            var subject = input
+            if c.kind == "request", e.command == "show" {
+                let imported = try runHostile(world.arguments(kind: c.kind, command: "import", input: input, output: "", vault: vault)!,
+                                              environment: environment, in: sandbox.file("work"))
+                guard imported.status == 0, !imported.endedBySignal else {
+                    problems.append("[show] the import before it failed:\n\(imported)")
+                    continue
+                }
+                subject = imported.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            guard let arguments = world.arguments(kind: c.kind, command: e.command, input: subject, output: sandbox.file("out"), vault: vault) else {
                 problems.append("[\(e.command)] unknown command for \(c.kind)")
                 continue
             }
             let shared = world.sharedListing()
-            let run = try runHostile(arguments, environment: ["XDG_CONFIG_HOME": world.config, "HOME": sandbox.file("home"),
-                                                              "TMPDIR": sandbox.file("tmp")], in: sandbox.file("work"))
+            let kept = c.kind == "request" ? hostileListing(vault, ignoring: isDatabaseJournal) : []
+            let run = try runHostile(arguments, environment: environment, in: sandbox.file("work"))
             var found: [String] = []
             if run.timedOut {
                 found.append("did not finish within \(Int(hostileTimeoutSeconds)) s (a hang)")
@@ -342,6 +399,18 @@ enum HostileCorpus {
             }
             // Files: only the input, and what a successful open writes.
             var expected: Set<String> = ["in", "in/" + inputName, "out", "work", "tmp", "home"]
+            if c.kind == "request" {
+                // The vault is checked on its own below.
+                expected.formUnion(hostileListing(vault, ignoring: isDatabaseJournal).map { "vault/" + $0 })
+                expected.insert("vault")
+                if e.outcome == .success || e.command == "show" {
+                    let held = run.endedBySignal || run.timedOut ? nil : try? world.inbox(vault: vault, environment: environment, in: sandbox.file("work"))
+                    if held?.count != 1 { found.append("the inbox holds \(held.map { "\($0)" } ?? "what cannot be listed"), not the one request imported") }
+                } else {
+                    found.append(contentsOf: HostileCorpus.storedRequests(world: world, vault: vault, kept: kept, environment: environment,
+                                                                          in: sandbox.file("work")))
+                }
+            }
             if c.kind == "package", e.command == "open", e.outcome == .success, !run.timedOut {
                 for f in c.files {
                     expected.insert("out/" + f)
@@ -350,7 +419,7 @@ enum HostileCorpus {
                     }
                 }
             }
-            let listing = hostileListing(sandbox.path)
+            let listing = hostileListing(sandbox.path).filter { !($0.hasPrefix("vault/") && isDatabaseJournal(($0 as NSString).lastPathComponent)) }
             if listing != expected {
                 let extra = listing.subtracting(expected).sorted(), missing = expected.subtracting(listing).sorted()
                 found.append("files: \(extra.isEmpty ? "" : "unexpected \(extra) ")\(missing.isEmpty ? "" : "missing \(missing)")")
@@ -364,6 +433,34 @@ enum HostileCorpus {
             }
         }
         return problems
+    }
+
+    /// What a refused import left in its vault: any new file (an empty folder in blobs/ aside,
+    /// see below), and any request in the inbox, which must be empty.
+    static func storedRequests(world: HostileWorld, vault: String, kept: Set<String>, environment: [String: String],
+                               in directory: String) -> [String] {
+        var found: [String] = []
+        // An import copies the request into blobs/XY/ before it checks it, and removes the copy
+        // when it is refused, but not the folder XY it made for it. An empty folder holds no
+        // request; any file does.
+        let now = hostileListing(vault, ignoring: isDatabaseJournal)
+        let gained = now.subtracting(kept).filter { path in
+            var isFolder: ObjCBool = false
+            let full = vault + "/" + path
+            let empty = FileManager.default.fileExists(atPath: full, isDirectory: &isFolder) && isFolder.boolValue
+                && ((try? FileManager.default.contentsOfDirectory(atPath: full)) ?? ["?"]).isEmpty
+            return !(empty && path.hasPrefix("blobs/") && !path.dropFirst(6).contains("/"))
+        }
+        if !gained.isEmpty || !kept.subtracting(now).isEmpty {
+            found.append("the vault's files changed: gained \(gained.sorted()), lost \(kept.subtracting(now).sorted())")
+        }
+        do {
+            let held = try world.inbox(vault: vault, environment: environment, in: directory)
+            if !held.isEmpty { found.append("the refused request is in the inbox: \(held)") }
+        } catch {
+            found.append("the inbox cannot be listed after the refusal: \(error)")
+        }
+        return found
     }
 
     /// Pieces of a secret identity file's second line (its keys, in base64) found in the output.
@@ -383,8 +480,10 @@ enum HostileCorpus {
 }
 
 /// What the corpus commands need: a trust store trusting the corpus organisation and the
-/// generator's test organisation, private copies of the fixture identities, and (for identity
-/// cases) a vault whose staff member is fixtures/staff.key.
+/// generator's test organisation, private copies of the fixture identities, (for identity
+/// cases) a vault whose staff member is fixtures/staff.key, and (for requests) copies of the
+/// vault of fixtures/request-vault.sqlite, to whose intake key the request cases are sealed, and
+/// its staff member fixtures/request-staff.key.
 final class HostileWorld: Sendable {
     let folder: HostileFolder
     let fixtures = HostileInputTests.corpus + "/fixtures"
@@ -392,6 +491,7 @@ final class HostileWorld: Sendable {
     let keys: [String: String]
     let counselKey: String
     let passFile: String
+    let requestStaffKey: String
     let vault: String
 
     init(withVault: Bool) throws {
@@ -405,6 +505,7 @@ final class HostileWorld: Sendable {
         self.keys = keys
         counselKey = try folder.write("counsel.key", Data(contentsOf: URL(fileURLWithPath: fixtures + "/counsel.key")))
         let staffKey = try folder.write("staff.key", Data(contentsOf: URL(fileURLWithPath: fixtures + "/staff.key")))
+        requestStaffKey = try folder.write("request-staff.key", Data(contentsOf: URL(fileURLWithPath: fixtures + "/request-staff.key")))
         passFile = fixtures + "/staff.pass"
         vault = folder.file("vault")
         let work = try folder.folder("work")
@@ -421,14 +522,40 @@ final class HostileWorld: Sendable {
         }
     }
 
-    /// The argv for one command of the corpus on `input`.
-    func arguments(kind: String, command: String, input: String, output: String) -> [String]? {
+    /// A fresh vault folder `vault` in `sandbox` from fixtures/request-vault.sqlite: the vault in
+    /// which the generator made the intake key the request cases are sealed to. A vault is its
+    /// database and a blobs/ folder; git keeps no empty folder, so the folder is made here.
+    func makeRequestVault(in sandbox: HostileFolder) throws -> String {
+        let vault = try sandbox.folder("vault")
+        try sandbox.folder("vault/blobs")
+        _ = try sandbox.write("vault/vault.sqlite", Data(contentsOf: URL(fileURLWithPath: fixtures + "/request-vault.sqlite")))
+        return vault
+    }
+
+    /// The options that open a request vault as its staff member, fixtures/request-staff.key.
+    func staffArguments(vault: String) -> [String] { ["--vault", vault, "--identity", requestStaffKey] }
+
+    /// The ids of the requests in the inbox of `vault` (`requests --json`).
+    func inbox(vault: String, environment: [String: String], in directory: String) throws -> [String] {
+        let r = try runHostile(["requests", "--json"] + staffArguments(vault: vault), environment: environment, in: directory)
+        guard r.status == 0, !r.endedBySignal,
+              let list = try JSONSerialization.jsonObject(with: r.stdout) as? [[String: Any]] else {
+            throw HostileError("cannot list the inbox: \(r)")
+        }
+        return list.map { $0["id"] as? String ?? "?" }
+    }
+
+    /// The argv for one command of the corpus on `input` (for a request's `show`, the id its
+    /// import printed); `vault` is the vault of the run.
+    func arguments(kind: String, command: String, input: String, output: String, vault: String) -> [String]? {
         let fp = keys["org-fingerprint"] ?? "", noteKey = keys["note-key"] ?? "", testNoteKey = keys["test-note-key"] ?? ""
         switch (kind, command) {
         case ("package", "inspect"): return ["inspect", input]
         case ("package", "open"): return ["open", input, "--identity", counselKey, "-o", output]
         case ("identity", "show"), ("public-identity", "show"): return ["identity", "show", input]
         case ("identity", "load"): return ["staff", "list", "--vault", vault, "--identity", input, "--passphrase-file", passFile]
+        case ("request", "import"): return ["requests", "import", input] + staffArguments(vault: vault)
+        case ("request", "show"): return ["requests", "show", input] + staffArguments(vault: vault)
         case ("policy", "check"): return ["policy", "check", input]
         case ("checkpoint", "verify"):
             return ["audit", "verify", "--export", fixtures + "/log.dlog", "--org-fingerprint", fp, "--checkpoint", input]

@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
 """Generates the hostile-input corpus that HostileInputTests runs through the built `dossier`.
 
-    python3 Tests/dossierTests/Corpus/generate.py [PATH-TO-dossier]
+    python3 Tests/dossierTests/Corpus/generate.py [PATH-TO-dossier] [request]
 
-(default: $DOSSIER_BINARY, else .build/debug/dossier). It makes valid inputs with the real
-command in a throwaway folder (a vault, identities, packages, checkpoints, an export), then
-derives the hostile cases from them: truncations, bit flips in each region, huge length
-fields, wrong versions, trailing garbage and wrong types. Some package and checkpoint cases
-are re-signed by a test organisation key held here (the tests trust it), so that hostile
-content gets past the signature and reaches the deeper parsers; the sealed document list is
-re-sealed with the counsel's package key for the same reason.
+(default: $DOSSIER_BINARY, else .build/debug/dossier; `request` makes that kind alone). It
+makes valid inputs with the real command in a throwaway folder (a vault, identities, packages,
+checkpoints, an export, a request), then derives the hostile cases from them: truncations, bit
+flips in each region, huge length fields, wrong versions, trailing garbage and wrong types.
+Some package and checkpoint cases are re-signed by a test organisation key held here (the
+tests trust it), so that hostile content gets past the signature and reaches the deeper
+parsers; the sealed document list is re-sealed with the counsel's package key for the same
+reason. Requests are written again by requestwriter.py, from request.md alone, which seals
+and signs them as counsel (fixtures/counsel.key) for the same reason.
 
 One case per file, in the style of the age corpus, in one folder per kind of input:
 
-    package/ identity/ public-identity/ policy/ checkpoint/ export/
+    package/ identity/ public-identity/ policy/ checkpoint/ export/ request/
 
 Each case is a header NAME.txt and the input NAME.EXT next to it (no input file when the
 header says `input: folder`: the test creates an empty folder in its place). The header:
@@ -34,6 +36,8 @@ with one COMMAND line per command to run (HostileInputTests maps each name to it
                      proof (audit verify-proof fixtures/entry.proof --checkpoint FILE, org key),
                      proof-test-key (the same with the test organisation's note key)
     export           verify (audit verify --export FILE)
+    request          import (requests import FILE, into a fresh copy of fixtures/request-vault.sqlite),
+                     show (requests show ID, after the import)
 
 `failure` without a code accepts any non-zero exit. WORDS (between the first and the last double
 quote) must appear in the command's `dossier: error:` line; they come from MESSAGES below, which
@@ -61,9 +65,11 @@ import tempfile
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+import requestwriter as rw
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-KINDS = ["package", "identity", "public-identity", "policy", "checkpoint", "export"]
+KINDS = ["package", "identity", "public-identity", "policy", "checkpoint", "export", "request"]
 ORG_NAME = "corpus.example/dossier"
 PASSPHRASE = "hostile corpus passphrase"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
@@ -172,17 +178,20 @@ TEST_ORG = TestOrganisation()
 # --- the corpus ----------------------------------------------------------------------------
 
 class Corpus:
-    def __init__(self):
+    def __init__(self, kinds):
+        """Empties the folders of `kinds`, and fixtures/ when every kind is made again."""
         self.count = 0
-        for kind in KINDS:
+        self.kinds = kinds
+        for kind in kinds:
             folder = os.path.join(HERE, kind)
             shutil.rmtree(folder, ignore_errors=True)
             os.makedirs(folder)
-        shutil.rmtree(os.path.join(HERE, "fixtures"), ignore_errors=True)
-        os.makedirs(os.path.join(HERE, "fixtures"))
+        if set(kinds) == set(KINDS):
+            shutil.rmtree(os.path.join(HERE, "fixtures"), ignore_errors=True)
+            os.makedirs(os.path.join(HERE, "fixtures"))
 
     def add(self, kind, name, ext, data, comment, input="file", mode=None, files=None, **expect):
-        assert kind in KINDS and expect, name
+        assert kind in self.kinds and expect, name
         path = os.path.join(HERE, kind, name)
         assert not os.path.exists(path + ".txt"), f"duplicate case {kind}/{name}"
         lines = [f"comment: {comment}"]
@@ -263,7 +272,8 @@ max_opens = 0
 
 def make_vault(d, folder, staff_key, pass_file, counsel_pubs):
     """A vault with the permissive policy and the given counsel; returns (org json, counsel ids)."""
-    d("init", "--vault", folder, "--org", ORG_NAME, "--identity", staff_key, "--passphrase-file", pass_file, "--name", "Corpus Staff")
+    d("init", "--vault", folder, "--org", ORG_NAME, "--identity", staff_key, "--passphrase-file", pass_file, "--name", "Corpus Staff",
+      "--root-out", folder + ".root", "--no-passphrase")
     staff = ["--vault", folder, "--identity", staff_key, "--passphrase-file", pass_file]
     d("policy", "set", d.write("permissive.toml", PERMISSIVE_POLICY), *staff)
     ids = [d("counsel", "add", pub, "--name", f"Counsel {i + 1}", *staff).strip() for i, pub in enumerate(counsel_pubs)]
@@ -991,6 +1001,370 @@ def re_key(export, line):
     return "\n".join(ls).encode()
 
 
+# --- requests from counsel -----------------------------------------------------------------
+
+REQUEST_MESSAGE = b"Please send an expert on prison conditions to the hearing of 15 March.\n"
+REQUEST_ATTACHMENTS = [("order.txt", b"Order of 2 January 2027: hearing fixed for 15 March.\n"),
+                       ("d\u00e9cision.txt", "La demande d'extradition est recevable.\n".encode())]
+REQUEST_FIELDS = dict(need="expert-witness", languages=["en", "fr"], jurisdiction="England and Wales",
+                      court="Westminster Magistrates' Court", case="EXT-2027-0042", hearing="2027-03-15")
+
+
+def request_cases(c, d):
+    """Requests from counsel (docs/formats/request.md), for `requests import` into a copy of the
+    vault saved as fixtures/request-vault.sqlite, whose staff member is fixtures/request-staff.key
+    (unprotected: each case runs dossier several times, and Argon2id would make that minutes).
+
+    `valid` is written by `dossier request new`; every other case by requestwriter.py, written
+    from request.md alone, so that forged requests get past the outer checks to the one each
+    case is about: the Python writer holds the request key, counsel's keys and the intake
+    public key, and re-seals and re-signs what it changes."""
+    fixtures = os.path.join(HERE, "fixtures")
+
+    def fixture(name):
+        with open(os.path.join(fixtures, name), "rb") as f:
+            return f.read()
+
+    def corpus_file(path):
+        with open(os.path.join(HERE, path), "rb") as f:
+            return f.read()
+
+    staff_key, counsel_key = d.path("request-staff.key"), d.write("request-counsel.key", fixture("counsel.key"))
+    os.chmod(counsel_key, 0o600)
+    d("identity", "new", "-o", staff_key, "--no-passphrase")
+    c.fixture("request-staff.key", d.read("request-staff.key"), 0o600)
+
+    def new_vault(folder):
+        # The staff certificate is not needed to import requests; 366 days is the longest there is.
+        d("init", "--vault", folder, "--org", ORG_NAME, "--identity", staff_key, "--name", "Corpus Staff",
+          "--root-out", folder + ".root", "--no-passphrase", "--certify-for", "366d")
+        return json.loads(d("org", "show", "--vault", folder, "--json"))["intakeKey"]
+
+    vault = d.path("request-vault")
+    intake_line = new_vault(vault)
+    other_line = new_vault(d.path("request-other-vault"))
+    # The test makes the vault folder from the database alone: nothing else may be in it.
+    assert sorted(os.listdir(vault)) == ["blobs", "vault.sqlite"] and not os.listdir(os.path.join(vault, "blobs")), os.listdir(vault)
+    with open(os.path.join(vault, "vault.sqlite"), "rb") as f:
+        c.fixture("request-vault.sqlite", f.read(), 0o600)
+
+    intake, other = rw.intake_public_key(intake_line), rw.intake_public_key(other_line)
+    counsel = rw.Sender.from_secret_file(fixture("counsel.key"))
+    stranger = rw.Sender.fresh()
+    accepted = {"import": OK, "show": OK}
+
+    def refused(code):
+        return {"import": fail(code)}
+
+    def request(**fields):
+        values = dict(REQUEST_FIELDS, message=REQUEST_MESSAGE, attachments=REQUEST_ATTACHMENTS)
+        values.update(fields)
+        return rw.Request(intake, counsel, **values)
+
+    def add(name, data, comment, expect):
+        c.add("request", name, "drq", data, comment, **expect)
+
+    # The control written by dossier itself.
+    os.makedirs(d.path("request-attachments"))
+    files = []
+    for name, data in REQUEST_ATTACHMENTS:
+        files += ["--attach", d.write(os.path.join("request-attachments", name), data)]
+    d("request", "new", "--org", intake_line, "--identity", counsel_key, "--need", "expert-witness", "--lang", "en", "--lang", "fr",
+      "--jurisdiction", REQUEST_FIELDS["jurisdiction"], "--court", REQUEST_FIELDS["court"], "--case", REQUEST_FIELDS["case"],
+      "--hearing", REQUEST_FIELDS["hearing"], "--message-file", d.write("request-message.txt", REQUEST_MESSAGE), *files,
+      "-o", d.path("valid.drq"))
+    valid = d.read("valid.drq")
+    add("valid", valid, "written by `dossier request new` with every field and two attachments (control)", accepted)
+
+    # The independent writer's requests must import as dossier's do.
+    base = request()
+    python = base.bytes()
+    at = base.offsets()
+    size = len(python)
+    add("valid-python", python, "the same request written by requestwriter.py from request.md alone (control)", accepted)
+    add("valid-minimal", request(need="other", languages=["ar"], jurisdiction=None, court=None, case=None, hearing=None,
+                                 message=b"?", attachments=[]).bytes(),
+        "no optional field, a 1-byte message, no attachment (control)", accepted)
+    add("valid-empty-attachment", request(attachments=[("empty.txt", b"")]).bytes(),
+        "an empty attachment: one empty final chunk (control)", accepted)
+    two_chunks = b"x" * 65536 + b"\n"
+    add("valid-two-chunks", request(message=two_chunks).bytes(), "a message of 65 537 bytes: a full chunk and a final one (control)",
+        accepted)
+    add("valid-limits", request(languages=[f"x-lang{i:03d}" for i in range(16)],
+                                attachments=[(f"a{i:03d}.txt", b"") for i in range(100)]).bytes(),
+        "16 languages and 100 attachments, the most there may be (control)", accepted)
+    add("valid-hostile-message", request(
+        message="\x1b]0;owned\x07\x1b[2J\x1b[1;1H\u202esignature: valid\u2066 \u0085 \u200f\r\nend\n".encode(),
+        court="\u0645\u062d\u0643\u0645\u0629 \u0627\u0644\u0627\u0633\u062a\u0626\u0646\u0627\u0641",
+        case="Cour d'appel de Lyon, arre\u0302t 2027/12", attachments=[("\u5224\u6c7a.pdf", b"%PDF-1.7\n")]).bytes(),
+        "terminal escapes and bidirectional controls in the message (any text), Arabic court, a decomposed accent, a CJK "
+        "name: accepted, and shown with the controls made visible (control)", accepted)
+    add("replay-same-id", request(request_id=base.request_id, message=b"A different request under the same id.\n").bytes(),
+        "another request with valid-python's id: imports alone; after valid-python it is a replay "
+        "(HostileInputTests.testReplayedRequestIsRefused)", accepted)
+
+    # Sealed to another organisation, or signed by another key than the one inside.
+    add("sealed-to-another-organisation", rw.Request(other, counsel, **REQUEST_FIELDS, message=REQUEST_MESSAGE).bytes(),
+        "a valid request for another organisation's intake key", refused(77))
+    r = request()
+    r.stanza_override = rw.box_seal(r.key, other)
+    add("stanza-for-another-organisation", r.bytes(), "the header names this intake key, the stanza is sealed to another's",
+        refused(3))
+    r = request()
+    r.stanza_override = rw.random_bytes(80)
+    add("stanza-random", r.bytes(), "80 random bytes for the stanza", refused(3))
+    r = request()
+    r.signer = stranger
+    add("signed-by-another-key", r.bytes(), "signed by another identity than the from line's", refused(3))
+    r = request()
+    r.sender = stranger
+    r.signer = counsel
+    add("from-another-identity", r.bytes(), "signed by counsel, but the from line names another identity", refused(3))
+    r = request()
+    r.signature_override = counsel.sign(rw.blake2b(r.signed_part(), 64))
+    add("signature-without-label", r.bytes(), "the digest signed without the dossier-request-signature/1 label", refused(3))
+    r = request()
+    r.signature_override = counsel.sign(rw.SIGNATURE_LABEL + hashlib.sha512(r.signed_part()).digest())
+    add("signature-over-sha512", r.bytes(), "the label and a SHA-512 digest signed instead of BLAKE2b-512", refused(3))
+    r = request()
+    r.sealed_signature_override = bytes(104)
+    add("signature-zeroed", r.bytes(), "the sealed signature all zero bytes", refused(3))
+    r = request()
+    signed = r.signed_part()
+    sig = counsel.sign(rw.SIGNATURE_LABEL + rw.blake2b(signed, 64))
+    r.sealed_signature_override = rw.xchacha_seal(sig, r.subkey(0), rw.SIGNATURE_LABEL, rw.random_bytes(24))
+    add("signature-sealed-with-details-key", r.bytes(), "a good signature sealed under the details key", refused(3))
+    r = request()
+    r.sealed_signature_override = bytes(24) + counsel.sign(rw.SIGNATURE_LABEL + rw.blake2b(r.signed_part(), 64)) + bytes(16)
+    add("signature-in-the-clear", r.bytes(), "a good signature, not sealed, between a zero nonce and a zero tag", refused(3))
+
+    # Framing: magic, version, lengths (step 1).
+    add("flip-magic", flip(python, 0), "one bit flipped in the magic", refused(65))
+    for v in [0, 2, 255]:
+        add(f"version-{v}", python[:3] + bytes([v]) + python[4:], f"magic version byte {v}", refused(65))
+    for name, m in [("header-length-zero", 0), ("header-length-4097", 4097), ("header-length-max", 0xFFFFFFFF),
+                    ("header-length-152", 152), ("header-length-154", 154)]:
+        add(name, python[:4] + u32(m) + python[8:], f"header length {m}", refused(65))
+    ll = at["details-length"]
+    for name, n in [("details-length-zero", 0), ("details-length-40", 40), ("details-length-65577", 65577),
+                    ("details-length-max", 0xFFFFFFFF), ("details-length-past-end", 65576)]:
+        add(name, python[:ll] + u32(n) + python[ll + 4:], f"sealed details length {n}", refused(65))
+
+    # The header: every line, its order and form (step 1).
+    header = base.header().decode()
+    to_value = intake_line
+
+    def with_header(text, name, comment):
+        r = request()
+        r.header_override = text if isinstance(text, bytes) else text.encode()
+        add(name, r.bytes(), comment + " (details bound to it and re-signed)", refused(65))
+
+    lines = header.split("\n")
+    for name, text, comment in [
+        ("header-version-2", header.replace("dossier-request/1", "dossier-request/2"), "first line dossier-request/2"),
+        ("header-first-line-unknown", header.replace("dossier-request/1", "dossier-package/1"), "first line dossier-package/1"),
+        ("header-escape-in-version", header.replace("dossier-request/1", "dossier-request/\x1b[2J\x1b[31m9"),
+         "terminal escapes in the version line: refused, and never echoed"),
+        ("header-lines-swapped", "\n".join([lines[0], lines[2], lines[1], lines[3], ""]), "request line before to line"),
+        ("header-missing-created", "\n".join(lines[:3] + [""]), "no created line"),
+        ("header-extra-line", header + "comment hello\n", "an unknown fifth line"),
+        ("header-crlf", header.replace("\n", "\r\n"), "CR LF line endings"),
+        ("header-two-spaces", header.replace("request ", "request  "), "two spaces after 'request'"),
+        ("header-trailing-space", header.replace("\ncreated", " \ncreated"), "a space after the request id"),
+        ("header-no-final-newline", header[:-1], "the header's last LF missing"),
+        ("header-blank-line", header.replace("\nrequest", "\n\nrequest"), "a blank line inside"),
+        ("header-to-checksum", header.replace(to_value, to_value[:40] + ("a" if to_value[40] != "a" else "b") + to_value[41:]),
+         "a character of the intake line changed: its checksum fails"),
+        ("header-to-uppercase", header.replace(to_value, to_value.upper()), "the intake line in upper case"),
+        ("header-to-organisation-key", header.replace(to_value, "dossierorg1" + rw.b32encode(intake + rw.blake2b(b"dossierorg1" + intake, 32)[:4])),
+         "an organisation key line (same 32 bytes) in place of the intake line"),
+        ("header-id-uppercase", header.replace(base.request_id, base.request_id.upper().replace("REQ-", "req-")), "the request id in upper case"),
+        ("header-id-short", header.replace(base.request_id, base.request_id[:-1]), "a request id of 12 characters"),
+        ("header-id-unused-bit", header.replace(base.request_id, base.request_id[:-1] + rw.B32[rw.B32.index(base.request_id[-1]) | 1]),
+         "the id's last character with its unused low bit set"),
+        ("header-time-impossible", header.replace("2027-01-01T", "2027-02-29T"), "created on 29 February 2027"),
+        ("header-time-no-millis", header.replace("00:00:00.000Z", "00:00:00Z"), "a time without milliseconds"),
+        ("header-time-offset", header.replace("00:00:00.000Z", "01:00:00.000+01:00"), "a time with an offset instead of Z"),
+        ("header-bom", "\ufeff" + header, "a byte-order mark before the first line"),
+    ]:
+        with_header(text, name, comment)
+    with_header(header.encode().replace(b"created", b"cr\xe9ated"), "header-not-utf8", "invalid UTF-8 in a line name")
+
+    # The sealed details: each rule of section 4, sealed and signed as a writer would (step 4).
+    details = base.details().decode()
+
+    def with_details(text, name, comment, code=65):
+        r = request()
+        r.details_override = text if isinstance(text, bytes) else text.encode()
+        add(name, r.bytes(), comment + " (sealed and signed)", refused(code))
+
+    def field(**changes):
+        return request(**changes).details().decode()
+
+    dl = details.split("\n")
+    for name, text, comment in [
+        ("details-version-2", details.replace("dossier-request-details/1", "dossier-request-details/2"), "first line names version 2"),
+        ("details-crlf", details.replace("\n", "\r\n"), "CR LF line endings"),
+        ("details-bom", "\ufeff" + details, "a byte-order mark before the first line"),
+        ("details-no-final-newline", details[:-1], "the last LF missing"),
+        ("details-unknown-line", details + "comment hello\n", "an unknown last line"),
+        ("details-repeated-line", details.replace("court ", "court Another court\ncourt ", 1), "two court lines"),
+        ("details-misplaced-line", "\n".join(l for l in dl if not l.startswith("court ")).replace("jurisdiction ", f"court {REQUEST_FIELDS['court']}\njurisdiction "),
+         "court before jurisdiction"),
+        ("details-missing-from", "\n".join(l for l in dl if not l.startswith("from ")), "no from line"),
+        ("details-two-spaces", details.replace("need ", "need  "), "two spaces after 'need'"),
+        ("details-blank-line", details.replace("\nmessage", "\n\nmessage"), "a blank line before the message line"),
+        ("from-checksum", details.replace(counsel.line, counsel.line[:50] + ("a" if counsel.line[50] != "a" else "b") + counsel.line[51:]),
+         "a character of the from line changed: its checksum fails"),
+        ("from-organisation-key", details.replace(counsel.line, "dossierorg1" + rw.b32encode(counsel.ed25519_public + rw.blake2b(b"dossierorg1" + counsel.ed25519_public, 32)[:4])),
+         "an organisation key line as the sender"),
+        ("need-unknown", field(need="expert"), "need 'expert'"),
+        ("need-uppercase", field(need="Reports"), "need 'Reports'"),
+        ("language-none", field(languages=[]), "no language line"),
+        ("language-17", field(languages=[f"x-lang{i:03d}" for i in range(17)]), "17 languages"),
+        ("language-not-bcp47", field(languages=["en_GB"]), "language 'en_GB'"),
+        ("language-case", field(languages=["en-gb"]), "language 'en-gb' (canonical: en-GB)"),
+        ("language-duplicate", field(languages=["fr", "en", "fr"]), "French twice"),
+        ("language-256-bytes", field(languages=["en-x-" + "-".join(["abcdefgh"] * 28) + "-abc"]), "a well-formed tag of 256 bytes"),
+        ("language-escape", field(languages=["en\x1b[2J"]), "terminal escapes in a language: refused, never echoed"),
+        ("hearing-impossible", field(hearing="2027-02-29"), "hearing on 29 February 2027"),
+        ("hearing-month-13", field(hearing="2027-13-01"), "hearing in month 13"),
+        ("hearing-short", field(hearing="2027-3-15"), "hearing 2027-3-15"),
+        ("hearing-with-time", field(hearing="2027-03-15T10:00:00.000Z"), "hearing with a time"),
+        ("text-bidi-override", field(court="Westminster \u202eMagistrates' Court"), "a right-to-left override in the court"),
+        ("text-escape", field(case="EXT-2027\x1b[2J-0042"), "a terminal escape in the case reference"),
+        ("text-next-line", field(jurisdiction="England\u0085Wales"), "U+0085 (a C1 control) in the jurisdiction"),
+        ("text-tab", field(court="Westminster\tCourt"), "a TAB in the court"),
+        ("text-leading-space", field(jurisdiction=" England and Wales"), "a jurisdiction starting with a space"),
+        ("text-empty", field(court=""), "an empty court"),
+        ("text-257-bytes", field(case="C" * 257), "a case reference of 257 bytes"),
+        ("message-size-zero", field(message=b""), "message size 0"),
+        ("message-size-over-1mib", details.replace(f"message {len(REQUEST_MESSAGE)}\n", "message 1048577\n"), "message size 1 MiB + 1"),
+        ("message-size-leading-zero", details.replace(f"message {len(REQUEST_MESSAGE)}\n", f"message 0{len(REQUEST_MESSAGE)}\n"),
+         "message size with a leading zero"),
+        ("message-size-negative", details.replace(f"message {len(REQUEST_MESSAGE)}\n", "message -1\n"), "message size -1"),
+        ("message-size-missing", "\n".join(l for l in dl if not l.startswith("message ")), "no message line"),
+        ("attachment-size-over-2-50", details.replace("attachment 53 ", f"attachment {(1 << 50) + 1} "), "an attachment size of 2^50 + 1"),
+        ("attachment-size-leading-zero", details.replace("attachment 53 ", "attachment 053 "), "an attachment size with a leading zero"),
+        ("attachment-size-overflow", details.replace("attachment 53 ", "attachment 18446744073709551669 "),
+         "an attachment size past 64 bits"),
+        ("attachment-name-slash", field(attachments=[("../order.txt", b"x")]), "attachment name '../order.txt'"),
+        ("attachment-name-backslash", field(attachments=[("..\\order.txt", b"x")]), "attachment name '..\\order.txt'"),
+        ("attachment-name-dot", field(attachments=[(".profile", b"x")]), "attachment name '.profile'"),
+        ("attachment-name-control", field(attachments=[("order\x07.txt", b"x")]), "a BEL in an attachment name"),
+        ("attachment-name-isolate", field(attachments=[("order\u2066.txt", b"x")]), "a bidirectional isolate in an attachment name"),
+        ("attachment-name-trailing-space", field(attachments=[("order.txt ", b"x")]), "an attachment name ending in a space"),
+        ("attachment-name-empty", field(attachments=[("", b"x")]), "an empty attachment name"),
+        ("attachment-name-256-bytes", field(attachments=[("n" * 252 + ".txt", b"x")]), "an attachment name of 256 bytes"),
+        ("attachment-names-equivalent", field(attachments=[("r\u00e9sum\u00e9.pdf", b"x"), ("re\u0301sume\u0301.pdf", b"y")]),
+         "two attachment names equal under canonical equivalence (NFC and NFD)"),
+        ("attachments-101", field(attachments=[(f"a{i:03d}.txt", b"") for i in range(101)]), "101 attachments"),
+    ]:
+        with_details(text, name, comment)
+    with_details(details.encode().replace(b"England", b"Engl\xe4nd"), "details-not-utf8", "invalid UTF-8 in the jurisdiction")
+    with_details(details.encode().replace(b"England", b"Engl\xed\xa0\x80nd"), "details-surrogate",
+                 "an encoded surrogate (CESU-8) in the jurisdiction")
+
+    # Sizes that disagree with the file (step 5): details sealed and signed as they are.
+    two = base.attachments
+    for name, text, comment in [
+        ("size-message-larger", details.replace(f"message {len(REQUEST_MESSAGE)}\n", f"message {len(REQUEST_MESSAGE) + 1}\n"),
+         "the message declared one byte longer than its stream"),
+        ("size-attachment-smaller", details.replace(f"attachment {len(two[1][1])} ", f"attachment {len(two[1][1]) - 1} "),
+         "attachment 2 declared one byte shorter than its stream"),
+        ("size-attachment-missing", "\n".join(l for l in dl if not l.startswith(f"attachment {len(two[1][1])} ")),
+         "one attachment declared, two streams"),
+        ("size-attachment-extra", details + "attachment 10 more.txt\n", "three attachments declared, two streams"),
+        ("size-attachment-huge", details.replace("attachment 53 ", f"attachment {1 << 50} "), "an attachment of 2^50 bytes declared"),
+    ]:
+        with_details(text, name, comment)
+    r = request(message=b"x" * 65536)
+    r.streams_override = [rw.stream(b"", r.subkey(1), pieces=[b"x" * 65536, b""])] + r.streams()[1:]
+    add("stream-empty-final-chunk", r.bytes(), "a full chunk, then an empty final chunk: not the layout the size gives (signed)",
+        refused(65))
+
+    # The content: streams altered, swapped or under another key (step 6), each signed again.
+    r = request(attachments=[("a.txt", b"first attachment\n"), ("b.txt", b"other attachment\n")])
+    s = r.streams()
+    r.streams_override = [s[0], s[2], s[1]]
+    add("attachments-swapped", r.bytes(), "two attachments of one size, their streams swapped (signed)", refused(3))
+    r = request()
+    r.streams_override = r.streams()[:1] + [rw.stream(two[0][1], r.subkey(1))] + r.streams()[2:]
+    add("attachment-under-message-key", r.bytes(), "attachment 1 encrypted under the message key (signed)", refused(3))
+    r = request(message=b"\xff\xfe not text\n")
+    add("message-not-utf8", r.bytes(), "a message that is not UTF-8 (signed)", refused(65))
+    r = request(message=two_chunks)
+    s = r.streams()
+    r.streams_override = [s[0][65552:] + s[0][:65552]] + s[1:]
+    add("stream-chunks-swapped", r.bytes(), "the message's two chunks in the other order (signed)", refused(3))
+    r = request(message=b"x" * 65536)
+    r.streams_override = [rw.stream(two_chunks, r.subkey(1))[:65552]] + r.streams()[1:]
+    add("stream-truncated-at-chunk", r.bytes(), "the first, non-final chunk of a longer message alone (signed)", refused(3))
+    r = request(message=two_chunks)
+    key1 = r.subkey(1)
+    r.streams_override = [rw.chacha_seal(two_chunks[:65536], key1, bytes(10) + b"\x00\x01") +
+                          rw.chacha_seal(two_chunks[65536:], key1, bytes(10) + b"\x01\x01")] + r.streams()[1:]
+    add("stream-both-chunks-final", r.bytes(), "both chunks sealed as final (signed)", refused(3))
+    r = request(message=two_chunks)
+    # Changed, then signed again: the signature is good, the chunk is not.
+    r.streams_override = [flip(r.streams()[0], 65552 + 3)] + r.streams()[1:]
+    add("stream-chunk-altered", r.bytes(), "one bit flipped in the message's second chunk (signed)", refused(3))
+
+    # One bit flipped in each region (nothing signed again).
+    cut = header.index("created 2027") + len("created 202")
+    # A character of the intake line whose flipped bit leaves it in the base32 alphabet: the
+    # checksum, not the alphabet, must be what fails.
+    to_at = header.index("to ") + 3
+    to_at += next(k for k in range(30, 60) if chr(ord(intake_line[k]) ^ 0x01) in rw.B32)
+    for name, offset, mask, code, comment in [
+        ("flip-header-length", 7, 0x01, 65, "the header length's low bit (152: the header ends without its LF)"),
+        ("flip-header-to", 8 + to_at, 0x01, 65, "a character of the intake line"),
+        ("flip-header-created", 8 + cut, 0x01, 3, "the created year (2027 -> 2026): well formed, but the details are bound to it"),
+        ("flip-stanza-ephemeral-key", at["stanza"], 0x01, 3, "the stanza's ephemeral public key"),
+        ("flip-stanza", at["stanza"] + 50, 0x01, 3, "the stanza's ciphertext"),
+        ("flip-details-length", at["details-length"] + 3, 0x01, 3, "the details length's low bit"),
+        ("flip-details-nonce", at["details"], 0x01, 3, "the details nonce"),
+        ("flip-details", at["details"] + 60, 0x01, 3, "the details ciphertext"),
+        ("flip-details-tag", at["message"] - 1, 0x80, 3, "the details tag"),
+        ("flip-message", at["message"], 0x01, 3, "the message's first byte"),
+        ("flip-message-tag", at["attachment-1"] - 1, 0x80, 3, "the message's tag"),
+        ("flip-attachment-1", at["attachment-1"] + 5, 0x01, 3, "attachment 1"),
+        ("flip-attachment-2", at["attachment-2"] + 5, 0x01, 3, "attachment 2"),
+        ("flip-signature-nonce", at["signature"], 0x01, 3, "the sealed signature's nonce"),
+        ("flip-signature", at["signature"] + 60, 0x01, 3, "the sealed signature"),
+        ("flip-signature-tag", size - 1, 0x80, 3, "the sealed signature's tag"),
+    ]:
+        add(name, flip(python, offset, mask), f"one bit flipped in {comment}", refused(code))
+    # A replayer who changes the public id to get past the inbox changes what the details are bound to.
+    rid = 8 + header.index(base.request_id) + 6
+    add("replay-id-changed", put(python, rid, ord("a") if python[rid] != ord("a") else ord("b")),
+        "valid-python with one character of its request id changed (to dodge replay detection)", refused(3))
+
+    # Truncations, at the start and in every region.
+    for name, n in [("truncated-1", 1), ("truncated-7", 7), ("truncated-in-header", 8 + 60), ("truncated-in-stanza", at["stanza"] + 40),
+                    ("truncated-in-details-length", at["details-length"] + 2), ("truncated-in-details", at["details"] + 100),
+                    ("truncated-after-details", at["message"]), ("truncated-in-message", at["message"] + 20),
+                    ("truncated-in-attachment", at["attachment-1"] + 10), ("truncated-before-signature", at["signature"]),
+                    ("truncated-in-signature", at["signature"] + 52), ("truncated-last-byte", size - 1)]:
+        add(name, python[:n], f"valid-python cut to {n} of its {size} bytes", refused(65))
+
+    # Trailing bytes.
+    add("trailing-zero-byte", python + b"\x00", "one zero byte after the sealed signature", refused(65))
+    add("trailing-newline", python + b"\n", "a newline after the sealed signature", refused(65))
+    add("trailing-request", python + python, "the request twice in a row", refused(65))
+
+    # Wrong types.
+    add("type-empty", b"", "an empty file", refused(65))
+    add("type-png", PNG, "a PNG header", refused(65))
+    add("type-package", corpus_file("package/valid.dpkg"), "a package given as a request", refused(65))
+    add("type-identity", fixture("counsel.key"), "a secret identity file given as a request", refused(65))
+    add("type-public-line", corpus_file("public-identity/valid.pub"), "a public identity line given as a request", refused(65))
+    add("type-intake-line", (intake_line + "\n").encode(), "the intake line given as a request", refused(65))
+    add("type-policy", corpus_file("policy/valid-default.toml"), "a policy file given as a request", refused(65))
+    add("type-export", fixture("log.dlog"), "a log export given as a request", refused(65))
+    c.add("request", "type-folder", "drq", None, "a folder given as a request", input="folder", **refused(65))
+
+
 # --- expected messages ---------------------------------------------------------------------
 
 # The words the `dossier: error:` line of each failing command must contain (HostileInputTests
@@ -1020,6 +1394,20 @@ UNSIGNED = dict(verify="checkpoint 1 given: the checkpoint carries no valid sign
                 proof="the checkpoint carries no valid signature by the organisation key 'corpus.example/dossier'")
 EXPORT_HEADER = "unknown header (expected dossier-log-export/1)"
 EXPORT_TEXT = "not UTF-8 text ending in a newline"
+NOT_A_REQUEST = "it does not start with the request magic 'DRQ'"
+REQUEST_FRAMING_CUT = "not a valid Dossier request: truncated (it ends before its"
+REQUEST_CUT = "not a valid Dossier request: truncated: it has"
+REQUEST_TRAILING = "unexpected bytes after the signature"
+NOT_THIS_INTAKE = "is sealed to the intake key"
+FORGED_SENDER = "(the signature does not verify under the sender key named inside"
+
+
+def bad_request(why):
+    return "is not a valid Dossier request: " + why
+
+
+def tampered_request(why):
+    return "was corrupted, forged or tampered with (" + why
 
 
 def resigned_checkpoint(words):
@@ -1315,6 +1703,120 @@ MESSAGES = {
         "type-policy": EXPORT_HEADER,
         "type-folder": NOT_A_FILE,
     },
+    "request": {
+        "sealed-to-another-organisation": NOT_THIS_INTAKE,
+        **{name: tampered_request("the key stanza does not open")
+           for name in ["stanza-for-another-organisation", "stanza-random", "flip-stanza", "flip-stanza-ephemeral-key"]},
+        **{name: FORGED_SENDER for name in ["signed-by-another-key", "from-another-identity", "signature-without-label",
+                                            "signature-over-sha512"]},
+        **{name: tampered_request("the sealed signature does not authenticate")
+           for name in ["signature-zeroed", "signature-sealed-with-details-key", "signature-in-the-clear", "flip-signature-nonce",
+                        "flip-signature", "flip-signature-tag"]},
+        "flip-magic": NOT_A_REQUEST,
+        **{f"version-{v}": bad_request(f"request format version {v} is not supported") for v in [0, 2, 255]},
+        "header-length-zero": bad_request("the header length 0 is out of range"),
+        "header-length-4097": bad_request("the header length 4097 is out of range"),
+        "header-length-max": bad_request("the header length 4294967295 is out of range"),
+        "details-length-zero": bad_request("the details length 0 is out of range"),
+        "details-length-40": bad_request("the details length 40 is out of range"),
+        "details-length-65577": bad_request("the details length 65577 is out of range"),
+        "details-length-max": bad_request("the details length 4294967295 is out of range"),
+        "details-length-past-end": REQUEST_FRAMING_CUT,
+        **{name: bad_request("header: not UTF-8 text ending in a newline")
+           for name in ["header-length-152", "header-length-154", "header-no-final-newline", "header-not-utf8", "flip-header-length"]},
+        "header-version-2": bad_request("header: unsupported version 'dossier-request/2'"),
+        "header-first-line-unknown": bad_request("header: unknown first line"),
+        # The escapes are shown escaped (the terminal check proves they are not sent); the words
+        # stop before them, since how many backslashes they get is a matter of display.
+        "header-escape-in-version": bad_request("header: unsupported version 'dossier-request/"),
+        # The line starts like a version line (its CR is part of it), so it is reported as one.
+        "header-crlf": bad_request("header: unsupported version 'dossier-request/1"),
+        "header-lines-swapped": bad_request("header: expected 'to'"),
+        "header-missing-created": bad_request("header: expected 'created'"),
+        "header-extra-line": bad_request("header: unexpected line 5"),
+        "header-blank-line": bad_request("header: expected 'request'"),
+        # The value of a line is everything after the first space, so these spaces spoil the id.
+        "header-two-spaces": bad_request("header: bad request id"),
+        "header-trailing-space": bad_request("header: bad request id"),
+        **{name: bad_request("header: bad request id") for name in ["header-id-uppercase", "header-id-short", "header-id-unused-bit"]},
+        **{name: bad_request("header: bad intake key (not a valid intake key: its checksum does not match")
+           for name in ["header-to-checksum", "flip-header-to"]},
+        "header-to-uppercase": bad_request("header: bad intake key (not a valid intake key: it must start with 'dossierintake1')"),
+        "header-to-organisation-key": bad_request("header: bad intake key (not a valid intake key: this is the organisation's signing key"),
+        **{name: bad_request("header: bad time") for name in ["header-time-impossible", "header-time-no-millis", "header-time-offset"]},
+        # The byte-order mark is dropped when the text is decoded: the re-serialised header lacks it.
+        "header-bom": bad_request("header: not in canonical form"),
+        "details-version-2": bad_request("details: unknown first line"),
+        "details-crlf": bad_request("details: unknown first line"),
+        "details-bom": bad_request("details: not in canonical form"),
+        **{name: bad_request("details: not UTF-8 text ending in a newline")
+           for name in ["details-no-final-newline", "details-not-utf8", "details-surrogate"]},
+        "details-unknown-line": bad_request("details: unexpected, repeated or misplaced line 13"),
+        # The optional lines are taken in order; a line out of place is met where 'message' must be.
+        **{name: bad_request("details: expected 'message' with a size")
+           for name in ["details-repeated-line", "details-misplaced-line", "details-blank-line", "message-size-leading-zero",
+                        "message-size-negative", "message-size-missing"]},
+        "details-missing-from": bad_request("details: expected 'from'"),
+        **{name: bad_request("details: expected 'need' with a known value")
+           for name in ["details-two-spaces", "need-unknown", "need-uppercase"]},
+        "from-checksum": bad_request("details: bad sender line (not a valid public identity: its checksum does not match"),
+        "from-organisation-key": bad_request("details: bad sender line (not a valid public identity: it must start with 'dossier1')"),
+        "language-none": bad_request("details: no language is given"),
+        "language-17": bad_request("details: more than 16 languages"),
+        "language-not-bcp47": bad_request("details: 'en_GB' is not a BCP 47 language tag"),
+        "language-case": bad_request("details: the language tag 'en-gb' is not in canonical case ('en-GB')"),
+        "language-duplicate": bad_request("details: a language is given twice"),
+        "language-256-bytes": "-abc' is not a BCP 47 language tag",
+        "language-escape": "' is not a BCP 47 language tag",
+        **{name: bad_request(f"details: the hearing date '{date}' is not a day of the calendar written YYYY-MM-DD")
+           for name, date in [("hearing-impossible", "2027-02-29"), ("hearing-month-13", "2027-13-01"), ("hearing-short", "2027-3-15"),
+                              ("hearing-with-time", "2027-03-15T10:00:00.000Z")]},
+        "text-bidi-override": bad_request("details: the court holds a control or bidirectional character (U+202E)"),
+        "text-escape": bad_request("details: the case holds a control or bidirectional character (U+001B)"),
+        "text-next-line": bad_request("details: the jurisdiction holds a control or bidirectional character (U+0085)"),
+        "text-tab": bad_request("details: the court holds a control or bidirectional character (U+0009)"),
+        "text-leading-space": bad_request("details: the jurisdiction starts or ends with a space"),
+        "text-empty": bad_request("details: the court is empty"),
+        "text-257-bytes": bad_request("details: the case is longer than 256 bytes"),
+        "message-size-zero": bad_request("details: the message is empty"),
+        "message-size-over-1mib": bad_request("details: the message is larger than 1 MiB"),
+        **{name: bad_request("details: malformed attachment line")
+           for name in ["attachment-size-over-2-50", "attachment-size-leading-zero", "attachment-size-overflow"]},
+        "attachment-name-slash": bad_request("details: the attachment name '../order.txt' holds a path separator"),
+        "attachment-name-backslash": "order.txt' holds a path separator",
+        "attachment-name-dot": bad_request("details: the attachment name '.profile' starts with '.'"),
+        "attachment-name-control": ".txt' holds a control or bidirectional character (U+0007)",
+        "attachment-name-isolate": ".txt' holds a control or bidirectional character (U+2066)",
+        "attachment-name-trailing-space": bad_request("details: the attachment name 'order.txt ' starts or ends with a space"),
+        "attachment-name-empty": bad_request("details: the attachment name '' is empty"),
+        "attachment-name-256-bytes": ".txt' is longer than 255 bytes",
+        "attachment-names-equivalent": bad_request("details: two attachments are named '"),
+        "attachments-101": bad_request("details: more than 100 attachments"),
+        **{name: REQUEST_CUT for name in ["size-message-larger", "size-attachment-extra", "size-attachment-huge", "truncated-after-details",
+                                          "truncated-in-message", "truncated-in-attachment", "truncated-before-signature",
+                                          "truncated-in-signature", "truncated-last-byte"]},
+        **{name: REQUEST_TRAILING for name in ["size-attachment-smaller", "size-attachment-missing", "stream-empty-final-chunk",
+                                               "trailing-zero-byte", "trailing-newline", "trailing-request"]},
+        **{name: REQUEST_FRAMING_CUT for name in ["truncated-1", "truncated-7", "truncated-in-header", "truncated-in-stanza",
+                                                  "truncated-in-details-length", "truncated-in-details", "type-empty"]},
+        "attachments-swapped": tampered_request("attachment 1 does not authenticate"),
+        "attachment-under-message-key": tampered_request("attachment 1 does not authenticate"),
+        "flip-attachment-1": tampered_request("attachment 1 does not authenticate"),
+        "flip-attachment-2": tampered_request("attachment 2 does not authenticate"),
+        "message-not-utf8": bad_request("the message is not UTF-8 text"),
+        **{name: tampered_request("the message does not authenticate")
+           for name in ["stream-chunks-swapped", "flip-message", "flip-message-tag"]},
+        "stream-truncated-at-chunk": tampered_request("the message does not authenticate: the encrypted stream is truncated"),
+        "stream-both-chunks-final": tampered_request("the message does not authenticate: the encrypted stream is malformed: "
+                                                     "data follows the final chunk"),
+        "stream-chunk-altered": tampered_request("the message does not authenticate: chunk 1 failed to authenticate"),
+        **{name: tampered_request("the details do not authenticate")
+           for name in ["flip-header-created", "flip-details-length", "flip-details-nonce", "flip-details", "flip-details-tag",
+                        "replay-id-changed"]},
+        **{name: NOT_A_REQUEST for name in ["type-png", "type-package", "type-identity", "type-public-line", "type-intake-line",
+                                            "type-policy", "type-export"]},
+        "type-folder": NOT_A_FILE,
+    },
 }
 
 
@@ -1331,19 +1833,28 @@ def expected_words(kind, name, command):
 # --- main ----------------------------------------------------------------------------------
 
 def main():
-    binary = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("DOSSIER_BINARY") or os.path.join(ROOT, ".build/debug/dossier")
+    args = sys.argv[1:]
+    kinds = [a for a in args if a in KINDS] or KINDS
+    others = [a for a in args if a not in KINDS]
+    if len(others) > 1 or (kinds != KINDS and kinds != ["request"]):
+        sys.exit("usage: generate.py [DOSSIER] [request]  (the request kind alone, or every kind: the others share one vault)")
+    binary = others[0] if others else os.environ.get("DOSSIER_BINARY") or os.path.join(ROOT, ".build/debug/dossier")
     if not os.access(binary, os.X_OK):
         sys.exit(f"no dossier executable at {binary}; build it (swift build) or pass its path")
     binary = os.path.abspath(binary)
     work = tempfile.mkdtemp(prefix="dossier-corpus.")
     try:
-        generate(Dossier(binary, work))
+        d = Dossier(binary, work)
+        c = Corpus(kinds)
+        if kinds == KINDS:
+            generate(c, d)
+        request_cases(c, d)
+        print(f"wrote {c.count} cases under {HERE}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def generate(d):
-    c = Corpus()
+def generate(c, d):
     pass_file = d.write("staff.pass", PASSPHRASE + "\n")
     d("identity", "new", "-o", d.path("staff.key"), "--passphrase-file", pass_file)
     d("identity", "new", "-o", d.path("counsel.key"), "--no-passphrase")
@@ -1407,7 +1918,6 @@ def generate(d):
     checkpoint_cases(c, cp_mid.encode(), cp_old.encode(), cp_late.encode(), cp_other.encode(), valid_package,
                      d.read("staff.key"), export, None)
     export_cases(c, export, cp_size, valid_package, d.read("staff.key"), cp_mid.encode(), default_policy)
-    print(f"wrote {c.count} cases under {HERE}")
 
 
 if __name__ == "__main__":
