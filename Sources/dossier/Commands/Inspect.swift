@@ -57,7 +57,7 @@ struct InspectCommand: ParsableCommand {
         add("inspect.label.window", l.text("inspect.window", l.time(m.notBefore), l.time(m.notAfter)))
         add("inspect.label.recipients", LocalizedText(m.recipients.map { $0.shown(by: l) }.joined(separator: l.string("list.separator"))))
         let sizes = m.contentSizes.map { l.size($0).shown(by: l) }.joined(separator: l.string("list.separator"))
-        add("inspect.label.documents", l.text("inspect.documents", m.contentSizes.count, Formatted(sizes)))
+        add("inspect.label.documents", l.text("inspect.documents", l.count(m.contentSizes.count), Formatted(sizes)))
         if let url = m.online { add("inspect.label.online", l.text("inspect.online", url)) }
         // One column for the values, whichever lines are shown: the widest label, a colon, two spaces.
         let width = Self.labels.map { l.string($0).count }.max() ?? 0

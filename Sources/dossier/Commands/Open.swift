@@ -33,6 +33,6 @@ struct OpenCommand: ParsableCommand {
         }
         if json { JSONOutput.print(docs); return }
         for d in docs { print(d.path) }
-        Terminal.note(l.text("open.opened", docs.count, inspection.manifest.organisation))
+        Terminal.note(l.text("open.opened", l.count(docs.count), inspection.manifest.organisation))
     }
 }

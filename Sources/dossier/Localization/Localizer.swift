@@ -126,6 +126,15 @@ struct Localizer: @unchecked Sendable {
         return Formatted(formatter.string(from: date))
     }
 
+    /// A count for people: the locale's digits (Arabic-Indic in Arabic), plain in English.
+    func count(_ n: Int) -> any LocalizedArgument {
+        guard language != "en" else { return n }
+        let formatter = NumberFormatter()
+        formatter.locale = locale
+        formatter.numberStyle = .decimal
+        return Formatted(formatter.string(from: NSNumber(value: n)) ?? String(n))
+    }
+
     /// A size for people: `1.2 MiB` in English (`ByteCount`), the locale's digits and the
     /// language's unit names otherwise.
     func size(_ bytes: UInt64) -> any LocalizedArgument {
