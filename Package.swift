@@ -3,6 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "Dossier",
+    // Counsel's commands speak the user's language (docs/translations.md); English is the fallback.
+    defaultLocalization: "en",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "dossier", targets: ["dossier"]),
@@ -63,7 +65,9 @@ let package = Package(
                 "DossierServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // Resources/<language>.lproj/Localizable.strings: the messages of counsel's commands.
+            resources: [.process("Resources")]
         ),
         // Fuzz targets for the parsers of hostile input (docs/fuzzing-and-sanitizers.md). A normal
         // build replays files; scripts/fuzz.sh builds it with libFuzzer (-DFUZZING).

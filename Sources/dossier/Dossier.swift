@@ -36,6 +36,10 @@ struct Dossier: AsyncParsableCommand {
     static func main() async {
         ProcessHardening.disableCoreDumps()
         ProcessHardening.restrictFileCreationMask()
+        if Localizer.current.counsel, let missing = Localizer.missing {
+            Terminal.fail("the messages of this command are not installed: \(missing) is missing",
+                          hint: "reinstall dossier (`make install` puts the folder beside the binary)", code: 1)
+        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -15,9 +15,29 @@ enum Terminal {
         FileHandle.standardError.write(Data("dossier: warning: \(visible(message))\n".utf8))
     }
 
-    /// Prints what went wrong and, on its own line, what to do; exits with the error's documented code.
+    /// Writes a line from the tables to stderr (its arguments are visible already).
+    static func note(_ message: LocalizedText) {
+        TerminalLine.shared.clear()
+        FileHandle.standardError.write(Data("dossier: \(message.text)\n".utf8))
+    }
+
+    static func warn(_ message: LocalizedText) {
+        TerminalLine.shared.clear()
+        FileHandle.standardError.write(Data("dossier: warning: \(message.text)\n".utf8))
+    }
+
+    /// Prints what went wrong and, on its own line, what to do, in the reader's language where
+    /// the tables have the error (`ErrorText`); exits with the error's documented code, the same
+    /// in every language. The `error:` and `hint:` markers stay as they are, for scripts.
     static func fail(_ error: DossierError) -> Never {
-        fail(error.message, hint: error.hint, code: ExitCodes.code(for: error))
+        let code = ExitCodes.code(for: error)
+        guard let (message, hint) = ErrorText.localized(error, Localizer.current) else {
+            fail(error.message, hint: error.hint, code: code)
+        }
+        TerminalLine.shared.clear()
+        FileHandle.standardError.write(Data("dossier: error: \(message.text)\n".utf8))
+        if let hint { FileHandle.standardError.write(Data("dossier: hint: \(hint.text)\n".utf8)) }
+        exit(code)
     }
 
     /// Prints the error (and an optional hint) on stderr and exits with `code`.

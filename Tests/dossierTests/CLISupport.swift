@@ -178,11 +178,14 @@ extension XCTestCase {
     }
 }
 
-/// This process's environment without any `DOSSIER_*` variable, and with the state folder (where
+/// This process's environment without any `DOSSIER_*` variable, with the state folder (where
 /// `dossier` remembers the newest log entry it verified of each vault) inside the temporary
-/// folder, so that the tests leave nothing in the home folder.
+/// folder, so that the tests leave nothing in the home folder, and in English (`LANG=C.UTF-8`,
+/// no `LC_ALL` or `LC_MESSAGES`), whatever the locale of whoever runs them; `LocalizationCLITests`
+/// sets its own.
 func childEnvironment() -> [String: String] {
-    var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DOSSIER_") }
+    var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DOSSIER_") && $0.key != "LC_ALL" && $0.key != "LC_MESSAGES" }
+    environment["LANG"] = "C.UTF-8"
     environment["XDG_STATE_HOME"] = testStateHome
     return environment
 }

@@ -56,9 +56,19 @@ final class InstallTests: XCTestCase {
                          "share/man/man1/dossier-audit-verify.1", "share/man/man1/dossier-identity-new.1"] {
             XCTAssertTrue(installed.contains(expected), "\(expected) not installed: \(installed)")
         }
-        XCTAssertEqual(installed.count, pages.count + 4, "nothing else is installed: \(installed)")
+        // The resource bundle beside the binary: the messages of counsel's commands (docs/translations.md).
+        let resources = installed.filter { $0.hasPrefix("bin/Dossier_dossier.resources/") }
+        for language in ["ar", "en", "es", "fr", "ru", "zh-hans"] {
+            XCTAssertTrue(resources.contains("bin/Dossier_dossier.resources/\(language).lproj/Localizable.strings"), "\(language): \(resources)")
+        }
+        XCTAssertEqual(installed.count, pages.count + 4 + resources.count, "nothing else is installed: \(installed)")
         XCTAssertGreaterThan(pages.count, 40, "a page per command")
         XCTAssertTrue(FileManager.default.isExecutableFile(atPath: prefix + "/bin/dossier"))
+        // The installed binary finds its messages there, and speaks French under a French locale.
+        let (showStatus, shown, showErr) = try run(prefix + "/bin/dossier", ["identity", "show", "dossier1abc"], env: ["LANG": "fr_FR.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""])
+        XCTAssertEqual(showStatus, 65, showErr)
+        XCTAssertEqual(shown, "")
+        XCTAssertTrue(showErr.contains("identité publique non valide"), showErr)
 
         // Every page reads with man, without a warning; search's page says what its --help says.
         let env = ["LC_ALL": "C.UTF-8", "MANWIDTH": "80", "MANPAGER": "cat", "PAGER": "cat"]
@@ -94,5 +104,6 @@ final class InstallTests: XCTestCase {
         let (uninstallStatus, _, uninstallErr) = try run(make, ["-s", "uninstall", "PREFIX=\(prefix)"])
         XCTAssertEqual(uninstallStatus, 0, uninstallErr)
         XCTAssertEqual(files(under: prefix), ["bin/dossierish", "share/man/man1/other.1"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: prefix + "/bin/Dossier_dossier.resources"))
     }
 }

@@ -4,7 +4,7 @@ import ArgumentParser
 struct IdentityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "identity",
-        abstract: "Create and show identities (a key pair for decryption and one for signing).",
+        abstract: Localizer.current.string("help.identity.abstract"),
         subcommands: [IdentityNewCommand.self, IdentityShowCommand.self]
     )
 }

@@ -6,20 +6,14 @@ import Foundation
 struct IdentityShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Print the public identity and fingerprint of an identity file or public line.",
-        discussion: """
-        Accepts a secret identity file (no passphrase needed: the public half is stored in the clear), a file holding a public line, or the line itself. A secret identity file that group or others can read is refused, as every command refuses it (run chmod 600 FILE); a public line file may be readable by anyone.
-
-        Examples:
-          dossier identity show counsel.key
-          dossier identity show dossier1qx…  --json
-        """
+        abstract: Localizer.current.string("help.identity.show.abstract"),
+        discussion: Localizer.current.string("help.identity.show.discussion")
     )
 
-    @Argument(help: ArgumentHelp("An identity file, a public identity file, or a public line.", valueName: "IDENTITY"))
+    @Argument(help: ArgumentHelp(Localizer.current.string("help.identity.show.identity"), valueName: "IDENTITY"))
     var identity: String
 
-    @Flag(help: "Print a JSON object with the fields publicIdentity, fingerprint, encryptionKey, signingKey.")
+    @Flag(help: ArgumentHelp(Localizer.current.string("help.identity.show.json")))
     var json = false
 
     struct Output: Encodable {
@@ -36,7 +30,7 @@ struct IdentityShowCommand: ParsableCommand {
                                     encryptionKey: pub.encryptionKey.hex, signingKey: pub.signingKey.hex))
         } else {
             print(pub.line)
-            print("fingerprint: \(pub.fingerprint)")
+            print(Localizer.current.text("identity.show.fingerprint", pub.fingerprint))
         }
     }
 }

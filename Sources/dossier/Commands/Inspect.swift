@@ -6,11 +6,11 @@ import Foundation
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show a package's manifest and whether it is signed by a trusted organisation. No secret needed.",
-        discussion: "File names and kinds are sealed inside the package and appear only when it is opened. A package of format 2 is signed by the staff member who made it, under a certificate from the organisation root: `signed by` shows that member's fingerprint and the certificate's validity (EXPIRED or NOT YET VALID when your clock is outside it, in which case `open` refuses the package)."
+        abstract: Localizer.current.string("help.inspect.abstract"),
+        discussion: Localizer.current.string("help.inspect.discussion")
     )
-    @Argument(help: ArgumentHelp("The package file.", valueName: "PACKAGE")) var package: String
-    @Flag(help: "Print a JSON object.") var json = false
+    @Argument(help: ArgumentHelp(Localizer.current.string("help.package"), valueName: "PACKAGE")) var package: String
+    @Flag(help: ArgumentHelp(Localizer.current.string("help.inspect.json"))) var json = false
 
     struct Output: Encodable {
         let package: String, grant: String, organisation: String, issuerFingerprint: String
@@ -24,11 +24,57 @@ struct InspectCommand: ParsableCommand {
         let certificateState: String?, certificateProblem: String?
     }
 
+    /// `certificateState` in `--json`: the same words in every language.
     static func state(_ v: Certificate.Validity) -> String {
         switch v {
         case .valid: return "valid now"
         case .expired: return "EXPIRED"
         case .notYetValid: return "NOT YET VALID"
+        }
+    }
+
+    /// The manifest for people, a field per line, in the reader's language (`--json` is the same
+    /// in every language and keeps the fields' names and RFC 3339 times).
+    private func printManifest(_ i: PackageInspection) {
+        let l = Localizer.current, m = i.manifest
+        var lines: [(String, LocalizedText)] = []
+        func add(_ label: String, _ value: LocalizedText) { lines.append((l.string(label), value)) }
+        add("inspect.label.package", l.text("inspect.package", m.packageID, m.grantID))
+        add("inspect.label.issuer", l.text("inspect.issuer", m.organisation, m.issuer.fingerprint))
+        if let c = i.certificate {
+            let state = i.certificateValidity.map { l.text(Self.stateKey($0)) } ?? LocalizedText("?")
+            add("inspect.label.signedBy", l.text("inspect.signedBy", c.fingerprint, c.serial, l.time(c.notBefore), l.time(c.notAfter), state))
+            if let problem = i.certificateProblem {
+                add("inspect.label.certificate", l.text("inspect.certificateInvalid", ReasonText(localizer: l).localized(problem)))
+            }
+        }
+        switch (i.signatureValid, i.trustedAs) {
+        case let (true, entry?): add("inspect.label.signature", l.text("inspect.signature.validTrusted", entry.name))
+        case (true, nil): add("inspect.label.signature", l.text("inspect.signature.validUntrusted"))
+        case let (false, entry?): add("inspect.label.signature", l.text("inspect.signature.invalidTrusted", entry.name))
+        case (false, nil): add("inspect.label.signature", l.text("inspect.signature.invalidUntrusted"))
+        }
+        add("inspect.label.window", l.text("inspect.window", l.time(m.notBefore), l.time(m.notAfter)))
+        add("inspect.label.recipients", LocalizedText(m.recipients.map { $0.shown(by: l) }.joined(separator: l.string("list.separator"))))
+        let sizes = m.contentSizes.map { l.size($0).shown(by: l) }.joined(separator: l.string("list.separator"))
+        add("inspect.label.documents", l.text("inspect.documents", l.count(m.contentSizes.count), Formatted(sizes)))
+        if let url = m.online { add("inspect.label.online", l.text("inspect.online", url)) }
+        // One column for the values, whichever lines are shown: the widest label, a colon, two spaces.
+        let width = Self.labels.map { l.string($0).count }.max() ?? 0
+        for (label, value) in lines {
+            print((label + ":").padding(toLength: width + 3, withPad: " ", startingAt: 0) + value.text)
+        }
+    }
+
+    private static let labels = ["inspect.label.package", "inspect.label.issuer", "inspect.label.signedBy", "inspect.label.certificate",
+                                 "inspect.label.signature", "inspect.label.window", "inspect.label.recipients",
+                                 "inspect.label.documents", "inspect.label.online"]
+
+    static func stateKey(_ v: Certificate.Validity) -> String {
+        switch v {
+        case .valid: return "inspect.state.valid"
+        case .expired: return "inspect.state.expired"
+        case .notYetValid: return "inspect.state.notYetValid"
         }
     }
 
@@ -45,17 +91,7 @@ struct InspectCommand: ParsableCommand {
         if json {
             JSONOutput.print(out)
         } else {
-            print("package:      \(m.packageID) (grant \(m.grantID))")
-            print("issuer:       \(Terminal.visible(m.organisation)), key fingerprint \(m.issuer.fingerprint)")
-            if let c = i.certificate {
-                print("signed by:    staff \(c.fingerprint), certificate \(c.serial) valid \(c.notBefore) to \(c.notAfter) (\(i.certificateValidity.map(Self.state) ?? "?"))")
-                if let problem = i.certificateProblem { print("certificate:  INVALID: \(Terminal.visible(problem))") }
-            }
-            print("signature:    \(i.signatureValid ? "valid" : "INVALID")\(i.trustedAs.map { ", trusted as \(Terminal.visible($0.name))" } ?? ", NOT from a trusted organisation")")
-            print("window:       \(m.notBefore) to \(m.notAfter)")
-            print("recipients:   \(Terminal.visible(m.recipients.joined(separator: ", ")))")
-            print("documents:    \(m.contentSizes.count) (\(m.contentSizes.map { Table.size($0) }.joined(separator: ", ")))")
-            if let url = m.online { print("online:       opens only through the key-release service at \(Terminal.visible(url))") }
+            printManifest(i)
         }
         if let problem = i.certificateProblem { throw DossierError.certificateInvalid(context: package, reason: problem) }
         if !i.signatureValid { throw DossierError.packageTampered(path: package, reason: "the signature does not verify") }

@@ -4,7 +4,7 @@ import ArgumentParser
 struct TrustCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trust",
-        abstract: "Organisation keys whose packages you accept (kept in ~/.config/dossier).",
+        abstract: Localizer.current.string("help.trust.abstract"),
         subcommands: [TrustAddCommand.self, TrustListCommand.self, TrustIntakeCommand.self]
     )
 }

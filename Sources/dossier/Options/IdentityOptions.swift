@@ -5,7 +5,7 @@ import Foundation
 /// The staff identity that acts: `--identity` or `DOSSIER_IDENTITY`.
 struct IdentityOptions: ParsableArguments {
     @Option(name: [.customShort("i"), .customLong("identity")], help: ArgumentHelp(
-        "Your secret identity file (also: DOSSIER_IDENTITY).", valueName: "FILE"))
+        Localizer.current.string("help.option.identity"), valueName: "FILE"))
     var identity: String?
 
     @OptionGroup var passphrase: PassphraseOptions

@@ -6,7 +6,7 @@ import Foundation
 /// How a secret identity is unlocked: `--passphrase-file`, `DOSSIER_PASSPHRASE_FILE`, or the terminal.
 struct PassphraseOptions: ParsableArguments {
     @Option(name: .customLong("passphrase-file"), help: ArgumentHelp(
-        "Read the passphrase from the first line of FILE instead of asking on the terminal (also: DOSSIER_PASSPHRASE_FILE).",
+        Localizer.current.string("help.option.passphraseFile"),
         valueName: "FILE"))
     var passphraseFile: String?
 

@@ -10,10 +10,18 @@ struct PassphraseSource {
     /// What the prompt names before the path ("" or "the organisation root ").
     let noun: String
 
+    /// A prompt in counsel's language for their identity (`key`), or `english` (staff's
+    /// commands, the organisation root's prompts).
+    private func prompt(_ key: String, _ english: String, _ arguments: any LocalizedArgument...) -> String {
+        let l = Localizer.current
+        guard l.counsel, noun.isEmpty else { return english }
+        return l.format(l.string(key), arguments).text
+    }
+
     /// The passphrase of an existing file.
     func passphrase(for path: String) throws(DossierError) -> SecureBytes {
         if let file { return try Passphrase.read(fromFile: file) }
-        guard let pass = try Terminal.readPassphrase(prompt: "Passphrase for \(noun)\(path): ") else {
+        guard let pass = try Terminal.readPassphrase(prompt: prompt("prompt.passphrase", "Passphrase for \(noun)\(path): ", path)) else {
             throw .passphraseRequired(path: path)
         }
         guard pass.count > 0 else { throw .emptyPassphrase }
@@ -27,11 +35,13 @@ struct PassphraseSource {
             try Passphrase.requireStrength(pass)
             return pass
         }
-        guard let first = try Terminal.readPassphrase(prompt: "New passphrase (at least \(Passphrase.minimumCharacters) characters) for \(noun)\(path): ") else {
+        guard let first = try Terminal.readPassphrase(prompt: prompt("prompt.newPassphrase", "New passphrase (at least \(Passphrase.minimumCharacters) characters) for \(noun)\(path): ",
+                                                                     Passphrase.minimumCharacters, path)) else {
             throw .passphraseRequired(path: path)
         }
         try Passphrase.requireStrength(first)
-        guard let second = try Terminal.readPassphrase(prompt: "Repeat the passphrase: "), second.constantTimeEquals(first) else {
+        guard let second = try Terminal.readPassphrase(prompt: prompt("prompt.repeatPassphrase", "Repeat the passphrase: ")),
+              second.constantTimeEquals(first) else {
             throw .passphraseMismatch
         }
         return first

@@ -5,7 +5,7 @@ import Foundation
 /// `--quiet`, for the commands whose work can run long (deposit, retrieve, package, open, vault copy,
 /// audit verify): without it, they show progress on a terminal (`ProgressDisplay`).
 struct ProgressOption: ParsableArguments {
-    @Flag(help: "Show no progress. Without it, work that runs over a second shows on standard error, when that is a terminal, how far it is: done, rate, time left (amounts only, never a title or name).")
+    @Flag(help: ArgumentHelp(Localizer.current.string("help.option.quiet")))
     var quiet = false
 
     /// Where the command reports its progress: nil with --quiet or when standard error is not a

@@ -4,7 +4,7 @@ import Foundation
 /// Aligned tables for terminals, tab-separated lines for pipes. Every cell is shown through
 /// `Terminal.visible`, so a cell is one cell on one line whatever it holds.
 enum Table {
-    static func print(headers: [String], rows: [[String]]) {
+    static func print(headers: [String], rows: [[String]], none: String = "(none)") {
         let rows = rows.map { $0.map(Terminal.visible) }
         if !Terminal.stdoutIsTerminal {
             for row in rows { Swift.print(row.joined(separator: "\t")) }
@@ -18,7 +18,7 @@ enum Table {
         }
         Swift.print(line(headers))
         for row in rows { Swift.print(line(row)) }
-        if rows.isEmpty { Swift.print("(none)") }
+        if rows.isEmpty { Swift.print(none) }
     }
 
     /// A size for people: 1.2 MiB.
