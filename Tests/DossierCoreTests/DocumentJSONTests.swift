@@ -55,6 +55,20 @@ final class DocumentJSONTests: XCTestCase {
     }
 
     /// Random titles, tags and fields drawn from escapes, controls and many scripts.
+    /// Written in pieces on several cores, the pieces joined are the encoder's bytes, however
+    /// the documents are cut (one document per piece included).
+    func testPiecesWrittenOnSeveralCoresJoinToTheEncodersBytes() throws {
+        let docs = (0..<7).map { i in document(i, DocumentMetadata(title: "title \(i) \"q\" é", fileName: "f\(i).pdf", tags: i % 2 == 0 ? ["a", "b"] : [],
+                                                                   jurisdiction: nil, caseReference: i == 3 ? "EXT-3" : nil), removed: i == 5) }
+        let theirs = try encoded(docs)
+        for pieces in 1...9 {
+            let parts = DocumentJSON.arrayParts(docs, pieces: pieces)
+            XCTAssertEqual(parts.count, min(pieces, docs.count))
+            XCTAssertEqual(parts.flatMap { $0 }, theirs, "\(pieces) pieces")
+        }
+        XCTAssertEqual(DocumentJSON.arrayParts([], pieces: 3).flatMap { $0 }, try encoded([]))
+    }
+
     func testRandomDocumentsAreWrittenAsTheEncoderWritesThem() throws {
         var state: UInt64 = 0x5eed
         func next() -> Int {

@@ -35,19 +35,38 @@ public struct DocumentJSON: Encodable {
     /// `\u00xx`), everything else, `/` and U+007F included, as is. Titles are plaintext: the
     /// caller zeroes the bytes once written.
     public static func array(_ docs: [Document]) -> [UInt8] {
-        var w = Writer(capacity: docs.count * 420 + 8)
-        defer { w.release() }
-        if docs.isEmpty {
-            w.raw("[\n\n]\n")
-        } else {
-            w.raw("[\n")
-            for (i, d) in docs.enumerated() {
-                if i > 0 { w.raw(",\n") }
-                w.object(d, indent: 1)
+        var parts = arrayParts(docs)
+        defer { for i in parts.indices { parts[i].withUnsafeMutableBytes { secureZero($0) } } }
+        return parts.flatMap { $0 }
+    }
+
+    /// `array(docs)` in consecutive pieces, written on all cores (one piece per core for a large
+    /// listing): their concatenation is `array(docs)`. The caller writes them in order and zeroes
+    /// them.
+    public static func arrayParts(_ docs: [Document]) -> [[UInt8]] {
+        arrayParts(docs, pieces: max(1, min(ProcessInfo.processInfo.activeProcessorCount, docs.count / 2000)))
+    }
+
+    static func arrayParts(_ docs: [Document], pieces wanted: Int) -> [[UInt8]] {
+        if docs.isEmpty { return [Array("[\n\n]\n".utf8)] }
+        let pieces = max(1, min(wanted, docs.count))
+        var parts = [[UInt8]](repeating: [], count: pieces)
+        parts.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            DispatchQueue.concurrentPerform(iterations: pieces) { p in
+                let range = docs.count * p / pieces..<docs.count * (p + 1) / pieces
+                var w = Writer(capacity: range.count * 420 + 8)
+                defer { w.release() }
+                if p == 0 { w.raw("[\n") }
+                for i in range {
+                    if i > 0 { w.raw(",\n") }
+                    w.object(docs[i], indent: 1)
+                }
+                if p == pieces - 1 { w.raw("\n]\n") }
+                out[p] = w.bytes()
             }
-            w.raw("\n]\n")
         }
-        return w.bytes()
+        return parts
     }
 
     /// Appends to memory of its own (Array's appends of short pieces cost more than the rest of
