@@ -11,7 +11,7 @@ final class InboxCLITests: XCTestCase {
     let caseReference = "EXT-2027-0042-CLI"
     let jurisdiction = "Republic of Clinoria"
     let counselName = "Zebulon Quillfeather-CLI"
-    let message = "We act for Mr Petrov.\u{1B}[31m The hearing is in March.\n"
+    let message = "We act for Mr Petrov.\r\n\u{1B}[31m The hearing is in March.\n"
     let attachment = Data("ATTACHMENT-CLI: the extradition request, page 1 of 40.\n".utf8)
 
     func testARequestByFileIsImportedRegisteredAnsweredAndLoggedWithNothingInTheClear() throws {
@@ -49,7 +49,8 @@ final class InboxCLITests: XCTestCase {
         let shown = try expectSuccess(["requests", "show", requestID] + staff).stdout
         XCTAssertTrue(shown.contains(court) && shown.contains("order.pdf"), shown)
         XCTAssertFalse(shown.contains("\u{1B}"), "an escape from the message reached the terminal: \(shown)")
-        XCTAssertTrue(shown.contains("We act for Mr Petrov."), shown)
+        // A message written with CRLF line ends shows as lines, escapes made visible once.
+        XCTAssertTrue(shown.contains("\n  We act for Mr Petrov.\n  \\x1b[31m The hearing is in March.\n"), shown)
         try expectSuccess(["requests", "save", requestID, "order.pdf", "-o", folder.file("saved.pdf")] + staff)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder.file("saved.pdf"))), attachment)
 

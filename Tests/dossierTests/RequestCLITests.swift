@@ -106,6 +106,7 @@ final class RequestCLITests: XCTestCase {
             ("a name nobody trusts", replacing("--org", "Unknown Project"), 65, "no organisation is trusted under the name", false),
             ("intake line with a typo", replacing("--org", typo), 65, "checksum", false),
             ("malformed language tag", replacing("--lang", "en_GB"), 65, "BCP 47", false),
+            ("a language tag with an escape, shown once escaped", replacing("--lang", "e\u{1b}n"), 65, "'e\\x1bn' is not", false),
             ("impossible hearing date", replacing("--hearing", "2027-02-30"), 65, "YYYY-MM-DD", false),
             ("newline in the court", replacing("--court", "Court\nsignature: valid"), 65, "--court", false),
             ("missing attachment", arguments(out, attach: [folder.file("missing.pdf")]), 66, "no such file", false),

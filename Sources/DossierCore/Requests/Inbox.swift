@@ -242,7 +242,7 @@ extension StaffSession.Requests {
         } else if let n = Int(attachment), n >= 1, n <= names.count {
             index = n - 1
         } else {
-            throw .invalidArgument("request \(id) has no attachment '\(VisibleText.escaped(attachment))'",
+            throw .invalidArgument("request \(id) has no attachment '\(attachment)'",
                                    hint: names.isEmpty ? "it has no attachments" : "`dossier requests show \(id)` lists them; give a name or a number from 1 to \(names.count)")
         }
         try opened.saveAttachment(index, to: output, overwrite: false, durability: durability)

@@ -75,11 +75,11 @@ extension TrustStore {
         } else {
             let named = try entries().filter { $0.name == argument }
             guard let e = named.first else {
-                throw .invalidArgument("no organisation is trusted under the name '\(VisibleText.escaped(argument))', and no file of that name exists",
+                throw .invalidArgument("no organisation is trusted under the name '\(argument)', and no file of that name exists",
                                        hint: "`dossier trust list` shows the names; or give the organisation's intake line or certificate file")
             }
             guard named.count == 1 else {
-                throw .invalidArgument("\(named.count) trusted organisations are named '\(VisibleText.escaped(argument))'",
+                throw .invalidArgument("\(named.count) trusted organisations are named '\(argument)'",
                                        hint: "give the organisation key (dossierorg1…) instead, or rename one with `dossier trust add KEY --name NAME --rename`")
             }
             entry = e

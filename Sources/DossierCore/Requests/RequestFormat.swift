@@ -72,7 +72,7 @@ public struct RequestHeader: Equatable, Sendable {
         func bad(_ why: String) -> DossierError { .malformedRequest(path: path, reason: "header: \(why)") }
         guard let text = String(data: data, encoding: .utf8), var lines = KeyedLines(text) else { throw bad("not UTF-8 text ending in a newline") }
         guard lines.header(header) else {
-            if let first = lines.next, first.hasPrefix("dossier-request/") { throw bad("unsupported version '\(VisibleText.escaped(String(first.prefix(40))))'; upgrade dossier") }
+            if let first = lines.next, first.hasPrefix("dossier-request/") { throw bad("unsupported version '\(first.prefix(40))'; upgrade dossier") }
             throw bad("unknown first line")
         }
         guard let toLine = lines.take("to") else { throw bad("expected 'to'") }
@@ -137,22 +137,22 @@ public struct RequestDetails: Equatable, Sendable {
         if languages.isEmpty { return "no language is given" }
         if languages.count > RequestLimits.maximumLanguages { return "more than \(RequestLimits.maximumLanguages) languages" }
         for l in languages {
-            guard let canonical = Language.parse(l) else { return "'\(VisibleText.escaped(l))' is not a BCP 47 language tag" }
+            guard let canonical = Language.parse(l) else { return "'\(l)' is not a BCP 47 language tag" }
             guard canonical == l else { return "the language tag '\(l)' is not in canonical case ('\(canonical)')" }
         }
         if Set(languages).count != languages.count { return "a language is given twice" }
         for (field, value) in [("jurisdiction", jurisdiction), ("court", court), ("case", caseReference)] {
             if let value, let why = RequestText.problem(value) { return "the \(field) \(why)" }
         }
-        if let hearing, !RequestText.isDate(hearing) { return "the hearing date '\(VisibleText.escaped(hearing))' is not a day of the calendar written YYYY-MM-DD" }
+        if let hearing, !RequestText.isDate(hearing) { return "the hearing date '\(hearing)' is not a day of the calendar written YYYY-MM-DD" }
         if messageSize == 0 { return "the message is empty" }
         if messageSize > RequestLimits.maximumMessageBytes { return "the message is larger than 1 MiB" }
         if attachments.count > RequestLimits.maximumAttachments { return "more than \(RequestLimits.maximumAttachments) attachments" }
         var names: [String] = []
         for a in attachments {
-            if let why = RequestText.nameProblem(a.name) { return "the attachment name '\(VisibleText.escaped(a.name))' \(why)" }
+            if let why = RequestText.nameProblem(a.name) { return "the attachment name '\(a.name)' \(why)" }
             // Swift compares Strings under canonical equivalence: NFC and NFD forms are one name.
-            if names.contains(a.name) { return "two attachments are named '\(VisibleText.escaped(a.name))'" }
+            if names.contains(a.name) { return "two attachments are named '\(a.name)'" }
             names.append(a.name)
         }
         if bytes.count > RequestLimits.maximumDetailsBytes { return "the details are longer than 64 KiB" }

@@ -131,7 +131,9 @@ public final class RequestIntakeService: @unchecked Sendable {
 
     /// A refusal the HTTP layer decided before it had the whole body (too large, too slow).
     public func refuse(_ reason: IntakeRefusal, why: String) -> ReleaseResponse {
-        report("refused request \(reason.rawValue): \(why)")
+        // `why` may quote the request (a language tag, an attachment name): made visible here,
+        // once, as the CLI does for what it prints.
+        report("refused request \(reason.rawValue): \(VisibleText.escaped(why))")
         return reason.answer
     }
 

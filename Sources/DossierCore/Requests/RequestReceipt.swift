@@ -75,7 +75,7 @@ public struct RequestReceipt: Sendable, Equatable {
             return value
         }
         guard lines.header(header) else {
-            if let first = lines.next, first.hasPrefix("dossier-request-receipt/") { throw bad("receipt version '\(VisibleText.escaped(String(first.prefix(40))))' is not supported; upgrade dossier") }
+            if let first = lines.next, first.hasPrefix("dossier-request-receipt/") { throw bad("receipt version '\(first.prefix(40))' is not supported; upgrade dossier") }
             throw bad("it does not start with '\(header)'")
         }
         let organisation = try take("organisation")

@@ -49,7 +49,8 @@ struct RequestsShowCommand: ParsableCommand {
             for (i, a) in c.attachments.enumerated() { field(i == 0 ? "attachments" : "", "\(i + 1). \(a.name) (\(Table.size(a.size)))") }
         }
         print("message:")
-        var lines = c.message.split(separator: "\n", omittingEmptySubsequences: false)
+        // "\r\n" is one Character in Swift: split on both line ends, or a CRLF message shows as one line.
+        var lines = c.message.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
         if lines.last == "" { lines.removeLast() }
         for line in lines { print("  " + Terminal.visible(String(line))) }
     }
