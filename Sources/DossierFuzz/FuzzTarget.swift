@@ -16,6 +16,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case export
     case releaseRequest = "release-request"
     case certificate
+    case request
 
     /// What each target feeds the bytes to, for `--help` and the docs.
     var summary: String {
@@ -29,6 +30,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .export: "an audit export: LogExport.parse, then AuditVerifier.verify as `audit verify --export` does; export round trip"
         case .releaseRequest: "a key-release request body (what `dossier serve` reads from the network): SignedReleaseRequest.parse(body:), ReleaseRequest.parse, receipts; round trips"
         case .certificate: "a certificate by the organisation root: Certificate.parse, its one-line form, the signature check; round trips"
+        case .request: "a request from counsel, with a fixed intake key (`dossier-fuzz-intake`): RequestReader.open (every check of request.md section 7) and the message read; the header round trip"
         }
     }
 
@@ -46,10 +48,28 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .export: Self.export(data)
         case .releaseRequest: Self.releaseRequest(data)
         case .certificate: Self.certificate(data)
+        case .request: Self.request(data)
         }
     }
 
     // MARK: Targets
+
+    private static func request(_ data: Data) -> Bool {
+        // RequestReader works from a file, as `dossier requests import` does.
+        Scratch.writePackage(data)
+        guard let opened = attempt({ () throws(DossierError) in
+            try RequestReader.open(path: Scratch.packagePath, intakeSecret: Scratch.intakeKeyPair.secretKey)
+        }) else { return false }
+        let length = data.dropFirst(4).prefix(4).reduce(0) { $0 << 8 | Int($1) }
+        precondition(opened.header.bytes == data.dropFirst(8).prefix(length), "request: header re-serialises to different bytes")
+        guard let message = attempt({ () throws(DossierError) in try opened.message() }) else {
+            preconditionFailure("request: a request that verified has a message that does not read")
+        }
+        var text = message.unsafeCopyToData()
+        defer { secureZero(&text) }
+        precondition(String(data: text, encoding: .utf8) != nil, "request: an accepted message is not UTF-8")
+        return true
+    }
 
     private static func certificate(_ data: Data) -> Bool {
         guard let c = attempt({ () throws(DossierError) in try Certificate.parse(data) }) else { return false }
@@ -241,6 +261,10 @@ enum Scratch {
         let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == data.count else { preconditionFailure("DossierFuzz: short write to \(packagePath)") }
     }
+
+    /// The intake key of the request target: its seeds are sealed to it
+    /// (RequestVectorTests.testTheFuzzSeedOpensWithTheFuzzIntakeKey writes and checks them).
+    static let intakeKeyPair = BoxKeyPair.generate(using: DeterministicRandom(seed: "dossier-fuzz-intake"))
 
     /// A trust store that does not exist: every issuer is untrusted, as on a fresh machine.
     static let absentTrustStore = NSTemporaryDirectory() + "/dossier-fuzz-no-such-trust-store"

@@ -158,6 +158,30 @@ final class RequestVectorTests: XCTestCase {
 
     // MARK: The runner
 
+    /// The request fuzz target's seed, `Tests/Fuzz/corpus/request/valid`: a request with two
+    /// attachments sealed to the target's fixed intake key (seed `dossier-fuzz-intake`), so that
+    /// the fuzzer starts from an input that passes every check. `DOSSIER_WRITE_FUZZ_SEEDS=1`
+    /// rewrites it.
+    func testTheFuzzSeedOpensWithTheFuzzIntakeKey() throws {
+        let fuzzIntake = BoxKeyPair.generate(using: DeterministicRandom(seed: "dossier-fuzz-intake"))
+        let seed = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fuzz/corpus/request/valid")
+        if ProcessInfo.processInfo.environment["DOSSIER_WRITE_FUZZ_SEEDS"] == "1" {
+            let folder = try ShareKit.makeTemporaryFolder("fuzz-seed")
+            let paths = try RequestKit.files(in: folder, Basic.attachments)
+            let draft = RequestDraft(to: try IntakeKey(encryptionKey: fuzzIntake.publicKey), need: .reports, languages: ["ar", "fr"],
+                                     court: "Court", hearing: "2027-03-15", message: SecureBytes(copying: Data("Fuzz seed.\n".utf8)),
+                                     attachments: paths)
+            _ = try RequestWriter(clock: FixedClock(Timestamp.parse(Basic.madeAt)!), random: DeterministicRandom(seed: "fuzz-seed/writer"))
+                .write(draft, identity: Basic.sender, to: folder + "/seed.drq")
+            try FileManager.default.createDirectory(at: seed.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(contentsOf: URL(fileURLWithPath: folder + "/seed.drq")).write(to: seed)
+        }
+        let opened = try RequestReader.open(path: seed.path, intakeSecret: fuzzIntake.secretKey)
+        XCTAssertEqual(opened.details.attachments.count, 2)
+        XCTAssertEqual(String(decoding: try opened.message().unsafeCopyToData(), as: UTF8.self), "Fuzz seed.\n")
+    }
+
     func testEveryVector() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: try Self.vectorFolder().path).filter { $0.hasSuffix(".txt") }.sorted()
         XCTAssertEqual(Set(names), Set((["basic"] + Self.derived.map(\.name)).map { $0 + ".txt" }))

@@ -48,7 +48,7 @@ final class FuzzSeedReplayTests: XCTestCase {
     func testHostileCorpusThroughTheFuzzTargets() throws {
         let targets = try Self.targets()
         var replayed = 0
-        for kind in ["package", "identity", "public-identity", "policy", "checkpoint", "export"] {
+        for kind in ["package", "identity", "public-identity", "policy", "checkpoint", "export", "request"] {
             XCTAssertTrue(targets.contains(kind), "no fuzz target for the hostile corpus kind \(kind)")
             let files = Self.files(in: Self.hostileCorpus + "/" + kind).filter { !$0.hasSuffix(".txt") }
             XCTAssertGreaterThan(files.count, 10, "Tests/dossierTests/Corpus/\(kind) is nearly empty")
