@@ -95,10 +95,26 @@ final class RequestSendCLITests: XCTestCase {
         XCTAssertEqual(nosy.exitCode, 66, "\(nosy)")
         XCTAssertTrue(nosy.stderr.contains("no request \(requestID)"), nosy.stderr)
 
-        // The log: received by the service, then staff's steps; and it verifies.
+        // Counsel open the package of the answering grant: it names the request.
+        let package = folder.file("answer.dpkg")
+        try succeed(["package", grant, "-o", package], env: staff)
+        try FileManager.default.createDirectory(atPath: folder.file("opened"), withIntermediateDirectories: false)
+        let opened = try expectSuccess(["open", package, "--identity", counselKey, "-o", folder.file("opened")], env: counselMachine)
+        XCTAssertTrue(opened.stderr.contains("this package answers your request \(requestID) (request file SHA-256 \(receipt.sha256))"), opened.stderr)
+
+        // The log: received by the service, then staff's steps, in order; and it verifies.
         let log = try succeed(["audit", "log", "--vault", vault])
         XCTAssertTrue(log.contains("request-receive") && log.contains(serviceFP), log)
+        let steps = log.split(separator: "\n").compactMap { $0.split(separator: "\t").dropFirst(3).first.map(String.init) }
+            .filter { $0.hasPrefix("request-") || $0 == "counsel-add" || $0 == "grant" || $0 == "package" }
+        XCTAssertEqual(steps, ["request-receive", "request-read", "counsel-add", "grant", "request-answer", "package"], log)
         try succeed(["audit", "verify", "--vault", vault])
+        // And the auditors' report counts it, without its content.
+        try succeed(["audit", "report", "--vault", vault, "-o", folder.file("report.html")])
+        let report = try String(contentsOfFile: folder.file("report.html"), encoding: .utf8)
+        XCTAssertTrue(report.contains("<h2>Requests</h2>") && report.contains("<tr><td><code>expert-witness</code></td><td>1</td><td>1</td></tr>"),
+                      "the report's request figures are missing")
+        XCTAssertFalse(report.contains("prison conditions") || report.contains("ORDER:"), "the report shows the request's content")
 
         // What goes wrong. A service that is not there: 69, the request file kept, no receipt.
         let down = folder.file("down.drq")
