@@ -30,7 +30,9 @@ demo-postgres: release
 		"$$($(SWIFT) build $(RELEASE) --show-bin-path)/dossier"
 
 ## Run every test: the concurrency test, a short crash test (5 SIGKILLs), the attack suite
-## (rows edited with sqlite3 are refused at use and reported), then, on a throwaway PostgreSQL
+## (rows edited with sqlite3 are refused at use and reported), the failover drill (a primary
+## and its synchronous standby, the primary SIGKILLed under load, the standby promoted; about
+## 35 s; docs/deployment.md, section 5), then, on a throwaway PostgreSQL
 ## cluster (scripts/pg-cluster.sh run: a free loopback port, a temporary directory, stopped
 ## afterwards), the PostgreSQL end-to-end tests and the unit, vector and end-to-end tests of
 ## both backends (last, so that their summary closes the output).
@@ -39,6 +41,7 @@ test: deps
 	scripts/concurrency-test.sh "$$($(SWIFT) build --show-bin-path)/dossier"
 	scripts/crash-test.sh 5 "$$($(SWIFT) build --show-bin-path)/dossier"
 	scripts/attack-test.sh "$$($(SWIFT) build --show-bin-path)/dossier"
+	scripts/failover-test.sh "$$($(SWIFT) build --show-bin-path)/dossier"
 	scripts/pg-cluster.sh run sh -c 'scripts/postgres-test.sh "$$1" && $(SWIFT) test --disable-swift-testing' sh \
 		"$$($(SWIFT) build --show-bin-path)/dossier"
 
