@@ -34,21 +34,24 @@ demo-postgres: release
 ## and its synchronous standby, the primary SIGKILLed under load, the standby promoted; about
 ## 35 s; docs/deployment.md, section 5), then, on a throwaway PostgreSQL
 ## cluster (scripts/pg-cluster.sh run: a free loopback port, a temporary directory, stopped
-## afterwards), the PostgreSQL end-to-end tests and the unit, vector and end-to-end tests of
-## both backends (last, so that their summary closes the output).
+## afterwards), the PostgreSQL end-to-end tests, a short crash test on PostgreSQL (5 SIGKILLs)
+## and the unit, vector and end-to-end tests of both backends (last, so that their summary
+## closes the output).
 test: deps
 	$(SWIFT) build
 	scripts/concurrency-test.sh "$$($(SWIFT) build --show-bin-path)/dossier"
 	scripts/crash-test.sh 5 "$$($(SWIFT) build --show-bin-path)/dossier"
 	scripts/attack-test.sh "$$($(SWIFT) build --show-bin-path)/dossier"
 	scripts/failover-test.sh "$$($(SWIFT) build --show-bin-path)/dossier"
-	scripts/pg-cluster.sh run sh -c 'scripts/postgres-test.sh "$$1" && $(SWIFT) test --disable-swift-testing' sh \
-		"$$($(SWIFT) build --show-bin-path)/dossier"
+	scripts/pg-cluster.sh run sh -c 'scripts/postgres-test.sh "$$1" && scripts/crash-test.sh --postgres 5 "$$1" && \
+		$(SWIFT) test --disable-swift-testing' sh "$$($(SWIFT) build --show-bin-path)/dossier"
 
-## The full crash test: 200 SIGKILLs, each inside a running dossier operation (not part of
-## `make test`; its duration is in docs/threat-model.md, promise 7).
+## The full crash test: 200 SIGKILLs, each inside a running dossier operation, on a folder, then
+## 50 on a vault in a throwaway PostgreSQL cluster (not part of `make test`; their durations
+## are in docs/threat-model.md, promise 7).
 crash-test: build
 	scripts/crash-test.sh 200 "$$($(SWIFT) build --show-bin-path)/dossier"
+	scripts/pg-cluster.sh run scripts/crash-test.sh --postgres 50 "$$($(SWIFT) build --show-bin-path)/dossier"
 
 ## Benchmarks (release build; not part of `make test`).
 bench:

@@ -16,10 +16,27 @@
 #     was started).
 # It ends with a table: kills per operation and how far into the operation they landed.
 # Needs Linux /proc (stat, io, cmdline); fails rather than passing without it.
-# Usage: scripts/crash-test.sh [KILLS] [PATH-TO-dossier]   (default 200 kills; `make test` runs 5)
+#
+# With --postgres the vault is a new database on the server DOSSIER_TEST_POSTGRES names
+# (scripts/pg-cluster.sh run sets it; without it the test fails): the client is killed while
+# its transaction is open, and the checks are the same, with a pg_dump of the database searched
+# for the marker (as text, and as the hex in which pg_dump writes bytea) as well.
+# Usage: scripts/crash-test.sh [--postgres] [KILLS] [PATH-TO-dossier]
+#        (default 200 kills; `make test` runs 5 on a folder and 5 on PostgreSQL)
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+postgres=""
+if [ "${1:-}" = --postgres ]; then
+    postgres=1; shift
+    [ -n "${DOSSIER_TEST_POSTGRES:-}" ] || {
+        echo "crash-test: FAIL: --postgres needs DOSSIER_TEST_POSTGRES; run it as: scripts/pg-cluster.sh run scripts/crash-test.sh --postgres ..." >&2
+        exit 1
+    }
+    command -v pg_dump >/dev/null || { echo "crash-test: FAIL: --postgres needs pg_dump" >&2; exit 1; }
+fi
 kills="${1:-200}"
 dossier="${2:-$(swift build --show-bin-path)/dossier}"
+case $dossier in /*) ;; *) dossier="$PWD/$dossier" ;; esac
 top=$(mktemp -d "${TMPDIR:-/tmp}/dossier-crash.XXXXXX")
 export XDG_STATE_HOME="$top/state"   # where dossier remembers the newest log entry it verified
 inputs="$top/plaintext-inputs"   # the files deposited: the one folder the marker may be in
@@ -46,7 +63,11 @@ cp "$dossier" "$top/bin/dossier"
 dossier="$top/bin/dossier"
 cd "$work"
 export DOSSIER_VAULT="$work/vault" DOSSIER_IDENTITY="$work/staff.key" XDG_CONFIG_HOME="$work/config"
+if [ -n "$postgres" ]; then
+    DOSSIER_VAULT=$("$here/pg-cluster.sh" createdb "$DOSSIER_TEST_POSTGRES") || { echo "crash-test: FAIL: cannot create a database" >&2; exit 1; }
+fi
 marker="DOSSIER-CRASH-PLAINTEXT-$RANDOM$RANDOM$RANDOM"
+marker_hex=$(printf '%s' "$marker" | od -An -tx1 | tr -d ' \n')
 
 "$dossier" identity new -o staff.key --no-passphrase >/dev/null 2>&1
 "$dossier" identity new -o counsel.key --no-passphrase >/dev/null 2>&1
@@ -333,6 +354,11 @@ check() {
     check_outputs
     hits=$(grep -rlaF --exclude-dir="${inputs##*/}" --exclude-dir=bin -- "$marker" "$top" | head -n5 | xargs || true)
     [ -z "$hits" ] || fail "plaintext left outside the requested outputs: $hits"
+    if [ -n "$postgres" ]; then
+        pg_dump --no-owner "$DOSSIER_VAULT" > "$top/dump.sql" 2>"$top/dump.err" || fail "pg_dump: $(cat "$top/dump.err")"
+        ! grep -qaF -e "$marker" -e "$marker_hex" "$top/dump.sql" || fail "plaintext in the database (a pg_dump holds the marker)"
+        rm -f "$top/dump.sql"
+    fi
     hits=$(find "$top" \( -name '*.dossier-tmp-*' -o -name '*.dossier-new-*' \) | head -n5 | xargs)
     [ -z "$hits" ] || fail "temporary files left: $hits"
     "$dossier" doctor >doctor.out 2>&1 || { cat doctor.out >&2; fail "doctor reports damage"; }
@@ -378,4 +404,4 @@ spread() { sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%s/%s/%s", v[1], 
         printf '%-11s %5s %9s  %-16s  %-22s  %s\n' "$op" "$n" "$nw" "$t" "$w" "$p"
     done
 }
-echo "crash-test: $kills kills survived in $seconds s; $(wc -l < ledger) deposits reported, $checked retrievals checked byte for byte; every output absent or complete, no plaintext or temporary file left, doctor and audit verify passed after every kill"
+echo "crash-test: ${postgres:+PostgreSQL: }$kills kills survived in $seconds s; $(wc -l < ledger) deposits reported, $checked retrievals checked byte for byte; every output absent or complete, no plaintext or temporary file left, doctor and audit verify passed after every kill"
