@@ -59,9 +59,11 @@ bench:
 	$(SWIFT) build $(RELEASE)
 	@scripts/bench.sh "$$($(SWIFT) build $(RELEASE) --show-bin-path)/dossier"
 
-## Load test of the key-release service: 200 concurrent opens (release build; not in `make test`).
+## Load test of the key-release service: 200 concurrent opens on a folder, then through two
+## replicas on one database in a throwaway PostgreSQL cluster (release build; not in `make test`).
 load-test: deps
 	@scripts/load-test.sh 200
+	@scripts/load-test.sh --postgres 200
 
 ## `make install PREFIX=DIR` (default /usr/local): the release binary in DIR/bin, a manual page
 ## per command (from its --help) in DIR/share/man/man1, and bash, zsh and fish completions
