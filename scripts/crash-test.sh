@@ -226,7 +226,7 @@ for op in "${operations[@]}"; do ceiling[$op]=400; bytes[$op]=65536; done
 # Starts a worker aimed at $1, waits for a dossier process running $1, stops it, records it,
 # and kills the worker's whole process group. Retries when the process ends before the kill.
 kill_during() {
-    local target=$1 deadline=$(($(date +%s) + 120)) pid start delay line op uptime io rchar wchar w mode payload bound threshold seen key value tries=0
+    local target=$1 deadline=$(($(date +%s) + 120)) pid start delay line op uptime io rchar wchar w mode payload bound threshold seen key value counter tries=0
     set -m
     worker "$k" "$target" >/dev/null 2>&1 &
     wpid=$!
@@ -253,12 +253,16 @@ kill_during() {
             # that no fork stands between the reading and the stop.
             mode=bytes
             payload=$(payload_of "$target" "$pid")
+            # A deposit into PostgreSQL sends its ciphertext to a socket, which /proc/PID/io
+            # does not count as written: aim it by the plaintext it has read instead.
+            counter=wchar:
+            [ -n "$postgres" ] && [ "$target" = deposit ] && counter=rchar:
             bound=$((payload > 0 ? payload : ${bytes[$target]}))
             threshold=$(((RANDOM * 32768 + RANDOM) % bound + 1))
             seen=0
             while true; do
                 w=""
-                { while read -r key value; do [ "$key" = wchar: ] && { w=$value; break; }; done < "/proc/$pid/io"; } 2>/dev/null || true
+                { while read -r key value; do [ "$key" = "$counter" ] && { w=$value; break; }; done < "/proc/$pid/io"; } 2>/dev/null || true
                 [ -n "$w" ] && [ "$w" -lt "$threshold" ] || break
                 seen=$w
             done
