@@ -188,11 +188,13 @@ final class PostgresStore: VaultStore, @unchecked Sendable {
             } catch let e as PostgresError where e.isRetryable {
                 let lost = e.connectionLost || e.sqlState == "25006"
                 if lost { connection = nil }
-                if (tries >= Self.attempts && !lost) || Date().addingTimeInterval(delay) > deadline {
+                let remaining = deadline.timeIntervalSinceNow
+                if (tries >= Self.attempts && !lost) || remaining <= 0 {
                     if lost { throw .vaultUnreachable(location: location, reason: e.message) }
                     throw .vaultBusy(path: location)
                 }
-                usleep(useconds_t((delay * (0.5 + Double(random.bytes(1)[0]) / 255)) * 1_000_000))
+                // The last sleep is cut to the deadline, so that the wait is the busy wait.
+                usleep(useconds_t(min(delay * (0.5 + Double(random.bytes(1)[0]) / 255), remaining) * 1_000_000))
                 delay = min(delay * 2, 1)
             } catch {
                 throw translate(error)
