@@ -24,9 +24,10 @@ demo: release
 	@scripts/demo.sh "$$($(SWIFT) build $(RELEASE) --show-bin-path)/dossier"
 
 ## The same story on a throwaway PostgreSQL cluster (scripts/pg-cluster.sh run: a free loopback
-## port, a temporary directory, stopped afterwards), the vault in its database.
+## port, a temporary directory, stopped afterwards), the vault in its database, with the roles
+## of docs/deployment.md, section 2: an owner, and Alice, Bob and the service each as their own.
 demo-postgres: release
-	@scripts/pg-cluster.sh run sh -c 'DOSSIER_DEMO_VAULT="$$DOSSIER_TEST_POSTGRES" scripts/demo.sh "$$1"' sh \
+	@scripts/pg-cluster.sh run sh -c 'DOSSIER_DEMO_VAULT="$$DOSSIER_TEST_POSTGRES" DOSSIER_DEMO_ROLES=1 scripts/demo.sh "$$1"' sh \
 		"$$($(SWIFT) build $(RELEASE) --show-bin-path)/dossier"
 
 ## Run every test: the concurrency test, a short crash test (5 SIGKILLs), the attack suite
