@@ -54,11 +54,12 @@ crash-test: build
 	scripts/crash-test.sh 200 "$$($(SWIFT) build --show-bin-path)/dossier"
 	scripts/pg-cluster.sh run scripts/crash-test.sh --postgres 50 "$$($(SWIFT) build --show-bin-path)/dossier"
 
-## Benchmarks (release build; not part of `make test`).
+## Benchmarks (release build; not part of `make test`), the folder against age, then the same
+## file and a 100,000-document catalogue through PostgreSQL in a throwaway cluster.
 bench:
 	@DOSSIER_BENCH_DEPS=1 scripts/install-deps.sh
 	$(SWIFT) build $(RELEASE)
-	@scripts/bench.sh "$$($(SWIFT) build $(RELEASE) --show-bin-path)/dossier"
+	@scripts/pg-cluster.sh run scripts/bench.sh "$$($(SWIFT) build $(RELEASE) --show-bin-path)/dossier"
 
 ## Load test of the key-release service: 200 concurrent opens on a folder, then through two
 ## replicas on one database in a throwaway PostgreSQL cluster (release build; not in `make test`).
