@@ -6,6 +6,11 @@
 # kept; default 1), BENCH_SCALE=1 to add the scale cases (50 recipients, 10,000-file deposit,
 # list/search over it and over 100,000 documents, list --json, search over 100,000 titled in six scripts,
 # audit verify of 1,000,000 entries in full and from a saved state, --help).
+# With DOSSIER_TEST_POSTGRES set to a server (make bench runs this script inside
+# scripts/pg-cluster.sh run: a throwaway cluster on loopback), a second table: deposit and
+# retrieve of the same file with the vault in a database of that server, beside the folder's
+# figures of this run (time, throughput as a share of the folder's, peak RSS), then `list` and
+# `search` over BENCH_CATALOGUE (default 100,000) documents in a database.
 set -euo pipefail
 dossier="${1:?usage: scripts/bench.sh PATH-TO-dossier}"
 mib="${BENCH_MIB:-1024}"
@@ -104,6 +109,49 @@ row "retrieve --sync" "age decrypt"; row "package --sync" "age encrypt"; row "op
 echo "(× age: age's time divided by this one's; ≥ 1.00 means at least as fast as age. × age+fsync: the"
 echo " same against age followed by a flush of its output. deposit always flushes its blob before it"
 echo " records it; retrieve, package and open leave their output to the system, as age does, unless --sync.)"
+
+if [ -n "${DOSSIER_TEST_POSTGRES:-}" ]; then
+    # The same file through a vault in PostgreSQL on loopback, in the same run.
+    pg=$("$here/scripts/pg-cluster.sh" createdb "$DOSSIER_TEST_POSTGRES")
+    "$dossier" init --vault "$pg" --org example.org/bench-pg --root-out "$work/pg-root.key" --no-passphrase >/dev/null 2>&1
+    measure "postgres deposit"  "$dossier" deposit input.bin --kind expert-report --title bench --vault "$pg"
+    pgdoc=$("$dossier" list --vault "$pg" | cut -f1 | head -n1)
+    measure "postgres retrieve" --clean output.bin "$dossier" retrieve "$pgdoc" -o output.bin --vault "$pg"
+    cmp input.bin output.bin && rm -f output.bin
+    pgrow() { # NAME FOLDER-NAME
+        printf '| %-9s | %9.2f | %9.2f | %6.0f | %6.0f | %15.2f | %11.1f | %11.1f |\n' "${1#postgres }" "${secs[$2]}" "${secs[$1]}" \
+            "$(awk -v b="$bytes" -v s="${secs[$2]}" 'BEGIN { print (s > 0 ? b / s / 1e6 : 0) }')" \
+            "$(awk -v b="$bytes" -v s="${secs[$1]}" 'BEGIN { print (s > 0 ? b / s / 1e6 : 0) }')" \
+            "$(awk -v f="${secs[$2]}" -v p="${secs[$1]}" 'BEGIN { print (p > 0 ? f / p : 0) }')" \
+            "$(awk -v k="${rss[$2]}" 'BEGIN { print k / 1024 }')" "$(awk -v k="${rss[$1]}" 'BEGIN { print k / 1024 }')"
+    }
+    echo
+    echo "The same file, vault in PostgreSQL $(psql -X -At "$pg" -c 'SHOW server_version' 2>/dev/null | cut -d' ' -f1) on loopback (fsync on), against the folder in this run:"
+    echo "| operation | folder s  | postgres s | folder MB/s | pg MB/s | pg × folder (throughput) | folder peak MiB | pg peak MiB |"
+    echo "|-----------|-----------|-----------|--------|--------|-----------------|-------------|-------------|"
+    pgrow "postgres deposit" "dossier deposit"
+    pgrow "postgres retrieve" "dossier retrieve"
+    echo "(peak MiB: the dossier process's peak RSS; the server's own memory and CPU are not counted)"
+    # list and search over a catalogue of BENCH_CATALOGUE documents in a database.
+    pgcat=$("$here/scripts/pg-cluster.sh" createdb "$DOSSIER_TEST_POSTGRES")
+    docs="${BENCH_CATALOGUE:-100000}"
+    "$(dirname "$dossier")/DossierBench" catalogue "$pgcat" pgcat.key "$docs"
+    # The planner's statistics, which autovacuum would gather within a minute or so of a bulk
+    # insert: without them it sorts the whole table instead of reading the deposit-order index.
+    psql -X -q "$pgcat" -c "ANALYZE" >/dev/null
+    pgmean() { # COMMAND...: mean seconds of 10 runs (hyperfine), or one run
+        if command -v hyperfine >/dev/null; then
+            hyperfine -N --warmup 2 --runs 10 --export-json m.json "$*" >/dev/null 2>&1
+            sed -n 's/.*"mean": \([0-9.e-]*\).*/\1/p' m.json | head -n1 | awk '{ printf "%.3f", $1 }'
+        else /usr/bin/time -f "%e" -o elapsed.out "$@" >/dev/null 2>&1; cat elapsed.out; fi
+    }
+    echo
+    echo "| PostgreSQL scale case | measured |"
+    echo "|---|---|"
+    echo "| list, $("$dossier" list --vault "$pgcat" --identity pgcat.key | wc -l) documents (mean of 10) | $(pgmean "$dossier" list --vault "$pgcat" --identity pgcat.key) s |"
+    echo "| search, same catalogue (mean of 10) | $(pgmean "$dossier" search "report 99999" --vault "$pgcat" --identity pgcat.key) s |"
+    echo "| list --json, same catalogue (mean of 10) | $(pgmean "$dossier" list --json --vault "$pgcat" --identity pgcat.key) s |"
+fi
 
 # Seconds taken by a command (its output discarded).
 seconds() { /usr/bin/time -f "%e" -o elapsed.out "$@" >/dev/null 2>&1 || true; cat elapsed.out; }

@@ -8,6 +8,12 @@
 # throwaway cluster). On PostgreSQL, the checks of what is stored read a pg_dump of the
 # database, and the copies of the vault that Bob and an attacker make are made with
 # `dossier vault copy` and edited with psql.
+#
+# With DOSSIER_DEMO_ROLES=1 as well (`make demo-postgres`), the URI is a superuser's on a
+# throwaway server, standing for the database administrator: the demo makes the roles and the
+# database `dossier` of docs/deployment.md, section 2 (the SQL is read from that file), Alice
+# initialises the vault as the owner role, the owner applies the grants, and then Alice, Bob
+# and the key-release service each work through a role of their own (alice, bob, keyrelease).
 set -euo pipefail
 dossier="${1:?usage: scripts/demo.sh PATH-TO-dossier}"
 scripts=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +24,7 @@ copies=""   # databases made for the edited copies (PostgreSQL), dropped at the 
 drop_copies() {
     local uri
     for uri in $copies; do
-        psql -X -q "$DOSSIER_VAULT" -c "DROP DATABASE IF EXISTS ${uri##*/} WITH (FORCE)" >/dev/null 2>&1 || true
+        psql -X -q "${admin_vault:-$DOSSIER_VAULT}" -c "DROP DATABASE IF EXISTS ${uri##*/} WITH (FORCE)" >/dev/null 2>&1 || true
     done
 }
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; drop_copies; rm -rf "$work"' EXIT
@@ -37,11 +43,27 @@ printf 'demo passphrase for the organisation root\n' > offline/root.pass
 chmod 600 staff/alice.pass offline/root.pass
 export DOSSIER_VAULT="${DOSSIER_DEMO_VAULT:-$work/vault}"
 case "$DOSSIER_VAULT" in postgresql:*|postgres:*) on_postgres=1 ;; *) on_postgres="" ;; esac
+# With separate roles: the administrator's URI, and --vault options that make a command run as
+# the owner, as Bob or as the service (each empty otherwise: everyone uses DOSSIER_VAULT).
+roles="" admin_vault="" as_owner=() as_bob=() as_service=()
+if [ -n "$on_postgres" ] && [ "${DOSSIER_DEMO_ROLES:-0}" = 1 ]; then
+    roles=1 admin_vault=$DOSSIER_VAULT
+    pg_server=${DOSSIER_VAULT#*://}; pg_server=${pg_server#*@}; pg_server=${pg_server%%/*}
+    as_owner=(--vault "postgresql://dossier_owner@$pg_server/dossier")
+    as_bob=(--vault "postgresql://bob@$pg_server/dossier")
+    as_service=(--vault "postgresql://keyrelease@$pg_server/dossier")
+    DOSSIER_VAULT="postgresql://alice@$pg_server/dossier"
+fi
+# The Nth block of SQL in docs/deployment.md, section 2 (1: the roles, 2: the grants).
+deployment_sql() {
+    awk -v n="$1" '/^## 2\./ { in2 = 1 } /^## 3\./ { in2 = 0 } in2 && /^```sql$/ { k++; on = (k == n); next } /^```$/ { on = 0 } on' \
+        "$scripts/../docs/deployment.md"
+}
 
 # Whether TEXT is anywhere in what the vault stores (its folder, or a dump of its database).
 stored_contains() {
     if [ -n "$on_postgres" ]; then
-        pg_dump --no-owner "$DOSSIER_VAULT" > vault-dump.sql
+        pg_dump --no-owner "${admin_vault:-$DOSSIER_VAULT}" > vault-dump.sql
         grep -qa "$1" vault-dump.sql
     else
         grep -rqa "$1" "$DOSSIER_VAULT"
@@ -55,7 +77,7 @@ copy_vault() {
         where="$work/${name//_/-}"
         cp -r "$DOSSIER_VAULT" "$where" || { echo "demo: cannot copy the vault folder" >&2; exit 1; }
     else
-        where=$("$scripts/pg-cluster.sh" createdb "$DOSSIER_VAULT") || return 1
+        where=$("$scripts/pg-cluster.sh" createdb "${admin_vault:-$DOSSIER_VAULT}") || return 1
         copies="$copies $where"
         run "$dossier" vault copy "$DOSSIER_VAULT" "$where" || { echo "demo: vault copy failed" >&2; exit 1; }
     fi
@@ -75,9 +97,20 @@ step "Staff create identities (passphrase from a file, as a script would; normal
 run "$dossier" identity new -o staff/alice.key --passphrase-file staff/alice.pass
 run "$dossier" identity new -o staff/bob.key --no-passphrase
 
+if [ -n "$roles" ]; then
+    step "The database administrator makes an owner role, a role per staff member and one for the service (docs/deployment.md, section 2)"
+    deployment_sql 1 | sed 's/^/    /'
+    deployment_sql 1 | psql -X -q -v ON_ERROR_STOP=1 "$admin_vault" -f - || { echo "demo: the roles could not be made" >&2; exit 1; }
+fi
+
 step "Alice creates the vault; the organisation root goes to its own file, kept offline"
 export DOSSIER_IDENTITY="$work/staff/alice.key" DOSSIER_PASSPHRASE_FILE="$work/staff/alice.pass"
-run "$dossier" init --org example.org/dossier --name "Alice" --root-out offline/org-root.key --root-passphrase-file offline/root.pass
+run "$dossier" init "${as_owner[@]}" --org example.org/dossier --name "Alice" --root-out offline/org-root.key --root-passphrase-file offline/root.pass
+if [ -n "$roles" ]; then
+    echo "(as the owner role, which owns the tables; now the owner grants staff and service what their commands need)"
+    deployment_sql 2 | psql -X -q -v ON_ERROR_STOP=1 "${as_owner[1]}" -f - || { echo "demo: the grants could not be applied" >&2; exit 1; }
+    echo "from here on Alice works as the role alice, Bob as bob, the key-release service as keyrelease"
+fi
 ls -l offline/org-root.key
 head -1 offline/org-root.key
 if stored_contains "DOSSIER-ORGANISATION-ROOT"; then echo "demo: the root is in the vault" >&2; exit 1; fi
@@ -126,9 +159,9 @@ service_id=$(run "$dossier" staff add staff/service.key --name "Key-release serv
 echo "$service_id"
 echo "the root holder certifies it, so that counsel can check the receipts it signs"
 run "$dossier" org certify --root offline/org-root.key --root-passphrase-file offline/root.pass --role service "$service_id"
-refused "$dossier" approve grant-aaaaaaaaaaaaa --identity staff/service.key
-printf '$ %s\n' "dossier serve --identity staff/service.key --listen 127.0.0.1:0 --verbose &" >&2
-DOSSIER_PASSPHRASE_FILE= "$dossier" serve --identity staff/service.key --listen 127.0.0.1:0 --verbose 2> serve.log &
+refused "$dossier" approve grant-aaaaaaaaaaaaa --identity staff/service.key "${as_service[@]}"
+printf '$ %s\n' "dossier serve --identity staff/service.key${as_service[*]:+ ${as_service[*]}} --listen 127.0.0.1:0 --verbose &" >&2
+DOSSIER_PASSPHRASE_FILE= "$dossier" serve --identity staff/service.key "${as_service[@]}" --listen 127.0.0.1:0 --verbose 2> serve.log &
 server=$!
 for _ in $(seq 1 100); do grep -q "listening on" serve.log 2>/dev/null && break; sleep 0.1; done
 url=$(sed -n 's|.*listening on \(http://[^ ]*\)/v1/open.*|\1|p' serve.log)
@@ -141,7 +174,7 @@ refused "$dossier" grant "$witness" --to "$counsel_id" --for 2d
 grant_id=$(run "$dossier" grant "$witness" --to "$counsel_id" --for 2d --online "$url" --max-opens 2)
 echo "$grant_id"
 refused "$dossier" approve "$grant_id"
-run "$dossier" approve "$grant_id" --identity staff/bob.key
+run "$dossier" approve "$grant_id" --identity staff/bob.key "${as_bob[@]}"
 run "$dossier" package "$grant_id" -o witness.dpkg
 
 step "Counsel trust the organisation's key (after comparing the fingerprint by phone) and open"
@@ -218,15 +251,28 @@ step "Bob keeps a copy of the vault, makes an online package, and is removed"
 export DOSSIER_IDENTITY="$work/staff/alice.key" DOSSIER_PASSPHRASE_FILE="$work/staff/alice.pass"
 if [ -n "$on_postgres" ]; then
     echo "(Bob can read the database: he copies it into a folder of his own, which needs no key)"
-    run "$dossier" vault copy "$DOSSIER_VAULT" bob-copy
+    run "$dossier" vault copy "${as_bob[1]:-$DOSSIER_VAULT}" bob-copy
 else
     cp -r vault bob-copy
 fi
-run env DOSSIER_IDENTITY="$work/staff/bob.key" DOSSIER_PASSPHRASE_FILE= "$dossier" grant "$report" --to "$counsel_id" --for 5d --online "$url" -o bob-online.dpkg
-run "$dossier" staff remove "$bob_id"
+run env DOSSIER_IDENTITY="$work/staff/bob.key" DOSSIER_PASSPHRASE_FILE= "$dossier" grant "$report" --to "$counsel_id" --for 5d --online "$url" -o bob-online.dpkg "${as_bob[@]}"
+if [ -n "$roles" ]; then
+    # A staff role may not VACUUM: the removal commits, and the owner purges the retired keys.
+    printf '$ %s   # commits; exit 75 says the owner must purge\n' "dossier staff remove $bob_id" >&2
+    rc=0; "$dossier" staff remove "$bob_id" || rc=$?
+    [ "$rc" = 75 ] || { echo "demo: staff remove as a staff role exited $rc, not 75 (purge owed to the owner)" >&2; exit 1; }
+    run "$dossier" doctor --fix "${as_owner[@]}"
+else
+    run "$dossier" staff remove "$bob_id"
+fi
 run "$dossier" org certificates
-refused env DOSSIER_IDENTITY="$work/staff/bob.key" DOSSIER_PASSPHRASE_FILE= "$dossier" list
+refused env DOSSIER_IDENTITY="$work/staff/bob.key" DOSSIER_PASSPHRASE_FILE= "$dossier" list "${as_bob[@]}"
 echo "the vault refuses Bob, and his certificate is revoked"
+if [ -n "$roles" ]; then
+    echo "the database administrator drops Bob's role too (docs/deployment.md, section 2):"
+    printf '$ psql -c "DROP ROLE bob"\n' >&2
+    psql -X -q -v ON_ERROR_STOP=1 "$admin_vault" -c "DROP ROLE bob" || { echo "demo: cannot drop Bob's role" >&2; exit 1; }
+fi
 (export XDG_CONFIG_HOME="$work/counsel/config"; unset DOSSIER_IDENTITY DOSSIER_PASSPHRASE_FILE
  mkdir -p counsel/from-bob
  echo "online, the service refuses Bob's package at once, though his certificate has not expired:"

@@ -13,6 +13,16 @@
 #                                       (whatever CMD did), and exits with CMD's status
 #   scripts/pg-cluster.sh createdb URI  creates a new empty database on the server of URI
 #                                       and prints its URI (tests use one per vault)
+#   scripts/pg-cluster.sh standby PRIMARY DIR
+#                                       makes DIR a streaming replica of the running cluster in
+#                                       PRIMARY (pg_basebackup -R), starts it on a free loopback
+#                                       port, makes it PRIMARY's synchronous standby
+#                                       (synchronous_standby_names, synchronous_commit = on),
+#                                       waits until PRIMARY reports it `sync`, prints its URI
+#   scripts/pg-cluster.sh kill DIR      SIGKILLs the postmaster of the cluster in DIR, then the
+#                                       processes it leaves (a machine that died)
+#   scripts/pg-cluster.sh promote DIR   promotes the standby in DIR (pg_ctl promote) and waits
+#                                       until it accepts writes
 #
 # The cluster listens on 127.0.0.1 only. `make test` starts one, exports its URI as
 # DOSSIER_TEST_POSTGRES, runs the tests, and stops it.
@@ -115,6 +125,70 @@ run() {
     return "$status"
 }
 
+# Runs SQL on the cluster in $1 as postgres; prints the result without headers.
+sql() {
+    as_owner "$(bindir)/psql" -X -q -At -h 127.0.0.1 -p "$(cat "$1/port")" -U postgres -d postgres -c "$2" < /dev/null
+}
+
+standby() {
+    local primary="${1:?usage: pg-cluster.sh standby PRIMARY DIR}" dir="${2:?usage: pg-cluster.sh standby PRIMARY DIR}" bin port state tries
+    bin=$(bindir)
+    [ -f "$primary/port" ] || die "$primary holds no running cluster"
+    mkdir -p "$dir/socket"
+    chmod 0755 "$dir"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$dir" "$dir/socket"
+    as_owner "$bin/pg_basebackup" -h 127.0.0.1 -p "$(cat "$primary/port")" -U postgres -D "$dir/data" -R -X stream -c fast \
+        > "$dir/basebackup.log" 2>&1 < /dev/null || { cat "$dir/basebackup.log" >&2; die "pg_basebackup failed"; }
+    # The standby names itself (cluster_name is its application_name towards the primary).
+    for tries in 1 2 3 4 5; do
+        port=$(free_port)
+        if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+            -o "-p $port -k $dir/socket -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200 -c cluster_name=standby1 -c hot_standby=on" start \
+            > "$dir/pg_ctl.log" 2>&1 < /dev/null; then
+            break
+        fi
+        port=""
+    done
+    [ -n "$port" ] || { cat "$dir/server.log" >&2 2>/dev/null; die "the standby did not start"; }
+    echo "$port" > "$dir/port"
+    sql "$primary" "ALTER SYSTEM SET synchronous_standby_names = 'standby1'" >/dev/null || die "cannot name the synchronous standby"
+    sql "$primary" "ALTER SYSTEM SET synchronous_commit = 'on'" >/dev/null
+    sql "$primary" "SELECT pg_reload_conf()" >/dev/null
+    for tries in $(seq 1 300); do
+        state=$(sql "$primary" "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'standby1'" 2>/dev/null || true)
+        [ "$state" = sync ] && { uri "$dir"; return; }
+        sleep 0.1
+    done
+    die "the standby in $dir did not become synchronous (state: ${state:-none})"
+}
+
+kill_cluster() {
+    local dir="${1:?usage: pg-cluster.sh kill DIR}" pid p
+    [ -f "$dir/data/postmaster.pid" ] || die "$dir holds no running cluster"
+    pid=$(head -n1 "$dir/data/postmaster.pid")
+    # Its children first noted, then the postmaster killed, then what it left behind.
+    local children
+    children=$(ps -o pid= --ppid "$pid" 2>/dev/null || true)
+    kill -KILL "$pid" || die "cannot SIGKILL the postmaster $pid"
+    for p in $children; do kill -KILL "$p" 2>/dev/null || true; done
+    for _ in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.05
+    done
+    die "the postmaster $pid survived SIGKILL"
+}
+
+promote() {
+    local dir="${1:?usage: pg-cluster.sh promote DIR}"
+    as_owner "$(bindir)/pg_ctl" -D "$dir/data" -w -t 60 promote > "$dir/promote.log" 2>&1 < /dev/null ||
+        { cat "$dir/promote.log" >&2; die "pg_ctl promote failed"; }
+    for _ in $(seq 1 300); do
+        [ "$(sql "$dir" "SELECT pg_is_in_recovery()" 2>/dev/null || true)" = f ] && return 0
+        sleep 0.1
+    done
+    die "the promoted standby in $dir does not accept writes"
+}
+
 createdb() {
     local uri="${1:?usage: pg-cluster.sh createdb URI}" name
     name="dossier_t_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
@@ -129,7 +203,10 @@ case "${1:-}" in
     start) start "${2:-}" ;;
     run) shift; run "$@" ;;
     createdb) createdb "${2:-}" ;;
+    standby) standby "${2:-}" "${3:-}" ;;
+    kill) kill_cluster "${2:-}" ;;
+    promote) promote "${2:-}" ;;
     stop) stop "${2:-}" ;;
     uri) uri "${2:-}" ;;
-    *) die "usage: scripts/pg-cluster.sh start [DIR] | stop DIR | uri DIR" ;;
+    *) die "usage: scripts/pg-cluster.sh start [DIR] | stop DIR | uri DIR | run COMMAND... | createdb URI | standby PRIMARY DIR | kill DIR | promote DIR" ;;
 esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests of a vault in PostgreSQL, through the built binary, on the server named by
 # DOSSIER_TEST_POSTGRES (`make test` starts a throwaway cluster: scripts/pg-cluster.sh run):
-#   1. the concurrency test (scripts/concurrency-test.sh) with 8 clients on one database;
+#   1. the concurrency test (scripts/concurrency-test.sh) with 8 clients on one database, each
+#      running 25 mixed operations (deposit, grant, approve, package, revoke);
 #   2. the story: init, staff, deposit, grant, approval, package, online package opened through
 #      two `dossier serve` replicas on the same database with an open limit enforced across
 #      them, revoke, rotate, doctor, audit verify;
@@ -25,9 +26,11 @@ trap 'for s in "${servers[@]}"; do kill "$s" 2>/dev/null || true; done; wait 2>/
 fail() { echo "postgres-test: FAIL: $*" >&2; exit 1; }
 newdb() { "$here/pg-cluster.sh" createdb "$DOSSIER_TEST_POSTGRES"; }
 
-# 1. Eight clients at once (POSTGRES_TEST_SKIP_CONCURRENCY=1 leaves it out, while developing).
+# 1. Eight clients at once, each on its own connections, 25 mixed operations each (deposit,
+# grant, approve by the other staff member, package, revoke; POSTGRES_TEST_SKIP_CONCURRENCY=1
+# leaves it out, while developing).
 [ "${POSTGRES_TEST_SKIP_CONCURRENCY:-0}" = 1 ] ||
-CONCURRENCY_VAULT=$(newdb) CONCURRENCY_CLIENTS=8 "$here/concurrency-test.sh" "$dossier" | sed 's/^/postgres-test: /'
+CONCURRENCY_VAULT=$(newdb) CONCURRENCY_CLIENTS=8 CONCURRENCY_MIX=all "$here/concurrency-test.sh" "$dossier" | sed 's/^/postgres-test: /'
 
 # 2. The story.
 cd "$work"

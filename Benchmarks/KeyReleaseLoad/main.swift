@@ -3,18 +3,81 @@
 // latency percentiles, then checks the log: every release has exactly one `open` entry, every
 // refusal one `deny` entry, no opening beyond the limit, and the whole log verifies.
 //
-//   swift run -c release KeyReleaseLoad [REQUESTS]      (scripts/load-test.sh; default 200)
+// With --postgres URI (an empty database) and --dossier PATH, the vault is made in that
+// database and the service runs as REPLICAS separate `dossier serve` processes on it (default
+// 2), each with its own connections; the requests go to the replicas in turn.
+//
+//   swift run -c release KeyReleaseLoad [REQUESTS] [--postgres URI --dossier PATH [--replicas N]]
+//   (scripts/load-test.sh; default 200 requests)
 import DossierCore
 import DossierCrypto
 import DossierServer
 import Foundation
 import Logging
 
-let requests = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 200 : 200
+/// The `dossier serve` replicas started, stopped on every way out.
+final class Replicas: @unchecked Sendable {
+    private let lock = NSLock()
+    private var processes: [Process] = []
+    func add(_ p: Process) { lock.withLock { processes.append(p) } }
+    func stopAll() {
+        for p in lock.withLock({ processes }) where p.isRunning { p.terminate(); p.waitUntilExit() }
+    }
+}
+let replicas = Replicas()
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("load: \(message)\n".utf8))
+    replicas.stopAll()
     exit(1)
+}
+
+var requests = 200, postgres: String?, dossierPath: String?, replicaCount = 2
+do {
+    var rest = CommandLine.arguments.dropFirst()
+    while let a = rest.popFirst() {
+        switch a {
+        case "--postgres": postgres = rest.popFirst()
+        case "--dossier": dossierPath = rest.popFirst()
+        case "--replicas": replicaCount = rest.popFirst().flatMap { Int($0) } ?? 0
+        default:
+            guard let n = Int(a), n > 0 else { fail("usage: KeyReleaseLoad [REQUESTS] [--postgres URI --dossier PATH [--replicas N]]") }
+            requests = n
+        }
+    }
+    if (postgres == nil) != (dossierPath == nil) || replicaCount < 1 { fail("--postgres and --dossier go together; --replicas needs a positive number") }
+}
+
+/// A `dossier serve` process on a free loopback port, for the vault `vault`, as `identity`;
+/// returns it and its port once it says it listens.
+func startReplica(dossier: String, vault: String, identity: String, home: String) -> (Process, Int) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: dossier)
+    p.arguments = ["serve", "--listen", "127.0.0.1:0", "--vault", vault, "--identity", identity]
+    var environment = ProcessInfo.processInfo.environment
+    environment["XDG_STATE_HOME"] = home + "/state"
+    environment["XDG_CONFIG_HOME"] = home + "/config"
+    environment.removeValue(forKey: "DOSSIER_PASSPHRASE_FILE")
+    p.environment = environment
+    let errors = Pipe()
+    p.standardError = errors
+    p.standardOutput = FileHandle.nullDevice
+    do { try p.run() } catch { fail("cannot start \(dossier) serve: \(error)") }
+    replicas.add(p)
+    var said = ""
+    let deadline = Date().addingTimeInterval(30)
+    while Date() < deadline {
+        let chunk = errors.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        said += String(decoding: chunk, as: UTF8.self)
+        if let r = said.range(of: #"listening on http://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) {
+            let port = Int(said[r].split(separator: ":").last!.dropLast()) ?? 0
+            // Keep draining what it says, so that a full pipe never blocks it.
+            Thread.detachNewThread { while !errors.fileHandleForReading.availableData.isEmpty {} }
+            return (p, port)
+        }
+    }
+    fail("the replica did not start: \(said)")
 }
 
 func tempFolder() -> String {
@@ -53,7 +116,7 @@ func post(port: Int, body: Data, path: String = "/v1/open") -> (status: Int, sec
 }
 
 /// Fires all bodies at once from their own threads; returns statuses and latencies.
-func burst(port: Int, bodies: [Data], path: String = "/v1/open") -> (statuses: [Int], latencies: [Double], seconds: Double) {
+func burst(ports: [Int], bodies: [Data], path: String = "/v1/open") -> (statuses: [Int], latencies: [Double], seconds: Double) {
     final class Results: @unchecked Sendable {
         let lock = NSLock()
         var statuses: [Int]
@@ -68,7 +131,7 @@ func burst(port: Int, bodies: [Data], path: String = "/v1/open") -> (statuses: [
         let thread = Thread {
             ready.leave()
             go.wait()
-            let (status, seconds) = post(port: port, body: body, path: path)
+            let (status, seconds) = post(port: ports[i % ports.count], body: body, path: path)
             results.lock.withLock { results.statuses[i] = status; results.latencies[i] = seconds }
             done.leave()
         }
@@ -91,7 +154,7 @@ do {
     let root = tempFolder()
     defer { try? FileManager.default.removeItem(atPath: root) }
     let staff = SecretIdentity.generate()
-    let vault = try Vault.create(at: root + "/vault", organisation: "example.org/load", founder: staff, founderName: "Service")
+    let vault = try Vault.create(at: postgres ?? root + "/vault", organisation: "example.org/load", founder: staff, founderName: "Service")
     let session = try vault.unlock(staff)
     let counsel = SecretIdentity.generate()
     var c = try session.sharing.addCounsel(counsel.publicIdentity, details: .init(name: "Load"))
@@ -101,17 +164,32 @@ do {
     let doc = try session.documents.deposit(DepositRequest(files: [input], kind: .expertReport, title: "Load", language: "en"))[0]
 
     let service = KeyReleaseService(session: session)
-    let server = KeyReleaseServer(service: service, host: "127.0.0.1", port: 0)
-    final class PortBox: @unchecked Sendable { let lock = NSLock(); var port = 0 }
-    let box = PortBox()
-    let task = Task.detached {
-        var logger = Logger(label: "load")
-        logger.logLevel = .critical
-        try await server.run(logger: logger, stopOnSignals: false) { _, port in box.lock.withLock { box.port = port } }
+    var ports: [Int] = []
+    var task: Task<Void, any Error>?
+    if let postgres, let dossierPath {
+        // The service's own identity, added as a service member, shared by every replica.
+        let serviceIdentity = SecretIdentity.generate()
+        try serviceIdentity.write(to: root + "/service.key", protection: .none)
+        _ = try session.staff.add(serviceIdentity.publicIdentity, name: "Key-release service", service: true)
+        for _ in 0..<replicaCount {
+            ports.append(startReplica(dossier: dossierPath, vault: postgres, identity: root + "/service.key", home: root).1)
+        }
+    } else {
+        let server = KeyReleaseServer(service: service, host: "127.0.0.1", port: 0)
+        final class PortBox: @unchecked Sendable { let lock = NSLock(); var port = 0 }
+        let box = PortBox()
+        task = Task.detached {
+            var logger = Logger(label: "load")
+            logger.logLevel = .critical
+            try await server.run(logger: logger, stopOnSignals: false) { _, port in box.lock.withLock { box.port = port } }
+        }
+        var port = 0
+        for _ in 0..<400 where port == 0 { usleep(25_000); port = box.lock.withLock { box.port } }
+        guard port != 0 else { fail("the service did not start") }
+        ports = [port]
     }
-    var port = 0
-    for _ in 0..<400 where port == 0 { usleep(25_000); port = box.lock.withLock { box.port } }
-    guard port != 0 else { fail("the service did not start") }
+    defer { replicas.stopAll() }
+    let port = ports[0]
     let url = "http://127.0.0.1:\(port)"
 
     func onlinePackage(maxOpens: Int?) throws -> PackageManifest {
@@ -126,10 +204,15 @@ do {
 
     // Warm up the server and the database.
     let warm = try onlinePackage(maxOpens: nil)
-    for body in bodies(warm, 10) where post(port: port, body: body).status != 200 { fail("warm-up request refused") }
+    for (i, body) in bodies(warm, 10).enumerated() where post(port: ports[i % ports.count], body: body).status != 200 { fail("warm-up request refused") }
 
-    print("Key-release service under load: \(requests) concurrent requests on loopback, one connection each")
-    print("(\(ProcessInfo.processInfo.activeProcessorCount) cores; client threads, server and SQLite share them)")
+    if postgres != nil {
+        print("Key-release service under load: \(requests) concurrent requests on loopback, one connection each, in turn to \(ports.count) `dossier serve` replicas on one PostgreSQL database")
+        print("(\(ProcessInfo.processInfo.activeProcessorCount) cores; client threads, replicas and the PostgreSQL server share them)")
+    } else {
+        print("Key-release service under load: \(requests) concurrent requests on loopback, one connection each")
+        print("(\(ProcessInfo.processInfo.activeProcessorCount) cores; client threads, server and SQLite share them)")
+    }
     print("")
     print("| scenario                  | requests | released | refused | seconds |  req/s | p50 ms | p90 ms | p99 ms | max ms |")
     print("|---------------------------|----------|----------|---------|---------|--------|--------|--------|--------|--------|")
@@ -142,11 +225,11 @@ do {
                      ms(percentile(sorted, 50)), ms(percentile(sorted, 90)), ms(percentile(sorted, 99)), ms(sorted.last ?? 0)))
     }
     // The cost of the connections alone: the same burst to an unknown path (a JSON 404, no decision).
-    let bare = burst(port: port, bodies: Array(repeating: Data("{}".utf8), count: requests), path: "/v1/none")
+    let bare = burst(ports: ports, bodies: Array(repeating: Data("{}".utf8), count: requests), path: "/v1/none")
     row("HTTP only (404)", 0, bare.statuses.filter { $0 == 404 }.count, bare)
     for (label, limit) in [("no open limit", nil), ("--max-opens 50", 50)] as [(String, Int?)] {
         let manifest = try onlinePackage(maxOpens: limit)
-        let r = burst(port: port, bodies: bodies(manifest, requests))
+        let r = burst(ports: ports, bodies: bodies(manifest, requests))
         let ok = r.statuses.filter { $0 == 200 }.count
         let refused = r.statuses.filter { (400..<500).contains($0) }.count
         row(label, ok, refused, r)
@@ -178,7 +261,7 @@ do {
     let report = try AuditVerifier.verify(try vault.logSnapshot())
     print("")
     print("log: \(report.entries) entries, chain and signatures verified")
-    task.cancel()
+    task?.cancel()
     if !problems.isEmpty { fail(problems.joined(separator: "; ")) }
     print("every release has exactly one open entry, every refusal one deny entry; nothing lost or counted twice")
 } catch {

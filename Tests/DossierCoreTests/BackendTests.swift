@@ -293,6 +293,25 @@ final class PostgresBackendTests: XCTestCase {
         XCTAssertEqual(w.vault.blobs.storedSize(id: doc.id), ContentStream.ciphertextSize(plaintextSize: doc.size))
     }
 
+    /// A chunk the server refuses in the middle of a deposit: the deposit fails, leaves nothing
+    /// (not the chunks before it), and the same connection serves the next deposit.
+    func testAChunkRefusedInTheMiddleOfADepositLeavesNothing() throws {
+        let w = try BackendScenarios.world(self, .postgres, "refused-chunk")
+        try w.vault.editRows("""
+            CREATE FUNCTION refuse_third_chunk() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN IF NEW.seq = 2 THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$;
+            CREATE TRIGGER refuse_third_chunk BEFORE INSERT ON content_chunks FOR EACH ROW EXECUTE FUNCTION refuse_third_chunk();
+            """)
+        let entries = try w.vault.auditEntries().count
+        XCTAssertThrowsError(try w.deposit([("big.bin", ShareKit.content("big", count: 6 << 20))]))
+        XCTAssertEqual(try w.vault.countRows("SELECT count(*) FROM documents"), 0)
+        XCTAssertEqual(try w.vault.countRows("SELECT count(*) FROM content_chunks"), 0)
+        XCTAssertEqual(try w.vault.auditEntries().count, entries)
+        let small = try w.deposit([("small.bin", Data("small\n".utf8))])
+        XCTAssertEqual(small.count, 1)
+        XCTAssertEqual(try w.vault.countRows("SELECT count(*) FROM content_chunks"), 1)
+    }
+
     /// Two writers on separate connections: every deposit logged once, the chain gap-free.
     func testWritersOnSeparateConnectionsKeepOneChain() throws {
         let w = try BackendScenarios.world(self, .postgres, "writers")

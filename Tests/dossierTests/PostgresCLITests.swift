@@ -92,10 +92,13 @@ final class PostgresCLITests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("pgpass"), refused.stderr)
         let malformed = try runDossier(["list", "--vault", "postgres:relative", "--identity", dir.file("a.key")])
         XCTAssertEqual(malformed.exitCode, 65, "\(malformed)")
-        // Nothing listens on port 1 of loopback: unreachable after retrying, exit 69.
-        let unreachable = try runDossier(["org", "show", "--vault", "postgresql://nobody@127.0.0.1:1/none"])
+        // Nothing listens on port 1 of loopback: unreachable after retrying for the busy wait
+        // (a failover's promotion may take that long), exit 69.
+        let start = Date()
+        let unreachable = try runDossier(["org", "show", "--vault", "postgresql://nobody@127.0.0.1:1/none"], env: ["DOSSIER_BUSY_WAIT": "2"])
         XCTAssertEqual(unreachable.exitCode, 69, "\(unreachable)")
         XCTAssertTrue(unreachable.stderr.contains("hint:"), unreachable.stderr)
+        XCTAssertGreaterThan(Date().timeIntervalSince(start), 1.5, "a refused connection is retried for the busy wait")
         let empty = try runDossier(["org", "show", "--vault", try database()])
         XCTAssertEqual(empty.exitCode, 66, "a database without a vault: \(empty)")
     }

@@ -11,6 +11,10 @@ struct PostgresError: Error, CustomStringConvertible {
     /// The SQLSTATE code; empty when libpq itself failed (no connection, a broken socket).
     let sqlState: String
     let message: String
+    /// A connection refused for a reason that waiting does not cure (no such database or role,
+    /// failed authentication, a certificate that does not verify), rather than a server that is
+    /// down, starting, or not (yet) accepting writes.
+    var permanent = false
 
     var description: String { sqlState.isEmpty ? message : "\(message) (SQLSTATE \(sqlState))" }
 
@@ -22,7 +26,15 @@ struct PostgresError: Error, CustomStringConvertible {
 
     /// Worth running the whole transaction again: a serialisation failure, a deadlock, a lost
     /// connection, or a connection to a server that became read-only (a demoted primary).
-    var isRetryable: Bool { connectionLost || ["40001", "40P01", "25006"].contains(sqlState) }
+    var isRetryable: Bool { (connectionLost && !permanent) || ["40001", "40P01", "25006"].contains(sqlState) }
+
+    /// Whether libpq's message for a failed connection names a cause that waiting does not cure.
+    /// libpq gives no SQLSTATE for a refused connection; with several hosts its message holds
+    /// each host's reason, and one such reason is enough.
+    static func isPermanent(connectionFailure message: String) -> Bool {
+        ["does not exist", "authentication failed", "pg_hba.conf", "no password supplied", "permission denied",
+         "certificate verify failed", "does not match host name"].contains { message.contains($0) }
+    }
 
     /// The lock wait (`lock_timeout`) ran out: another writer held the vault that long.
     var isLockTimeout: Bool { sqlState == "55P03" }
@@ -110,7 +122,7 @@ final class PostgresConnection {
         guard PQstatus(made) == CONNECTION_OK else {
             let message = Self.errorText(PQerrorMessage(made))
             PQfinish(made)
-            throw PostgresError(sqlState: "", message: message)
+            throw PostgresError(sqlState: "", message: message, permanent: PostgresError.isPermanent(connectionFailure: message))
         }
         connection = made
         // Collect notices rather than print them. The receiver holds an unretained reference:

@@ -19,9 +19,12 @@ import Foundation
 ///   command fails with `vaultBusy`. A lost connection, a serialisation failure, a deadlock or a
 ///   server that became read-only (a demoted primary) makes the whole transaction run again on a
 ///   new connection (libpq follows a multi-host URI with `target_session_attrs`), with a bounded
-///   exponential backoff; past it, `vaultUnreachable` (or `vaultBusy`). A connection lost while
-///   COMMIT was in flight is not retried: the change may or may not have committed
-///   (`commitUnknown`).
+///   exponential backoff; past it, `vaultUnreachable` (or `vaultBusy`). Opening the vault waits
+///   the same way for a server that accepts writes, so that a command started while a standby
+///   is being promoted runs once it is. A lost connection is retried until the busy wait has
+///   passed (a promotion takes seconds), the other failures at most `attempts` times. A
+///   connection lost while COMMIT was in flight is not retried: the change may or may not have
+///   committed (`commitUnknown`).
 /// - **Content in the same transaction.** A deposit's chunks are written in the transaction
 ///   that then records the document and its log entry (PostgresContent, "staging").
 final class PostgresStore: VaultStore, @unchecked Sendable {
@@ -89,6 +92,7 @@ final class PostgresStore: VaultStore, @unchecked Sendable {
     static func open(uri: String, random: any RandomSource, purgeWait: TimeInterval, busyWait: TimeInterval) throws(DossierError) -> PostgresStore {
         try validate(uri)
         let store = PostgresStore(location: uri, random: random, busyWait: busyWait, purgeWait: purgeWait)
+        try store.connectWaiting()
         let version: Int? = try store.locked { c throws in
             let exists = try c.query("SELECT to_regclass('settings') IS NOT NULL AND to_regclass($1) IS NOT NULL", [.text(PostgresSchema.migrationsTable)])
             guard exists.buffer(0, 0).first == 1 else { return nil }
@@ -170,8 +174,8 @@ final class PostgresStore: VaultStore, @unchecked Sendable {
     }
 
     /// Runs `attempt` on the vault's connection (the caller holds `lock`), again on a retryable
-    /// failure, with an exponential backoff (50 ms doubling, to 1 s, with jitter) bounded by
-    /// `attempts` and the busy wait.
+    /// failure, with an exponential backoff (50 ms doubling, to 1 s, with jitter) bounded by the
+    /// busy wait (at least 1 s) and, unless the connection was lost, by `attempts`.
     private func retrying<T>(_ attempt: (PostgresConnection) throws -> T) throws(DossierError) -> T {
         let deadline = Date().addingTimeInterval(max(busyWait, 1))
         var delay = 0.05
@@ -182,12 +186,15 @@ final class PostgresStore: VaultStore, @unchecked Sendable {
                 if connection == nil || connection!.isBroken { connection = try connect() }
                 return try attempt(connection!)
             } catch let e as PostgresError where e.isRetryable {
-                if e.connectionLost || e.sqlState == "25006" { connection = nil }
-                if tries >= Self.attempts || Date().addingTimeInterval(delay) > deadline {
-                    if e.connectionLost || e.sqlState == "25006" { throw .vaultUnreachable(location: location, reason: e.message) }
+                let lost = e.connectionLost || e.sqlState == "25006"
+                if lost { connection = nil }
+                let remaining = deadline.timeIntervalSinceNow
+                if (tries >= Self.attempts && !lost) || remaining <= 0 {
+                    if lost { throw .vaultUnreachable(location: location, reason: e.message) }
                     throw .vaultBusy(path: location)
                 }
-                usleep(useconds_t((delay * (0.5 + Double(random.bytes(1)[0]) / 255)) * 1_000_000))
+                // The last sleep is cut to the deadline, so that the wait is the busy wait.
+                usleep(useconds_t(min(delay * (0.5 + Double(random.bytes(1)[0]) / 255), remaining) * 1_000_000))
                 delay = min(delay * 2, 1)
             } catch {
                 throw translate(error)
@@ -307,6 +314,14 @@ final class PostgresStore: VaultStore, @unchecked Sendable {
         try retrying { _ in }
     }
 
+    /// Connects, waiting as `retrying` does for a server that accepts the connection (and, with
+    /// `target_session_attrs=read-write`, writes): a vault opened during a failover.
+    private func connectWaiting() throws(DossierError) {
+        lock.lock()
+        defer { lock.unlock() }
+        try retryingConnect()
+    }
+
     /// A connection of its own, for reading content while the vault's connection is used for
     /// the log entry that comes first (PostgresContent.openForReading).
     func separateConnection() throws(DossierError) -> PostgresConnection {
@@ -314,7 +329,7 @@ final class PostgresStore: VaultStore, @unchecked Sendable {
         for tries in 1...Self.attempts {
             do {
                 return try connect()
-            } catch where error.connectionLost && tries < Self.attempts {
+            } catch where error.isRetryable && tries < Self.attempts {
                 usleep(useconds_t(delay * 1_000_000))
                 delay = min(delay * 2, 1)
             } catch {
