@@ -97,8 +97,31 @@ final class PostgresLeastPrivilegeTests: XCTestCase {
         XCTAssertEqual(opened.count, 1)
         XCTAssertEqual(try w.entries("open").count, 1)
 
+        // Requests from counsel: the service's role receives one (row, file and entry); Alice's
+        // role imports another, reads it, registers its sender and answers it with a grant.
+        _ = try alice.staff.certify(service.publicIdentity.fingerprint, root: root, rootPath: "root", role: .service)
+        let intake = try XCTUnwrap(try w.vault.intakeKey())
+        func request(_ who: String) throws -> String {
+            let path = try w.folder("requests") + "/\(who).drq"
+            let draft = RequestDraft(to: intake, need: .reports, languages: ["en"], message: SecureBytes(copying: Data("Hello.\n".utf8)))
+            _ = try RequestWriter(clock: ShareKit.clock()).write(draft, identity: ShareKit.identity("least-privilege/" + who), to: path)
+            return path
+        }
+        let sent = open(try request("sender"), O_RDONLY)
+        defer { close(sent) }
+        let received = RequestIntakeService(session: serviceSession).receive(fd: sent)
+        XCTAssertEqual(received.status, 200, String(decoding: received.body, as: UTF8.self))
+        let imported = try alice.requests.importRequest(path: try request("by-mail"))
+        XCTAssertEqual(try alice.requests.show(imported.id).message, "Hello.\n")
+        let sender = try alice.sharing.addCounsel(fromRequest: imported.id, details: .init(name: "By mail"))
+        _ = try alice.sharing.vetCounsel(sender.id, until: ShareKit.start.addingTimeInterval(60 * ShareKit.day), note: nil)
+        _ = try alice.sharing.grant(GrantRequest(documents: [doc.id], counsel: [sender.id], window: .duration(seconds: 86400), answering: imported.id))
+        XCTAssertEqual(try alice.requests.list().map(\.state), [.new, .answered])
+
         // What the grants do not allow.
         let serviceConnection = try PostgresConnection(conninfo: serviceURI)
+        refusedPermission(serviceConnection, "UPDATE requests SET state = 'declined'")
+        refusedPermission(serviceConnection, "DELETE FROM requests")
         refusedPermission(serviceConnection, "UPDATE grants SET state = 'active'")
         refusedPermission(serviceConnection, "UPDATE online_opens SET counsel_id = counsel_id")
         refusedPermission(serviceConnection, "DELETE FROM online_opens")
