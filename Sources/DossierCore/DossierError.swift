@@ -208,7 +208,7 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
                     "run it again", ": ")
         case let .purgeBlocked(path) where PostgresStore.isURI(path):
             return ("the change is committed, but old row versions holding the retired keys are still in the tables of \(path): VACUUM could not remove them (another transaction still sees them, or this database role does not own the tables)",
-                    "have the role that owns the vault's tables run `dossier doctor --fix --vault \(path)` (docs/deployment.md)", "; ")
+                    "have the role that owns the vault's tables run `dossier doctor --fix` on the same database, with that role in the URI (docs/deployment.md)", "; ")
         case let .purgeBlocked(path):
             return ("the change is committed, but the old keys are still in the write-ahead log of \(path) because another process holds the database open",
                     "close the other reader (a sqlite3 shell, a backup, `dossier serve`), then run `dossier doctor --fix --vault \(path)`", "; ")

@@ -98,10 +98,12 @@ extension Vault {
             report.findings.append(finding)
         }
         if !store.pendingPurges().isEmpty {
-            let unfinished = "the clean-up after a key rotation or a document removal is unfinished: retired keys may still be in the vault's files"
-            var finding = DoctorReport.Finding(severity: .damage, subject: "write-ahead log",
-                                               message: unfinished + "; close every other process using the vault, then run `dossier doctor --fix`",
-                                               fixed: false)
+            let onPostgres = PostgresStore.isURI(path)
+            let unfinished = "the clean-up after a key rotation or a document removal is unfinished: retired keys may still be in the vault's "
+                + (onPostgres ? "tables (old row versions)" : "files")
+            let what = onPostgres ? "as the role that owns the vault's tables, run `dossier doctor --fix`" : "close every other process using the vault, then run `dossier doctor --fix`"
+            var finding = DoctorReport.Finding(severity: .damage, subject: onPostgres ? "old row versions" : "write-ahead log",
+                                               message: unfinished + "; " + what, fixed: false)
             if fix {
                 do {
                     try store.purgeReplacedData()
