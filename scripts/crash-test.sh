@@ -62,6 +62,10 @@ mkdir -p "$top/bin" "$inputs" "$work/out" "$state"
 # A private copy, so that a rebuild during the test cannot swap the binary under it; named
 # `dossier` so that its processes are recognised by their command name.
 cp "$dossier" "$top/bin/dossier"
+# Its messages (the localisation bundle) go with it: dossier looks for them beside itself.
+resources="$(dirname "$dossier")/Dossier_dossier.resources"
+[ -d "$resources" ] || { echo "crash-test: FAIL: $resources is missing (build dossier first)" >&2; exit 1; }
+cp -R "$resources" "$top/bin/"
 dossier="$top/bin/dossier"
 cd "$work"
 export DOSSIER_VAULT="$work/vault" DOSSIER_IDENTITY="$work/staff.key" XDG_CONFIG_HOME="$work/config"
