@@ -86,16 +86,8 @@ public struct IntakeCertificate: Sendable, Equatable {
     /// signature (`check` does).
     public static func parse(_ data: Data) throws(DossierError) -> IntakeCertificate {
         func bad(_ why: String) -> DossierError { .malformedCertificate(reason: "intake certificate: " + why) }
-        guard data.count <= maximumBytes else { throw bad("longer than \(maximumBytes) bytes") }
-        guard let text = String(data: data, encoding: .utf8), var lines = KeyedLines(text) else { throw bad("not UTF-8 text ending in a newline") }
-        func take(_ name: String) throws(DossierError) -> String {
-            guard let value = lines.take(name) else { throw bad("expected '\(name)'") }
-            return value
-        }
-        guard lines.header(header) else {
-            if let first = lines.next, first.hasPrefix("dossier-intake-certificate/") { throw bad("unsupported version '\(first.prefix(40))'; upgrade dossier") }
-            throw bad("unknown header")
-        }
+        var lines = try KeyedLines.signed(data, maximum: maximumBytes, header: header, bad: bad)
+        func take(_ name: String) throws(DossierError) -> String { try lines.require(name, bad: bad) }
         let organisation = try take("organisation")
         guard OrganisationName.isValid(organisation) else { throw bad("bad organisation name") }
         let root: OrganisationKey

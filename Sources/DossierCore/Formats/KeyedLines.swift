@@ -1,3 +1,4 @@
+import Foundation
 /// Strict reading of Dossier's line formats (log entries, package manifests, log exports):
 /// a header line, then `name value` lines in a fixed order, every line ending in a newline.
 /// Writers produce the same grammar, and each parser re-serialises to check canonical form.
@@ -9,6 +10,27 @@ struct KeyedLines {
         // Split on bytes, not Characters: much faster, and a newline is one byte in UTF-8.
         guard text.utf8.last == 0x0A else { return nil }
         lines = text.utf8.dropLast().split(separator: 0x0A, omittingEmptySubsequences: false).map { Substring($0) }[...]
+    }
+
+    /// The lines of a small signed text of the organisation root (a certificate, an intake
+    /// certificate): at most `maximum` bytes, UTF-8 ending in a newline, its first line exactly
+    /// `header` (a line of the same family, `dossier-…/`, with another version asks for an
+    /// upgrade). `bad` words each failure.
+    static func signed(_ data: Data, maximum: Int, header: String, bad: (String) -> DossierError) throws(DossierError) -> KeyedLines {
+        guard data.count <= maximum else { throw bad("longer than \(maximum) bytes") }
+        guard let text = String(data: data, encoding: .utf8), var lines = KeyedLines(text) else { throw bad("not UTF-8 text ending in a newline") }
+        guard lines.header(header) else {
+            let family = header.prefix(through: header.lastIndex(of: "/") ?? header.startIndex)
+            if let first = lines.next, first.hasPrefix(family) { throw bad("unsupported version '\(first.prefix(40))'; upgrade dossier") }
+            throw bad("unknown header")
+        }
+        return lines
+    }
+
+    /// The value of the next line, which must be named `name`.
+    mutating func require(_ name: String, bad: (String) -> DossierError) throws(DossierError) -> String {
+        guard let value = take(name) else { throw bad("expected '\(name)'") }
+        return value
     }
 
     /// 1-based number of the next line.
