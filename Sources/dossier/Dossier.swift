@@ -60,7 +60,7 @@ struct Dossier: AsyncParsableCommand {
             let lines = fullMessage(for: error).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             var first = lines.first ?? "\(error)"
             if first.hasPrefix("Error: ") { first = String(first.dropFirst(7)) }
-            var text = "dossier: error: \(Terminal.visible(first))\n"
+            var text = "dossier: error: \(first == LocalizedUsage.message ? first : Terminal.visible(first))\n"
             for line in lines.dropFirst() where !line.isEmpty { text += Terminal.visible(line) + "\n" }
             FileHandle.standardError.write(Data(text.utf8))
             Foundation.exit(code.rawValue)

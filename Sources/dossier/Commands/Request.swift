@@ -4,7 +4,7 @@ import ArgumentParser
 struct RequestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "request",
-        abstract: "Write a request to an organisation, sealed to it and signed by you (counsel).",
+        abstract: Localizer.current.string("help.request.abstract"),
         subcommands: [RequestNewCommand.self, RequestStatusCommand.self]
     )
 }

@@ -6,30 +6,18 @@ import Foundation
 struct RequestStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Ask the organisation's service where a request you sent stands.",
-        discussion: """
-        Signs a query with your identity (the request's id, the organisation's intake key and the time; your computer's clock must be within 5 minutes of the service's) and sends it to the organisation's service. The service answers only the sender of the request: for anyone else, and for a request it does not hold, the answer is the same ("no request with this id sent by you"), so nobody learns from it that a request exists.
-
-        States: new (received, not yet taken up), assigned (a staff member is working on it), answered (the organisation made a grant for it: the grant id is shown, and the package comes by the usual channel), declined.
-
-        --request takes the request file (its id and intake key are read from it) or the request id; with an id, give the organisation's intake line with --org.
-
-        Exit codes: 66 no such request sent by you, 77 any other refusal, 69 the service cannot be reached.
-
-        Examples:
-          dossier request status -i counsel.key --request request.drq --send https://release.example.org
-          dossier request status -i counsel.key --request req-zjqgy65hkj2gs --org intake.txt --send https://release.example.org --json
-        """
+        abstract: Localizer.current.string("help.request.status.abstract"),
+        discussion: Localizer.current.string("help.request.status.discussion")
     )
 
     @OptionGroup var identity: IdentityOptions
-    @Option(help: ArgumentHelp("The request: its file, or its id (req-...).", valueName: "FILE_OR_ID"))
+    @Option(help: ArgumentHelp(Localizer.current.string("help.request.status.request"), valueName: "FILE_OR_ID"))
     var request: String
-    @Option(name: .customLong("org"), help: ArgumentHelp("The organisation's intake line (dossierintake1...), or a file holding it; needed when --request is an id.", valueName: "ORG"))
+    @Option(name: .customLong("org"), help: ArgumentHelp(Localizer.current.string("help.request.status.org"), valueName: "ORG"))
     var org: String?
-    @Option(help: ArgumentHelp("The organisation's service to ask.", valueName: "URL"))
+    @Option(help: ArgumentHelp(Localizer.current.string("help.request.status.send"), valueName: "URL"))
     var send: String
-    @Flag(help: "Print a JSON object: request, state, and grant once answered.") var json = false
+    @Flag(help: ArgumentHelp(Localizer.current.string("help.request.status.json"))) var json = false
 
     func run() throws {
         let (requestID, intake) = try target()
@@ -37,11 +25,12 @@ struct RequestStatusCommand: ParsableCommand {
         let status = try Self.ask(requestID, intake: intake, identity: me, url: send)
         if json { JSONOutput.print(status); return }
         print("\(status.request)\t\(status.state.rawValue)\(status.grant.map { "\t" + $0 } ?? "")")
+        let l = Localizer.current
         switch status.state {
-        case .new: Terminal.note("received; no staff member has taken it up yet")
-        case .assigned: Terminal.note("a staff member is working on it")
-        case .answered: Terminal.note("answered with grant \(status.grant ?? "?"): the package comes from the organisation by the usual channel")
-        case .declined: Terminal.note("declined; the organisation will tell you why")
+        case .new: Terminal.note(l.text("request.status.new"))
+        case .assigned: Terminal.note(l.text("request.status.assigned"))
+        case .answered: Terminal.note(l.text("request.status.answered", status.grant ?? "?"))
+        case .declined: Terminal.note(l.text("request.status.declined"))
         }
     }
 
@@ -49,7 +38,9 @@ struct RequestStatusCommand: ParsableCommand {
     private static func ask(_ id: String, intake: IntakeKey, identity: SecretIdentity, url: String) throws(DossierError) -> RequestStatus {
         let result = Result { () throws(DossierError) in try RequestClient().status(of: id, intake: intake, identity: identity, url: url) }
         if case let .failure(.requestRefused(_, reason, message)) = result, reason == IntakeRefusal.unknownRequest.rawValue {
-            Terminal.note("the service at \(url): \(message)")
+            // The service's own words, in the reader's language when they are this program's.
+            let l = Localizer.current
+            Terminal.note(l.text("request.status.service", url, ReasonText(localizer: l).localized(message)))
             throw .unknownRequest(id: id)
         }
         return try result.get()

@@ -84,6 +84,34 @@ enum ErrorText {
                 : ("error.certificateNotYetValid", [serial, fingerprint, l.time(notBefore)], "hint.certificateNotYetValid", [])
         case let .crypto(context, error):
             return ("error.crypto", [phrase(context), phrase(error.description)], nil, [])
+        case let .invalidLanguageTag(tag):
+            return ("error.invalidLanguageTag", [tag], "hint.invalidLanguageTag", [])
+        case let .malformedIntakeKey(why):
+            return ("error.malformedIntakeKey", [phrase(why)], nil, [])
+        case let .malformedRequest(path, why):
+            return ("error.malformedRequest", [path, phrase(why)], nil, [])
+        case let .intakeCertificateNotCurrent(organisation, notBefore, notAfter, expired):
+            return expired
+                ? ("error.intakeCertificateExpired", [organisation, l.time(notAfter)], "hint.intakeCertificateExpired", [])
+                : ("error.intakeCertificateNotYetValid", [organisation, l.time(notBefore)], "hint.certificateNotYetValid", [])
+        case let .noIntakeCertificate(organisation):
+            return ("error.noIntakeCertificate", [organisation], "hint.noIntakeCertificate", [])
+        case let .untrustedOrganisation(fingerprint, what):
+            return ("error.untrustedOrganisation", [phrase(what), fingerprint], "hint.untrustedOrganisation", [])
+        case let .unknownRequest(id):
+            return ("error.unknownRequest", [id], "hint.unknownRequest", [])
+        case let .requestRefused(url, code, message):
+            // The service's own words: said again in the reader's language when they are this
+            // program's (IntakeRefusal), shown as sent otherwise.
+            return ("error.requestRefused", [url, code, phrase(message)], nil, [])
+        case let .requestServiceUnavailable(url, why):
+            return ("error.requestServiceUnavailable", [url, phrase(why)], "hint.requestServiceUnavailable", [])
+        case let .receiptInvalid(context, why):
+            // The client names where the receipt came from: "from URL".
+            if context.hasPrefix("from ") {
+                return ("error.receiptInvalidFrom", [String(context.dropFirst(5)), phrase(why)], "hint.receiptInvalid", [])
+            }
+            return ("error.receiptInvalid", [context, phrase(why)], "hint.receiptInvalid", [])
         default:
             return nil
         }

@@ -1,8 +1,8 @@
 import DossierCore
 import Foundation
 
-/// The language counsel's commands speak (`identity`, `trust`, `inspect`, `open`): messages,
-/// errors, hints and `--help` come from `Resources/<language>.lproj/Localizable.strings`,
+/// The language counsel's commands speak (`identity`, `trust`, `inspect`, `open`, `request`):
+/// messages, errors, hints and `--help` come from `Resources/<language>.lproj/Localizable.strings`,
 /// read through Foundation's bundle lookup (docs/translations.md). Staff's and auditors'
 /// commands, `--json`, exit codes and the `dossier: error:` / `dossier: hint:` markers stay as
 /// they are in every language; DossierCore knows nothing of languages.
@@ -65,7 +65,7 @@ struct Localizer: @unchecked Sendable {
     static func isCounselCommand(_ arguments: [String]) -> Bool {
         let words = arguments.drop { $0 == "help" }
         guard let first = words.first else { return false }
-        return ["identity", "trust", "inspect", "open"].contains(first)
+        return ["identity", "trust", "inspect", "open", "request"].contains(first)
     }
 
     /// SwiftPM's resource bundle, `Dossier_dossier.resources`, when it is beside the executable

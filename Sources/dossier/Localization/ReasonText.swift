@@ -37,20 +37,20 @@ struct ReasonText {
         return out
     }
 
-    /// `%@` and `%1$@` become lazy captures, everything else is matched literally.
+    /// `%@` and `%1$@` become lazy captures, `%%` a percent sign, everything else is matched literally.
     private static func template(key: String, english: String) -> Template? {
         guard let spec = try? NSRegularExpression(pattern: "%(?:([0-9]+)\\$)?@") else { return nil }
         let ns = english as NSString
         var pattern = "^", positions: [Int] = [], last = 0, literal = 0
         for m in spec.matches(in: english, range: NSRange(location: 0, length: ns.length)) {
-            let fixed = ns.substring(with: NSRange(location: last, length: m.range.location - last))
+            let fixed = ns.substring(with: NSRange(location: last, length: m.range.location - last)).replacingOccurrences(of: "%%", with: "%")
             pattern += NSRegularExpression.escapedPattern(for: fixed) + "(.+?)"
             literal += fixed.count
             let explicit = m.range(at: 1).location != NSNotFound ? Int(ns.substring(with: m.range(at: 1))) : nil
             positions.append(explicit ?? positions.count + 1)
             last = m.range.location + m.range.length
         }
-        let tail = ns.substring(from: last)
+        let tail = ns.substring(from: last).replacingOccurrences(of: "%%", with: "%")
         pattern += NSRegularExpression.escapedPattern(for: tail) + "$"
         literal += tail.count
         guard let regex = try? NSRegularExpression(pattern: pattern, options: [.dotMatchesLineSeparators]) else { return nil }

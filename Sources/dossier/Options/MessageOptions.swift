@@ -6,9 +6,7 @@ import Foundation
 /// The text of a request: `--message-file FILE`, `--message-file -` (standard input), or typed
 /// on the terminal. Held in guarded memory; at most 1 MiB of UTF-8.
 struct MessageOptions: ParsableArguments {
-    @Option(name: .customLong("message-file"), help: ArgumentHelp(
-        "Read the message from FILE (UTF-8 text, at most 1 MiB), or from standard input with -. Without it, you type the message on the terminal.",
-        valueName: "FILE"))
+    @Option(name: .customLong("message-file"), help: ArgumentHelp(Localizer.current.string("help.option.messageFile"), valueName: "FILE"))
     var messageFile: String?
 
     static let limit = Int(RequestLimits.maximumMessageBytes)
@@ -31,7 +29,7 @@ struct MessageOptions: ParsableArguments {
         let message: SecureBytes
         switch messageFile {
         case "-"?:
-            message = try Self.readAll(fd: STDIN_FILENO, name: "standard input")
+            message = try Self.readAll(fd: STDIN_FILENO, name: Localizer.current.string("request.message.standardInput"))
         case let path?:
             try check()
             let fd = try FileAccess.openForReading(path: path)
@@ -44,9 +42,9 @@ struct MessageOptions: ParsableArguments {
                                      hint: "pass --message-file FILE, or --message-file - to read it from standard input")
             }
             defer { close(tty) }
-            let prompt = "Type your message to the organisation. It is sealed with the request; end it with Ctrl-D on a line of its own.\n"
+            let prompt = Localizer.current.string("prompt.message")
             _ = prompt.withCString { write(tty, $0, strlen($0)) }
-            message = try Self.readAll(fd: tty, name: "the terminal")
+            message = try Self.readAll(fd: tty, name: Localizer.current.string("request.message.terminal"))
         }
         guard message.count > 0 else { throw .invalidArgument("the message is empty", hint: "say what you need: the message is what staff read first") }
         return message
