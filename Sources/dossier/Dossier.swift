@@ -56,7 +56,15 @@ struct Dossier: AsyncParsableCommand {
         } catch {
             let code = exitCode(for: error)
             // Help and version requests print as usual; usage errors follow the house format.
-            if code == .success { exit(withError: error) }
+            if code == .success {
+                // Help: in counsel's language, the parser's English frame too (LocalizedHelp).
+                let l = Localizer.current
+                if l.counsel, l.language != "en", case let page = fullMessage(for: error), !page.isEmpty {
+                    print(LocalizedHelp.translate(page, l))
+                    Foundation.exit(0)
+                }
+                exit(withError: error)
+            }
             let lines = fullMessage(for: error).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             var first = lines.first ?? "\(error)"
             if first.hasPrefix("Error: ") { first = String(first.dropFirst(7)) }

@@ -329,6 +329,16 @@ final class LocalizationCLITests: XCTestCase {
                 XCTAssertEqual(r.exitCode, 0, "\(r)")
                 // Help is wrapped to the terminal's width: compare with runs of white space as one.
                 let help = LocalizationTables.squeezed(r.stdout)
+                // The parser's own frame (headings, the --help line) is in the language too.
+                for key in ["help.heading.usage", "help.heading.options", "help.flag.help"] {
+                    XCTAssertTrue(help.contains(LocalizationTables.squeezed(table[key] ?? "?")), "\(language): \(key) missing from \(command) --help:\n\(r.stdout)")
+                    if language != "en" {
+                        XCTAssertFalse(r.stdout.contains("\n" + (english[key] ?? "?")) || r.stdout.hasPrefix(english[key] ?? "?"),
+                                       "\(language): the parser's English \(key) in \(command) --help")
+                    }
+                }
+                XCTAssertFalse(language != "en" && (r.stdout.contains("(default: ") || r.stdout.contains("for detailed help.")),
+                               "\(language): the parser's English in \(command) --help:\n\(r.stdout)")
                 for key in keys {
                     XCTAssertTrue(help.contains(LocalizationTables.squeezed(table[key] ?? "?")), "\(language): \(key) missing from \(command) --help:\n\(r.stdout)")
                     if language != "en" {
@@ -340,6 +350,7 @@ final class LocalizationCLITests: XCTestCase {
         // Staff's commands stay in English whatever the locale.
         let staff = try runDossier(["grant", "--help"], env: env("fr_FR.UTF-8"))
         XCTAssertTrue(staff.stdout.contains("Your secret identity file"), staff.stdout)
+        XCTAssertTrue(staff.stdout.contains("\nOPTIONS:\n") && staff.stdout.hasPrefix("OVERVIEW:"), staff.stdout)
     }
 
     func testTheLocaleIsChosenFromLC_ALLThenLC_MESSAGESThenLANG() throws {
