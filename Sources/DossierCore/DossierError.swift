@@ -94,6 +94,9 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
     case noIntakeKey
     /// The intake certificate counsel hold (or were given) is expired or not yet valid.
     case intakeCertificateNotCurrent(organisation: String, notBefore: String, notAfter: String, expired: Bool)
+    /// The organisation's service holds no request of this id from the identity that asked
+    /// (`request status`): the same answer whether it exists for someone else or not at all.
+    case unknownRequestAtService(id: String, url: String)
     /// Counsel named a trusted organisation whose intake certificate they do not hold.
     case noIntakeCertificate(organisation: String)
     /// An intake certificate (or an organisation named for a request) whose root counsel do not trust.
@@ -317,6 +320,9 @@ public enum DossierError: Error, Sendable, CustomStringConvertible {
             return ("this vault already has an intake key (\(fingerprint)); nothing was changed", "`dossier org show` prints it", "; ")
         case let .unknownRequest(id):
             return ("no request \(id) in the inbox", "`dossier requests` lists them", "; ")
+        case let .unknownRequestAtService(id, url):
+            return ("no request \(id) from you at \(url)",
+                    "check the request id, that you ask with the identity that signed the request, and that it went to this organisation (sent with --send, or imported by its staff)", "; ")
         case let .requestAlreadyReceived(id, receivedAt):
             return ("request \(id) is already in the inbox (received \(receivedAt)); nothing was stored",
                     "the same request sent twice, or replayed: see it with `dossier requests show \(id)`", "; ")

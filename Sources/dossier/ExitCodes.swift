@@ -30,7 +30,7 @@ enum ExitCodes {
             return 3
         case .requestNotForThisIntake:
             return 77
-        case .unknownCounsel, .unknownGrant, .unknownRequest, .noIntakeKey, .noIntakeCertificate:
+        case .unknownCounsel, .unknownGrant, .unknownRequest, .unknownRequestAtService, .noIntakeKey, .noIntakeCertificate:
             return 66
         case .intakeCertificateNotCurrent, .untrustedOrganisation:
             return 77

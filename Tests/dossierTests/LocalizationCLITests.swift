@@ -265,7 +265,7 @@ final class LocalizationCLITests: XCTestCase {
             Case(name: "request status", arguments: status, env: s.keeping, expect: ["request.status.new"]),
             Case(name: "request status --json", arguments: status + ["--json"], env: s.keeping, expect: [], json: true),
             Case(name: "request status, not the sender", arguments: ["request", "status", "-i", nosy, "--request", s.request, "--send", service.url],
-                 env: s.keeping, expect: ["error.unknownRequest", "request.status.service", "reason.refusal.unknownRequest"]),
+                 env: s.keeping, expect: ["error.unknownRequestAtService", "request.status.service", "reason.refusal.unknownRequest"]),
         ]
         try check(cases)
         XCTAssertEqual(try runDossier(status + ["--json"], env: s.keeping).exitCode, 0)

@@ -93,7 +93,8 @@ final class RequestSendCLITests: XCTestCase {
         try succeed(["identity", "new", "-o", otherKey, "--no-passphrase"])
         let nosy = try runDossier(["request", "status", "-i", otherKey, "--request", drq, "--send", service.url], env: counselMachine)
         XCTAssertEqual(nosy.exitCode, 66, "\(nosy)")
-        XCTAssertTrue(nosy.stderr.contains("no request \(requestID)"), nosy.stderr)
+        XCTAssertTrue(nosy.stderr.contains("no request \(requestID) from you at \(service.url)"), nosy.stderr)
+        XCTAssertFalse(nosy.stderr.contains("dossier requests"), "counsel are pointed to a staff command: \(nosy.stderr)")
 
         // Counsel open the package of the answering grant: it names the request.
         let package = folder.file("answer.dpkg")

@@ -34,14 +34,14 @@ struct RequestStatusCommand: ParsableCommand {
         }
     }
 
-    /// The service's answer; a request it does not know from this sender is `unknownRequest` (66).
+    /// The service's answer; a request it does not know from this sender is `unknownRequestAtService` (66).
     private static func ask(_ id: String, intake: IntakeKey, identity: SecretIdentity, url: String) throws(DossierError) -> RequestStatus {
         let result = Result { () throws(DossierError) in try RequestClient().status(of: id, intake: intake, identity: identity, url: url) }
         if case let .failure(.requestRefused(_, reason, message)) = result, reason == IntakeRefusal.unknownRequest.rawValue {
             // The service's own words, in the reader's language when they are this program's.
             let l = Localizer.current
             Terminal.note(l.text("request.status.service", url, ReasonText(localizer: l).localized(message)))
-            throw .unknownRequest(id: id)
+            throw .unknownRequestAtService(id: id, url: url)
         }
         return try result.get()
     }

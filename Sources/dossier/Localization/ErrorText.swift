@@ -100,6 +100,8 @@ enum ErrorText {
             return ("error.untrustedOrganisation", [phrase(what), fingerprint], "hint.untrustedOrganisation", [])
         case let .unknownRequest(id):
             return ("error.unknownRequest", [id], "hint.unknownRequest", [])
+        case let .unknownRequestAtService(id, url):
+            return ("error.unknownRequestAtService", [id, url], "hint.unknownRequestAtService", [])
         case let .requestRefused(url, code, message):
             // The service's own words: said again in the reader's language when they are this
             // program's (IntakeRefusal), shown as sent otherwise.
