@@ -5,7 +5,7 @@
 #
 # Usage: scripts/fuzz.sh [SECONDS-PER-TARGET] [TARGET...]   (default 60 s, every target)
 #        scripts/fuzz.sh --seed      (regenerate Tests/Fuzz/corpus/*/valid-* with the CLI, or $DOSSIER)
-# Targets: package identity public-identity policy checkpoint log-entry export release-request certificate
+# Targets: package identity public-identity policy checkpoint log-entry export release-request certificate request
 # Environment: FUZZ_CONFIG=release|debug (default release: -O keeps every precondition and
 #              bounds check, and runs several times faster), FUZZ_JOBS=N (default 1),
 #              FUZZ_TIMEOUT=seconds one input may take before it counts as a hang (default 10),
@@ -16,7 +16,7 @@ marker="DOSSIER-SECRET""-KEY-1"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-all_targets=(package identity public-identity policy checkpoint log-entry export release-request certificate)
+all_targets=(package identity public-identity policy checkpoint log-entry export release-request certificate request)
 say() { echo "fuzz: $*" >&2; }
 
 # Seeds: valid inputs of every format, made with the real CLI in a throwaway vault.
@@ -122,7 +122,7 @@ printf '%s\n' 'leak:checkouts/TOMLKit/' > "$scratch/lsan.supp"
 # Longest input per target: a little over the largest seed, so that mutations can grow it.
 max_len() {
     case $1 in
-        export|package) echo 16384 ;;
+        export|package|request) echo 16384 ;;
         policy) echo 8192 ;;
         *) echo 4096 ;;
     esac

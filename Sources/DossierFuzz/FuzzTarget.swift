@@ -58,7 +58,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         // RequestReader works from a file, as `dossier requests import` does.
         Scratch.writePackage(data)
         guard let opened = attempt({ () throws(DossierError) in
-            try RequestReader.open(path: Scratch.packagePath, intakeSecret: Scratch.intakeKeyPair.secretKey)
+            try RequestReader.open(path: Scratch.packagePath, intakeSecret: SecureBytes(copying: Scratch.intakeSecret))
         }) else { return false }
         let length = data.dropFirst(4).prefix(4).reduce(0) { $0 << 8 | Int($1) }
         precondition(opened.header.bytes == data.dropFirst(8).prefix(length), "request: header re-serialises to different bytes")
@@ -262,9 +262,10 @@ enum Scratch {
         guard written == data.count else { preconditionFailure("DossierFuzz: short write to \(packagePath)") }
     }
 
-    /// The intake key of the request target: its seeds are sealed to it
+    /// The secret intake key of the request target: its seeds are sealed to it
     /// (RequestVectorTests.testTheFuzzSeedOpensWithTheFuzzIntakeKey writes and checks them).
-    static let intakeKeyPair = BoxKeyPair.generate(using: DeterministicRandom(seed: "dossier-fuzz-intake"))
+    /// Kept as an array, as `verifierKey` is: a global holding a `Data` reads as a leak.
+    static let intakeSecret = [UInt8](BoxKeyPair.generate(using: DeterministicRandom(seed: "dossier-fuzz-intake")).secretKey.unsafeCopyToData())
 
     /// A trust store that does not exist: every issuer is untrusted, as on a fresh machine.
     static let absentTrustStore = NSTemporaryDirectory() + "/dossier-fuzz-no-such-trust-store"
