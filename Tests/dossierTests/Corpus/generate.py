@@ -73,7 +73,6 @@ KINDS = ["package", "identity", "public-identity", "policy", "checkpoint", "expo
 ORG_NAME = "corpus.example/dossier"
 PASSPHRASE = "hostile corpus passphrase"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-B32 = "abcdefghijklmnopqrstuvwxyz234567"
 
 sodium = ctypes.CDLL(ctypes.util.find_library("sodium") or "libsodium.so.23")
 assert sodium.sodium_init() >= 0
@@ -82,21 +81,12 @@ rng = random.Random(20261129)
 
 # --- primitives ----------------------------------------------------------------------------
 
-def b32encode(data):
-    bits, value, out = 0, 0, []
-    for b in data:
-        value = (value << 8) | b
-        bits += 8
-        while bits >= 5:
-            out.append(B32[(value >> (bits - 5)) & 31])
-            bits -= 5
-    if bits:
-        out.append(B32[(value << (5 - bits)) & 31])
-    return "".join(out)
+# The encodings and primitives the request writer already has (request.md, identity.md).
+b32encode = rw.b32encode
 
 
 def blake2b256(data):
-    return hashlib.blake2b(data, digest_size=32).digest()
+    return rw.blake2b(data, 32)
 
 
 def u32(n):
