@@ -48,6 +48,21 @@ struct KeyedLines {
     /// Whether the next line is a `name value` line.
     func nextIs(_ name: String) -> Bool { lines.first?.hasPrefix(name + " ") ?? false }
 
+    /// Why the next line is not the `expected` one, in a format whose line names come in
+    /// `order`: where, and what stands there instead (the end, an empty line, a known line out
+    /// of order or repeated, an unknown one). A name is quoted only up to 40 characters.
+    /// With `orEnd`, the end would have been right too.
+    func misplaced(expected: String, orEnd: Bool = false, order: [String]) -> String {
+        let want = "expected '\(expected)'" + (orEnd ? " or the end" : "")
+        guard let line = lines.first else { return "\(want) at line \(lineNumber), found the end" }
+        if line.isEmpty { return "line \(lineNumber) is empty; \(want)" }
+        let name = String(line.prefix { $0 != " " }.prefix(40))
+        if order.contains(name) {
+            return "line \(lineNumber): '\(name)' is repeated or out of order; \(want) (the order: \(order.joined(separator: ", ")))"
+        }
+        return "line \(lineNumber): unknown line '\(name)'; \(want)"
+    }
+
     /// The value of the next line if it is named `name`, consuming it.
     mutating func take(_ name: String) -> String? {
         guard nextIs(name), let line = lines.first else { return nil }

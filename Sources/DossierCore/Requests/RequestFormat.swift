@@ -164,21 +164,30 @@ public struct RequestDetails: Equatable, Sendable {
         func bad(_ why: String) -> DossierError { .malformedRequest(path: path, reason: "details: \(why)") }
         guard let text = String(data: data, encoding: .utf8), var lines = KeyedLines(text) else { throw bad("not UTF-8 text ending in a newline") }
         guard lines.header(header) else { throw bad("unknown first line") }
-        guard let fromLine = lines.take("from") else { throw bad("expected 'from'") }
+        let order = ["from", "need", "language", "jurisdiction", "court", "case", "hearing", "message", "attachment"]
+        guard let fromLine = lines.take("from") else { throw bad(lines.misplaced(expected: "from", order: order)) }
         let from: PublicIdentity
         do { from = try PublicIdentity(line: fromLine) } catch { throw bad("bad sender line (\(error.message))") }
-        guard let needText = lines.take("need"), let need = RequestNeed(rawValue: needText) else { throw bad("expected 'need' with a known value") }
+        guard let needText = lines.take("need") else { throw bad(lines.misplaced(expected: "need", order: order)) }
+        guard let need = RequestNeed(rawValue: needText) else {
+            throw bad("line \(lines.lineNumber - 1): unknown need '\(needText.prefix(40))' (known: \(RequestNeed.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
         var languages: [String] = []
         while let l = lines.take("language") { languages.append(l) }
         let jurisdiction = lines.take("jurisdiction"), court = lines.take("court"), caseReference = lines.take("case")
         let hearing = lines.take("hearing")
-        guard let messageText = lines.take("message"), let messageSize = RequestText.size(messageText) else { throw bad("expected 'message' with a size") }
+        guard let messageText = lines.take("message") else { throw bad(lines.misplaced(expected: "message", order: order)) }
+        guard let messageSize = RequestText.size(messageText) else {
+            throw bad("line \(lines.lineNumber - 1): the message size '\(messageText.prefix(24))' is not a size (decimal digits, no leading zero)")
+        }
         var attachments: [RequestAttachment] = []
         while let a = lines.take("attachment") {
-            guard let space = a.firstIndex(of: " "), let size = RequestText.size(a[..<space]) else { throw bad("malformed attachment line") }
+            guard let space = a.firstIndex(of: " "), let size = RequestText.size(a[..<space]) else {
+                throw bad("line \(lines.lineNumber - 1): malformed attachment line (expected a size, a space and a name)")
+            }
             attachments.append(RequestAttachment(name: String(a[a.index(after: space)...]), size: size))
         }
-        guard lines.isEmpty else { throw bad("unexpected, repeated or misplaced line \(lines.lineNumber)") }
+        guard lines.isEmpty else { throw bad(lines.misplaced(expected: "attachment", orEnd: true, order: order)) }
         let parsed = RequestDetails(from: from, need: need, languages: languages, jurisdiction: jurisdiction, court: court,
                                     caseReference: caseReference, hearing: hearing, messageSize: messageSize, attachments: attachments)
         if let why = parsed.problem() { throw bad(why) }

@@ -1741,14 +1741,19 @@ MESSAGES = {
         "details-bom": bad_request("details: not in canonical form"),
         **{name: bad_request("details: not UTF-8 text ending in a newline")
            for name in ["details-no-final-newline", "details-not-utf8", "details-surrogate"]},
-        "details-unknown-line": bad_request("details: unexpected, repeated or misplaced line 13"),
-        # The optional lines are taken in order; a line out of place is met where 'message' must be.
-        **{name: bad_request("details: expected 'message' with a size")
-           for name in ["details-repeated-line", "details-misplaced-line", "details-blank-line", "message-size-leading-zero",
-                        "message-size-negative", "message-size-missing"]},
-        "details-missing-from": bad_request("details: expected 'from'"),
-        **{name: bad_request("details: expected 'need' with a known value")
-           for name in ["details-two-spaces", "need-unknown", "need-uppercase"]},
+        "details-unknown-line": bad_request("details: line 13: unknown line 'comment'; expected 'attachment' or the end"),
+        # The optional lines are taken in order: a line out of place is met where the next
+        # required one must be, and named there with the order.
+        "details-repeated-line": bad_request("details: line 8: 'court' is repeated or out of order; expected 'message' (the order: from, need, language, jurisdiction, court, case, hearing, message, attachment)"),
+        "details-misplaced-line": bad_request("details: line 7: 'jurisdiction' is repeated or out of order; expected 'message' (the order: from, need, language, jurisdiction, court, case, hearing, message, attachment)"),
+        "message-size-missing": bad_request("details: line 10: 'attachment' is repeated or out of order; expected 'message' (the order: from, need, language, jurisdiction, court, case, hearing, message, attachment)"),
+        "details-missing-from": bad_request("details: line 2: 'need' is repeated or out of order; expected 'from' (the order: from, need, language, jurisdiction, court, case, hearing, message, attachment)"),
+        "details-blank-line": bad_request("details: line 10 is empty; expected 'message'"),
+        "message-size-leading-zero": bad_request(f"details: line 10: the message size '0{len(REQUEST_MESSAGE)}' is not a size (decimal digits, no leading zero)"),
+        "message-size-negative": bad_request("details: line 10: the message size '-1' is not a size (decimal digits, no leading zero)"),
+        "details-two-spaces": bad_request("details: line 3: unknown need ' expert-witness' (known: reports, expert-report, expert-witness, other)"),
+        "need-unknown": bad_request("details: line 3: unknown need 'expert' (known: reports, expert-report, expert-witness, other)"),
+        "need-uppercase": bad_request("details: line 3: unknown need 'Reports' (known: reports, expert-report, expert-witness, other)"),
         "from-checksum": bad_request("details: bad sender line (not a valid public identity: its checksum does not match"),
         "from-organisation-key": bad_request("details: bad sender line (not a valid public identity: it must start with 'dossier1')"),
         "language-none": bad_request("details: no language is given"),
@@ -1770,7 +1775,7 @@ MESSAGES = {
         "text-257-bytes": bad_request("details: the case is longer than 256 bytes"),
         "message-size-zero": bad_request("details: the message is empty"),
         "message-size-over-1mib": bad_request("details: the message is larger than 1 MiB"),
-        **{name: bad_request("details: malformed attachment line")
+        **{name: bad_request("details: line 11: malformed attachment line (expected a size, a space and a name)")
            for name in ["attachment-size-over-2-50", "attachment-size-leading-zero", "attachment-size-overflow"]},
         "attachment-name-slash": bad_request("details: the attachment name '../order.txt' holds a path separator"),
         "attachment-name-backslash": "order.txt' holds a path separator",
