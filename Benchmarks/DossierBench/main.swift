@@ -41,12 +41,26 @@ func catalogue(vault path: String, identity identityPath: String, count: Int, si
     }
 }
 
-let args = CommandLine.arguments
-guard args.count == 5 || (args.count == 6 && args[5] == "six-scripts"), args[1] == "catalogue", let n = Int(args[4]), n >= 0 else {
-    fail("usage: DossierBench catalogue VAULT IDENTITY N [six-scripts]")
+/// Appends N signed retrieval entries to the vault at VAULT, as IDENTITY (staff), for the
+/// document DOC: a long log for timing decisions.
+func log(vault path: String, identity identityPath: String, document: String, count: Int) throws(DossierError) {
+    let identity = try SecretIdentity.load(path: identityPath) { () throws(DossierError) -> SecureBytes in fail("the identity needs a passphrase") }
+    let session = try Vault.open(at: path).unlock(identity)
+    try session.documents.recordSyntheticRetrievals(of: document, count: count)
 }
+
+let args = CommandLine.arguments
+let usage = "usage: DossierBench catalogue VAULT IDENTITY N [six-scripts] | DossierBench log VAULT IDENTITY DOC N"
 do throws(DossierError) {
-    try catalogue(vault: args[2], identity: args[3], count: n, sixScripts: args.count == 6)
+    if args.count >= 2 && args[1] == "log" {
+        guard args.count == 6, let n = Int(args[5]), n >= 0 else { fail(usage) }
+        try log(vault: args[2], identity: args[3], document: args[4], count: n)
+    } else {
+        guard args.count == 5 || (args.count == 6 && args[5] == "six-scripts"), args[1] == "catalogue", let n = Int(args[4]), n >= 0 else {
+            fail(usage)
+        }
+        try catalogue(vault: args[2], identity: args[3], count: n, sixScripts: args.count == 6)
+    }
 } catch {
     fail("\(error)")
 }

@@ -1,7 +1,7 @@
 import DossierCrypto
 import Foundation
 import XCTest
-@testable import DossierCore
+@_spi(Benchmark) @testable import DossierCore
 
 /// Decisions rest on the signed log (docs/formats/vault.md, section 6.6; threat-model.md,
 /// promises 19–21): rows changed without a signed entry are refused at use and reported; two
@@ -42,6 +42,54 @@ final class SignedFactsTests: XCTestCase {
         XCTAssertEqual(report.count, 1)
         XCTAssertTrue(report[0].contains(g.id) && report[0].contains("pending in the signed log"), report[0])
         XCTAssertFalse(try world.vault.doctor().isHealthy)
+    }
+
+    /// A log longer than a part (`SignedFacts.Reader.batch` entries) is read and verified a part
+    /// at a time, in bounded memory: a fact signed after the first part counts, and an entry
+    /// edited or removed past the first part is still found.
+    func testALogLongerThanOnePartIsReadInParts() throws {
+        let world = try ShareWorld("facts-long-log")
+        let early = try world.document(.expertReport)
+        let c = try world.counsel("adams").counsel
+        let part = SignedFacts.Reader.batch
+        try world.session.documents.recordSyntheticRetrievals(of: early.id, count: part + 10)
+        // Deposited after the first part: only the second part's facts know this document.
+        let late = try world.document(.expertReport)
+        let size = try world.vault.read { tx in try tx.logSize() }
+        XCTAssertGreaterThan(size, part + 10)
+        let g = try world.session.sharing.grant(GrantRequest(documents: [late.id], counsel: [c.id], window: .duration(seconds: 86400)))
+        XCTAssertEqual(g.state, .active)
+        XCTAssertEqual(try world.vault.alteredRows(), [])
+
+        // One byte of a retrieval's signature, past the first part: the next decision fails.
+        let seq = part + 5
+        func stored(_ n: Int) throws -> Data {
+            try world.vault.read { tx in try XCTUnwrap(try tx.logEntries(after: n - 1, limit: 1).first) }
+        }
+        let original = try stored(seq)
+        var edited = original
+        let at = edited.index(edited.endIndex, offsetBy: -5)
+        edited[at] = edited[at] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        func setEntry(_ bytes: Data) throws {
+            _ = try world.vault.store.write { tx in
+                try (tx as! SQLiteTransaction).db.execute(sql: "UPDATE audit_log SET entry = ? WHERE seq = ?", arguments: [bytes, seq])
+            }
+        }
+        try setEntry(edited)
+        let request = GrantRequest(documents: [early.id], counsel: [c.id], window: .duration(seconds: 86400))
+        let e = ShareKit.caught { _ = try world.session.sharing.grant(request) }
+        guard case let .integrity(message)? = e else { return XCTFail("an edited entry past the first part was not found: \(String(describing: e))") }
+        XCTAssertTrue(message.contains("entry \(seq)"), message)
+
+        // Put back, the log reads again; then an entry past the first part removed is missing.
+        try setEntry(original)
+        XCTAssertEqual(try world.session.sharing.grant(request).state, .active)
+        _ = try world.vault.store.write { tx in
+            try (tx as! SQLiteTransaction).db.execute(sql: "DELETE FROM audit_log WHERE seq = ?", arguments: [part + 1])
+        }
+        let gone = ShareKit.caught { _ = try world.session.sharing.grant(request) }
+        guard case let .integrity(why)? = gone else { return XCTFail("a removed entry after the boundary was not found: \(String(describing: gone))") }
+        XCTAssertTrue(why.contains("entry \(part + 1)") && why.contains("missing"), why)
     }
 
     func testARelabelledKindOrAnErasedSuspensionIsRefused() throws {

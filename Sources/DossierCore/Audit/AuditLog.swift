@@ -105,19 +105,23 @@ struct LogWalk {
         throw .integrity("entry \(entry): the key-release service's identity \(actor) signed a `\(String(decoding: Array(action), as: UTF8.self))` entry; it may sign only openings, refusals and received requests: forged or misused")
     }
 
-    /// Verifies `entries[size..<end]`; signatures of entries below `signaturesFrom` are not checked.
+    /// Verifies entries `size + 1` to `end` (counting from 1); signatures of entries below
+    /// `signaturesFrom` are not checked. `entries[0]` is entry `offset + 1`: the whole log
+    /// (offset 0), or the part of it read after the `offset` entries already verified, so that
+    /// a long log can be verified a part at a time. `storedSequence` is indexed as `entries`.
     /// `progress` hears of each batch verified.
-    mutating func verify(_ entries: [Data], upTo end: Int, storedSequence: [Int64]? = nil, signaturesFrom: Int = 0,
+    mutating func verify(_ entries: [Data], offset: Int = 0, upTo end: Int, storedSequence: [Int64]? = nil, signaturesFrom: Int = 0,
                          progress: ProgressMeter? = nil) throws(DossierError) {
-        precondition(end <= entries.count && end >= size)
+        precondition(end - offset <= entries.count && end >= size && size >= offset)
         while size < end {
             let before = size
-            try verifyBatch(entries, size..<min(size + Self.batch, end), storedSequence: storedSequence, signaturesFrom: signaturesFrom)
+            try verifyBatch(entries, offset: offset, size..<min(size + Self.batch, end), storedSequence: storedSequence, signaturesFrom: signaturesFrom)
             progress?.add(size - before)
         }
     }
 
-    private mutating func verifyBatch(_ entries: [Data], _ range: Range<Int>, storedSequence: [Int64]?, signaturesFrom: Int) throws(DossierError) {
+    private mutating func verifyBatch(_ entries: [Data], offset: Int, _ range: Range<Int>, storedSequence: [Int64]?,
+                                      signaturesFrom: Int) throws(DossierError) {
         let n = range.count
         let first = range.lowerBound
         var layouts = [Result<AuditEntry.Layout, DossierError>?](repeating: nil, count: n)
@@ -134,7 +138,7 @@ struct LogWalk {
                         nonisolated(unsafe) let (l, h, lv, sg) = (l, h, lv, sg)
                         DispatchQueue.concurrentPerform(iterations: workers) { w in
                             for i in n * w / workers..<n * (w + 1) / workers {
-                                entries[first + i].withUnsafeBytes { bytes in
+                                entries[first + i - offset].withUnsafeBytes { bytes in
                                     do throws(DossierError) {
                                         l[i] = .success(try AuditEntry.scan(bytes, signatureOut: sg.baseAddress! + 64 * i))
                                     } catch {
@@ -163,8 +167,9 @@ struct LogWalk {
                 case .success(let l): layout = l
                 case .failure(let error): throw .integrity("entry \(index + 1): edited (\(error))")
                 }
-                let bytes = entries[index]
-                let key = try step(bytes, layout: layout, index: index, stored: storedSequence?[index], entries: entries, actorCache: &cachedActor)
+                let bytes = entries[index - offset]
+                let key = try step(bytes, layout: layout, index: index, stored: storedSequence?[index - offset], entries: entries,
+                                   offset: offset, actorCache: &cachedActor)
                 keys[i] = key
                 previous = hashes[i]
                 tree.append(leaves[i])
@@ -190,7 +195,7 @@ struct LogWalk {
                                 let i = from + j
                                 guard case .success(let layout) = l[i]! else { continue }
                                 let signature = Data(bytes: sg.baseAddress! + 64 * i, count: 64)
-                                if !Signature.verify(signature, of: entries[first + i].prefix(layout.bodyCount), publicKey: k[i]) { failed.set(i) }
+                                if !Signature.verify(signature, of: entries[first + i - offset].prefix(layout.bodyCount), publicKey: k[i]) { failed.set(i) }
                             }
                         }
                     }
@@ -209,7 +214,7 @@ struct LogWalk {
     }
 
     /// The checks of one entry that depend on the ones before it; returns the key that must have signed it.
-    private mutating func step(_ bytes: Data, layout: AuditEntry.Layout, index: Int, stored: Int64?, entries: [Data],
+    private mutating func step(_ bytes: Data, layout: AuditEntry.Layout, index: Int, stored: Int64?, entries: [Data], offset: Int,
                                actorCache: inout (bytes: Data, key: Data, service: Bool)?) throws(DossierError) -> Data {
         let expected = UInt64(index + 1)
         let seq = layout.seq
@@ -219,7 +224,7 @@ struct LogWalk {
         if seq != expected {
             if seq > expected {
                 let marker = Data("\nseq \(expected)\n".utf8)
-                if entries[(index + 1)...].contains(where: { $0.range(of: marker) != nil }) {
+                if entries[(index + 1 - offset)...].contains(where: { $0.range(of: marker) != nil }) {
                     throw .integrity("entry \(expected): out of order (found seq \(seq) in its place; \(expected) comes later): entries were reordered")
                 }
                 throw .integrity("entry \(expected): missing (the next entry is \(seq)): entries were removed")

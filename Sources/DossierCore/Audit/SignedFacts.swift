@@ -236,37 +236,56 @@ struct SignedFacts: Sendable {
         /// The entry hash of the newest entry verified.
         private(set) var lastHash = Data()
 
+        /// Entries read and verified at a time: memory stays bounded however long the log.
+        static let batch = LogWalk.batch
+
         mutating func catchUp(_ tx: any StoreTransaction, memory: LogHeadMemory? = nil) throws {
+            do {
+                try catchUpInParts(tx, memory: memory)
+            } catch {
+                // A part may have been applied before a later one failed: start afresh next time
+                // rather than keep facts that the walk and the log may not agree with.
+                self = Reader()
+                throw error
+            }
+        }
+
+        private mutating func catchUpInParts(_ tx: any StoreTransaction, memory: LogHeadMemory?) throws {
             let known = walk.size
-            let more = try tx.logEntries(after: known)
             // What this machine verified before (checked once, before anything is decided). The
             // entries up to it are byte for byte those whose signatures it verified (each one's
             // hash is in the next, up to the remembered one), so only the newer are verified.
             var signaturesFrom = 0
             if known == 0, let memory, let seen = try memory.read() {
-                guard seen.size <= more.count else {
-                    throw memory.rolledBack("it has \(more.count) entries, but this machine verified \(seen.size) before")
+                guard let remembered = try tx.logEntries(after: seen.size - 1, limit: 1).first else {
+                    throw memory.rolledBack("it has \(try tx.logSize()) entries, but this machine verified \(seen.size) before")
                 }
-                guard Hash.sha256(more[seen.size - 1]) == seen.hash else {
+                guard Hash.sha256(remembered) == seen.hash else {
                     throw memory.rolledBack("its entry \(seen.size) is not the one this machine verified before")
                 }
                 signaturesFrom = seen.size
             }
-            guard !more.isEmpty else {
+            var read = 0
+            while true {
+                let offset = walk.size
+                let part = try tx.logEntries(after: offset, limit: Self.batch)
+                if part.isEmpty { break }
+                try walk.verify(part, offset: offset, upTo: offset + part.count, signaturesFrom: signaturesFrom)
+                for (i, bytes) in part.enumerated() {
+                    let entry = try AuditEntry.parse(bytes)
+                    guard entry.seq == UInt64(offset + i + 1) else { throw DossierError.integrity("entry \(offset + i + 1): out of order") }
+                    let hash = Hash.sha256(bytes)
+                    try facts.apply(entry, hash: hash)
+                    lastHash = hash
+                }
+                read += part.count
+                if part.count < Self.batch { break }
+            }
+            guard read > 0 else {
                 if known > 0, try tx.logSize() < known {
                     throw DossierError.integrity("the log has fewer entries than the \(known) already verified: entries were removed")
                 }
                 return
-            }
-            var all = [Data](repeating: Data(), count: known)
-            all.append(contentsOf: more)
-            try walk.verify(all, upTo: all.count, signaturesFrom: signaturesFrom)
-            for (i, bytes) in more.enumerated() {
-                let entry = try AuditEntry.parse(bytes)
-                guard entry.seq == UInt64(known + i + 1) else { throw DossierError.integrity("entry \(known + i + 1): out of order") }
-                let hash = Hash.sha256(bytes)
-                try facts.apply(entry, hash: hash)
-                lastHash = hash
             }
             memory?.remember(size: walk.size, hash: lastHash)
         }

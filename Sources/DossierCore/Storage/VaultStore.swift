@@ -261,6 +261,9 @@ protocol LogRecords {
     func logEntries() throws -> [(seq: Int64, bytes: Data)]
     /// The entries after the first `skipped`, in order.
     func logEntries(after skipped: Int) throws -> [Data]
+    /// At most `limit` entries after the first `skipped`, in order: a long log read a part at
+    /// a time, in bounded memory.
+    func logEntries(after skipped: Int, limit: Int) throws -> [Data]
     /// The entries whose bytes contain `text`, in order.
     func logEntries(mentioning text: String) throws -> [Data]
     /// The largest stored position (0 for an empty log).

@@ -241,6 +241,27 @@ extension StaffSession.Documents {
     }
 }
 
+extension StaffSession.Documents {
+    /// Benchmarks only (`Benchmarks/DossierBench log`): appends `count` signed `retrieve` entries
+    /// for document `id`, 10,000 per transaction, so that decisions can be timed over a long log
+    /// (most of a real log is retrievals, packages and openings, which change no fact).
+    @_spi(Benchmark)
+    public func recordSyntheticRetrievals(of id: String, count: Int) throws(DossierError) {
+        var done = 0
+        while done < count {
+            let n = min(10_000, count - done)
+            let now = vault.clock.now()
+            try write { tx in
+                var log = try AuditLog.Appender(tx)
+                for _ in 0..<n {
+                    try log.append(tx, signer: identity, action: .retrieve, at: now, subjects: ["doc:" + id])
+                }
+            }
+            done += n
+        }
+    }
+}
+
 extension StaffSession {
     func sealMetadata(_ meta: DocumentMetadata, id: String) throws(DossierError) -> Data {
         // Sealed from guarded memory, and the one plain copy wiped: no unwiped copy is left.

@@ -308,6 +308,10 @@ struct SQLiteTransaction: StoreTransaction {
         try Data.fetchAll(db, sql: "SELECT entry FROM audit_log WHERE seq > ? ORDER BY seq", arguments: [skipped])
     }
 
+    func logEntries(after skipped: Int, limit: Int) throws -> [Data] {
+        try Data.fetchAll(db.cachedStatement(sql: "SELECT entry FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [skipped, limit])
+    }
+
     func logEntries(mentioning text: String) throws -> [Data] {
         try Data.fetchAll(db, sql: "SELECT entry FROM audit_log WHERE instr(entry, ?) > 0 ORDER BY seq", arguments: [Data(text.utf8)])
     }
