@@ -76,20 +76,42 @@ final class SignedFactsTests: XCTestCase {
             }
         }
         try setEntry(edited)
+        // Each command is a session of its own, which reads the log afresh (a session reads
+        // only what was appended since its last read).
+        func session() throws -> StaffSession { try world.vault.unlock(world.founder) }
         let request = GrantRequest(documents: [early.id], counsel: [c.id], window: .duration(seconds: 86400))
-        let e = ShareKit.caught { _ = try world.session.sharing.grant(request) }
+        let e = ShareKit.caught { _ = try session().sharing.grant(request) }
         guard case let .integrity(message)? = e else { return XCTFail("an edited entry past the first part was not found: \(String(describing: e))") }
         XCTAssertTrue(message.contains("entry \(seq)"), message)
 
         // Put back, the log reads again; then an entry past the first part removed is missing.
         try setEntry(original)
-        XCTAssertEqual(try world.session.sharing.grant(request).state, .active)
+        XCTAssertEqual(try session().sharing.grant(request).state, .active)
         _ = try world.vault.store.write { tx in
             try (tx as! SQLiteTransaction).db.execute(sql: "DELETE FROM audit_log WHERE seq = ?", arguments: [part + 1])
         }
-        let gone = ShareKit.caught { _ = try world.session.sharing.grant(request) }
+        let gone = ShareKit.caught { _ = try session().sharing.grant(request) }
         guard case let .integrity(why)? = gone else { return XCTFail("a removed entry after the boundary was not found: \(String(describing: gone))") }
         XCTAssertTrue(why.contains("entry \(part + 1)") && why.contains("missing"), why)
+    }
+
+    /// A session reads the log once, then only what was appended (SignedFacts.SessionReader);
+    /// a log cut back under it (the newest entry gone) is noticed at its next decision, which
+    /// reads afresh and meets the log-head memory's check.
+    func testASessionNoticesALogCutBackAfterItsFirstRead() throws {
+        let world = try ShareWorld("facts-session-cut")
+        world.vault.logHead = LogHeadMemory(path: world.root + "/state/log-head")
+        let doc = try world.document(.expertReport)
+        let c = try world.counsel("adams").counsel
+        let request = GrantRequest(documents: [doc.id], counsel: [c.id], window: .duration(seconds: 86400))
+        XCTAssertEqual(try world.session.sharing.grant(request).state, .active)
+        let size = try world.vault.read { tx in try tx.logSize() }
+        _ = try world.vault.store.write { tx in
+            try (tx as! SQLiteTransaction).db.execute(sql: "DELETE FROM audit_log WHERE seq = ?", arguments: [size])
+        }
+        let e = ShareKit.caught { _ = try world.session.sharing.grant(request) }
+        guard case let .rolledBack(what, _)? = e else { return XCTFail("the same session decided on a log cut back: \(String(describing: e))") }
+        XCTAssertTrue(what.contains("\(size - 1) entries") && what.contains("verified \(size)"), what)
     }
 
     func testARelabelledKindOrAnErasedSuspensionIsRefused() throws {

@@ -1,4 +1,5 @@
 import DossierCrypto
+import Dispatch
 import Foundation
 
 /// What the signed log says about everything an access decision reads: the staff and their
@@ -218,6 +219,31 @@ struct SignedFacts: Sendable {
 
     // MARK: Reading the log
 
+    /// A `Reader` kept for one staff session. Before each use it checks that the log still holds
+    /// the last entry it read: one read inside a write that then rolled back, or a log cut back
+    /// since, starts the reading over (with the log-head memory's check, which reports the cut).
+    /// A log-head memory given after the first read (or changed) starts the reading over too,
+    /// so that its check is made.
+    final class SessionReader: @unchecked Sendable {
+        private let lock = NSLock()
+        private var reader = Reader()
+        private var memoryPath: String?
+
+        func read(_ tx: any StoreTransaction, memory: LogHeadMemory?) throws -> SignedFacts {
+            lock.lock()
+            defer { lock.unlock() }
+            let size = reader.facts.size
+            if memory?.path != memoryPath {
+                reader = Reader()
+                memoryPath = memory?.path
+            } else if size > 0, try tx.logEntries(after: size - 1, limit: 1).first.map(Hash.sha256) != reader.lastHash {
+                reader = Reader()
+            }
+            try reader.catchUp(tx, memory: memory)
+            return reader.facts
+        }
+    }
+
     /// Verifies the whole log read in `tx` and derives the facts from it. With `memory`, the
     /// log must still hold the entry this machine verified last, and the memory moves on to the
     /// newest entry.
@@ -238,6 +264,27 @@ struct SignedFacts: Sendable {
 
         /// Entries read and verified at a time: memory stays bounded however long the log.
         static let batch = LogWalk.batch
+
+        /// Each entry of `part` parsed, with its entry hash, on all cores (the facts are then
+        /// applied in order).
+        private static func parse(_ part: [Data]) -> [Result<(AuditEntry, Data), DossierError>] {
+            var out = [Result<(AuditEntry, Data), DossierError>?](repeating: nil, count: part.count)
+            let n = part.count
+            let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, n / 64))
+            out.withUnsafeMutableBufferPointer { o in
+                nonisolated(unsafe) let o = o
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    for i in n * w / workers..<n * (w + 1) / workers {
+                        do throws(DossierError) {
+                            o[i] = .success((try AuditEntry.parse(part[i]), Hash.sha256(part[i])))
+                        } catch {
+                            o[i] = .failure(error)
+                        }
+                    }
+                }
+            }
+            return out.map { $0! }
+        }
 
         mutating func catchUp(_ tx: any StoreTransaction, memory: LogHeadMemory? = nil) throws {
             do {
@@ -271,10 +318,9 @@ struct SignedFacts: Sendable {
                 let part = try tx.logEntries(after: offset, limit: Self.batch)
                 if part.isEmpty { break }
                 try walk.verify(part, offset: offset, upTo: offset + part.count, signaturesFrom: signaturesFrom)
-                for (i, bytes) in part.enumerated() {
-                    let entry = try AuditEntry.parse(bytes)
+                for (i, parsed) in Self.parse(part).enumerated() {
+                    let (entry, hash) = try parsed.get()
                     guard entry.seq == UInt64(offset + i + 1) else { throw DossierError.integrity("entry \(offset + i + 1): out of order") }
-                    let hash = Hash.sha256(bytes)
                     try facts.apply(entry, hash: hash)
                     lastHash = hash
                 }

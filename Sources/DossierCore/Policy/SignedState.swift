@@ -12,8 +12,8 @@ struct SignedState {
     /// Reads the log and the rows in one snapshot; throws `.altered` naming the first row that
     /// differs from the signed facts.
     static func read(_ tx: any StoreTransaction, documents: [String] = [], counsel: [String] = [], grant: String? = nil,
-                     memory: LogHeadMemory? = nil) throws -> SignedState {
-        let facts = try SignedFacts.load(tx, memory: memory)
+                     facts load: (any StoreTransaction) throws -> SignedFacts) throws -> SignedState {
+        let facts = try load(tx)
         guard let text = try tx.settingText(.policy) else { throw DossierError.altered("the vault has no policy") }
         try facts.check(policyText: text)
         for id in documents { try facts.check(document: id, try tx.document(id)) }
@@ -30,7 +30,7 @@ extension StaffSession.Sharing {
     func signedState(_ request: String, subjects: [String], documents: [String] = [], counsel: [String] = [],
                      grant: String? = nil) throws(DossierError) -> SignedState {
         do {
-            return try read { tx in try SignedState.read(tx, documents: documents, counsel: counsel, grant: grant, memory: vault.logHead) }
+            return try read { tx in try SignedState.read(tx, documents: documents, counsel: counsel, grant: grant, facts: signedFacts) }
         } catch .altered(let message) {
             try? write { tx in
                 try AuditLog.append(tx, signer: identity, action: .deny, at: vault.clock.now(), subjects: subjects,

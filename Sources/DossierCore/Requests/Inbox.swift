@@ -156,7 +156,7 @@ extension StaffSession.Requests {
                                        size: written.size, sender: d.from.fingerprint, state: RequestState.new.rawValue,
                                        summarySealed: sealed)
             try write { tx in
-                let facts = try SignedFacts.load(tx, memory: vault.logHead)
+                let facts = try signedFacts(tx)
                 if let existing = try tx.request(id) { throw DossierError.requestAlreadyReceived(id: id, receivedAt: existing.receivedAt) }
                 if facts.requests[id] != nil { throw DossierError.altered("request \(id) was received (signed log) but its row is gone") }
                 try tx.insertRequest(record)
@@ -203,7 +203,7 @@ extension StaffSession.Requests {
     public func list(_ filter: RequestFilter = RequestFilter()) throws(DossierError) -> [InboxRequest] {
         let filter = try filter.checked()
         let rows: [RequestRecord] = try read { tx in
-            let facts = try SignedFacts.load(tx, memory: vault.logHead)
+            let facts = try signedFacts(tx)
             let rows = try tx.allRequests()
             var ids = Set(facts.requests.keys)
             for r in rows { ids.insert(r.id) }
@@ -254,7 +254,7 @@ extension StaffSession.Requests {
     private func open(_ id: String, reading part: String) throws(DossierError) -> (RequestRecord, OpenedRequest) {
         let (_, secret) = try session.intakeSecret()
         let (row, fact): (RequestRecord, SignedFacts.RequestFact) = try write { tx in
-            let facts = try SignedFacts.load(tx, memory: vault.logHead)
+            let facts = try signedFacts(tx)
             let row = try tx.request(id)
             try facts.check(request: id, row)
             guard let row, let fact = facts.requests[id] else { throw DossierError.unknownRequest(id: id) }
@@ -348,7 +348,7 @@ extension StaffSession.Requests {
     /// `recordAnswer` once the grant's entry is written.
     func openFact(_ tx: any StoreTransaction, request id: String) throws(DossierError) -> SignedFacts.RequestFact {
         let facts: SignedFacts
-        do { facts = try SignedFacts.load(tx, memory: vault.logHead) } catch { throw Self.domain(error) }
+        do { facts = try signedFacts(tx) } catch { throw Self.domain(error) }
         let row: RequestRecord?
         do { row = try tx.request(id) } catch { throw Self.domain(error) }
         try facts.check(request: id, row)
@@ -392,7 +392,7 @@ extension StaffSession.Requests {
 
     private func one(_ id: String) throws(DossierError) -> InboxRequest {
         let row: RequestRecord = try read { tx in
-            let facts = try SignedFacts.load(tx, memory: vault.logHead)
+            let facts = try signedFacts(tx)
             let row = try tx.request(id)
             try facts.check(request: id, row)
             guard let row else { throw DossierError.unknownRequest(id: id) }
@@ -408,7 +408,7 @@ extension StaffSession.Requests {
                         _ body: (any StoreTransaction, SignedFacts, SignedFacts.RequestFact) throws -> Void) throws(DossierError) {
         do {
             try write { tx in
-                let facts = try SignedFacts.load(tx, memory: vault.logHead)
+                let facts = try signedFacts(tx)
                 let row = try tx.request(id)
                 try facts.check(request: id, row)
                 guard let fact = facts.requests[id] else { throw DossierError.unknownRequest(id: id) }

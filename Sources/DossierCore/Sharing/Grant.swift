@@ -158,7 +158,7 @@ extension StaffSession.Sharing {
         guard !trimmed.isEmpty else { throw .invalidArgument("a revocation needs a reason", hint: "say why with --reason TEXT (stored sealed, for staff)") }
         // Whether it stands is the log's to say; revoking is allowed even when its row was
         // edited (the safe direction), and the edit stays for `doctor` to report.
-        let fact: SignedFacts.GrantFact? = try read { tx in try SignedFacts.load(tx, memory: vault.logHead).grants[id] }
+        let fact: SignedFacts.GrantFact? = try read { tx in try signedFacts(tx).grants[id] }
         guard let fact else { throw .unknownGrant(id: id) }
         if fact.revoked { throw .grantNotActive(id: id, state: "already revoked") }
         let now = vault.clock.now()
@@ -175,7 +175,7 @@ extension StaffSession.Sharing {
     /// counts while its signer is staff, as decisions count it); a row that differs from the
     /// log is refused (`altered`).
     public func grant(_ id: String) throws(DossierError) -> Grant {
-        let (row, facts): (GrantRecord?, SignedFacts) = try read { tx in (try tx.grant(id), try SignedFacts.load(tx, memory: vault.logHead)) }
+        let (row, facts): (GrantRecord?, SignedFacts) = try read { tx in (try tx.grant(id), try signedFacts(tx)) }
         try facts.check(grant: id, row)
         guard let row, let fact = facts.grants[id] else { throw .unknownGrant(id: id) }
         return try makeGrant(row, signed: facts.accessFacts(grant: fact))
@@ -186,7 +186,7 @@ extension StaffSession.Sharing {
     public func listGrants(activeOnly: Bool = false, counsel: String? = nil) throws(DossierError) -> [Grant] {
         let counselID = try counsel.map { c throws(DossierError) in try self.counsel(c).id }
         let (rows, all, facts): ([GrantRecord], [GrantRecord], SignedFacts) = try read { tx in
-            (try tx.grants(naming: counselID), try tx.grants(naming: nil), try SignedFacts.load(tx, memory: vault.logHead))
+            (try tx.grants(naming: counselID), try tx.grants(naming: nil), try signedFacts(tx))
         }
         // Every grant the log made has its row, and every row its entry.
         var ids = Set(facts.grants.keys)

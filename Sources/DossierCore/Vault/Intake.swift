@@ -50,7 +50,7 @@ extension StaffSession {
     /// the intake key the signed log names. Throws `noIntakeKey` when the vault has none.
     func intakeSecret() throws(DossierError) -> (key: IntakeKey, secret: SecureBytes) {
         let (signed, sealed): (IntakeKey?, Data?) = try read { tx in
-            (try IntakeKeys.signed(tx, facts: try SignedFacts.load(tx, memory: vault.logHead)), try tx.settingData(.intakeSecretSealed))
+            (try IntakeKeys.signed(tx, facts: try signedFacts(tx)), try tx.settingData(.intakeSecretSealed))
         }
         guard let signed else { throw .noIntakeKey }
         guard let sealed else { throw .altered("the intake key's sealed secret is missing from the vault's settings") }
@@ -127,7 +127,7 @@ extension StaffSession.Staff {
         let now = vault.clock.now()
         let (key, sealed) = try IntakeKeys.make(vaultKey: vaultKey, random: vault.random)
         try write { tx in
-            let facts = try SignedFacts.load(tx, memory: vault.logHead)
+            let facts = try signedFacts(tx)
             if let existing = try IntakeKeys.signed(tx, facts: facts) { throw DossierError.intakeKeyExists(fingerprint: existing.fingerprint) }
             try IntakeKeys.store(tx, key: key, sealed: sealed)
             try AuditLog.append(tx, signer: identity, action: .intakeKey, at: now, subjects: ["intake:" + key.fingerprint],

@@ -267,6 +267,16 @@ public final class StaffSession: @unchecked Sendable {
         self.generation = generation
     }
 
+    /// The signed facts, read once for the session and then only the entries appended since.
+    private let facts = SignedFacts.SessionReader()
+
+    /// What the signed log says as of `tx` (SignedFacts): the first call verifies the log, a
+    /// later one only what was appended since, so a command that decides and then shows what it
+    /// decided reads the log once.
+    func signedFacts(_ tx: any StoreTransaction) throws -> SignedFacts {
+        try facts.read(tx, memory: vault.logHead)
+    }
+
     /// A write transaction that first checks that the vault key this session holds is still
     /// the current one: another process may have rotated it since this session unlocked the
     /// vault, and anything sealed under the old key would be lost.
@@ -351,6 +361,7 @@ extension SessionPart {
     @discardableResult
     func write<T>(_ body: (any StoreTransaction) throws -> T) throws(DossierError) -> T { try session.write(body) }
     func read<T>(_ body: (any StoreTransaction) throws -> T) throws(DossierError) -> T { try session.read(body) }
+    func signedFacts(_ tx: any StoreTransaction) throws -> SignedFacts { try session.signedFacts(tx) }
 
     func sealJSON<T: Encodable>(_ value: T, purpose: Sealing.Purpose, id: String) throws(DossierError) -> Data {
         try session.sealJSON(value, purpose: purpose, id: id)
