@@ -5,7 +5,8 @@
 # Environment: BENCH_MIB (file size, default 1024), BENCH_RUNS (runs per operation, the fastest
 # kept; default 1), BENCH_SCALE=1 to add the scale cases (50 recipients, 10,000-file deposit,
 # list/search over it and over 100,000 documents, list --json, search over 100,000 titled in six scripts,
-# audit verify of 1,000,000 entries in full and from a saved state, --help).
+# a grant over a log of BENCH_DECISION_ENTRIES (default 1,000,000) entries, audit verify of
+# 1,000,000 entries in full and from a saved state, --help).
 # With DOSSIER_TEST_POSTGRES set to a server (make bench runs this script inside
 # scripts/pg-cluster.sh run: a throwaway cluster on loopback), a second table: deposit and
 # retrieve of the same file with the vault in a database of that server, beside the folder's
@@ -244,6 +245,19 @@ if [ "${BENCH_SCALE:-0}" = 1 ]; then
     echo "| search refutation, $docs documents in six scripts (mean of 10) | $(mean "$dossier" search refutation) s |"
     echo "| search ОТЧЕТ 99999 (finds отчёт), same catalogue (mean of 10) | $(mean "$dossier" search ОТЧЕТ 99999) s |"
     export DOSSIER_VAULT="$work/vault" DOSSIER_IDENTITY="$work/staff.key"
+    # Decisions over a long log: the vault's log grown to BENCH_DECISION_ENTRIES (default
+    # 1,000,000) with signed retrievals (most of a real log is retrievals, packages, openings).
+    # A grant reads the log once (peak RSS beside the time); the first one on this machine
+    # verifies every signature, so it is made first and not timed.
+    grow="${BENCH_DECISION_ENTRIES:-1000000}"
+    have=$("$dossier" audit log --json | grep -c '"seq"')
+    if [ "$grow" -gt "$have" ]; then
+        "$(dirname "$dossier")/DossierBench" log "$work/vault" "$work/staff.key" "$small" "$((grow - have))"
+    fi
+    "$dossier" grant "$small" --to "${ids[1]}" --for 1d >/dev/null 2>&1
+    /usr/bin/time -f "%e %M" -o decision.out "$dossier" grant "$small" --to "${ids[2]}" --for 1d >/dev/null 2>&1
+    read -r s m < decision.out
+    echo "| grant on a log of $grow entries (already verified here; one read of the log) | ${s} s, peak $(awk -v k="$m" 'BEGIN { printf "%.0f", k / 1024 }') MiB |"
     # A long log: 1,000,000 signed entries written by an independent Python implementation.
     n="${BENCH_LOG_ENTRIES:-1000000}"
     fp=$(python3 "$here/Benchmarks/make-log-export.py" "$n" long.dlog)
