@@ -45,6 +45,42 @@ final class AuditVerifierTests: XCTestCase {
         try Checkpoint.parse(try SignedNote.split(note).text)
     }
 
+    // MARK: What a checkpoint signs
+
+    /// The organisation key signs a checkpoint only over a log this machine verifies: after an
+    /// entry was edited, or the log cut back below what this machine verified, `checkpoint`
+    /// refuses and stores nothing. (Each command is a session of its own, as here.)
+    func testACheckpointIsSignedOnlyOverALogThisMachineVerifies() throws {
+        let h = try makeHistory()
+        let v = h.v
+        v.vault.logHead = LogHeadMemory(path: v.folder + "/state/log-head")
+        func session() throws -> StaffSession { try v.vault.unlock(v.founder) }
+        func stored() throws -> Int { try v.vault.logSnapshot().checkpoints.count }
+        let note = try session().audit.checkpoint()
+        XCTAssertEqual(try Self.checkpoint(note).size, 7)
+        XCTAssertEqual(try Self.checkpoint(note).root, try Self.checkpoint(h.checkpoint7).root, "the same log, the same root")
+        let kept = try stored()
+
+        // One character of entry 4's signature changed.
+        let original = try v.entryBytes(4)
+        var edited = original
+        let at = edited.index(edited.endIndex, offsetBy: -5)
+        edited[at] = edited[at] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        try v.replaceEntry(4, with: edited)
+        XCTAssertThrowsError(try session().audit.checkpoint()) { e in
+            guard case .integrity(let why)? = e as? DossierError else { return XCTFail("an edited log was signed: \(e)") }
+            XCTAssertTrue(why.contains("entry 4"), why)
+        }
+        XCTAssertEqual(try stored(), kept, "a checkpoint was kept over an edited log")
+        try v.replaceEntry(4, with: original)
+
+        try v.deleteEntry(7)
+        XCTAssertThrowsError(try session().audit.checkpoint()) { e in
+            guard case .rolledBack? = e as? DossierError else { return XCTFail("a log cut back was signed: \(e)") }
+        }
+        XCTAssertEqual(try stored(), kept, "a checkpoint was kept over a log cut back")
+    }
+
     // MARK: Intact
 
     func testAnIntactVaultVerifies() throws {

@@ -252,13 +252,16 @@ extension Vault {
 
 extension StaffSession.Audit {
     /// Signs a checkpoint of the whole log with the organisation key and keeps it in the vault.
+    /// Only a log this machine verifies is signed (chain, sequence, signers, and the log-head
+    /// memory's check): the organisation key never vouches for edited entries or for a log
+    /// cut back. The log is read a part at a time, in bounded memory.
     public func checkpoint() throws(DossierError) -> String {
         let org = try vault.organisation()
         let key = try session.checkpointSigningKey()
         let now = vault.clock.now()
         return try write { tx in
-            let entries = try tx.logEntries().map(\.bytes)
-            let cp = Checkpoint(origin: org.name, size: UInt64(entries.count), root: MerkleTree.root(leafHashes: entries.map(MerkleTree.leafHash)))
+            let head = try session.verifiedLogHead(tx)
+            let cp = Checkpoint(origin: org.name, size: UInt64(head.size), root: head.root.data)
             let note = SignedNote.sign(cp.text, name: org.name, key: key)
             try tx.storeCheckpoint(size: cp.size, note: note, at: Timestamp.format(now))
             return note

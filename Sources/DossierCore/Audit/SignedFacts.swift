@@ -242,6 +242,14 @@ struct SignedFacts: Sendable {
             try reader.catchUp(tx, memory: memory)
             return reader.facts
         }
+
+        /// The size and Merkle root of the log as verified by `read` (which this runs first).
+        func verifiedHead(_ tx: any StoreTransaction, memory: LogHeadMemory?) throws -> (size: Int, root: Digest32) {
+            _ = try read(tx, memory: memory)
+            lock.lock()
+            defer { lock.unlock() }
+            return (reader.size, reader.root)
+        }
     }
 
     /// Verifies the whole log read in `tx` and derives the facts from it. With `memory`, the
@@ -261,6 +269,9 @@ struct SignedFacts: Sendable {
 
         /// The entry hash of the newest entry verified.
         private(set) var lastHash = Data()
+        /// How many entries are verified, and the Merkle root of those entries.
+        var size: Int { walk.size }
+        var root: Digest32 { walk.tree.root }
 
         /// Entries read and verified at a time: memory stays bounded however long the log.
         static let batch = LogWalk.batch

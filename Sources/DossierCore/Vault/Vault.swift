@@ -277,6 +277,11 @@ public final class StaffSession: @unchecked Sendable {
         try facts.read(tx, memory: vault.logHead)
     }
 
+    /// The size and Merkle root of the log, verified as `signedFacts` verifies it.
+    func verifiedLogHead(_ tx: any StoreTransaction) throws -> (size: Int, root: Digest32) {
+        try facts.verifiedHead(tx, memory: vault.logHead)
+    }
+
     /// A write transaction that first checks that the vault key this session holds is still
     /// the current one: another process may have rotated it since this session unlocked the
     /// vault, and anything sealed under the old key would be lost.

@@ -10,6 +10,8 @@ struct AuditCheckpointCommand: ParsableCommand {
         discussion: """
         The checkpoint is a C2SP tlog-checkpoint in a C2SP signed note (Ed25519), so existing note verifiers can check it against `dossier org show --json`'s noteKey. Auditors keep copies and later pass them to `audit verify --checkpoint`.
 
+        The log is verified first, as a decision verifies it: an edited entry, or a log cut back below what this machine verified before, is refused (exit 3) and nothing is signed.
+
         Example: dossier audit checkpoint -o checkpoint-2026-11-29.note
         """
     )
