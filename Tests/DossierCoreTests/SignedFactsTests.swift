@@ -60,6 +60,7 @@ final class SignedFactsTests: XCTestCase {
         let g = try world.session.sharing.grant(GrantRequest(documents: [late.id], counsel: [c.id], window: .duration(seconds: 86400)))
         XCTAssertEqual(g.state, .active)
         XCTAssertEqual(try world.vault.alteredRows(), [])
+        XCTAssertEqual(try world.vault.verifyLogChain(), size + 1, "doctor's walk reads every part")
 
         // One byte of a retrieval's signature, past the first part: the next decision fails.
         let seq = part + 5
@@ -83,6 +84,9 @@ final class SignedFactsTests: XCTestCase {
         let e = ShareKit.caught { _ = try session().sharing.grant(request) }
         guard case let .integrity(message)? = e else { return XCTFail("an edited entry past the first part was not found: \(String(describing: e))") }
         XCTAssertTrue(message.contains("entry \(seq)"), message)
+        XCTAssertThrowsError(try world.vault.verifyLogChain()) { e in
+            XCTAssertTrue("\(e)".contains("entry \(seq)"), "doctor's walk: \(e)")
+        }
 
         // Put back, the log reads again; then an entry past the first part removed is missing.
         try setEntry(original)

@@ -53,13 +53,34 @@ extension Vault {
 
     /// Checks the stored log: sequence, hash chain, and that each entry is signed by someone who
     /// was staff at that point (as the log itself records). Throws naming the first bad entry.
+    /// The log is read a part at a time (every stored row, by its stored position), in bounded
+    /// memory however long it is.
     public func verifyLogChain() throws(DossierError) -> Int {
-        let raw = try read { tx in try tx.logEntries() }
-        var walk = LogWalk()
-        try walk.verify(raw.map(\.bytes), upTo: raw.count, storedSequence: raw.map(\.seq), signaturesFrom: 0)
-        let count = raw.count
-        if let first = raw.first, try AuditEntry.parse(first.bytes).action == AuditAction.initialise.rawValue,
-           AuditVerifier.currentOrganisationKeyLine(raw.map(\.bytes)) != (try organisation().publicKey) {
+        let migrate = Data("\naction root-migrate\n".utf8)
+        // The first entry, and the newest root migration's bytes: which organisation key the log names.
+        let (first, migration, count): (Data?, Data?, Int) = try read { tx in
+            var walk = LogWalk()
+            var first: Data?
+            var migration: Data?
+            var position = Int64.min
+            while true {
+                let part = try tx.logEntries(afterPosition: position, limit: LogWalk.batch)
+                guard let last = part.last else { break }
+                let offset = walk.size
+                try walk.verify(part.map(\.bytes), offset: offset, upTo: offset + part.count, storedSequence: part.map(\.seq), signaturesFrom: 0)
+                if first == nil { first = part[0].bytes }
+                for row in part where row.bytes.range(of: migrate) != nil {
+                    if let e = try? AuditEntry.parse(row.bytes), e.action == AuditAction.rootMigrate.rawValue, e.detail("organisation-key") != nil {
+                        migration = row.bytes
+                    }
+                }
+                position = last.seq
+                if part.count < LogWalk.batch { break }
+            }
+            return (first, migration, walk.size)
+        }
+        if let first, try AuditEntry.parse(first).action == AuditAction.initialise.rawValue,
+           AuditVerifier.currentOrganisationKeyLine([first] + (migration.map { [$0] } ?? [])) != (try organisation().publicKey) {
             throw .integrity("entry 1: names a different organisation key than the vault holds: the key or the log was replaced")
         }
         return count

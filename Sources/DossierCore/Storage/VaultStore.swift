@@ -264,6 +264,9 @@ protocol LogRecords {
     /// At most `limit` entries after the first `skipped`, in order: a long log read a part at
     /// a time, in bounded memory.
     func logEntries(after skipped: Int, limit: Int) throws -> [Data]
+    /// At most `limit` entries whose stored position is above `position`, with it, in order:
+    /// every row of a long log, read a part at a time (`Int64.min` to start).
+    func logEntries(afterPosition position: Int64, limit: Int) throws -> [(seq: Int64, bytes: Data)]
     /// The entries whose bytes contain `text`, in order.
     func logEntries(mentioning text: String) throws -> [Data]
     /// The largest stored position (0 for an empty log).
