@@ -210,7 +210,9 @@ operation_of() {
 # The size of the plaintext operation $1 (process $2) stores or writes out, if known.
 payload_of() {
     local -a argv
+    # A process that has just exited (a zombie) has an empty command line: nothing is known.
     { mapfile -d '' -t argv < "/proc/$2/cmdline"; } 2>/dev/null || { echo 0; return; }
+    [ "${#argv[@]}" -ge 3 ] || { echo 0; return; }
     case $1 in
         deposit) stat -c %s "${argv[2]}" 2>/dev/null || echo 0 ;;
         retrieve) awk -v id="${argv[2]}" '$1 == id { print $3; f = 1 } END { if (!f) print 0 }' ledger ;;
