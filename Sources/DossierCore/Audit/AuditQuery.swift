@@ -66,17 +66,24 @@ public struct AuditRecord: Codable, Sendable {
 extension LogSnapshot {
     /// Parsed entries matching `filter`.
     public func records(matching filter: AuditFilter) throws(DossierError) -> [AuditRecord] {
-        var parsed: [AuditEntry] = []
-        parsed.reserveCapacity(entries.count)
-        for bytes in entries { parsed.append(try AuditEntry.parse(bytes)) }
         var filter = filter
-        // A fingerprint also finds the entries that name the counsel by id.
+        // A fingerprint also finds the entries that name the counsel by id. (An entry that
+        // does not parse is reported by the pass below, in the log's order.)
         if let fp = filter.counsel.flatMap(Fingerprint.normalise) {
-            for e in parsed where e.kind == .counselAdd && e.detail("fingerprint") == fp {
+            let counselAdd = Data("\naction \(AuditAction.counselAdd.rawValue)\n".utf8)
+            for bytes in entries where bytes.range(of: counselAdd) != nil {
+                guard let e = try? AuditEntry.parse(bytes), e.kind == .counselAdd, e.detail("fingerprint") == fp else { continue }
                 filter.counselIDs.formUnion(e.subjects(ofType: "counsel"))
             }
         }
-        return parsed.filter(filter.matches).map(AuditRecord.init)
+        // Each entry parsed, kept only if it matches: a filtered review of a long log holds its
+        // matches, not every entry twice over.
+        var out: [AuditRecord] = []
+        for bytes in entries {
+            let e = try AuditEntry.parse(bytes)
+            if filter.matches(e) { out.append(AuditRecord(e)) }
+        }
+        return out
     }
 
     /// An inclusion proof for entry `seq` in the tree of the first `treeSize` entries.
