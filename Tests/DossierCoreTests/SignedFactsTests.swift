@@ -65,7 +65,7 @@ final class SignedFactsTests: XCTestCase {
         // One byte of a retrieval's signature, past the first part: the next decision fails.
         let seq = part + 5
         func stored(_ n: Int) throws -> Data {
-            try world.vault.read { tx in try XCTUnwrap(try tx.logEntries(after: n - 1, limit: 1).first) }
+            try world.vault.read { tx in try XCTUnwrap(try tx.logEntries(afterPosition: Int64(n - 1), limit: 1).first?.bytes) }
         }
         let original = try stored(seq)
         var edited = original

@@ -236,7 +236,7 @@ struct SignedFacts: Sendable {
             if memory?.path != memoryPath {
                 reader = Reader()
                 memoryPath = memory?.path
-            } else if size > 0, try tx.logEntries(after: size - 1, limit: 1).first.map(Hash.sha256) != reader.lastHash {
+            } else if size > 0, try tx.logEntries(afterPosition: Int64(size - 1), limit: 1).first.map { Hash.sha256($0.bytes) } != reader.lastHash {
                 reader = Reader()
             }
             try reader.catchUp(tx, memory: memory)
@@ -316,7 +316,7 @@ struct SignedFacts: Sendable {
             // hash is in the next, up to the remembered one), so only the newer are verified.
             var signaturesFrom = 0
             if known == 0, let memory, let seen = try memory.read() {
-                guard let remembered = try tx.logEntries(after: seen.size - 1, limit: 1).first else {
+                guard let remembered = try tx.logEntries(afterPosition: Int64(seen.size - 1), limit: 1).first?.bytes else {
                     throw memory.rolledBack("it has \(try tx.logSize()) entries, but this machine verified \(seen.size) before")
                 }
                 guard Hash.sha256(remembered) == seen.hash else {
@@ -327,7 +327,7 @@ struct SignedFacts: Sendable {
             var read = 0
             while true {
                 let offset = walk.size
-                let part = try tx.logEntries(after: offset, limit: Self.batch)
+                let part = try tx.logEntries(afterPosition: Int64(offset), limit: Self.batch).map(\.bytes)
                 if part.isEmpty { break }
                 try walk.verify(part, offset: offset, upTo: offset + part.count, signaturesFrom: signaturesFrom)
                 for (i, parsed) in Self.parse(part).enumerated() {

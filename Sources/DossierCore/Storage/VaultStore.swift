@@ -261,11 +261,9 @@ protocol LogRecords {
     func logEntries() throws -> [(seq: Int64, bytes: Data)]
     /// The entries after the first `skipped`, in order.
     func logEntries(after skipped: Int) throws -> [Data]
-    /// At most `limit` entries after the first `skipped`, in order: a long log read a part at
-    /// a time, in bounded memory.
-    func logEntries(after skipped: Int, limit: Int) throws -> [Data]
-    /// At most `limit` entries whose stored position is above `position`, with it, in order:
-    /// every row of a long log, read a part at a time (`Int64.min` to start).
+    /// At most `limit` entries whose stored position is above `position`, with it, in order: a
+    /// long log read a part at a time, in bounded memory (`Int64.min` to start, to read every
+    /// row; the number of entries already verified, to read on after them).
     func logEntries(afterPosition position: Int64, limit: Int) throws -> [(seq: Int64, bytes: Data)]
     /// The entries whose bytes contain `text`, in order.
     func logEntries(mentioning text: String) throws -> [Data]

@@ -363,11 +363,6 @@ struct PostgresTransaction: StoreTransaction {
         return (0..<r.count).map { r.data($0, 0) ?? Data() }
     }
 
-    func logEntries(after skipped: Int, limit: Int) throws -> [Data] {
-        let r = try rows("SELECT entry FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2", [.int(Int64(skipped)), .int(Int64(limit))])
-        return (0..<r.count).map { r.data($0, 0) ?? Data() }
-    }
-
     func logEntries(afterPosition position: Int64, limit: Int) throws -> [(seq: Int64, bytes: Data)] {
         let r = try rows("SELECT seq, entry FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2", [.int(position), .int(Int64(limit))])
         return (0..<r.count).map { (r.int($0, 0) ?? 0, r.data($0, 1) ?? Data()) }

@@ -308,10 +308,6 @@ struct SQLiteTransaction: StoreTransaction {
         try Data.fetchAll(db, sql: "SELECT entry FROM audit_log WHERE seq > ? ORDER BY seq", arguments: [skipped])
     }
 
-    func logEntries(after skipped: Int, limit: Int) throws -> [Data] {
-        try Data.fetchAll(db.cachedStatement(sql: "SELECT entry FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [skipped, limit])
-    }
-
     func logEntries(afterPosition position: Int64, limit: Int) throws -> [(seq: Int64, bytes: Data)] {
         try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, entry FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?"),
                          arguments: [position, limit]).map { ($0["seq"], $0["entry"]) }
